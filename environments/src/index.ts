@@ -1,0 +1,19 @@
+export {
+  type FieldChange,
+  type FieldPath,
+  getEnvironmentField,
+  setEnvironmentFields,
+  updateEnvironmentFile,
+} from "./edit.ts";
+export { EnvironmentError, formatIssues } from "./errors.ts";
+export { environmentJsonSchema } from "./json-schema.ts";
+export {
+  assertEnvironmentName,
+  defaultEnvironmentsDir,
+  environmentFile,
+  isEnvironmentName,
+  loadEnvironment,
+  loadEnvironmentFile,
+  parseEnvironment,
+} from "./load.ts";
+export * from "./schema.ts";

@@ -1,0 +1,72 @@
+// Reading environment files: resolve the name, parse YAML, validate against the schema.
+import { readFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { parseDocument } from "yaml";
+import { EnvironmentError, formatIssues } from "./errors.ts";
+import { ENVIRONMENT_NAMES, type Environment, type EnvironmentName, environmentSchema } from "./schema.ts";
+
+/** Where environment files live: `$CONTENT_ENGINE_ENVIRONMENTS_DIR`, else `./environments`. */
+export function defaultEnvironmentsDir(): string {
+  return resolve(process.env.CONTENT_ENGINE_ENVIRONMENTS_DIR ?? "environments");
+}
+
+export function isEnvironmentName(name: string): name is EnvironmentName {
+  return (ENVIRONMENT_NAMES as readonly string[]).includes(name);
+}
+
+export function assertEnvironmentName(name: string): EnvironmentName {
+  if (!isEnvironmentName(name)) {
+    throw new EnvironmentError(
+      `unknown environment "${name}": expected one of ${ENVIRONMENT_NAMES.join(", ")}`,
+    );
+  }
+  return name;
+}
+
+export function environmentFile(name: string, dir = defaultEnvironmentsDir()): string {
+  return join(dir, `${assertEnvironmentName(name)}.yaml`);
+}
+
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel.startsWith("..") ? file : rel;
+}
+
+/** Parses and validates one file's text; `file` is only used in messages. */
+export function parseEnvironment(text: string, file: string): Environment {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const line = first.linePos?.[0].line;
+    throw new EnvironmentError(
+      `${file}: ${line ? `line ${line}: ` : ""}${first.message.split(" at line")[0]}`,
+    );
+  }
+  const data: unknown = doc.toJS();
+  const result = environmentSchema.safeParse(data);
+  if (!result.success) throw new EnvironmentError(formatIssues(file, data, result.error.issues));
+  const expected = file.match(/([^/\\]+)\.ya?ml$/)?.[1];
+  if (expected && isEnvironmentName(expected) && result.data.name !== expected) {
+    throw new EnvironmentError(
+      `${file}: name: expected "${expected}" (the file name), got "${result.data.name}"`,
+    );
+  }
+  return result.data;
+}
+
+export function loadEnvironmentFile(file: string): Environment {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new EnvironmentError(
+      `${displayPath(file)}: cannot read (${(error as NodeJS.ErrnoException).code})`,
+    );
+  }
+  return parseEnvironment(text, displayPath(file));
+}
+
+/** Loads `dev`, `staging` or `prod` from `dir`; throws EnvironmentError with file, field and expectation. */
+export function loadEnvironment(name: string, dir = defaultEnvironmentsDir()): Environment {
+  return loadEnvironmentFile(environmentFile(name, dir));
+}

@@ -1,0 +1,188 @@
+// The shape of an environment file. Parsed once at the edge; everything downstream trusts it.
+import { z } from "zod";
+
+export const ENVIRONMENT_NAMES = ["dev", "staging", "prod"] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+
+const environmentName = z.enum(ENVIRONMENT_NAMES);
+const positiveInt = z.int().positive();
+const nonNegativeInt = z.int().nonnegative();
+
+export const digestSchema = z
+  .string()
+  .regex(DIGEST_PATTERN, { message: "an image digest sha256:<64 hex characters>" })
+  .describe("Immutable image digest, sha256:<64 hex>.");
+
+export const imageSchema = z
+  .object({
+    repository: z
+      .string()
+      .min(1)
+      .describe(
+        "ECR repository URL without tag, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/content-engine.",
+      ),
+    digest: digestSchema,
+    tag: z.string().min(1).describe("Human-readable tag of the same image (never used to deploy)."),
+  })
+  .strict();
+
+export const apiSchema = z
+  .object({
+    cluster: z.string().min(1).describe("ECS cluster name."),
+    service: z.string().min(1).describe("ECS service name of the HTTP API."),
+    cpu: positiveInt.describe("Task CPU units (256 = 0.25 vCPU)."),
+    memory: positiveInt.describe("Task memory in MiB."),
+    desiredCount: nonNegativeInt,
+    minCount: nonNegativeInt,
+    maxCount: positiveInt,
+  })
+  .strict()
+  .refine((api) => api.minCount <= api.desiredCount && api.desiredCount <= api.maxCount, {
+    message: "minCount <= desiredCount <= maxCount",
+    path: ["desiredCount"],
+  });
+
+export const kedaSchema = z
+  .object({
+    queueLength: positiveInt.describe("Visible messages per worker replica KEDA aims for."),
+    minReplicas: nonNegativeInt,
+    maxReplicas: positiveInt,
+  })
+  .strict();
+
+export const canarySchema = z
+  .object({
+    percent: z.int().min(1).max(99).describe("Share of invocations routed to the new version."),
+    minutes: z.number().positive().describe("How long the canary runs before shifting fully."),
+  })
+  .strict();
+
+export const workerSchema = z
+  .object({
+    functionName: z.string().min(1).describe("Lambda function name of the worker."),
+    alias: z.string().min(1).default("live").describe("Alias the SQS event source mapping invokes."),
+    memory: z.int().min(128).max(10240).describe("Lambda memory in MiB."),
+    timeout: z.int().min(1).max(900).describe("Lambda timeout in seconds."),
+    batchSize: z.int().min(1).max(10000),
+    maxConcurrency: z.int().min(2).max(1000),
+    canary: canarySchema.optional().describe("Weighted-alias canary; absent means shift at once."),
+    keda: kedaSchema.optional().describe("Worker autoscaling on EKS."),
+  })
+  .strict();
+
+export const eksSchema = z
+  .object({
+    cluster: z.string().min(1),
+    namespace: z.string().min(1).default("content-engine"),
+    release: z.string().min(1).default("content-engine"),
+    apiRoleArn: z.string().optional().describe("IRSA role of the API service account."),
+    workerRoleArn: z.string().optional().describe("IRSA role of the worker service account."),
+  })
+  .strict();
+
+export const thresholdsSchema = z
+  .object({
+    queueAgeSeconds: positiveInt.default(300).describe("Oldest message age in the jobs queue."),
+    queueVisibleMessages: positiveInt.default(1000).describe("Visible messages in the jobs queue."),
+    dlqVisibleMessages: nonNegativeInt.default(0).describe("Alarm when the DLQ holds more than this."),
+    apiCpuPercent: z.number().min(1).max(100).default(80),
+    apiMemoryPercent: z.number().min(1).max(100).default(85),
+    api5xxErrors: nonNegativeInt.default(5).describe("HTTP 5xx responses per 5 minutes."),
+    workerErrors: nonNegativeInt.default(5).describe("Worker invocation errors per 5 minutes."),
+    lambdaDurationRatio: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.8)
+      .describe("Worker p99 duration as a share of its timeout."),
+  })
+  .strict();
+
+export const alarmsSchema = z
+  .object({
+    snsTopicArn: z.string().startsWith("arn:").describe("SNS topic that pages."),
+    namePrefix: z.string().min(1).optional().describe("Prefix of this environment's alarm names."),
+    deploymentAlarms: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("Alarms that stop an ECS roll-out or a Lambda canary."),
+    thresholds: thresholdsSchema.prefault({}),
+  })
+  .strict();
+
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: "a time HH:MM" });
+export const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
+
+export const freezeWindowSchema = z.union([
+  z
+    .object({
+      start: z.iso.datetime({ offset: true }),
+      end: z.iso.datetime({ offset: true }),
+      reason: z.string().min(1),
+    })
+    .strict(),
+  z
+    .object({
+      weekdays: z.array(z.enum(WEEKDAYS)).min(1),
+      from: clock.describe("UTC time the weekly freeze starts."),
+      to: clock.describe("UTC time the weekly freeze ends (same day)."),
+      reason: z.string().min(1),
+    })
+    .strict(),
+]);
+export type FreezeWindow = z.infer<typeof freezeWindowSchema>;
+
+export const promotionSchema = z
+  .object({
+    order: z.array(environmentName).min(1).default(["dev", "staging", "prod"]),
+    soakMinutes: nonNegativeInt
+      .default(30)
+      .describe("Minutes this environment runs a digest before it may move on."),
+    freezeWindows: z
+      .array(freezeWindowSchema)
+      .default([])
+      .describe("No promotion into this environment during these."),
+  })
+  .strict();
+
+export const environmentSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: environmentName.describe("Must match the file name."),
+    accountId: z.string().regex(/^\d{12}$/, { message: "a 12-digit AWS account id" }),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: "an AWS region such as eu-west-1" }),
+    platform: z.enum(["ecs", "eks"]),
+    image: imageSchema,
+    api: apiSchema,
+    worker: workerSchema,
+    eks: eksSchema.optional(),
+    bucket: z.string().min(3),
+    queue: z.object({ url: z.url(), dlqUrl: z.url() }).strict(),
+    alarms: alarmsSchema,
+    promotion: promotionSchema.prefault({}),
+  })
+  .strict()
+  .superRefine((env, ctx) => {
+    if (env.platform === "eks" && !env.eks) {
+      ctx.addIssue({ code: "custom", path: ["eks"], message: "an eks block (cluster, namespace, release)" });
+    }
+    if (env.platform === "eks" && !env.worker.keda) {
+      ctx.addIssue({ code: "custom", path: ["worker", "keda"], message: "a keda block on EKS" });
+    }
+  });
+
+export type Environment = z.infer<typeof environmentSchema>;
+export type Thresholds = z.infer<typeof thresholdsSchema>;
+
+/** Fields a promotion carries from one environment to the next; everything else stays per environment. */
+export const PROMOTABLE_FIELDS = [
+  ["image", "digest"],
+  ["image", "tag"],
+] as const;
+
+/** The alarm-name prefix of an environment (explicit or `content-engine-<name>-`). */
+export function alarmNamePrefix(env: Environment): string {
+  return env.alarms.namePrefix ?? `content-engine-${env.name}-`;
+}

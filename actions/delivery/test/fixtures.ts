@@ -1,0 +1,155 @@
+// Builders for test environments and for the AWS resources a deploy expects to exist (in moto).
+import { readFileSync } from "node:fs";
+import { CloudWatchClient, PutMetricAlarmCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from "@aws-sdk/client-ecs";
+import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
+import {
+  CreateAliasCommand,
+  CreateFunctionCommand,
+  LambdaClient,
+  PublishVersionCommand,
+} from "@aws-sdk/client-lambda";
+import { type Environment, parseEnvironment, setEnvironmentFields } from "@content-engine/environments";
+import { zipSync } from "fflate";
+import { MOTO_CREDENTIALS, MOTO_REGION } from "../../../test/support/moto.ts";
+import { type AwsOptions, createClient } from "../src/aws.ts";
+
+export const ENVIRONMENTS_DIR = new URL("../../../environments/", import.meta.url).pathname;
+export const devYaml = readFileSync(`${ENVIRONMENTS_DIR}dev.yaml`, "utf8");
+
+export const digest = (byte: string) => `sha256:${byte.repeat(64)}`;
+
+/** dev.yaml with its region set for moto and any field changes applied (comments kept). */
+export function testEnvironment(changes: Array<[string[], unknown]> = []): Environment {
+  const text = setEnvironmentFields(devYaml, [
+    { path: ["region"], value: MOTO_REGION },
+    ...changes.map(([path, value]) => ({ path, value })),
+  ]);
+  return parseEnvironment(text, "dev.yaml");
+}
+
+export function awsFor(endpoint: string): AwsOptions {
+  return { region: MOTO_REGION, endpoint, credentials: MOTO_CREDENTIALS };
+}
+
+/** A cluster + service running `image`, as terraform would leave it. `healthy` makes moto report running tasks. */
+export async function createEcsService(endpoint: string, env: Environment, image: string, healthy = true) {
+  const ecs = createClient(ECSClient, awsFor(endpoint));
+  await ecs.send(new CreateClusterCommand({ clusterName: env.api.cluster }));
+  const td = await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: `${env.api.cluster}-api`,
+      cpu: String(env.api.cpu),
+      memory: String(env.api.memory),
+      networkMode: "awsvpc",
+      requiresCompatibilities: ["FARGATE"],
+      executionRoleArn: "arn:aws:iam::123456789012:role/exec",
+      containerDefinitions: [
+        {
+          name: "api",
+          image,
+          essential: true,
+          memory: env.api.memory,
+          portMappings: [{ containerPort: 8080 }],
+          environment: [{ name: "PORT", value: "8080" }],
+        },
+        {
+          name: "log-router",
+          image: "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable",
+          essential: false,
+          memory: 64,
+        },
+      ],
+      tags: [{ key: "owner", value: "platform" }],
+    }),
+  );
+  const arn = td.taskDefinition!.taskDefinitionArn!;
+  await ecs.send(
+    new CreateServiceCommand({
+      cluster: env.api.cluster,
+      serviceName: env.api.service,
+      taskDefinition: arn,
+      desiredCount: env.api.desiredCount,
+    }),
+  );
+  if (healthy) {
+    await ecs.send(
+      new UpdateServiceCommand({
+        cluster: env.api.cluster,
+        service: env.api.service,
+        desiredCount: env.api.desiredCount,
+      }),
+    );
+  }
+  return { ecs, taskDefinitionArn: arn };
+}
+
+export function workerZip(body: string): Uint8Array {
+  return zipSync(
+    { "index.mjs": new TextEncoder().encode(body) },
+    { mtime: new Date("2026-01-01T00:00:00Z") },
+  );
+}
+
+/** The worker function with version 1 behind the alias, as terraform would leave it. */
+export async function createWorkerFunction(endpoint: string, env: Environment, zip: Uint8Array) {
+  const aws = awsFor(endpoint);
+  const iam = createClient(IAMClient, aws);
+  const role = await iam
+    .send(
+      new CreateRoleCommand({
+        RoleName: `${env.worker.functionName}-role`,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ],
+        }),
+      }),
+    )
+    .catch(() => undefined);
+  const lambda = createClient(LambdaClient, aws);
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: env.worker.functionName,
+      Runtime: "nodejs24.x",
+      Role: role?.Role?.Arn ?? `arn:aws:iam::123456789012:role/${env.worker.functionName}-role`,
+      Handler: "index.handler",
+      Code: { ZipFile: zip },
+      MemorySize: env.worker.memory,
+      Timeout: env.worker.timeout,
+    }),
+  );
+  const version = await lambda.send(new PublishVersionCommand({ FunctionName: env.worker.functionName }));
+  await lambda.send(
+    new CreateAliasCommand({
+      FunctionName: env.worker.functionName,
+      Name: env.worker.alias,
+      FunctionVersion: version.Version,
+    }),
+  );
+  return { lambda };
+}
+
+export async function createAlarm(endpoint: string, name: string) {
+  const cloudwatch = createClient(CloudWatchClient, awsFor(endpoint));
+  await cloudwatch.send(
+    new PutMetricAlarmCommand({
+      AlarmName: name,
+      Namespace: "ContentEngine",
+      MetricName: "WorkerErrors",
+      Statistic: "Sum",
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 5,
+      ComparisonOperator: "GreaterThanThreshold",
+    }),
+  );
+  return cloudwatch;
+}

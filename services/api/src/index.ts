@@ -1,0 +1,6 @@
+export * from "./app.ts";
+export * from "./auth.ts";
+export * from "./filename.ts";
+export * from "./openapi.ts";
+export * from "./server.ts";
+export * from "./upload.ts";

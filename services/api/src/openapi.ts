@@ -1,0 +1,177 @@
+import { CONTENT_TYPES } from "@content-engine/core";
+import { z } from "zod";
+import {
+  createJobQuerySchema,
+  errorSchema,
+  healthSchema,
+  jobAcceptedSchema,
+  jobIdParamSchema,
+  jobViewSchema,
+  readySchema,
+  resultSchema,
+} from "./schemas.ts";
+
+type JsonSchema = Record<string, unknown>;
+
+const schema = (s: z.ZodType, io: "input" | "output" = "output"): JsonSchema =>
+  z.toJSONSchema(s, { io, unrepresentable: "any", reused: "inline" }) as JsonSchema;
+
+const json = (s: z.ZodType) => ({ "application/json": { schema: schema(s) } });
+const errorResponse = (description: string) => ({ description, content: json(errorSchema) });
+
+function parametersOf(object: z.ZodObject, location: "query" | "path"): unknown[] {
+  const jsonSchema = schema(object, "input") as {
+    properties: Record<string, JsonSchema>;
+    required?: string[];
+  };
+  return Object.entries(jsonSchema.properties).map(([name, s]) => ({
+    name,
+    in: location,
+    required: location === "path" || (jsonSchema.required ?? []).includes(name),
+    description: s.description,
+    schema: s,
+  }));
+}
+
+/** OpenAPI 3.1 for every route, built from the same zod schemas that validate requests. */
+export function buildOpenApi(version: string): Record<string, unknown> {
+  const jobId = parametersOf(jobIdParamSchema, "path");
+  const auth = [{ bearerAuth: [] }];
+  const unauthorized = errorResponse("Missing or invalid API key (code `unauthorized`).");
+  const notFound = errorResponse("Unknown job, or a job of another tenant (code `job_not_found`).");
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "content-engine API",
+      version,
+      description:
+        "Upload a document; it is streamed to S3, a job is queued, and the worker analyses it in the background.",
+    },
+    components: {
+      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", description: "API key" } },
+    },
+    paths: {
+      "/v1/jobs": {
+        post: {
+          operationId: "createJob",
+          summary: "Upload a document and queue a job",
+          security: auth,
+          parameters: parametersOf(createJobQuerySchema, "query"),
+          requestBody: {
+            required: true,
+            content: {
+              "multipart/form-data": {
+                schema: {
+                  type: "object",
+                  required: ["file"],
+                  properties: {
+                    file: {
+                      type: "string",
+                      format: "binary",
+                      description: `One of ${CONTENT_TYPES.join(", ")}`,
+                    },
+                    tasks: { type: "string", description: "Comma list of summary, keywords, sentiment" },
+                  },
+                },
+              },
+              ...Object.fromEntries(CONTENT_TYPES.map((t) => [t, { schema: { type: "string" } }])),
+            },
+          },
+          responses: {
+            "202": {
+              description: "Stored and queued; processing happens in the background.",
+              headers: { Location: { schema: { type: "string" }, description: "URL of the job" } },
+              content: json(jobAcceptedSchema),
+            },
+            "400": errorResponse("Missing file, empty file, malformed multipart, unknown task."),
+            "401": unauthorized,
+            "413": errorResponse(
+              "Larger than the upload limit (code `payload_too_large`); nothing is stored.",
+            ),
+            "415": errorResponse("Unsupported media type (code `unsupported_media_type`)."),
+            "503": errorResponse(
+              "S3 or SQS unavailable; nothing half-made is left. Retry after `Retry-After`.",
+            ),
+          },
+        },
+      },
+      "/v1/jobs/{id}": {
+        get: {
+          operationId: "getJob",
+          summary: "Job status",
+          security: auth,
+          parameters: jobId,
+          responses: {
+            "200": { description: "The job", content: json(jobViewSchema) },
+            "401": unauthorized,
+            "404": notFound,
+          },
+        },
+      },
+      "/v1/jobs/{id}/result": {
+        get: {
+          operationId: "getJobResult",
+          summary: "Job result",
+          security: auth,
+          parameters: jobId,
+          responses: {
+            "200": { description: "The analysis", content: json(resultSchema) },
+            "401": unauthorized,
+            "404": notFound,
+            "409": errorResponse("Not finished yet (`not_ready`) or failed (`job_failed`)."),
+          },
+        },
+      },
+      "/health": {
+        get: {
+          operationId: "health",
+          summary: "Liveness",
+          responses: { "200": { description: "Alive", content: json(healthSchema) } },
+        },
+      },
+      "/ready": {
+        get: {
+          operationId: "ready",
+          summary: "Readiness: the bucket and the queue answer",
+          responses: {
+            "200": { description: "Ready", content: json(readySchema) },
+            "503": { description: "A dependency does not answer", content: json(readySchema) },
+          },
+        },
+      },
+      "/metrics": {
+        get: {
+          operationId: "metrics",
+          summary: "Prometheus metrics",
+          responses: {
+            "200": {
+              description: "Prometheus text format",
+              content: { "text/plain": { schema: { type: "string" } } },
+            },
+          },
+        },
+      },
+      "/openapi.json": {
+        get: {
+          operationId: "openapi",
+          summary: "This document",
+          responses: {
+            "200": {
+              description: "OpenAPI 3.1",
+              content: { "application/json": { schema: { type: "object" } } },
+            },
+          },
+        },
+      },
+      "/docs": {
+        get: {
+          operationId: "docs",
+          summary: "Interactive API documentation (served locally, works offline)",
+          responses: {
+            "200": { description: "HTML page", content: { "text/html": { schema: { type: "string" } } } },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import {
+  ALL_TASKS,
+  JOB_STATUSES,
+  jobErrorSchema,
+  jobResultSchema,
+  type Task,
+  taskSchema,
+} from "@content-engine/core";
+import { z } from "zod";
+
+/** `tasks`: comma list of summary, keywords, sentiment; empty or absent means all of them. */
+export const tasksSchema = z
+  .string()
+  .max(100)
+  .optional()
+  .transform((value, ctx): Task[] => {
+    const parts = (value ?? "")
+      .split(",")
+      .map((t) => t.trim())
+      .filter(Boolean);
+    if (parts.length === 0) return [...ALL_TASKS];
+    const out: Task[] = [];
+    for (const part of parts) {
+      const parsed = taskSchema.safeParse(part);
+      if (!parsed.success) {
+        ctx.addIssue({
+          code: "custom",
+          message: `unknown task '${part.slice(0, 40)}'; use ${ALL_TASKS.join(", ")}`,
+        });
+        return z.NEVER;
+      }
+      if (!out.includes(parsed.data)) out.push(parsed.data);
+    }
+    return out;
+  })
+  .meta({
+    description: "Comma list of summary, keywords, sentiment. Default: all.",
+    example: "summary,keywords",
+  });
+
+export const createJobQuerySchema = z.object({
+  filename: z
+    .string()
+    .max(4096)
+    .optional()
+    .meta({ description: "Filename for a raw-body upload (sanitised)." }),
+  tasks: tasksSchema,
+});
+
+export const jobIdParamSchema = z.object({
+  id: z.uuid().meta({ description: "Job id returned by POST /v1/jobs." }),
+});
+
+export const jobAcceptedSchema = z
+  .object({
+    jobId: z.uuid(),
+    status: z.literal("queued"),
+    links: z.object({ self: z.string(), result: z.string() }),
+  })
+  .meta({ id: "JobAccepted" });
+
+export const jobViewSchema = z
+  .object({
+    jobId: z.uuid(),
+    status: z.enum(JOB_STATUSES),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    input: z.object({ filename: z.string(), contentType: z.string(), size: z.number().int() }),
+    error: jobErrorSchema.optional(),
+  })
+  .meta({ id: "Job" });
+
+export const errorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .meta({ id: "Error" });
+
+export const healthSchema = z
+  .object({ status: z.literal("healthy"), service: z.literal("content-engine") })
+  .meta({ id: "Health" });
+
+export const readySchema = z
+  .object({
+    status: z.enum(["ready", "unavailable"]),
+    checks: z.object({ bucket: z.string(), queue: z.string() }),
+    error: errorSchema.shape.error.optional(),
+  })
+  .meta({ id: "Readiness" });
+
+export const resultSchema = jobResultSchema.meta({ id: "JobResult" });

@@ -1,0 +1,97 @@
+import { z } from "zod";
+import { ConfigError } from "./errors.ts";
+
+const TASKS = ["summary", "keywords", "sentiment"] as const;
+export type Task = (typeof TASKS)[number];
+export const ALL_TASKS: readonly Task[] = TASKS;
+export const taskSchema = z.enum(TASKS);
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const envSchema = z.object({
+  AWS_REGION: z.string().min(1).default("us-east-1"),
+  AWS_ENDPOINT_URL: z.url().optional(),
+  CONTENT_ENGINE_BUCKET: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
+    ),
+  CONTENT_ENGINE_QUEUE_URL: z.url(),
+  CONTENT_ENGINE_API_KEYS: z.string().default(""),
+  CONTENT_ENGINE_MAX_UPLOAD_BYTES: positiveInt(25 * 1024 * 1024),
+  CONTENT_ENGINE_PROCESSOR: z.enum(["local", "bedrock"]).default("local"),
+  CONTENT_ENGINE_BEDROCK_MODEL_ID: z.string().min(1).default("anthropic.claude-3-haiku-20240307-v1:0"),
+  CONTENT_ENGINE_WORKER_CONCURRENCY: positiveInt(8),
+  CONTENT_ENGINE_MAX_RECEIVE_COUNT: positiveInt(3),
+  CONTENT_ENGINE_VISIBILITY_TIMEOUT: positiveInt(60),
+  CONTENT_ENGINE_SHUTDOWN_TIMEOUT_MS: positiveInt(25_000),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9100),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export interface RuntimeConfig {
+  region: string;
+  /** Endpoint override for every AWS client (an emulator, moto, a VPC endpoint); undefined = AWS. */
+  endpoint: string | undefined;
+  bucket: string;
+  queueUrl: string;
+  /** Raw `key:tenant,key:tenant` list; parsed by the API's keyring. */
+  apiKeys: string;
+  maxUploadBytes: number;
+  processor: "local" | "bedrock";
+  bedrockModelId: string;
+  workerConcurrency: number;
+  maxReceiveCount: number;
+  visibilityTimeoutSeconds: number;
+  shutdownTimeoutMs: number;
+  port: number;
+  host: string;
+  workerMetricsPort: number;
+  logLevel: string;
+}
+
+/** Parses the process environment once, at the edge. A bad value names the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): RuntimeConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "environment");
+      const got = present[name] === undefined ? "nothing" : JSON.stringify(present[name]);
+      return `${name}: expected ${describeIssue(issue)}, got ${got}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const e = parsed.data;
+  return {
+    region: e.AWS_REGION,
+    endpoint: e.AWS_ENDPOINT_URL,
+    bucket: e.CONTENT_ENGINE_BUCKET,
+    queueUrl: e.CONTENT_ENGINE_QUEUE_URL,
+    apiKeys: e.CONTENT_ENGINE_API_KEYS,
+    maxUploadBytes: e.CONTENT_ENGINE_MAX_UPLOAD_BYTES,
+    processor: e.CONTENT_ENGINE_PROCESSOR,
+    bedrockModelId: e.CONTENT_ENGINE_BEDROCK_MODEL_ID,
+    workerConcurrency: e.CONTENT_ENGINE_WORKER_CONCURRENCY,
+    maxReceiveCount: e.CONTENT_ENGINE_MAX_RECEIVE_COUNT,
+    visibilityTimeoutSeconds: e.CONTENT_ENGINE_VISIBILITY_TIMEOUT,
+    shutdownTimeoutMs: e.CONTENT_ENGINE_SHUTDOWN_TIMEOUT_MS,
+    port: e.PORT,
+    host: e.HOST,
+    workerMetricsPort: e.WORKER_METRICS_PORT,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_value")
+    return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  if (issue.code === "invalid_type") return `a ${issue.expected}`;
+  if (issue.code === "too_small") return `a value of at least ${String(issue.minimum)}`;
+  if (issue.code === "too_big") return `a value of at most ${String(issue.maximum)}`;
+  if (issue.code === "invalid_format") return `a valid ${issue.format}`;
+  return issue.message;
+}

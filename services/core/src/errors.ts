@@ -1,0 +1,35 @@
+/**
+ * The one error type of the runtime: a stable machine `code`, a sentence for people, and the HTTP
+ * status it maps to at the edge. Anything else that escapes is an internal error.
+ */
+export class ServiceError extends Error {
+  readonly code: string;
+  readonly status: number;
+  /** Seconds a client should wait before retrying (503s). */
+  readonly retryAfter: number | undefined;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options?: { cause?: unknown; retryAfter?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "ServiceError";
+    this.status = status;
+    this.code = code;
+    this.retryAfter = options?.retryAfter;
+  }
+}
+
+export function isServiceError(error: unknown): error is ServiceError {
+  return error instanceof ServiceError;
+}
+
+/** A configuration value that is missing or wrong: names the variable and what was expected. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}

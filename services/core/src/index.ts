@@ -1,0 +1,7 @@
+export * from "./aws.ts";
+export * from "./config.ts";
+export * from "./errors.ts";
+export * from "./job-store.ts";
+export * from "./jobs.ts";
+export * from "./logger.ts";
+export * from "./metrics.ts";

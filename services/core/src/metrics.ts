@@ -1,0 +1,34 @@
+import type { MetricDefinition } from "@content-engine/telemetry";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+
+export type PromMetricFor<D extends MetricDefinition> = D["type"] extends "counter"
+  ? Counter<string>
+  : D["type"] extends "histogram"
+    ? Histogram<string>
+    : Gauge<string>;
+
+/**
+ * Registers the catalog's definitions on a prom-client registry, and nothing else: names, help,
+ * label sets and buckets all come from the catalog.
+ */
+export function registerCatalogMetrics<D extends Record<string, MetricDefinition>>(
+  registry: Registry,
+  definitions: D,
+): { [K in keyof D]: PromMetricFor<D[K]> } {
+  const out: Record<string, Counter<string> | Histogram<string> | Gauge<string>> = {};
+  for (const [key, def] of Object.entries(definitions)) {
+    const common = {
+      name: def.name,
+      help: def.help,
+      labelNames: Object.keys(def.labels),
+      registers: [registry],
+    };
+    out[key] =
+      def.type === "counter"
+        ? new Counter(common)
+        : def.type === "histogram"
+          ? new Histogram({ ...common, buckets: [...(def.buckets ?? [])] })
+          : new Gauge(common);
+  }
+  return out as { [K in keyof D]: PromMetricFor<D[K]> };
+}

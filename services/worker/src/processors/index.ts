@@ -1,0 +1,21 @@
+import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
+import type { RuntimeConfig } from "@content-engine/core";
+import { BedrockProcessor } from "./bedrock.ts";
+import { LocalNlpProcessor } from "./local-nlp.ts";
+import type { Processor } from "./processor.ts";
+
+export * from "./bedrock.ts";
+export * from "./local-nlp.ts";
+export * from "./processor.ts";
+export * from "./text.ts";
+
+/** Picks the processor named by `CONTENT_ENGINE_PROCESSOR`. */
+export function createProcessor(config: RuntimeConfig): Processor {
+  if (config.processor === "bedrock") {
+    // Not the S3/SQS endpoint override: an emulator does not serve Bedrock. The SDK still honours
+    // AWS_ENDPOINT_URL_BEDROCK_RUNTIME for a private endpoint.
+    const client = new BedrockRuntimeClient({ region: config.region });
+    return new BedrockProcessor(client, config.bedrockModelId);
+  }
+  return new LocalNlpProcessor();
+}

@@ -1,0 +1,125 @@
+import model from "wink-eng-lite-web-model";
+import winkNLP, { type ItemSentence, type ItemToken } from "wink-nlp";
+import {
+  PermanentProcessingError,
+  type Processor,
+  type ProcessorInput,
+  type ProcessorOutput,
+} from "./processor.ts";
+import { textStats } from "./text.ts";
+
+/** Analyse at most this many characters with the model; stats still count the whole text. */
+const MAX_ANALYSED_CHARS = 200_000;
+const CONTENT_POS = new Set(["NOUN", "PROPN", "ADJ"]);
+const KEYWORD_POS = new Set(["NOUN", "PROPN"]);
+
+const nlp = winkNLP(model);
+const its = nlp.its;
+
+interface SentenceInfo {
+  text: string;
+  terms: string[];
+  sentiment: number;
+}
+
+/**
+ * The default processor: wink-nlp with its bundled English model, all on the CPU, no network.
+ * Extractive summary (sentences ranked by the weight of their content terms), keywords (nouns and
+ * noun pairs ranked by frequency), sentiment (the model's document score), text statistics.
+ */
+export class LocalNlpProcessor implements Processor {
+  readonly name = "local-nlp";
+  readonly model = "wink-eng-lite-web-model";
+
+  async process(input: ProcessorInput): Promise<ProcessorOutput> {
+    const text = input.text.slice(0, MAX_ANALYSED_CHARS);
+    if (!/[\p{L}]/u.test(text)) {
+      throw new PermanentProcessingError("no_text", "the document contains no readable text");
+    }
+    const doc = nlp.readDoc(text);
+    const sentences: SentenceInfo[] = [];
+    const termFreq = new Map<string, number>();
+    const keywordFreq = new Map<string, number>();
+
+    doc.sentences().each((sentence: ItemSentence) => {
+      const terms: string[] = [];
+      let previousNoun: string | undefined;
+      sentence.tokens().each((token: ItemToken) => {
+        const type = token.out(its.type);
+        if (type !== "word") {
+          previousNoun = undefined;
+          return;
+        }
+        // The typings declare `its.lemma` with the wrong arity; at run time it is a plain item function.
+        const lemma = String(token.out(its.lemma as unknown as typeof its.normal)).toLowerCase();
+        const pos = token.out(its.pos);
+        const isContent = CONTENT_POS.has(pos) && !token.out(its.stopWordFlag) && lemma.length > 2;
+        if (isContent) {
+          terms.push(lemma);
+          termFreq.set(lemma, (termFreq.get(lemma) ?? 0) + 1);
+        }
+        if (isContent && KEYWORD_POS.has(pos)) {
+          keywordFreq.set(lemma, (keywordFreq.get(lemma) ?? 0) + 1);
+          if (previousNoun) {
+            const pair = `${previousNoun} ${lemma}`;
+            keywordFreq.set(pair, (keywordFreq.get(pair) ?? 0) + 1.5);
+          }
+          previousNoun = lemma;
+        } else {
+          previousNoun = undefined;
+        }
+      });
+      sentences.push({ text: sentence.out().trim(), terms, sentiment: Number(sentence.out(its.sentiment)) });
+    });
+
+    const out: ProcessorOutput = {
+      jobId: input.jobId,
+      processor: this.name,
+      model: this.model,
+      tasks: [...input.tasks],
+      stats: textStats(input.text),
+    };
+    if (input.tasks.includes("summary")) out.summary = summarise(sentences, termFreq);
+    if (input.tasks.includes("keywords")) out.keywords = rankKeywords(keywordFreq);
+    if (input.tasks.includes("sentiment")) out.sentiment = sentimentOf(Number(doc.out(its.sentiment)));
+    return out;
+  }
+}
+
+function summarise(sentences: SentenceInfo[], termFreq: Map<string, number>): string[] {
+  if (sentences.length === 0) return [];
+  const maxFreq = Math.max(1, ...termFreq.values());
+  const wanted = Math.min(
+    5,
+    Math.max(sentences.length >= 4 ? 2 : 1, Math.round(sentences.length * 0.2)),
+    sentences.length,
+  );
+  const scored = sentences.map((s, index) => {
+    const weight = s.terms.reduce((sum, t) => sum + (termFreq.get(t) ?? 0) / maxFreq, 0);
+    // Longer sentences carry more terms; the square root keeps them from always winning.
+    // Documents tend to open with their point: a small lead bonus for the first two sentences.
+    const lead = index === 0 ? 0.3 : index === 1 ? 0.1 : 0;
+    const score = s.terms.length === 0 ? 0 : weight / Math.sqrt(s.terms.length) + lead;
+    return { index, score, text: s.text };
+  });
+  return scored
+    .sort((a, b) => b.score - a.score || a.index - b.index)
+    .slice(0, wanted)
+    .sort((a, b) => a.index - b.index)
+    .map((s) => s.text);
+}
+
+function rankKeywords(freq: Map<string, number>): Array<{ term: string; score: number }> {
+  const entries = [...freq.entries()].filter(([term, count]) => !term.includes(" ") || count >= 3);
+  const max = Math.max(1, ...entries.map(([, c]) => c));
+  return entries
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, 10)
+    .map(([term, count]) => ({ term, score: Math.round((count / max) * 1000) / 1000 }));
+}
+
+export function sentimentOf(score: number): { score: number; label: "positive" | "neutral" | "negative" } {
+  const clamped = Math.max(-1, Math.min(1, Math.round(score * 1000) / 1000));
+  const label = clamped > 0.05 ? "positive" : clamped < -0.05 ? "negative" : "neutral";
+  return { score: clamped, label };
+}

@@ -1,0 +1,45 @@
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import {
+  createLogger,
+  createS3Client,
+  createSqsClient,
+  JobStore,
+  type Logger,
+  type RuntimeConfig,
+} from "@content-engine/core";
+import type { JobHandlerDeps } from "./job-handler.ts";
+import { createProcessor } from "./processors/index.ts";
+
+export interface WorkerRuntime {
+  config: RuntimeConfig;
+  s3: S3Client;
+  sqs: SQSClient;
+  logger: Logger;
+  handlerDeps: (observe: JobHandlerDeps["observe"]) => JobHandlerDeps;
+}
+
+/** Builds the worker's clients and handler dependencies from parsed configuration. */
+export function createWorkerRuntime(
+  config: RuntimeConfig,
+  logger = createLogger("worker", config.logLevel),
+): WorkerRuntime {
+  const s3 = createS3Client(config);
+  const sqs = createSqsClient(config);
+  const jobs = new JobStore(s3, config.bucket);
+  const processor = createProcessor(config);
+  return {
+    config,
+    s3,
+    sqs,
+    logger,
+    handlerDeps: (observe) => ({
+      s3,
+      jobs,
+      processor,
+      logger,
+      maxReceiveCount: config.maxReceiveCount,
+      observe,
+    }),
+  };
+}

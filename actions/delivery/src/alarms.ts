@@ -1,5 +1,10 @@
 // CloudWatch alarm reads shared by deploy gates (Lambda canary) and promotion gates.
-import { type CloudWatchClient, DescribeAlarmsCommand, type StateValue } from "@aws-sdk/client-cloudwatch";
+import {
+  type CloudWatchClient,
+  DescribeAlarmsCommand,
+  type DescribeAlarmsCommandInput,
+  type StateValue,
+} from "@aws-sdk/client-cloudwatch";
 
 export interface AlarmSelector {
   names?: readonly string[];
@@ -12,27 +17,22 @@ export async function alarmsInAlarm(
   selector: AlarmSelector,
 ): Promise<string[]> {
   const state: StateValue = "ALARM";
-  const names = selector.names ?? [];
-  const found: string[] = [];
-  if (names.length > 0) {
-    for (let i = 0; i < names.length; i += 100) {
-      const out = await cloudwatch.send(
-        new DescribeAlarmsCommand({ AlarmNames: names.slice(i, i + 100), StateValue: state }),
-      );
-      for (const alarm of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])])
-        found.push(alarm.AlarmName!);
-    }
-  }
-  if (selector.prefix) {
+  const found = new Set<string>();
+  const query = async (input: DescribeAlarmsCommandInput) => {
     let token: string | undefined;
     do {
       const out = await cloudwatch.send(
-        new DescribeAlarmsCommand({ AlarmNamePrefix: selector.prefix, StateValue: state, NextToken: token }),
+        new DescribeAlarmsCommand({ ...input, StateValue: state, NextToken: token }),
       );
-      for (const alarm of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])])
-        found.push(alarm.AlarmName!);
+      // Filter on the state here too: not every endpoint applies StateValue together with AlarmNames.
+      for (const alarm of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
+        if (alarm.StateValue === state && alarm.AlarmName) found.add(alarm.AlarmName);
+      }
       token = out.NextToken;
     } while (token);
-  }
-  return [...new Set(found)].sort();
+  };
+  const names = selector.names ?? [];
+  for (let i = 0; i < names.length; i += 100) await query({ AlarmNames: names.slice(i, i + 100) });
+  if (selector.prefix) await query({ AlarmNamePrefix: selector.prefix });
+  return [...found].sort();
 }

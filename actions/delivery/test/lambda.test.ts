@@ -1,0 +1,127 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
+import { GetAliasCommand, GetFunctionConfigurationCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import { beforeEach, describe, expect, it } from "vitest";
+import { useMoto } from "../../../test/support/moto.ts";
+import { codeSha256, deployLambda, planLambda } from "../src/lambda.ts";
+import { memoryReporter } from "../src/reporter.ts";
+import { awsFor, createAlarm, createWorkerFunction, testEnvironment, workerZip } from "./fixtures.ts";
+
+const moto = useMoto();
+beforeEach(() => moto.reset());
+
+const env = testEnvironment();
+const scratch = mkdtempSync(join(tmpdir(), "deploy-lambda-"));
+const oldZip = workerZip("export const handler = async () => 'v1';");
+const newZip = workerZip("export const handler = async () => 'v2';");
+const newZipFile = join(scratch, "lambda.zip");
+writeFileSync(newZipFile, newZip);
+const fast = { pollSeconds: 0.05, progressSeconds: 0 };
+
+async function alias(lambda: LambdaClient) {
+  return lambda.send(new GetAliasCommand({ FunctionName: env.worker.functionName, Name: env.worker.alias }));
+}
+
+describe("deployLambda against moto", () => {
+  it("updates the code, publishes a version and moves the alias to it", async () => {
+    const { lambda } = await createWorkerFunction(moto.endpoint, env, oldZip);
+    const outcome = await deployLambda({
+      env,
+      zipFile: newZipFile,
+      aws: awsFor(moto.endpoint),
+      reporter: memoryReporter(),
+      ...fast,
+    });
+    expect(outcome.status).toBe("succeeded");
+    expect(outcome.revisions).toEqual({ previous: "1", attempted: "2", current: "2" });
+    expect((await alias(lambda)).FunctionVersion).toBe("2");
+    const live = await lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: env.worker.functionName, Qualifier: "2" }),
+    );
+    expect(live.CodeSha256).toBe(codeSha256(newZip));
+    expect(outcome.outputs).toEqual({ version: "2", "code-sha256": codeSha256(newZip) });
+  });
+
+  it("reports unchanged when the alias already runs the same zip", async () => {
+    const { lambda } = await createWorkerFunction(moto.endpoint, env, newZip);
+    const outcome = await deployLambda({
+      env,
+      zipFile: newZipFile,
+      aws: awsFor(moto.endpoint),
+      reporter: memoryReporter(),
+      ...fast,
+    });
+    expect(outcome.status).toBe("unchanged");
+    expect((await alias(lambda)).FunctionVersion).toBe("1");
+  });
+
+  it("shifts the alias fully after a canary during which the deployment alarms stayed OK", async () => {
+    const { lambda } = await createWorkerFunction(moto.endpoint, env, oldZip);
+    for (const name of env.alarms.deploymentAlarms) await createAlarm(moto.endpoint, name);
+    const reporter = memoryReporter();
+    const outcome = await deployLambda({
+      env,
+      zipFile: newZipFile,
+      aws: awsFor(moto.endpoint),
+      canary: { percent: 10, minutes: 0.01 },
+      reporter,
+      ...fast,
+    });
+    expect(outcome.reason).toBe("live points at version 2");
+    expect(outcome.status).toBe("succeeded");
+    const current = await alias(lambda);
+    expect(current.FunctionVersion).toBe("2");
+    expect(current.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
+    expect(reporter.lines).toContain(`canary: 10% of live on version 2 for 0.01 min`);
+  });
+
+  it("moves the alias back and reports rolled_back when an alarm fires during the canary", async () => {
+    const { lambda } = await createWorkerFunction(moto.endpoint, env, oldZip);
+    const alarmName = env.alarms.deploymentAlarms[1]!;
+    const cloudwatch = await createAlarm(moto.endpoint, alarmName);
+    await cloudwatch.send(
+      new SetAlarmStateCommand({
+        AlarmName: alarmName,
+        StateValue: "ALARM",
+        StateReason: "errors during canary",
+      }),
+    );
+    const outcome = await deployLambda({
+      env,
+      zipFile: newZipFile,
+      aws: awsFor(moto.endpoint),
+      canary: { percent: 10, minutes: 1 },
+      reporter: memoryReporter(),
+      ...fast,
+    });
+    expect(outcome.status).toBe("rolled_back");
+    expect(outcome.reason).toBe(
+      `alarm ${alarmName} went into ALARM during the canary; live is back on version 1`,
+    );
+    const current = await alias(lambda);
+    expect(current.FunctionVersion).toBe("1");
+    expect(current.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
+  });
+
+  it("plans a code change without publishing a version", async () => {
+    const { lambda } = await createWorkerFunction(moto.endpoint, env, oldZip);
+    const plan = await planLambda({ env, zipFile: newZipFile, aws: awsFor(moto.endpoint), canary: false });
+    expect(plan.changes).toEqual([{ field: "code", from: codeSha256(oldZip), to: codeSha256(newZip) }]);
+    expect(plan.steps).toEqual(["UpdateFunctionCode", "PublishVersion", "UpdateAlias live -> new version"]);
+    expect((await alias(lambda)).FunctionVersion).toBe("1");
+  });
+
+  it("names the environment field when the function does not exist", async () => {
+    await expect(deployLambda({ env, zipFile: newZipFile, aws: awsFor(moto.endpoint) })).rejects.toThrow(
+      'Lambda function "content-engine-worker-dev" does not exist (worker.functionName in environments/dev.yaml)',
+    );
+  });
+
+  it("tells how to build the worker bundle when the zip is missing", async () => {
+    await expect(
+      deployLambda({ env, zipFile: join(scratch, "missing.zip"), aws: awsFor(moto.endpoint) }),
+    ).rejects.toThrow(/missing\.zip does not exist: run npm run build -w @content-engine\/worker first/);
+  });
+});

@@ -3,6 +3,7 @@ import {
   type CloudWatchClient,
   DescribeAlarmsCommand,
   type DescribeAlarmsCommandInput,
+  type DescribeAlarmsCommandOutput,
   type StateValue,
 } from "@aws-sdk/client-cloudwatch";
 
@@ -21,7 +22,7 @@ export async function alarmsInAlarm(
   const query = async (input: DescribeAlarmsCommandInput) => {
     let token: string | undefined;
     do {
-      const out = await cloudwatch.send(
+      const out: DescribeAlarmsCommandOutput = await cloudwatch.send(
         new DescribeAlarmsCommand({ ...input, StateValue: state, NextToken: token }),
       );
       // Filter on the state here too: not every endpoint applies StateValue together with AlarmNames.

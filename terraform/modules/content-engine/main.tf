@@ -1,0 +1,194 @@
+# The whole stack of one environment; the roots in terraform/envs/* only choose values.
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  name       = "content-engine-${var.environment}"
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.region
+  tags       = merge(var.tags, { Product = "content-engine", Environment = var.environment })
+
+  bedrock_model_arn = var.worker.processor == "bedrock" ? "arn:${data.aws_partition.current.partition}:bedrock:${local.region}::foundation-model/${var.worker.bedrock_model_id}" : null
+
+  shared_environment = {
+    CONTENT_ENGINE_BUCKET    = module.storage.bucket_name
+    CONTENT_ENGINE_QUEUE_URL = module.queue.queue_url
+    LOG_LEVEL                = var.log_level
+  }
+}
+
+module "network" {
+  source = "../network"
+
+  name                    = local.name
+  vpc_cidr                = var.network.vpc_cidr
+  availability_zones      = var.network.availability_zones
+  single_nat_gateway      = var.network.single_nat_gateway
+  interface_endpoints     = var.network.interface_endpoints
+  flow_log_retention_days = var.log_retention_days
+  tags                    = local.tags
+}
+
+module "ecr" {
+  source = "../ecr"
+
+  name         = local.name
+  force_delete = !var.protect_data
+  tags         = local.tags
+}
+
+module "storage" {
+  source = "../storage"
+
+  bucket_name   = "${local.name}-${local.account_id}"
+  force_destroy = !var.protect_data
+  tags          = local.tags
+}
+
+module "queue" {
+  source = "../queue"
+
+  name = "${local.name}-jobs"
+  consumer_timeouts = {
+    worker_timeout_seconds     = var.worker.timeout_seconds
+    visibility_timeout_seconds = var.queue.visibility_timeout_seconds
+  }
+  max_receive_count = var.queue.max_receive_count
+  tags              = local.tags
+}
+
+module "workload_iam" {
+  source = "../workload-iam"
+
+  bucket_arn        = module.storage.bucket_arn
+  queue_arn         = module.queue.queue_arn
+  bedrock_model_arn = local.bedrock_model_arn
+}
+
+resource "aws_secretsmanager_secret" "api_keys" {
+  #checkov:skip=CKV2_AWS_57:API keys are tenant credentials rotated by issuing a new key beside the old one, not by a rotation Lambda.
+  #checkov:skip=CKV_AWS_149:Encrypted with the AWS managed aws/secretsmanager key; only the API task execution role may read it.
+  name                    = "${local.name}/api-keys"
+  description             = "CONTENT_ENGINE_API_KEYS of the API (key:tenant,key:tenant). The value is set out of band, never in Terraform state."
+  recovery_window_in_days = var.protect_data ? 30 : 0
+
+  tags = local.tags
+}
+
+module "ecs_service" {
+  source = "../ecs-service"
+
+  name                = local.name
+  vpc_id              = module.network.vpc_id
+  public_subnet_ids   = module.network.public_subnet_ids
+  private_subnet_ids  = module.network.private_subnet_ids
+  container_image     = var.api.container_image
+  cpu                 = var.api.cpu
+  memory              = var.api.memory
+  desired_count       = var.api.desired_count
+  certificate_arn     = var.api.certificate_arn
+  ingress_cidrs       = var.api.ingress_cidrs
+  deletion_protection = var.protect_data || var.api.deletion_protection
+  access_logs_bucket  = var.api.access_logs_bucket
+  waf_web_acl_arn     = var.api.waf_web_acl_arn
+  ecr_repository_arn  = module.ecr.repository_arn
+  api_keys_secret_arn = aws_secretsmanager_secret.api_keys.arn
+  task_policy_json    = module.workload_iam.api_policy_json
+  log_retention_days  = var.log_retention_days
+
+  autoscaling = {
+    min_capacity       = var.api.min_capacity
+    max_capacity       = var.api.max_capacity
+    target_cpu_percent = var.api.target_cpu_percent
+  }
+
+  environment = merge(local.shared_environment, {
+    AWS_REGION                      = local.region
+    CONTENT_ENGINE_MAX_UPLOAD_BYTES = tostring(var.api.max_upload_bytes)
+  })
+
+  tags = local.tags
+}
+
+module "lambda_worker" {
+  source = "../lambda-worker"
+
+  name                 = "${local.name}-worker"
+  package_path         = var.worker.package_path
+  timeout_seconds      = var.worker.timeout_seconds
+  memory_mb            = var.worker.memory_mb
+  reserved_concurrency = var.worker.reserved_concurrency
+  queue_arn            = module.queue.queue_arn
+  worker_policy_json   = module.workload_iam.worker_policy_json
+  log_retention_days   = var.log_retention_days
+
+  event_source = {
+    batch_size                         = var.worker.batch_size
+    maximum_batching_window_in_seconds = var.worker.batching_window
+    maximum_concurrency                = var.worker.maximum_concurrency
+  }
+
+  # AWS_REGION is reserved: Lambda sets it.
+  environment = merge(local.shared_environment, {
+    CONTENT_ENGINE_PROCESSOR        = var.worker.processor
+    CONTENT_ENGINE_BEDROCK_MODEL_ID = coalesce(var.worker.bedrock_model_id, "")
+  })
+
+  tags = local.tags
+}
+
+module "eks" {
+  source = "../eks"
+  count  = var.eks.enabled ? 1 : 0
+
+  name                = local.name
+  kubernetes_version  = var.eks.kubernetes_version
+  subnet_ids          = module.network.private_subnet_ids
+  public_access_cidrs = var.eks.public_access_cidrs
+  access_entries      = var.eks.access_entries
+  api_policy_json     = module.workload_iam.api_policy_json
+  worker_policy_json  = module.workload_iam.worker_policy_json
+  keda_policy_json    = module.workload_iam.queue_depth_reader_policy_json
+  log_retention_days  = var.log_retention_days
+
+  node_group = {
+    instance_types = var.eks.instance_types
+    min_size       = var.eks.min_size
+    max_size       = var.eks.max_size
+    desired_size   = var.eks.desired_size
+  }
+
+  tags = local.tags
+}
+
+module "observability" {
+  source = "../observability"
+
+  name          = local.name
+  subscriptions = var.paging_subscriptions
+  tags          = local.tags
+}
+
+module "github_oidc" {
+  source = "../github-oidc"
+
+  name                 = "${local.name}-deploy"
+  github_repository    = var.github.repository
+  github_environments  = var.github.environments
+  create_oidc_provider = var.github.create_oidc_provider
+  oidc_provider_arn    = var.github.oidc_provider_arn
+  ecr_repository_arn   = module.ecr.repository_arn
+  lambda_function_arn  = module.lambda_worker.function_arn
+  eks_cluster_arn      = var.eks.enabled ? module.eks[0].cluster_arn : null
+  alarm_name_prefix    = "${local.name}-"
+
+  ecs = {
+    cluster_arn        = module.ecs_service.cluster_arn
+    service_arn        = module.ecs_service.service_arn
+    task_role_arn      = module.ecs_service.task_role_arn
+    execution_role_arn = module.ecs_service.execution_role_arn
+  }
+
+  tags = local.tags
+}

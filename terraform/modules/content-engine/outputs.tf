@@ -1,0 +1,78 @@
+output "aws_region" {
+  description = "Region the environment runs in."
+  value       = local.region
+}
+
+output "aws_account_id" {
+  description = "Account the environment runs in."
+  value       = local.account_id
+}
+
+output "ecr_repository_url" {
+  description = "ECR repository of the API/worker image."
+  value       = module.ecr.repository_url
+}
+
+output "ecs_cluster_name" {
+  description = "ECS cluster of the API."
+  value       = module.ecs_service.cluster_name
+}
+
+output "ecs_service_name" {
+  description = "ECS service of the API."
+  value       = module.ecs_service.service_name
+}
+
+output "worker_function_name" {
+  description = "Lambda function of the worker."
+  value       = module.lambda_worker.function_name
+}
+
+output "worker_alias" {
+  description = "Alias the worker's event source invokes."
+  value       = module.lambda_worker.alias_name
+}
+
+output "bucket_name" {
+  description = "Content bucket (CONTENT_ENGINE_BUCKET)."
+  value       = module.storage.bucket_name
+}
+
+output "queue_url" {
+  description = "Jobs queue (CONTENT_ENGINE_QUEUE_URL)."
+  value       = module.queue.queue_url
+}
+
+output "dlq_url" {
+  description = "Dead-letter queue of the jobs queue."
+  value       = module.queue.dlq_url
+}
+
+output "paging_topic_arn" {
+  description = "SNS topic alarms page through."
+  value       = module.observability.paging_topic_arn
+}
+
+output "eks_cluster_name" {
+  description = "EKS cluster name, empty when the EKS path is disabled."
+  value       = var.eks.enabled ? module.eks[0].cluster_name : ""
+}
+
+output "deploy_role_arn" {
+  description = "Role the GitHub deploy jobs of this environment assume."
+  value       = module.github_oidc.role_arn
+}
+
+output "eks_workload_role_arns" {
+  description = "Pod Identity roles of the API, the worker and KEDA (empty when EKS is disabled)."
+  value = var.eks.enabled ? {
+    api    = module.eks[0].api_role_arn
+    worker = module.eks[0].worker_role_arn
+    keda   = module.eks[0].keda_role_arn
+  } : {}
+}
+
+output "load_balancer_dns_name" {
+  description = "DNS name of the API load balancer."
+  value       = module.ecs_service.load_balancer_dns_name
+}

@@ -1,0 +1,139 @@
+variable "environment" {
+  description = "Environment name; one of dev, staging, prod. Names every resource content-engine-<environment>."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.environment)
+    error_message = "environment must be dev, staging or prod."
+  }
+}
+
+variable "network" {
+  description = "VPC layout: CIDR block, two or three availability zones, NAT gateway per AZ or shared, and interface endpoints."
+  type = object({
+    vpc_cidr            = string
+    availability_zones  = list(string)
+    single_nat_gateway  = optional(bool, true)
+    interface_endpoints = optional(list(string), [])
+  })
+}
+
+variable "api" {
+  description = "The API on ECS Fargate: first image (by digest), task size, autoscaling bounds, TLS certificate, who may connect, and the upload size limit."
+  type = object({
+    container_image     = string
+    certificate_arn     = string
+    cpu                 = optional(number, 512)
+    memory              = optional(number, 1024)
+    desired_count       = optional(number, 2)
+    min_capacity        = optional(number, 2)
+    max_capacity        = optional(number, 6)
+    target_cpu_percent  = optional(number, 60)
+    ingress_cidrs       = optional(list(string), ["0.0.0.0/0"])
+    deletion_protection = optional(bool, false)
+    access_logs_bucket  = optional(string)
+    waf_web_acl_arn     = optional(string)
+    max_upload_bytes    = optional(number, 26214400)
+  })
+}
+
+variable "worker" {
+  description = "The worker on Lambda: bundled zip for the first deploy, timeout, memory, concurrency, SQS batching, and the processor (local or bedrock with a model id)."
+  type = object({
+    package_path         = string
+    timeout_seconds      = optional(number, 60)
+    memory_mb            = optional(number, 1024)
+    reserved_concurrency = optional(number, 20)
+    batch_size           = optional(number, 10)
+    batching_window      = optional(number, 1)
+    maximum_concurrency  = optional(number, 10)
+    processor            = optional(string, "local")
+    bedrock_model_id     = optional(string)
+  })
+
+  validation {
+    condition     = contains(["local", "bedrock"], var.worker.processor)
+    error_message = "worker.processor must be local or bedrock."
+  }
+
+  validation {
+    condition     = var.worker.processor != "bedrock" || (var.worker.bedrock_model_id != null && !strcontains(coalesce(var.worker.bedrock_model_id, "*"), "*"))
+    error_message = "worker.bedrock_model_id must name one model (no wildcard) when worker.processor is bedrock."
+  }
+}
+
+variable "queue" {
+  description = "Jobs queue: optional visibility timeout (default 6x the worker timeout) and receives before dead-lettering."
+  type = object({
+    visibility_timeout_seconds = optional(number)
+    max_receive_count          = optional(number, 3)
+  })
+  default = {}
+}
+
+variable "paging_subscriptions" {
+  description = "Who the paging topic notifies: list of {protocol = email | https, endpoint}."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
+}
+
+variable "github" {
+  description = "GitHub repository (ORG/REPO) and environments trusted by the deploy role; create_oidc_provider false when another stack in the account owns the provider."
+  type = object({
+    repository           = string
+    environments         = list(string)
+    create_oidc_provider = optional(bool, true)
+    oidc_provider_arn    = optional(string)
+  })
+}
+
+variable "eks" {
+  description = "The EKS path: enabled flag, version, nodes, access entries and public endpoint CIDRs. Disabled by default (ECS first)."
+  type = object({
+    enabled             = optional(bool, false)
+    kubernetes_version  = optional(string, "1.34")
+    public_access_cidrs = optional(list(string), [])
+    instance_types      = optional(list(string), ["m6i.large"])
+    min_size            = optional(number, 2)
+    max_size            = optional(number, 6)
+    desired_size        = optional(number, 2)
+    access_entries = optional(map(object({
+      principal_arn = string
+      policy_name   = string
+      namespaces    = optional(list(string))
+    })), {})
+  })
+  default = {}
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL of the API and the worker."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = contains(["trace", "debug", "info", "warn", "error", "fatal"], var.log_level)
+    error_message = "log_level must be one of trace, debug, info, warn, error, fatal."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days to keep every CloudWatch log group of the stack."
+  type        = number
+  default     = 30
+}
+
+variable "protect_data" {
+  description = "Production data protection: the bucket is never force-emptied (AWS refuses to delete it while it holds data), the load balancer has deletion protection and secrets get a 30-day recovery window. Off in dev/staging so destroy works."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,49 @@
+variable "name" {
+  description = "Repository name, e.g. content-engine-dev."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9]+([._/-][a-z0-9]+)*$", var.name))
+    error_message = "name must be a valid ECR repository name (lowercase letters, digits, . _ - /)."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key for image encryption; null uses the AWS managed aws/ecr key (still KMS)."
+  type        = string
+  default     = null
+}
+
+variable "keep_tagged_images" {
+  description = "How many of the newest images to keep; older ones are expired. Keep enough to roll back across a few days of deploys."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.keep_tagged_images >= 5
+    error_message = "keep_tagged_images must be at least 5 so a rollback target is always there."
+  }
+}
+
+variable "untagged_expiry_days" {
+  description = "Days after which untagged images (dangling layers of multi-arch pushes) are expired."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.untagged_expiry_days >= 1
+    error_message = "untagged_expiry_days must be at least 1."
+  }
+}
+
+variable "force_delete" {
+  description = "Let terraform destroy delete the repository while it still holds images (dev/staging)."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

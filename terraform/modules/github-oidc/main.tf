@@ -1,0 +1,182 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  oidc_host    = "token.actions.githubusercontent.com"
+  provider_arn = var.create_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : var.oidc_provider_arn
+  account_id   = data.aws_caller_identity.current.account_id
+  region       = data.aws_region.current.region
+  partition    = data.aws_partition.current.partition
+}
+
+resource "aws_iam_openid_connect_provider" "github" {
+  count = var.create_oidc_provider ? 1 : 0
+
+  url            = "https://${local.oidc_host}"
+  client_id_list = ["sts.amazonaws.com"]
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "trust" {
+  statement {
+    sid     = "GitHubEnvironmentsOfThisRepository"
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [local.provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_host}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+
+    # Only jobs that run in one of this repository's GitHub environments (and so pass its protection rules).
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_host}:sub"
+      values   = [for env in var.github_environments : "repo:${var.github_repository}:environment:${env}"]
+    }
+  }
+}
+
+resource "aws_iam_role" "deploy" {
+  name                 = var.name
+  assume_role_policy   = data.aws_iam_policy_document.trust.json
+  max_session_duration = 3600
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.create_oidc_provider || var.oidc_provider_arn != null
+      error_message = "Pass oidc_provider_arn when create_oidc_provider is false."
+    }
+  }
+}
+
+data "aws_iam_policy_document" "deploy" {
+  # GetAuthorizationToken has no resource-level permissions: AWS requires "*".
+  statement {
+    sid       = "EcrLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "PushImages"
+    actions = [
+      "ecr:BatchCheckLayerAvailability",
+      "ecr:BatchGetImage",
+      "ecr:CompleteLayerUpload",
+      "ecr:DescribeImages",
+      "ecr:GetDownloadUrlForLayer",
+      "ecr:InitiateLayerUpload",
+      "ecr:PutImage",
+      "ecr:UploadLayerPart",
+    ]
+    resources = [var.ecr_repository_arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.ecs == null ? [] : [var.ecs]
+
+    content {
+      # Task definition registration and description have no resource-level permissions: AWS requires "*".
+      sid       = "RegisterTaskDefinitions"
+      actions   = ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"]
+      resources = ["*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.ecs == null ? [] : [var.ecs]
+
+    content {
+      sid       = "RollOutService"
+      actions   = ["ecs:UpdateService", "ecs:DescribeServices"]
+      resources = [statement.value.service_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.ecs == null ? [] : [var.ecs]
+
+    content {
+      sid       = "WatchRollOutTasks"
+      actions   = ["ecs:ListTasks", "ecs:DescribeTasks"]
+      resources = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${element(split("/", statement.value.cluster_arn), 1)}/*", "arn:${local.partition}:ecs:${local.region}:${local.account_id}:container-instance/${element(split("/", statement.value.cluster_arn), 1)}/*"]
+
+      condition {
+        test     = "ArnEquals"
+        variable = "ecs:cluster"
+        values   = [statement.value.cluster_arn]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.ecs == null ? [] : [var.ecs]
+
+    content {
+      sid       = "PassTaskRoles"
+      actions   = ["iam:PassRole"]
+      resources = [statement.value.task_role_arn, statement.value.execution_role_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "iam:PassedToService"
+        values   = ["ecs-tasks.amazonaws.com"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.lambda_function_arn == null ? [] : [var.lambda_function_arn]
+
+    content {
+      sid = "DeployWorkerFunction"
+      actions = [
+        "lambda:GetAlias",
+        "lambda:GetFunction",
+        "lambda:GetFunctionConfiguration",
+        "lambda:PublishVersion",
+        "lambda:UpdateAlias",
+        "lambda:UpdateFunctionCode",
+      ]
+      resources = [statement.value, "${statement.value}:*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.eks_cluster_arn == null ? [] : [var.eks_cluster_arn]
+
+    content {
+      sid       = "DescribeCluster"
+      actions   = ["eks:DescribeCluster"]
+      resources = [statement.value]
+    }
+  }
+
+  statement {
+    sid       = "ManageProductAlarms"
+    actions   = ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:TagResource"]
+    resources = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.alarm_name_prefix}*"]
+  }
+
+  statement {
+    sid       = "PublishProductDashboards"
+    actions   = ["cloudwatch:PutDashboard", "cloudwatch:GetDashboard"]
+    resources = ["arn:${local.partition}:cloudwatch::${local.account_id}:dashboard/${var.alarm_name_prefix}*"]
+  }
+}
+
+resource "aws_iam_role_policy" "deploy" {
+  name   = "content-engine-deploy"
+  role   = aws_iam_role.deploy.id
+  policy = data.aws_iam_policy_document.deploy.json
+}

@@ -1,0 +1,9 @@
+output "role_arn" {
+  description = "ARN of the deploy role (aws-actions/configure-aws-credentials role-to-assume)."
+  value       = aws_iam_role.deploy.arn
+}
+
+output "oidc_provider_arn" {
+  description = "ARN of the GitHub OIDC provider the role trusts."
+  value       = local.provider_arn
+}

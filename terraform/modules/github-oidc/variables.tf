@@ -1,0 +1,85 @@
+variable "name" {
+  description = "Name of the deploy role, e.g. content-engine-dev-deploy."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.name))
+    error_message = "name must be a valid IAM role name (1-64 characters)."
+  }
+}
+
+variable "github_repository" {
+  description = "The GitHub repository allowed to assume the role, as ORG/REPO."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must be ORG/REPO, without wildcards."
+  }
+}
+
+variable "github_environments" {
+  description = "GitHub environments whose jobs may assume the role (trust subject repo:ORG/REPO:environment:<env>)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.github_environments) > 0 && alltrue([for e in var.github_environments : can(regex("^[A-Za-z0-9_.-]+$", e))])
+    error_message = "github_environments must name at least one environment, without wildcards."
+  }
+}
+
+variable "create_oidc_provider" {
+  description = "Create the account's token.actions.githubusercontent.com OIDC provider. An account holds one; set false and pass oidc_provider_arn when another stack owns it."
+  type        = bool
+  default     = true
+}
+
+variable "oidc_provider_arn" {
+  description = "ARN of an existing GitHub OIDC provider (when create_oidc_provider is false)."
+  type        = string
+  default     = null
+}
+
+variable "ecr_repository_arn" {
+  description = "ECR repository the deploy role pushes images to."
+  type        = string
+}
+
+variable "ecs" {
+  description = "ECS service the deploy role rolls out, and the roles its task definitions pass; null when this environment has no ECS service."
+  type = object({
+    cluster_arn        = string
+    service_arn        = string
+    task_role_arn      = string
+    execution_role_arn = string
+  })
+  default = null
+}
+
+variable "lambda_function_arn" {
+  description = "Worker function whose code, versions and alias the deploy role updates; null when there is none."
+  type        = string
+  default     = null
+}
+
+variable "eks_cluster_arn" {
+  description = "EKS cluster the deploy role may describe (to build a kubeconfig); null when there is none."
+  type        = string
+  default     = null
+}
+
+variable "alarm_name_prefix" {
+  description = "Prefix of the CloudWatch alarm and dashboard names the deploy role may write, e.g. content-engine-dev-."
+  type        = string
+
+  validation {
+    condition     = length(var.alarm_name_prefix) >= 3 && !strcontains(var.alarm_name_prefix, "*")
+    error_message = "alarm_name_prefix must be at least 3 characters and contain no wildcard."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,134 @@
+// build-push: docker buildx build with OCI labels and GitHub cache, pushed to ECR; returns the digest.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ECRClient } from "@aws-sdk/client-ecr";
+import { DIGEST_PATTERN } from "@content-engine/environments";
+import { type AwsOptions, createClient } from "./aws.ts";
+import { type CommandRunner, runChecked, runCommand } from "./command.ts";
+import { ecrLogin } from "./ecr.ts";
+import { DeliveryError } from "./errors.ts";
+import { finish, type Outcome, type Plan, Stopwatch } from "./outcome.ts";
+import { consoleReporter, type Reporter } from "./reporter.ts";
+import { type Clock, systemClock } from "./wait.ts";
+
+export interface BuildPushOptions {
+  /** ECR repository URL without tag: <account>.dkr.ecr.<region>.amazonaws.com/<name>. */
+  repository: string;
+  context: string;
+  dockerfile: string;
+  platforms: string[];
+  /** Human tags pushed next to the digest, e.g. main-1a2b3c4. */
+  tags: string[];
+  gitSha: string;
+  /** Repository URL for org.opencontainers.image.source. */
+  source: string;
+  /** GitHub Actions cache scope (type=gha); `false` builds without cache. */
+  cacheScope: string | false;
+  buildArgs?: Record<string, string>;
+  push?: boolean;
+  aws: AwsOptions;
+  reporter?: Reporter;
+  run?: CommandRunner;
+  ecr?: ECRClient;
+  clock?: Clock;
+}
+
+const ECR_REPOSITORY = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/[a-z0-9][a-z0-9._/-]*$/;
+
+function validate(options: BuildPushOptions) {
+  if (!ECR_REPOSITORY.test(options.repository)) {
+    throw new DeliveryError(
+      `repository "${options.repository}" is not an ECR repository URL: expected <account>.dkr.ecr.<region>.amazonaws.com/<name>`,
+    );
+  }
+  if (!/^[0-9a-f]{40}$/.test(options.gitSha)) {
+    throw new DeliveryError(`git sha "${options.gitSha}" is not a full 40-character commit sha`);
+  }
+  for (const tag of options.tags) {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag))
+      throw new DeliveryError(`tag "${tag}" is not a valid image tag`);
+  }
+}
+
+/** The exact argv of `docker buildx build` (without the leading `docker`). */
+export function buildxArgs(options: BuildPushOptions, metadataFile: string): string[] {
+  const args = ["buildx", "build", "--file", options.dockerfile, "--platform", options.platforms.join(",")];
+  const labels: Record<string, string> = {
+    "org.opencontainers.image.revision": options.gitSha,
+    "org.opencontainers.image.source": options.source,
+    "org.opencontainers.image.version": options.tags[0] ?? options.gitSha,
+  };
+  for (const [key, value] of Object.entries(labels)) args.push("--label", `${key}=${value}`);
+  for (const [key, value] of Object.entries(options.buildArgs ?? {}))
+    args.push("--build-arg", `${key}=${value}`);
+  if (options.cacheScope) {
+    args.push("--cache-from", `type=gha,scope=${options.cacheScope}`);
+    args.push("--cache-to", `type=gha,mode=max,scope=${options.cacheScope}`);
+  }
+  for (const tag of options.tags) args.push("--tag", `${options.repository}:${tag}`);
+  args.push("--provenance=false", "--metadata-file", metadataFile);
+  args.push(options.push === false ? "--load" : "--push");
+  args.push(options.context);
+  return args;
+}
+
+export function planBuildPush(options: BuildPushOptions): Plan {
+  validate(options);
+  return {
+    operation: "build-push",
+    target: options.repository,
+    noop: false,
+    changes: options.tags.map((tag) => ({
+      field: "tag",
+      from: undefined,
+      to: `${options.repository}:${tag}`,
+    })),
+    steps: [
+      "ecr:GetAuthorizationToken + docker login --password-stdin",
+      `docker ${buildxArgs(options, "<metadata>").join(" ")}`,
+    ],
+    details: [],
+  };
+}
+
+export async function buildPush(options: BuildPushOptions): Promise<Outcome> {
+  const watch = new Stopwatch();
+  validate(options);
+  const reporter = options.reporter ?? consoleReporter;
+  const run = options.run ?? runCommand;
+  const ecr = options.ecr ?? createClient(ECRClient, options.aws);
+  const accountId = options.repository.match(ECR_REPOSITORY)![1]!;
+  const login = await ecrLogin(ecr, reporter, {
+    registryIds: [accountId],
+    now: (options.clock ?? systemClock).now,
+  });
+  const registryHost = options.repository.split("/")[0]!;
+  await runChecked(run, "docker", ["login", "--username", login.username, "--password-stdin", registryHost], {
+    input: login.password,
+  });
+  reporter.info(`logged in to ${registryHost}`);
+  const metadataFile = join(mkdtempSync(join(tmpdir(), "build-push-")), "metadata.json");
+  const args = buildxArgs(options, metadataFile);
+  reporter.info(`docker ${args.join(" ")}`);
+  await watch.wait(runChecked(run, "docker", args, { onLine: (line) => reporter.info(line) }));
+  const metadata = JSON.parse(readFileSync(metadataFile, "utf8")) as Record<string, unknown>;
+  const digest = String(metadata["containerimage.digest"] ?? "");
+  if (!DIGEST_PATTERN.test(digest)) {
+    return finish(watch, {
+      operation: "build-push",
+      target: options.repository,
+      status: "failed",
+      reason: `docker buildx wrote no image digest to its metadata file (got "${digest}")`,
+    });
+  }
+  const image = `${options.repository}@${digest}`;
+  return finish(watch, {
+    operation: "build-push",
+    target: options.repository,
+    status: "succeeded",
+    reason: `pushed ${image}`,
+    revisions: { current: digest },
+    outputs: { image, digest, tags: options.tags.map((t) => `${options.repository}:${t}`).join(",") },
+  });
+}

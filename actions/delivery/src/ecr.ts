@@ -16,9 +16,7 @@ export async function ecrLogin(
   reporter: Reporter,
   options: { registryIds?: string[]; now?: () => number } = {},
 ): Promise<RegistryLogin> {
-  let response: Awaited<ReturnType<ECRClient["send"]>> & {
-    authorizationData?: { authorizationToken?: string; proxyEndpoint?: string; expiresAt?: Date }[];
-  };
+  let response: GetAuthorizationTokenCommandOutput;
   try {
     response = await ecr.send(
       new GetAuthorizationTokenCommand(options.registryIds ? { registryIds: options.registryIds } : {}),

@@ -1,5 +1,9 @@
 // ECR login through GetAuthorizationToken: the password is masked before anything can print it.
-import { type ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
+import {
+  type ECRClient,
+  GetAuthorizationTokenCommand,
+  type GetAuthorizationTokenCommandOutput,
+} from "@aws-sdk/client-ecr";
 import { DeliveryError, explainAwsError } from "./errors.ts";
 import type { Reporter } from "./reporter.ts";
 

@@ -1,0 +1,242 @@
+import { readFileSync } from "node:fs";
+import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { toolPath } from "../../../scripts/tools.ts";
+import { useMoto } from "../../../test/support/moto.ts";
+import { createClient } from "../src/aws.ts";
+import type { CommandRunner } from "../src/command.ts";
+import { EKS_TOKEN_PREFIX, eksToken, writeKubeconfig } from "../src/eks.ts";
+import { deployHelm, helmUpgradeArgs, helmValues, planHelm, recoverPendingRelease } from "../src/helm.ts";
+import { memoryReporter } from "../src/reporter.ts";
+import { awsFor, digest, testEnvironment } from "./fixtures.ts";
+
+const moto = useMoto();
+const env = testEnvironment([[["platform"], "eks"]]);
+const root = new URL("../../../", import.meta.url).pathname;
+const chart = `${root}helm/content-engine`;
+
+/** A helm stand-in for the paths that need a live cluster (none exists here): answers by subcommand. */
+function scriptedHelm(answers: Record<string, { code?: number; stdout?: string; stderr?: string }[]>) {
+  const calls: string[][] = [];
+  const run: CommandRunner = async (_command, args) => {
+    calls.push([...args]);
+    const key = args[0] === "get" ? `get ${args[1]}` : args[0]!;
+    const queue = answers[key] ?? [];
+    const answer = queue.length > 1 ? queue.shift()! : (queue[0] ?? {});
+    return { code: answer.code ?? 0, stdout: answer.stdout ?? "", stderr: answer.stderr ?? "" };
+  };
+  return { run, calls };
+}
+
+const status = (revision: number, state: string) => ({
+  stdout: JSON.stringify({ version: revision, info: { status: state } }),
+});
+
+describe("deploy-helm building blocks", () => {
+  it("runs helm upgrade --install with --atomic on Helm 3 and --rollback-on-failure on Helm 4", () => {
+    const common = {
+      release: "content-engine",
+      chart: "helm/content-engine",
+      namespace: "content-engine",
+      valuesFile: "/tmp/values.yaml",
+      timeoutSeconds: 600,
+      kubeconfig: "/tmp/kubeconfig",
+    };
+    const expected = (flag: string) => [
+      "upgrade",
+      "--install",
+      "content-engine",
+      "helm/content-engine",
+      "--namespace",
+      "content-engine",
+      "--create-namespace",
+      "--values",
+      "/tmp/values.yaml",
+      flag,
+      "--wait",
+      "--timeout",
+      "600s",
+      "--history-max",
+      "20",
+      "--kubeconfig",
+      "/tmp/kubeconfig",
+    ];
+    expect(helmUpgradeArgs({ ...common, helmMajor: 3 })).toEqual(expected("--atomic"));
+    expect(helmUpgradeArgs({ ...common, helmMajor: 4 })).toEqual(expected("--rollback-on-failure"));
+  });
+
+  it("builds the chart values from the environment file and the digest", () => {
+    const values = helmValues(env, digest("c"));
+    expect(values.image).toEqual({
+      repository: env.image.repository,
+      digest: digest("c"),
+      tag: env.image.tag,
+    });
+    expect(values.api.autoscaling).toEqual({
+      enabled: true,
+      minReplicas: 1,
+      maxReplicas: 2,
+      targetCPUUtilizationPercentage: 80,
+    });
+    expect(values.worker.keda).toEqual({
+      enabled: true,
+      queueLength: 5,
+      minReplicaCount: 0,
+      maxReplicaCount: 10,
+    });
+    expect(values.config).toEqual({
+      region: "eu-west-1",
+      bucket: env.bucket,
+      queueUrl: env.queue.url,
+      processor: "local",
+    });
+  });
+
+  it("makes a k8s-aws-v1 token from a presigned STS GetCallerIdentity URL that signs the cluster header", async () => {
+    const token = await eksToken({
+      clusterName: "content-engine-dev",
+      region: "eu-west-1",
+      credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+      signingDate: new Date("2026-01-01T00:00:00Z"),
+    });
+    expect(token.startsWith(EKS_TOKEN_PREFIX)).toBe(true);
+    const encoded = token.slice(EKS_TOKEN_PREFIX.length);
+    expect(encoded).toMatch(/^[A-Za-z0-9_-]+$/);
+    const url = new URL(Buffer.from(encoded, "base64url").toString("utf8"));
+    expect(url.origin).toBe("https://sts.eu-west-1.amazonaws.com");
+    expect(url.searchParams.get("Action")).toBe("GetCallerIdentity");
+    expect(url.searchParams.get("Version")).toBe("2011-06-15");
+    expect(url.searchParams.get("X-Amz-Expires")).toBe("60");
+    expect(url.searchParams.get("X-Amz-SignedHeaders")).toBe("host;x-k8s-aws-id");
+    expect(url.searchParams.get("X-Amz-Credential")).toBe("AKIDEXAMPLE/20260101/eu-west-1/sts/aws4_request");
+    expect(url.searchParams.get("X-Amz-Signature")).toMatch(/^[a-f0-9]{64}$/);
+  });
+
+  it("writes a kubeconfig from moto's DescribeCluster with a bearer token and no aws CLI", async () => {
+    const eks = createClient(EKSClient, awsFor(moto.endpoint));
+    await eks.send(
+      new CreateClusterCommand({
+        name: env.eks!.cluster,
+        roleArn: "arn:aws:iam::123456789012:role/eks",
+        resourcesVpcConfig: { subnetIds: ["subnet-1", "subnet-2"] },
+      }),
+    );
+    const { path } = await writeKubeconfig(awsFor(moto.endpoint), env.eks!.cluster, "content-engine", "dev");
+    const config = parse(readFileSync(path, "utf8"));
+    expect(config["current-context"]).toBe(env.eks!.cluster);
+    expect(config.clusters[0].cluster.server).toMatch(/^https:\/\//);
+    expect(config.clusters[0].cluster["certificate-authority-data"]).toBeTruthy();
+    expect(config.users[0].user.token.startsWith(EKS_TOKEN_PREFIX)).toBe(true);
+    expect(config.contexts[0].context.namespace).toBe("content-engine");
+  });
+
+  it("names the environment field when the EKS cluster does not exist", async () => {
+    await expect(
+      writeKubeconfig(awsFor(moto.endpoint), "no-such-cluster", "content-engine", "dev"),
+    ).rejects.toThrow('EKS cluster "no-such-cluster" does not exist (eks.cluster in environments/dev.yaml)');
+  });
+});
+
+describe("recovering a release left pending by a cancelled run (scripted helm: no cluster here)", () => {
+  it("rolls a release stuck in pending-upgrade back to its last deployed revision", async () => {
+    const helm = scriptedHelm({
+      status: [status(5, "pending-upgrade")],
+      history: [
+        {
+          stdout: JSON.stringify([
+            { revision: 3, status: "superseded" },
+            { revision: 4, status: "deployed" },
+            { revision: 5, status: "pending-upgrade" },
+          ]),
+        },
+      ],
+    });
+    const message = await recoverPendingRelease(helm.run, "helm", "content-engine", "content-engine");
+    expect(message).toBe(
+      "release content-engine was stuck in pending-upgrade at revision 5: rolled back to revision 4",
+    );
+    expect(helm.calls.at(-1)).toEqual([
+      "rollback",
+      "content-engine",
+      "--namespace",
+      "content-engine",
+      "4",
+      "--wait",
+    ]);
+  });
+
+  it("uninstalls a release that never finished its first install", async () => {
+    const helm = scriptedHelm({
+      status: [status(1, "pending-install")],
+      history: [{ stdout: JSON.stringify([{ revision: 1, status: "pending-install" }]) }],
+    });
+    await recoverPendingRelease(helm.run, "helm", "content-engine", "content-engine");
+    expect(helm.calls.at(-1)).toEqual([
+      "uninstall",
+      "content-engine",
+      "--namespace",
+      "content-engine",
+      "--wait",
+    ]);
+  });
+
+  it("leaves a deployed release alone", async () => {
+    const helm = scriptedHelm({ status: [status(4, "deployed")] });
+    expect(await recoverPendingRelease(helm.run, "helm", "content-engine", "content-engine")).toBeUndefined();
+    expect(helm.calls).toHaveLength(1);
+  });
+
+  it("reports rolled_back with helm status and history when the upgrade fails and --atomic restored it", async () => {
+    const helm = scriptedHelm({
+      version: [{ stdout: "v3.22.0+g1234567" }],
+      status: [
+        status(4, "deployed"),
+        status(4, "deployed"),
+        status(6, "deployed"),
+        { stdout: "STATUS: deployed" },
+      ],
+      "get values": [{ stdout: "{}" }],
+      upgrade: [
+        {
+          code: 1,
+          stderr:
+            "Error: UPGRADE FAILED: release content-engine failed, and has been rolled back due to atomic being set: context deadline exceeded",
+        },
+      ],
+      history: [{ stdout: "REVISION STATUS\n5 failed\n6 deployed" }],
+    });
+    const outcome = await deployHelm({
+      env,
+      digest: digest("d"),
+      chart,
+      kubeconfig: "/tmp/kubeconfig",
+      run: helm.run,
+      reporter: memoryReporter(),
+    });
+    expect(outcome.status).toBe("rolled_back");
+    expect(outcome.reason).toBe(
+      "upgrade failed; helm rolled back and revision 6 (the previous values) serves",
+    );
+    expect(outcome.revisions).toEqual({ previous: "4", current: "6" });
+    expect(outcome.diagnostics[0]).toContain("UPGRADE FAILED");
+    expect(helm.calls.find((args) => args[0] === "upgrade")).toContain("--atomic");
+  });
+});
+
+describe("planHelm with the real helm binary", () => {
+  const helm = toolPath("helm");
+
+  it("lints and renders the chart with the environment's digest, contacting no cluster", async () => {
+    const plan = await planHelm({ env, digest: digest("e"), chart, helm, offline: true });
+    expect(plan.details[0]).toContain(`${env.image.repository}@${digest("e")}`);
+    expect(plan.details[0]).toContain("kind: Deployment");
+    expect(plan.changes).toEqual([{ field: "image.digest", from: undefined, to: digest("e") }]);
+  });
+
+  it("refuses a digest that is not sha256 before running helm", async () => {
+    await expect(planHelm({ env, digest: "sha256:abc", chart, helm, offline: true })).rejects.toThrow(
+      'digest "sha256:abc" is not an image digest: expected sha256:<64 hex characters>',
+    );
+  });
+});

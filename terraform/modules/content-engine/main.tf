@@ -132,7 +132,7 @@ module "lambda_worker" {
   # AWS_REGION is reserved: Lambda sets it.
   environment = merge(local.shared_environment, {
     CONTENT_ENGINE_PROCESSOR        = var.worker.processor
-    CONTENT_ENGINE_BEDROCK_MODEL_ID = coalesce(var.worker.bedrock_model_id, "")
+    CONTENT_ENGINE_BEDROCK_MODEL_ID = var.worker.bedrock_model_id == null ? "" : var.worker.bedrock_model_id
   })
 
   tags = local.tags

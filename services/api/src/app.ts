@@ -66,6 +66,8 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   };
 
   const app = new H3({
+    // errorResponse logs what deserves it; h3 would print every ServiceError as "unhandled".
+    silent: true,
     onRequest(event) {
       const incoming = event.req.headers.get("x-request-id");
       const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -121,7 +123,10 @@ export function createApiApp(deps: ApiDeps): ApiApp {
       : {
           status: "unavailable",
           checks: { bucket, queue },
-          error: { code: "dependency_unavailable", message: `the ${failed} does not answer` },
+          error: {
+            code: "dependency_unavailable",
+            message: `the ${failed} ${bucket !== "ok" && queue !== "ok" ? "do" : "does"} not answer`,
+          },
         };
     return Response.json(body, { status: ok ? 200 : 503, headers: ok ? {} : { "retry-after": "5" } });
   });

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { PassThrough, type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { CONTENT_TYPES, ServiceError, type SupportedContentType } from "@content-engine/core";
 import busboy from "busboy";
@@ -170,9 +170,13 @@ function receiveMultipart(req: UploadSource, target: UploadTarget): Promise<Stor
       settled = true;
       req.body.unpipe(parser);
       parser.removeAllListeners("file");
-      // Whatever was already uploaded must go too; storeStream aborts its own upload on error.
-      if (stored) void stored.catch(() => {}).finally(() => reject(error));
-      else reject(error);
+      // Whatever was already uploaded must go too (storeStream aborts its own upload on error;
+      // a file that finished before the form turned out bad is deleted here).
+      if (!stored) return reject(error);
+      stored
+        .then((upload) => target.s3.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: upload.key })))
+        .catch(() => {})
+        .finally(() => reject(error));
     };
 
     parser.on("file", (name, stream, info) => {

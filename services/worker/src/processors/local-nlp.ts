@@ -11,7 +11,7 @@ import { textStats } from "./text.ts";
 /** Analyse at most this many characters with the model; stats still count the whole text. */
 const MAX_ANALYSED_CHARS = 200_000;
 const CONTENT_POS = new Set(["NOUN", "PROPN", "ADJ"]);
-const KEYWORD_POS = new Set(["NOUN", "PROPN"]);
+const NOUN_POS = new Set(["NOUN", "PROPN"]);
 
 const nlp = winkNLP(model);
 const its = nlp.its;
@@ -39,35 +39,28 @@ export class LocalNlpProcessor implements Processor {
     const doc = nlp.readDoc(text);
     const sentences: SentenceInfo[] = [];
     const termFreq = new Map<string, number>();
-    const keywordFreq = new Map<string, number>();
 
     doc.sentences().each((sentence: ItemSentence) => {
       const terms: string[] = [];
-      let previousNoun: string | undefined;
+      let previous: string | undefined;
       sentence.tokens().each((token: ItemToken) => {
-        const type = token.out(its.type);
-        if (type !== "word") {
-          previousNoun = undefined;
+        if (token.out(its.type) !== "word") {
+          previous = undefined;
           return;
         }
         // The typings declare `its.lemma` with the wrong arity; at run time it is a plain item function.
         const lemma = String(token.out(its.lemma as unknown as typeof its.normal)).toLowerCase();
         const pos = token.out(its.pos);
         const isContent = CONTENT_POS.has(pos) && !token.out(its.stopWordFlag) && lemma.length > 2;
-        if (isContent) {
-          terms.push(lemma);
-          termFreq.set(lemma, (termFreq.get(lemma) ?? 0) + 1);
+        if (!isContent) {
+          previous = undefined;
+          return;
         }
-        if (isContent && KEYWORD_POS.has(pos)) {
-          keywordFreq.set(lemma, (keywordFreq.get(lemma) ?? 0) + 1);
-          if (previousNoun) {
-            const pair = `${previousNoun} ${lemma}`;
-            keywordFreq.set(pair, (keywordFreq.get(pair) ?? 0) + 1.5);
-          }
-          previousNoun = lemma;
-        } else {
-          previousNoun = undefined;
-        }
+        terms.push(lemma);
+        termFreq.set(lemma, (termFreq.get(lemma) ?? 0) + 1);
+        // Phrases: a content word followed by a noun ("solar power", "support team").
+        if (previous && NOUN_POS.has(pos)) terms.push(`${previous} ${lemma}`);
+        previous = lemma;
       });
       sentences.push({ text: sentence.out().trim(), terms, sentiment: Number(sentence.out(its.sentiment)) });
     });
@@ -80,7 +73,7 @@ export class LocalNlpProcessor implements Processor {
       stats: textStats(input.text),
     };
     if (input.tasks.includes("summary")) out.summary = summarise(sentences, termFreq);
-    if (input.tasks.includes("keywords")) out.keywords = rankKeywords(keywordFreq);
+    if (input.tasks.includes("keywords")) out.keywords = rankKeywords(sentences);
     if (input.tasks.includes("sentiment")) out.sentiment = sentimentOf(Number(doc.out(its.sentiment)));
     return out;
   }
@@ -95,11 +88,12 @@ function summarise(sentences: SentenceInfo[], termFreq: Map<string, number>): st
     sentences.length,
   );
   const scored = sentences.map((s, index) => {
-    const weight = s.terms.reduce((sum, t) => sum + (termFreq.get(t) ?? 0) / maxFreq, 0);
+    const words = s.terms.filter((t) => !t.includes(" "));
+    const weight = words.reduce((sum, t) => sum + (termFreq.get(t) ?? 0) / maxFreq, 0);
     // Longer sentences carry more terms; the square root keeps them from always winning.
     // Documents tend to open with their point: a small lead bonus for the first two sentences.
     const lead = index === 0 ? 0.3 : index === 1 ? 0.1 : 0;
-    const score = s.terms.length === 0 ? 0 : weight / Math.sqrt(s.terms.length) + lead;
+    const score = words.length === 0 ? 0 : weight / Math.sqrt(words.length) + lead;
     return { index, score, text: s.text };
   });
   return scored
@@ -109,8 +103,16 @@ function summarise(sentences: SentenceInfo[], termFreq: Map<string, number>): st
     .map((s) => s.text);
 }
 
-function rankKeywords(freq: Map<string, number>): Array<{ term: string; score: number }> {
-  const entries = [...freq.entries()].filter(([term, count]) => !term.includes(" ") || count >= 3);
+/**
+ * Content words and two-word phrases, ranked by frequency; a phrase counts only when it recurs, and
+ * then outranks its parts' single mentions (it is the more specific keyword).
+ */
+function rankKeywords(sentences: SentenceInfo[]): Array<{ term: string; score: number }> {
+  const freq = new Map<string, number>();
+  for (const s of sentences) for (const t of s.terms) freq.set(t, (freq.get(t) ?? 0) + 1);
+  const entries = [...freq.entries()]
+    .filter(([term, count]) => !term.includes(" ") || count >= 2)
+    .map(([term, count]): [string, number] => [term, term.includes(" ") ? count * 1.5 : count]);
   const max = Math.max(1, ...entries.map(([, c]) => c));
   return entries
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))

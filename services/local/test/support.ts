@@ -1,0 +1,117 @@
+import { request as httpRequest } from "node:http";
+import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { createS3Client, createSqsClient } from "@content-engine/core";
+import { type LocalStack, type LocalStackOptions, startLocalStack } from "../src/stack.ts";
+
+export const SECOND_KEY = "second-tenant-key-0123456789";
+
+/** A local stack on free ports with quiet logs; `worker: false` to observe the queue directly. */
+export async function startTestStack(
+  options: LocalStackOptions = {},
+): Promise<LocalStack & { s3: S3Client; sqs: SQSClient; key: string; otherKey: string }> {
+  const key = "first-tenant-key-0123456789";
+  const stack = await startLocalStack({
+    port: 0,
+    workerMetricsPort: 0,
+    logLevel: "silent",
+    apiKeys: `${key}:acme,${SECOND_KEY}:globex`,
+    ...options,
+  });
+  const clients = { region: stack.config.region, endpoint: stack.emulatorUrl };
+  return { ...stack, s3: createS3Client(clients), sqs: createSqsClient(clients), key, otherKey: SECOND_KEY };
+}
+
+export async function listKeys(s3: S3Client, bucket: string, prefix = ""): Promise<string[]> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (out.Contents ?? []).map((o) => o.Key!);
+}
+
+export async function queueCounts(
+  sqs: SQSClient,
+  queueUrl: string,
+): Promise<{ visible: number; inFlight: number }> {
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  return {
+    visible: Number(out.Attributes?.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
+}
+
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  what = "condition",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function bearer(key: string): Record<string, string> {
+  return { authorization: `Bearer ${key}` };
+}
+
+export async function submitText(
+  apiUrl: string,
+  key: string,
+  text: string,
+  options: { contentType?: string; query?: string; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  return fetch(`${apiUrl}/v1/jobs${options.query ?? ""}`, {
+    method: "POST",
+    headers: { ...bearer(key), "content-type": options.contentType ?? "text/plain", ...options.headers },
+    body: text,
+  });
+}
+
+/**
+ * Sends a body of `totalBytes` in chunks without Content-Length (chunked), as a client streaming
+ * a big file does, and returns the status and JSON the server answered — even if it answers and
+ * closes before the body is fully sent.
+ */
+export function streamBody(
+  url: string,
+  headers: Record<string, string>,
+  totalBytes: number,
+  chunkBytes = 64 * 1024,
+): Promise<{ status: number; body: { error?: { code: string } } & Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: "POST", headers: { ...headers, "transfer-encoding": "chunked" } });
+    const chunk = Buffer.alloc(chunkBytes, "a");
+    let sent = 0;
+    let answered = false;
+    req.on("response", (res) => {
+      answered = true;
+      let data = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => {
+        data += d;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: data ? JSON.parse(data) : {} }));
+    });
+    req.on("error", (error) => {
+      if (!answered) reject(error);
+    });
+    const pump = () => {
+      while (sent < totalBytes && !answered && !req.destroyed) {
+        sent += chunk.length;
+        if (!req.write(chunk)) {
+          req.once("drain", pump);
+          return;
+        }
+      }
+      if (!answered) req.end();
+    };
+    pump();
+  });
+}

@@ -1,0 +1,285 @@
+// promote: one pull request per target environment (branch promote/<env>) that carries the digest,
+// and only the promotable fields, from the source environment file, keeping comments.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import {
+  alarmNamePrefix,
+  assertEnvironmentName,
+  type Environment,
+  type EnvironmentName,
+  getEnvironmentField,
+  PROMOTABLE_FIELDS,
+  parseEnvironment,
+  setEnvironmentFields,
+} from "@content-engine/environments";
+import { createTwoFilesPatch } from "diff";
+import { alarmsInAlarm } from "./alarms.ts";
+import { type AwsOptions, createClient } from "./aws.ts";
+import { DeliveryError, explainAwsError } from "./errors.ts";
+import { activeFreezeWindow, describeFreezeWindow } from "./freeze.ts";
+import { type GitHub, type GitHubOptions, gitHubClient } from "./github.ts";
+import { finish, type Outcome, type Plan, Stopwatch } from "./outcome.ts";
+import { consoleReporter, type Reporter } from "./reporter.ts";
+import { type Clock, systemClock } from "./wait.ts";
+
+export interface PromoteOptions {
+  from: string;
+  to: string;
+  /** Local checkout's environments folder (read); the PR edits `<environmentsPath>/<to>.yaml` on GitHub. */
+  environmentsDir: string;
+  environmentsPath?: string;
+  baseBranch?: string;
+  github: GitHubOptions;
+  /** Dashboard link for the PR body; `{env}` is replaced by the environment name. */
+  dashboardUrl?: string;
+  aws?: Partial<AwsOptions>;
+  cloudwatch?: CloudWatchClient;
+  reporter?: Reporter;
+  clock?: Clock;
+}
+
+interface Prepared {
+  source: Environment;
+  target: Environment;
+  targetText: string;
+  nextText: string;
+  file: string;
+  gh: GitHub;
+  base: string;
+  branch: string;
+  changes: { field: string; from: string | undefined; to: string | undefined }[];
+}
+
+function prepare(options: PromoteOptions): Prepared {
+  const from = assertEnvironmentName(options.from);
+  const to = assertEnvironmentName(options.to);
+  const read = (name: EnvironmentName) => {
+    const file = join(options.environmentsDir, `${name}.yaml`);
+    const text = readFileSync(file, "utf8");
+    return { text, env: parseEnvironment(text, `environments/${name}.yaml`) };
+  };
+  const source = read(from);
+  const target = read(to);
+  const order = source.env.promotion.order;
+  const fromIndex = order.indexOf(from);
+  const toIndex = order.indexOf(to);
+  if (fromIndex < 0 || toIndex < 0 || toIndex <= fromIndex) {
+    throw new DeliveryError(
+      `cannot promote from ${from} to ${to}: promotions only go forward (${order.join(" -> ")})`,
+    );
+  }
+  if (toIndex !== fromIndex + 1) {
+    throw new DeliveryError(
+      `cannot promote from ${from} straight to ${to}: promote to ${order[fromIndex + 1]} first (${order.join(" -> ")})`,
+    );
+  }
+  const gh = gitHubClient(options.github);
+  const edits = PROMOTABLE_FIELDS.map((path) => ({ path, value: getEnvironmentField(source.text, path) }));
+  const nextText = setEnvironmentFields(target.text, edits, `environments/${to}.yaml`);
+  const changes = PROMOTABLE_FIELDS.map((path) => ({
+    field: path.join("."),
+    from: String(getEnvironmentField(target.text, path)),
+    to: String(getEnvironmentField(source.text, path)),
+  })).filter((change) => change.from !== change.to);
+  return {
+    source: source.env,
+    target: target.env,
+    targetText: target.text,
+    nextText,
+    file: `${options.environmentsPath ?? "environments"}/${to}.yaml`,
+    gh,
+    base: options.baseBranch ?? "main",
+    branch: `promote/${to}`,
+    changes,
+  };
+}
+
+/** The commit sha a tag like `main-1a2b3c4` or `sha-<40 hex>` was built from. */
+export function gitShaFromTag(tag: string): string | undefined {
+  return tag.match(/(?:^|[-_])([0-9a-f]{7,40})$/)?.[1];
+}
+
+/** Reasons the promotion must wait; empty when it may go ahead. Read-only calls only. */
+async function gateReasons(p: Prepared, options: PromoteOptions): Promise<string[]> {
+  const now = new Date((options.clock ?? systemClock).now());
+  const reasons: string[] = [];
+  const freeze = activeFreezeWindow(p.target.promotion.freezeWindows, now);
+  if (freeze) reasons.push(`${p.target.name} is frozen: ${describeFreezeWindow(freeze)}`);
+
+  const soakMinutes = p.source.promotion.soakMinutes;
+  if (soakMinutes > 0) {
+    const path = `${options.environmentsPath ?? "environments"}/${p.source.name}.yaml`;
+    const commits = await p.gh.request<{ sha: string; commit: { committer: { date: string } } }[]>(
+      "GET",
+      `/repos/${p.gh.owner}/${p.gh.repo}/commits?path=${encodeURIComponent(path)}&sha=${encodeURIComponent(p.base)}&per_page=1`,
+    );
+    const deployedAt = commits[0] ? new Date(commits[0].commit.committer.date) : undefined;
+    const ranMinutes = deployedAt ? (now.getTime() - deployedAt.getTime()) / 60_000 : 0;
+    if (ranMinutes < soakMinutes) {
+      reasons.push(
+        `${p.source.name} has run this digest for ${Math.floor(ranMinutes)} min; its soak time is ${soakMinutes} min (${Math.ceil(soakMinutes - ranMinutes)} min left)`,
+      );
+    }
+  }
+
+  const aws: AwsOptions = { region: p.source.region, ...options.aws };
+  const cloudwatch = options.cloudwatch ?? createClient(CloudWatchClient, aws);
+  let firing: string[];
+  try {
+    firing = await alarmsInAlarm(cloudwatch, {
+      prefix: alarmNamePrefix(p.source),
+      names: p.source.alarms.deploymentAlarms,
+    });
+  } catch (error) {
+    throw explainAwsError(error);
+  }
+  if (firing.length > 0) reasons.push(`${p.source.name} has alarms in ALARM: ${firing.join(", ")}`);
+  return reasons;
+}
+
+async function pullRequestBody(p: Prepared, options: PromoteOptions): Promise<string> {
+  const lines = [
+    `## Promote ${p.source.name} → ${p.target.name}`,
+    "",
+    `| field | ${p.target.name} now | after merge |`,
+    "|---|---|---|",
+  ];
+  for (const change of p.changes)
+    lines.push(`| \`${change.field}\` | \`${change.from}\` | \`${change.to}\` |`);
+  const oldSha = gitShaFromTag(p.target.image.tag);
+  const newSha = gitShaFromTag(p.source.image.tag);
+  lines.push("", "### Commits");
+  if (oldSha && newSha && oldSha !== newSha) {
+    const compare = await p.gh.find<{
+      commits: { sha: string; commit: { message: string } }[];
+      html_url: string;
+    }>(`/repos/${p.gh.owner}/${p.gh.repo}/compare/${oldSha}...${newSha}`);
+    if (compare) {
+      for (const commit of compare.commits.slice(-50)) {
+        lines.push(`- ${commit.sha.slice(0, 7)} ${commit.commit.message.split("\n")[0]}`);
+      }
+      if (compare.commits.length === 0) lines.push("- (no commits between the two images)");
+      lines.push("", `[Full compare](${compare.html_url})`);
+    } else lines.push(`- ${oldSha}...${newSha} is not known to GitHub`);
+  } else lines.push("- (tags carry no commit sha to compare)");
+  const patch = createTwoFilesPatch(`a/${p.file}`, `b/${p.file}`, p.targetText, p.nextText, "", "", {
+    context: 2,
+  });
+  lines.push("", "### Config diff", "", "```diff", patch.split("\n").slice(2).join("\n").trimEnd(), "```");
+  if (options.dashboardUrl) {
+    lines.push(
+      "",
+      "### Dashboards",
+      `- ${p.source.name}: ${options.dashboardUrl.replaceAll("{env}", p.source.name)}`,
+      `- ${p.target.name}: ${options.dashboardUrl.replaceAll("{env}", p.target.name)}`,
+    );
+  }
+  lines.push("", "_Opened by the promote action. Merging deploys this environment._");
+  return lines.join("\n");
+}
+
+function title(p: Prepared) {
+  const digest = p.changes.find((c) => c.field === "image.digest")?.to ?? p.source.image.digest;
+  return `Promote ${p.source.name} → ${p.target.name}: ${p.source.image.tag} (${digest.slice(0, 19)})`;
+}
+
+export async function planPromote(options: PromoteOptions): Promise<Plan> {
+  const p = prepare(options);
+  const reasons = p.changes.length ? await gateReasons(p, options) : [];
+  return {
+    operation: "promote",
+    target: `${p.gh.owner}/${p.gh.repo}:${p.branch}`,
+    noop: p.changes.length === 0,
+    changes: p.changes,
+    steps: p.changes.length
+      ? reasons.length
+        ? reasons.map((reason) => `refuse: ${reason}`)
+        : [
+            `update branch ${p.branch} from ${p.base}`,
+            `commit ${p.file}`,
+            `open or update the pull request into ${p.base}`,
+          ]
+      : [],
+    details: p.changes.length ? [await pullRequestBody(p, options)] : [],
+  };
+}
+
+/** Opens or updates the promotion pull request. Outcome: succeeded | unchanged | failed (refused). */
+export async function promote(options: PromoteOptions): Promise<Outcome> {
+  const watch = new Stopwatch();
+  const reporter = options.reporter ?? consoleReporter;
+  const p = prepare(options);
+  const { gh } = p;
+  const repoPath = `/repos/${gh.owner}/${gh.repo}`;
+  const target = `${p.source.name} -> ${p.target.name}`;
+  if (p.changes.length === 0) {
+    return finish(watch, {
+      operation: "promote",
+      target,
+      status: "unchanged",
+      reason: `${p.target.name} already runs ${p.source.image.digest}`,
+      revisions: { previous: p.target.image.digest, current: p.target.image.digest },
+    });
+  }
+  const reasons = await gateReasons(p, options);
+  if (reasons.length > 0) {
+    return finish(watch, {
+      operation: "promote",
+      target,
+      status: "failed",
+      reason: `refused: ${reasons.join("; ")}`,
+      revisions: { previous: p.target.image.digest, current: p.target.image.digest },
+      diagnostics: reasons,
+      outputs: { refused: "true" },
+    });
+  }
+  const body = await pullRequestBody(p, options);
+  const baseRef = await gh.request<{ object: { sha: string } }>("GET", `${repoPath}/git/ref/heads/${p.base}`);
+  const baseSha = baseRef.object.sha;
+  const existing = await gh.find(`${repoPath}/git/ref/heads/${p.branch}`);
+  if (existing) {
+    await gh.request("PATCH", `${repoPath}/git/refs/heads/${p.branch}`, { sha: baseSha, force: true });
+  } else {
+    await gh.request("POST", `${repoPath}/git/refs`, { ref: `refs/heads/${p.branch}`, sha: baseSha });
+  }
+  const current = await gh.request<{ sha: string }>(
+    "GET",
+    `${repoPath}/contents/${p.file}?ref=${encodeURIComponent(p.branch)}`,
+  );
+  await gh.request("PUT", `${repoPath}/contents/${p.file}`, {
+    message: `Promote ${p.source.name} to ${p.target.name}: ${p.source.image.tag}`,
+    content: Buffer.from(p.nextText).toString("base64"),
+    sha: current.sha,
+    branch: p.branch,
+  });
+  const open = await gh.request<{ number: number; html_url: string }[]>(
+    "GET",
+    `${repoPath}/pulls?state=open&head=${encodeURIComponent(`${gh.owner}:${p.branch}`)}&base=${encodeURIComponent(p.base)}`,
+  );
+  const pull = open[0]
+    ? await gh.request<{ number: number; html_url: string }>("PATCH", `${repoPath}/pulls/${open[0].number}`, {
+        title: title(p),
+        body,
+      })
+    : await gh.request<{ number: number; html_url: string }>("POST", `${repoPath}/pulls`, {
+        title: title(p),
+        head: p.branch,
+        base: p.base,
+        body,
+      });
+  reporter.info(`${open[0] ? "updated" : "opened"} ${pull.html_url}`);
+  return finish(watch, {
+    operation: "promote",
+    target,
+    status: "succeeded",
+    reason: `${open[0] ? "updated" : "opened"} pull request #${pull.number} moving ${p.target.name} to ${p.source.image.digest}`,
+    revisions: { previous: p.target.image.digest, attempted: p.source.image.digest },
+    diagnostics: [body],
+    outputs: {
+      "pull-request-number": String(pull.number),
+      "pull-request-url": pull.html_url,
+      digest: p.source.image.digest,
+    },
+  });
+}

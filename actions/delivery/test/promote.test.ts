@@ -1,0 +1,274 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
+import { setEnvironmentFields } from "@content-engine/environments";
+import nock from "nock";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { useMoto } from "../../../test/support/moto.ts";
+import { DeliveryError } from "../src/errors.ts";
+import { type PromoteOptions, planPromote, promote } from "../src/promote.ts";
+import { memoryReporter } from "../src/reporter.ts";
+import { awsFor, createAlarm, digest, ENVIRONMENTS_DIR } from "./fixtures.ts";
+
+const moto = useMoto();
+const api = "https://github.test";
+const repo = "/repos/acme/content-engine";
+const newSha = "bbbbbbb";
+const oldSha = "aaaaaaa";
+// A Wednesday noon (UTC): outside prod's Friday and weekend freezes.
+const wednesdayNoon = Date.parse("2026-11-25T12:00:00Z");
+const clockAt = (ms: number) => ({ now: () => ms, sleep: async () => {} });
+
+function environmentsDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "promote-"));
+  for (const name of ["dev", "staging", "prod"]) {
+    let text = readFileSync(join(ENVIRONMENTS_DIR, `${name}.yaml`), "utf8");
+    const isDev = name === "dev";
+    text = setEnvironmentFields(text, [
+      { path: ["region"], value: "eu-west-1" },
+      { path: ["image", "digest"], value: isDev ? digest("b") : digest("a") },
+      { path: ["image", "tag"], value: isDev ? `main-${newSha}` : `main-${oldSha}` },
+    ]);
+    writeFileSync(join(dir, `${name}.yaml`), text);
+  }
+  return dir;
+}
+
+let dir: string;
+function options(overrides: Partial<PromoteOptions> = {}): PromoteOptions {
+  return {
+    from: "dev",
+    to: "staging",
+    environmentsDir: dir,
+    github: { token: "ghs_test", repository: "acme/content-engine", apiUrl: api },
+    dashboardUrl: "https://grafana.example.com/d/content-engine?var-env={env}",
+    aws: awsFor(moto.endpoint),
+    reporter: memoryReporter(),
+    clock: clockAt(wednesdayNoon),
+    ...overrides,
+  };
+}
+
+function soakedFor(minutes: number) {
+  return nock(api)
+    .get(`${repo}/commits`)
+    .query({ path: "environments/dev.yaml", sha: "main", per_page: "1" })
+    .reply(200, [
+      {
+        sha: "c0ffee",
+        commit: { committer: { date: new Date(wednesdayNoon - minutes * 60_000).toISOString() } },
+      },
+    ]);
+}
+
+function compareCommits() {
+  return nock(api)
+    .get(`${repo}/compare/${oldSha}...${newSha}`)
+    .reply(200, {
+      html_url: "https://github.com/acme/content-engine/compare/aaaaaaa...bbbbbbb",
+      commits: [
+        { sha: "1111111aaaa", commit: { message: "Add summaries endpoint\n\nlong text" } },
+        { sha: "2222222bbbb", commit: { message: "Fix worker retry" } },
+      ],
+    });
+}
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect("127.0.0.1");
+});
+beforeEach(async () => {
+  dir = environmentsDir();
+  await moto.reset();
+});
+afterEach(() => nock.cleanAll());
+
+describe("promote", () => {
+  it("opens one pull request on promote/staging that moves only the digest and tag, keeping comments", async () => {
+    const bodies: Record<string, unknown> = {};
+    const scopes = [
+      soakedFor(120),
+      compareCommits(),
+      nock(api)
+        .get(`${repo}/git/ref/heads/main`)
+        .reply(200, { object: { sha: "base123" } }),
+      nock(api).get(`${repo}/git/ref/heads/promote/staging`).reply(404, { message: "Not Found" }),
+      nock(api)
+        .post(`${repo}/git/refs`, (body) => {
+          bodies.ref = body;
+          return true;
+        })
+        .reply(201, {}),
+      nock(api)
+        .get(`${repo}/contents/environments/staging.yaml`)
+        .query({ ref: "promote/staging" })
+        .reply(200, { sha: "blob456" }),
+      nock(api)
+        .put(`${repo}/contents/environments/staging.yaml`, (body) => {
+          bodies.contents = body;
+          return true;
+        })
+        .reply(200, {}),
+      nock(api)
+        .get(`${repo}/pulls`)
+        .query({ state: "open", head: "acme:promote/staging", base: "main" })
+        .reply(200, []),
+      nock(api)
+        .post(`${repo}/pulls`, (body) => {
+          bodies.pull = body;
+          return true;
+        })
+        .reply(201, { number: 42, html_url: "https://github.com/acme/content-engine/pull/42" }),
+    ];
+    const outcome = await promote(options());
+
+    expect(outcome.status).toBe("succeeded");
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(outcome.outputs).toEqual({
+      "pull-request-number": "42",
+      "pull-request-url": "https://github.com/acme/content-engine/pull/42",
+      digest: digest("b"),
+    });
+    expect(bodies.ref).toEqual({ ref: "refs/heads/promote/staging", sha: "base123" });
+    const contents = bodies.contents as { content: string; sha: string; branch: string; message: string };
+    expect(contents).toMatchObject({
+      sha: "blob456",
+      branch: "promote/staging",
+      message: `Promote dev to staging: main-${newSha}`,
+    });
+    const before = readFileSync(join(dir, "staging.yaml"), "utf8").split("\n");
+    const after = Buffer.from(contents.content, "base64").toString("utf8").split("\n");
+    expect(after.filter((line, i) => line !== before[i])).toEqual([
+      `  digest: ${digest("b")}`,
+      `  tag: main-${newSha}`,
+    ]);
+    const pull = bodies.pull as { title: string; head: string; base: string; body: string };
+    expect(pull).toMatchObject({
+      head: "promote/staging",
+      base: "main",
+      title: `Promote dev → staging: main-${newSha} (sha256:bbbbbbbbbbbb)`,
+    });
+    expect(pull.body).toContain(`| \`image.digest\` | \`${digest("a")}\` | \`${digest("b")}\` |`);
+    expect(pull.body).toContain("- 1111111 Add summaries endpoint");
+    expect(pull.body).toContain(`+  digest: ${digest("b")}`);
+    expect(pull.body).toContain("https://grafana.example.com/d/content-engine?var-env=staging");
+  });
+
+  it("updates the existing pull request instead of opening a second one", async () => {
+    soakedFor(120);
+    compareCommits();
+    nock(api)
+      .get(`${repo}/git/ref/heads/main`)
+      .reply(200, { object: { sha: "base789" } });
+    nock(api)
+      .get(`${repo}/git/ref/heads/promote/staging`)
+      .reply(200, { object: { sha: "old" } });
+    const reset = nock(api)
+      .patch(`${repo}/git/refs/heads/promote/staging`, { sha: "base789", force: true })
+      .reply(200, {});
+    nock(api).get(`${repo}/contents/environments/staging.yaml`).query(true).reply(200, { sha: "blob" });
+    nock(api).put(`${repo}/contents/environments/staging.yaml`).reply(200, {});
+    nock(api)
+      .get(`${repo}/pulls`)
+      .query(true)
+      .reply(200, [{ number: 7, html_url: "https://github.com/acme/content-engine/pull/7" }]);
+    const update = nock(api)
+      .patch(`${repo}/pulls/7`)
+      .reply(200, { number: 7, html_url: "https://github.com/acme/content-engine/pull/7" });
+    const outcome = await promote(options());
+    expect(outcome.reason).toBe(`updated pull request #7 moving staging to ${digest("b")}`);
+    expect(reset.isDone() && update.isDone()).toBe(true);
+  });
+
+  it("refuses while a dev alarm is in ALARM and makes no GitHub write", async () => {
+    const cloudwatch = await createAlarm(moto.endpoint, "content-engine-dev-queue-age");
+    await cloudwatch.send(
+      new SetAlarmStateCommand({
+        AlarmName: "content-engine-dev-queue-age",
+        StateValue: "ALARM",
+        StateReason: "test",
+      }),
+    );
+    soakedFor(120);
+    const outcome = await promote(options());
+    expect(outcome.status).toBe("failed");
+    expect(outcome.reason).toBe("refused: dev has alarms in ALARM: content-engine-dev-queue-age");
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it("refuses before the source environment's soak time has passed", async () => {
+    soakedFor(12);
+    const outcome = await promote(options());
+    expect(outcome.reason).toBe(
+      "refused: dev has run this digest for 12 min; its soak time is 30 min (18 min left)",
+    );
+  });
+
+  it("refuses inside a freeze window of the target", async () => {
+    const stagingSoaked = nock(api)
+      .get(`${repo}/commits`)
+      .query(true)
+      .reply(200, [{ sha: "c0ffee", commit: { committer: { date: "2026-11-20T00:00:00Z" } } }]);
+    const staging = join(dir, "staging.yaml");
+    writeFileSync(
+      staging,
+      setEnvironmentFields(readFileSync(staging, "utf8"), [
+        { path: ["image", "digest"], value: digest("c") },
+      ]),
+    );
+    const fridayEvening = Date.parse("2026-11-27T16:30:00Z");
+    const outcome = await promote(options({ from: "staging", to: "prod", clock: clockAt(fridayEvening) }));
+    expect(outcome.status).toBe("failed");
+    expect(outcome.reason).toBe("refused: prod is frozen: Friday afternoon freeze (fri 15:00-23:59 UTC)");
+    expect(stagingSoaked.isDone()).toBe(true);
+  });
+
+  it("refuses to promote from prod up to dev before any call", async () => {
+    const error = await promote(options({ from: "prod", to: "dev" })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect((error as Error).message).toBe(
+      "cannot promote from prod to dev: promotions only go forward (dev -> staging -> prod)",
+    );
+  });
+
+  it("refuses to skip staging on the way to prod", async () => {
+    await expect(promote(options({ to: "prod" }))).rejects.toThrow(
+      "cannot promote from dev straight to prod: promote to staging first (dev -> staging -> prod)",
+    );
+  });
+
+  it("refuses an unknown environment", async () => {
+    await expect(promote(options({ to: "qa" }))).rejects.toThrow(
+      'unknown environment "qa": expected one of dev, staging, prod',
+    );
+  });
+
+  it("says how to pass a token when the GitHub token is missing", async () => {
+    await expect(
+      promote(options({ github: { token: "", repository: "acme/content-engine", apiUrl: api } })),
+    ).rejects.toThrow(
+      "GitHub token is missing: pass the github-token input (the workflow's github.token) or set GITHUB_TOKEN",
+    );
+  });
+
+  it("names an expired token in one line when GitHub answers 401", async () => {
+    nock(api).get(`${repo}/commits`).query(true).reply(401, { message: "Bad credentials" });
+    await expect(promote(options())).rejects.toThrow(
+      "GitHub rejected the token (401 on GET /repos/acme/content-engine/commits?path=environments%2Fdev.yaml&sha=main&per_page=1): it is missing, expired or revoked",
+    );
+  });
+
+  it("plans the pull request body without any GitHub write", async () => {
+    soakedFor(120);
+    compareCommits();
+    const plan = await planPromote(options());
+    expect(plan.steps).toEqual([
+      "update branch promote/staging from main",
+      "commit environments/staging.yaml",
+      "open or update the pull request into main",
+    ]);
+    expect(plan.details[0]).toContain("## Promote dev → staging");
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+});

@@ -1,0 +1,388 @@
+// What a platform engineer checks first in a module: layout, documented variables, least-privilege
+// IAM, encryption, and root outputs that fill environments/*.yaml. Read from the parsed HCL.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  type Block,
+  bodies,
+  envsRoot,
+  find,
+  findOne,
+  loadTerraformDir,
+  modulesRoot,
+  policyStatements,
+  subdirectories,
+  type TerraformDir,
+} from "../support/hcl.ts";
+
+const moduleNames = subdirectories(modulesRoot);
+const envNames = subdirectories(envsRoot);
+const modules = new Map<string, TerraformDir>();
+const envs = new Map<string, TerraformDir>();
+
+beforeAll(async () => {
+  for (const name of moduleNames) modules.set(name, await loadTerraformDir(join(modulesRoot, name)));
+  for (const name of envNames) envs.set(name, await loadTerraformDir(join(envsRoot, name)));
+});
+
+function mod(name: string): TerraformDir {
+  const dir = modules.get(name);
+  if (!dir) throw new Error(`no module ${name}`);
+  return dir;
+}
+
+function allDirs(): Array<[string, TerraformDir]> {
+  return [
+    ...[...modules].map(([n, d]): [string, TerraformDir] => [`modules/${n}`, d]),
+    ...[...envs].map(([n, d]): [string, TerraformDir] => [`envs/${n}`, d]),
+  ];
+}
+
+/** Every policy document of every module, with its module name. */
+function policyDocuments(): Array<{ module: string; doc: Block }> {
+  return [...modules].flatMap(([module, dir]) =>
+    find(dir, "data", "aws_iam_policy_document").map((doc) => ({ module, doc })),
+  );
+}
+
+/**
+ * The only Allow statements that may name Resource "*", and why AWS requires it. Keyed by
+ * module/document/sid; a new "*" anywhere else fails the test, and so does a stale entry.
+ */
+const wildcardResourceAllowed: Record<string, string> = {
+  "ecs-service/execution/EcrLogin": "ecr:GetAuthorizationToken has no resource-level permissions",
+  "github-oidc/deploy/EcrLogin": "ecr:GetAuthorizationToken has no resource-level permissions",
+  "github-oidc/deploy/RegisterTaskDefinitions":
+    "ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition have no resource-level permissions",
+  "lambda-worker/runtime/WriteTraces": "xray:PutTraceSegments/PutTelemetryRecords have no resource-level permissions",
+  "eks/secrets_key/AccountAdministersKey": "in a key policy Resource \"*\" means the key itself",
+  "observability/paging_key/AccountAdministersKey": "in a key policy Resource \"*\" means the key itself",
+  "observability/paging_key/CloudWatchEncryptsAlarmNotifications": "in a key policy Resource \"*\" means the key itself",
+};
+
+/** Allow statements that may use a service-wide action wildcard: only the account-root statement of a key policy. */
+const wildcardActionAllowed: Record<string, string> = {
+  "eks/secrets_key/AccountAdministersKey": "the account-root kms:* statement is what lets IAM grant use of the key",
+  "observability/paging_key/AccountAdministersKey": "the account-root kms:* statement is what lets IAM grant use of the key",
+};
+
+describe("terraform module layout", () => {
+  it.each(moduleNames)("module %s has main.tf, variables.tf, outputs.tf, versions.tf and a README", (name) => {
+    for (const file of ["main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"]) {
+      expect(existsSync(join(modulesRoot, name, file)), `${name}/${file}`).toBe(true);
+    }
+  });
+
+  it.each(moduleNames)("the README of module %s lists every input and output", (name) => {
+    const readme = readFileSync(join(modulesRoot, name, "README.md"), "utf8");
+    const dir = mod(name);
+    const missing = [...find(dir, "variable"), ...find(dir, "output")]
+      .map((b) => b.name)
+      .filter((n) => !readme.includes(`\`${n}\``));
+    expect(missing, `${name}/README.md does not mention these inputs/outputs`).toEqual([]);
+  });
+
+  it("every variable of every module and root has a description and a type", () => {
+    const undocumented = allDirs().flatMap(([where, dir]) =>
+      find(dir, "variable")
+        .filter((v) => typeof v.body.description !== "string" || v.body.description.trim().length < 10 || !v.body.type)
+        .map((v) => `${where}: variable "${v.name}"`),
+    );
+    expect(undocumented).toEqual([]);
+  });
+
+  it("every output has a description", () => {
+    const undocumented = allDirs().flatMap(([where, dir]) =>
+      find(dir, "output")
+        .filter((o) => typeof o.body.description !== "string")
+        .map((o) => `${where}: output "${o.name}"`),
+    );
+    expect(undocumented).toEqual([]);
+  });
+
+  it("pins Terraform 1.5.7+ and the AWS provider to one major version everywhere", () => {
+    for (const [where, dir] of allDirs()) {
+      const settings = dir.terraform[0];
+      expect(settings?.required_version, where).toBe(">= 1.5.7");
+      const providers = bodies(settings?.required_providers)[0];
+      expect(providers?.aws, where).toEqual({ source: "hashicorp/aws", version: ">= 6.20, < 7.0" });
+    }
+  });
+
+  it("has no prevent_destroy anywhere, so terraform destroy works in every environment", () => {
+    const protectedBlocks = allDirs().flatMap(([where, dir]) =>
+      dir.blocks
+        .filter((b) => bodies(b.body.lifecycle).some((l) => "prevent_destroy" in l))
+        .map((b) => `${where}: ${b.type} ${b.name}`),
+    );
+    expect(protectedBlocks).toEqual([]);
+  });
+});
+
+describe("IAM least privilege", () => {
+  it("keeps every policy in an aws_iam_policy_document, where these tests can read it", () => {
+    const inline = allDirs().flatMap(([where, dir]) =>
+      dir.blocks
+        .filter((b) => ["policy", "assume_role_policy"].some((k) => typeof b.body[k] === "string" && /Statement/.test(String(b.body[k]))))
+        .map((b) => `${where}: ${b.type} ${b.name}`),
+    );
+    expect(inline).toEqual([]);
+  });
+
+  it('grants Resource "*" only where AWS requires it', () => {
+    const found = new Set<string>();
+    const unexpected: string[] = [];
+    for (const { module, doc } of policyDocuments()) {
+      for (const statement of policyStatements(doc)) {
+        if (statement.effect !== "Allow" || !statement.resources.includes("*")) continue;
+        const key = `${module}/${doc.name}/${statement.sid}`;
+        found.add(key);
+        if (!(key in wildcardResourceAllowed)) unexpected.push(`${key} (${statement.actions.join(", ")})`);
+      }
+    }
+    expect(unexpected, 'Allow statements with Resource "*" that AWS does not require').toEqual([]);
+    expect([...found].sort(), "the allow-list has stale entries").toEqual(Object.keys(wildcardResourceAllowed).sort());
+  });
+
+  it('never allows Action "*" or a whole service ("s3:*") outside a key policy\'s root statement', () => {
+    const unexpected: string[] = [];
+    for (const { module, doc } of policyDocuments()) {
+      for (const statement of policyStatements(doc)) {
+        if (statement.effect !== "Allow") continue;
+        const key = `${module}/${doc.name}/${statement.sid}`;
+        const wild = statement.actions.filter((a) => a === "*" || a.endsWith(":*"));
+        if (wild.length > 0 && !(key in wildcardActionAllowed)) unexpected.push(`${key}: ${wild.join(", ")}`);
+      }
+    }
+    expect(unexpected).toEqual([]);
+  });
+
+  it("names every statement (Sid), so an access-denied in CloudTrail points at one line", () => {
+    const unnamed = policyDocuments().flatMap(({ module, doc }) =>
+      policyStatements(doc)
+        .filter((s) => s.sid === "" && !s.actions.some((a) => a.startsWith("sts:")))
+        .map((s) => `${module}/${doc.name}: ${s.actions.join(", ")}`),
+    );
+    expect(unnamed).toEqual([]);
+  });
+
+  function grants(docName: string): string[] {
+    const doc = findOne(mod("workload-iam"), "data", "aws_iam_policy_document", docName);
+    return policyStatements(doc)
+      .flatMap((s) => s.actions.flatMap((a) => s.resources.map((r) => `${a} ${r}`)))
+      .sort();
+  }
+
+  it("lets the API write uploads/ and jobs/, read jobs/ and results/, and enqueue — nothing else", () => {
+    expect(grants("api")).toEqual(
+      [
+        "s3:PutObject ${var.bucket_arn}/uploads/*",
+        "s3:PutObject ${var.bucket_arn}/jobs/*",
+        "s3:DeleteObject ${var.bucket_arn}/uploads/*",
+        "s3:DeleteObject ${var.bucket_arn}/jobs/*",
+        "s3:GetObject ${var.bucket_arn}/jobs/*",
+        "s3:GetObject ${var.bucket_arn}/results/*",
+        "s3:ListBucket ${var.bucket_arn}",
+        "sqs:SendMessage ${var.queue_arn}",
+        "sqs:GetQueueAttributes ${var.queue_arn}",
+      ].sort(),
+    );
+  });
+
+  it("lets the worker consume the queue, read uploads/ and jobs/, write jobs/ and results/, and invoke only the configured model", () => {
+    expect(grants("worker")).toEqual(
+      [
+        "sqs:ReceiveMessage ${var.queue_arn}",
+        "sqs:DeleteMessage ${var.queue_arn}",
+        "sqs:ChangeMessageVisibility ${var.queue_arn}",
+        "sqs:GetQueueAttributes ${var.queue_arn}",
+        "s3:GetObject ${var.bucket_arn}/uploads/*",
+        "s3:GetObject ${var.bucket_arn}/jobs/*",
+        "s3:PutObject ${var.bucket_arn}/jobs/*",
+        "s3:PutObject ${var.bucket_arn}/results/*",
+        "bedrock:InvokeModel ${statement.value}",
+      ].sort(),
+    );
+    const dynamic = bodies(findOne(mod("workload-iam"), "data", "aws_iam_policy_document", "worker").body.dynamic);
+    expect(JSON.stringify(dynamic)).toContain("var.bedrock_model_arn == null ? [] : [var.bedrock_model_arn]");
+  });
+
+  it("lets KEDA read the queue's attributes and nothing else", () => {
+    expect(grants("queue_depth_reader")).toEqual(["sqs:GetQueueAttributes ${var.queue_arn}"]);
+  });
+
+  it("gives the ECS task, the Lambda worker and the EKS pods the shared workload policies and no managed policy", () => {
+    expect(findOne(mod("ecs-service"), "resource", "aws_iam_role_policy", "task").body.policy).toBe("${var.task_policy_json}");
+    expect(find(mod("ecs-service"), "resource", "aws_iam_role_policy_attachment")).toEqual([]);
+    expect(findOne(mod("lambda-worker"), "resource", "aws_iam_role_policy", "worker").body.policy).toBe("${var.worker_policy_json}");
+    expect(find(mod("lambda-worker"), "resource", "aws_iam_role_policy_attachment")).toEqual([]);
+    const stack = findOne(mod("content-engine"), "module", "", "ecs_service").body;
+    expect(stack.task_policy_json).toBe("${module.workload_iam.api_policy_json}");
+    const eks = findOne(mod("content-engine"), "module", "", "eks").body;
+    expect(eks.api_policy_json).toBe("${module.workload_iam.api_policy_json}");
+    expect(eks.worker_policy_json).toBe("${module.workload_iam.worker_policy_json}");
+    expect(eks.keda_policy_json).toBe("${module.workload_iam.queue_depth_reader_policy_json}");
+  });
+
+  it("limits the Lambda worker's log permissions to its own log group", () => {
+    const runtime = findOne(mod("lambda-worker"), "data", "aws_iam_policy_document", "runtime");
+    const logs = policyStatements(runtime).find((s) => s.sid === "WriteOwnLogs");
+    expect(logs?.resources).toEqual(["${aws_cloudwatch_log_group.worker.arn}:*"]);
+  });
+});
+
+describe("GitHub OIDC deploy role", () => {
+  const trust = () => findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "trust");
+
+  it("trusts only this repository's GitHub environments: repo:ORG/REPO:environment:<env>", () => {
+    const [statement] = policyStatements(trust());
+    const conditions = bodies(statement?.body.condition);
+    const sub = conditions.find((c) => c.variable === "${local.oidc_host}:sub");
+    expect(sub?.test).toBe("StringEquals");
+    expect(sub?.values).toBe(
+      '${[for env in var.github_environments : "repo:${var.github_repository}:environment:${env}"]}',
+    );
+    const aud = conditions.find((c) => c.variable === "${local.oidc_host}:aud");
+    expect(aud).toMatchObject({ test: "StringEquals", values: ["sts.amazonaws.com"] });
+    expect(JSON.stringify(conditions)).not.toContain("StringLike");
+  });
+
+  it("gives each environment root a deploy role for its own GitHub environment only", () => {
+    for (const [env, dir] of envs) {
+      const stack = findOne(dir, "module", "", "stack").body;
+      const github = stack.github as Record<string, unknown>;
+      expect(github.environments, env).toEqual([env]);
+    }
+  });
+
+  it("scopes alarm and dashboard writes to the product's name prefix", () => {
+    const deploy = findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "deploy");
+    const alarms = policyStatements(deploy).find((s) => s.sid === "ManageProductAlarms");
+    expect(alarms?.resources[0]).toMatch(/:alarm:\$\{var\.alarm_name_prefix\}\*$/);
+    const passRole = policyStatements(deploy).find((s) => s.sid === "PassTaskRoles");
+    expect(JSON.stringify(passRole?.body.condition)).toContain("ecs-tasks.amazonaws.com");
+  });
+});
+
+describe("encryption and data protection", () => {
+  it("encrypts every SQS queue (SQS-managed SSE, or the KMS key when one is given)", () => {
+    const queues = find(mod("queue"), "resource", "aws_sqs_queue");
+    expect(queues.map((q) => q.name).sort()).toEqual(["dlq", "jobs"]);
+    for (const queue of queues) {
+      expect(queue.body.sqs_managed_sse_enabled, queue.name).toBe("${local.use_kms ? null : true}");
+      expect(queue.body.kms_master_key_id, queue.name).toBe("${var.kms_key_arn}");
+    }
+  });
+
+  it("encrypts the bucket with SSE-KMS, blocks public access and refuses plain HTTP", () => {
+    const storage = mod("storage");
+    const sse = findOne(storage, "resource", "aws_s3_bucket_server_side_encryption_configuration", "this");
+    expect(JSON.stringify(sse.body)).toContain('"sse_algorithm":"aws:kms"');
+    const block = findOne(storage, "resource", "aws_s3_bucket_public_access_block", "this").body;
+    for (const flag of ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]) {
+      expect(block[flag], flag).toBe(true);
+    }
+    const [deny] = policyStatements(findOne(storage, "data", "aws_iam_policy_document", "tls_only"));
+    expect(deny).toMatchObject({ effect: "Deny", actions: ["s3:*"] });
+    expect(JSON.stringify(deny?.body.condition)).toContain("aws:SecureTransport");
+  });
+
+  it("expires uploads and aborts abandoned multipart uploads", () => {
+    const rules = bodies(findOne(mod("storage"), "resource", "aws_s3_bucket_lifecycle_configuration", "this").body.rule);
+    expect(JSON.stringify(rules)).toContain('"prefix":"uploads/"');
+    expect(JSON.stringify(rules)).toContain("abort_incomplete_multipart_upload");
+  });
+
+  it("encrypts the paging topic with a key CloudWatch may use, and images with KMS", () => {
+    expect(findOne(mod("observability"), "resource", "aws_sns_topic", "paging").body.kms_master_key_id).toBe(
+      "${aws_kms_key.paging.arn}",
+    );
+    const ecr = findOne(mod("ecr"), "resource", "aws_ecr_repository", "this").body;
+    expect(JSON.stringify(ecr.encryption_configuration)).toContain('"encryption_type":"KMS"');
+    expect(ecr.image_tag_mutability).toBe("IMMUTABLE");
+  });
+
+  it("dead-letters after 3 receives by default and keeps dead letters 14 days", () => {
+    const variables = Object.fromEntries(find(mod("queue"), "variable").map((v) => [v.name, v.body.default]));
+    expect(variables.max_receive_count).toBe(3);
+    expect(variables.dlq_message_retention_seconds).toBe(14 * 24 * 3600);
+  });
+});
+
+describe("runtime wiring", () => {
+  it("runs the worker on nodejs24.x with partial batch failures and a live alias", () => {
+    const worker = mod("lambda-worker");
+    const fn = findOne(worker, "resource", "aws_lambda_function", "worker").body;
+    expect(fn).toMatchObject({ runtime: "nodejs24.x", handler: "index.handler" });
+    const mapping = findOne(worker, "resource", "aws_lambda_event_source_mapping", "jobs").body;
+    expect(mapping.function_response_types).toEqual(["ReportBatchItemFailures"]);
+    expect(mapping.function_name).toBe("${aws_lambda_alias.live.arn}");
+    expect(findOne(worker, "resource", "aws_lambda_alias", "live").body.name).toBe("${local.alias_name}");
+  });
+
+  it("rolls back a failed ECS deployment and leaves task definitions to the deploy action", () => {
+    const service = findOne(mod("ecs-service"), "resource", "aws_ecs_service", "api").body;
+    expect(bodies(service.deployment_circuit_breaker)[0]).toEqual({ enable: true, rollback: true });
+    const lifecycle = bodies(service.lifecycle)[0];
+    expect(lifecycle?.ignore_changes).toEqual(["${task_definition}", "${desired_count}"]);
+    const cluster = findOne(mod("ecs-service"), "resource", "aws_ecs_cluster", "this").body;
+    expect(bodies(cluster.setting)[0]).toEqual({ name: "containerInsights", value: "enabled" });
+  });
+
+  it("passes the service contract's environment variables to the API and the worker", () => {
+    const main = readFileSync(join(modulesRoot, "content-engine", "main.tf"), "utf8");
+    for (const name of [
+      "AWS_REGION",
+      "CONTENT_ENGINE_BUCKET",
+      "CONTENT_ENGINE_QUEUE_URL",
+      "CONTENT_ENGINE_MAX_UPLOAD_BYTES",
+      "CONTENT_ENGINE_PROCESSOR",
+      "CONTENT_ENGINE_BEDROCK_MODEL_ID",
+      "LOG_LEVEL",
+    ]) {
+      expect(main, name).toContain(`${name} `);
+    }
+    const ecs = readFileSync(join(modulesRoot, "ecs-service", "main.tf"), "utf8");
+    expect(ecs).toContain('name = "CONTENT_ENGINE_API_KEYS", valueFrom = var.api_keys_secret_arn');
+  });
+});
+
+describe("environment roots", () => {
+  const environmentFileFields = [
+    "aws_region",
+    "aws_account_id",
+    "ecr_repository_url",
+    "ecs_cluster_name",
+    "ecs_service_name",
+    "worker_function_name",
+    "worker_alias",
+    "bucket_name",
+    "queue_url",
+    "dlq_url",
+    "paging_topic_arn",
+    "eks_cluster_name",
+    "deploy_role_arn",
+  ];
+
+  it("exist for dev, staging and prod", () => {
+    expect(envNames).toEqual(["dev", "prod", "staging"]);
+  });
+
+  it.each(envNames)("%s outputs exactly the fields environments/*.yaml needs", (env) => {
+    const outputs = find(envs.get(env) as TerraformDir, "output").map((o) => o.name);
+    expect(outputs.sort()).toEqual([...environmentFileFields].sort());
+  });
+
+  it.each(envNames)("%s keeps its state in S3, encrypted, under its own key", (env) => {
+    const backend = bodies(bodies((envs.get(env) as TerraformDir).terraform[0]?.backend)[0]?.s3)[0];
+    expect(backend).toEqual({ key: `content-engine/${env}.tfstate`, encrypt: true });
+  });
+
+  it("protects data in prod only, so dev and staging can be destroyed", () => {
+    const protect = Object.fromEntries(
+      [...envs].map(([env, dir]) => [env, findOne(dir, "module", "", "stack").body.protect_data]),
+    );
+    expect(protect).toEqual({ dev: false, staging: false, prod: true });
+  });
+});

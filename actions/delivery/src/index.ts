@@ -1,5 +1,23 @@
+export {
+  actionEnvironment,
+  actionReporter,
+  awsOverride,
+  booleanInput,
+  readInputs,
+  runAction,
+  splitList,
+} from "./action.ts";
 export { type AlarmSelector, alarmsInAlarm } from "./alarms.ts";
 export { type AwsOptions, createClient } from "./aws.ts";
+export { type BuildPushOptions, buildPush, buildxArgs, planBuildPush } from "./build.ts";
+export {
+  type CommandOptions,
+  type CommandResult,
+  type CommandRunner,
+  runChecked,
+  runCommand,
+} from "./command.ts";
+export { ecrLogin, type RegistryLogin } from "./ecr.ts";
 export {
   type DeployEcsOptions,
   deployEcs,
@@ -8,7 +26,21 @@ export {
   renderTaskDefinition,
   targetDesiredCount,
 } from "./ecs.ts";
+export { EKS_TOKEN_PREFIX, eksToken, renderKubeconfig, resolveCredentials, writeKubeconfig } from "./eks.ts";
 export { DeliveryError, explainAwsError } from "./errors.ts";
+export { activeFreezeWindow, describeFreezeWindow } from "./freeze.ts";
+export { type GitHub, type GitHubOptions, gitHubClient } from "./github.ts";
+export {
+  DEFAULT_CHART,
+  DEFAULT_KUBE_VERSION,
+  type DeployHelmOptions,
+  deployHelm,
+  helmMajorVersion,
+  helmUpgradeArgs,
+  helmValues,
+  planHelm,
+  recoverPendingRelease,
+} from "./helm.ts";
 export {
   codeSha256,
   DEFAULT_WORKER_ZIP,
@@ -17,6 +49,8 @@ export {
   planLambda,
 } from "./lambda.ts";
 export * from "./outcome.ts";
+export { gitShaFromTag, type PromoteOptions, planPromote, promote } from "./promote.ts";
 export { consoleReporter, memoryReporter, type Reporter } from "./reporter.ts";
 export { isTransient, type RetryOptions, sleep, withRetry } from "./retry.ts";
+export { outcomeMarkdown, planMarkdown } from "./summary.ts";
 export { type Clock, systemClock, type WaitOptions, type WaitResult, waitFor } from "./wait.ts";

@@ -1,0 +1,91 @@
+// The adapter every action's main.ts uses: typed inputs in, one library call, outputs + summary out.
+
+import { resolve } from "node:path";
+import * as core from "@actions/core";
+import { EnvironmentError, loadEnvironment } from "@content-engine/environments";
+import { z as zod } from "zod";
+import { DeliveryError } from "./errors.ts";
+import { isSuccess, type Outcome, type Plan } from "./outcome.ts";
+import type { Reporter } from "./reporter.ts";
+import { outcomeMarkdown, planMarkdown } from "./summary.ts";
+
+export const actionReporter: Reporter = {
+  info: (line) => core.info(line),
+  warn: (line) => core.warning(line),
+  secret: (value) => core.setSecret(value),
+};
+
+/** Reads the named inputs (empty ones left out, so schema defaults apply) and parses them. */
+export function readInputs<S extends zod.ZodType>(schema: S, names: readonly string[]): zod.infer<S> {
+  const raw: Record<string, string> = {};
+  for (const name of names) {
+    const value = core.getInput(name);
+    if (value !== "") raw[name] = value;
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new DeliveryError(`input ${issue.path.join(".") || "(inputs)"}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+export function splitList(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(/[\n,]/)
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function explain(error: unknown): string {
+  if (error instanceof DeliveryError || error instanceof EnvironmentError) return error.message;
+  const err = error as Error;
+  return `${err?.name ?? "Error"}: ${err?.message ?? String(error)}`;
+}
+
+/** Runs one operation: plan → plan summary; apply → outputs, summary, and failure unless succeeded/unchanged. */
+export async function runAction(work: () => Promise<Outcome | Plan>): Promise<void> {
+  try {
+    const result = await work();
+    if ("noop" in result) {
+      core.setOutput("status", result.noop ? "unchanged" : "planned");
+      core.setOutput("plan", JSON.stringify(result));
+      await core.summary.addRaw(planMarkdown(result)).write();
+      return;
+    }
+    core.setOutput("status", result.status);
+    core.setOutput("reason", result.reason);
+    core.setOutput("previous-revision", result.revisions.previous ?? "");
+    core.setOutput("revision", result.revisions.current ?? "");
+    for (const [name, value] of Object.entries(result.outputs)) core.setOutput(name, value);
+    core.setOutput("outcome", JSON.stringify(result));
+    await core.summary.addRaw(outcomeMarkdown(result)).write();
+    if (!isSuccess(result)) core.setFailed(`${result.operation} ${result.status}: ${result.reason}`);
+    else core.info(`${result.operation} ${result.status}: ${result.reason}`);
+  } catch (error) {
+    const message = explain(error);
+    core.setOutput("status", "failed");
+    core.setOutput("reason", message);
+    try {
+      await core.summary.addRaw(`### ❌ failed before any change\n\n${message}\n`).write();
+    } catch {
+      // no summary file outside a runner
+    }
+    core.setFailed(message);
+  }
+}
+
+export const booleanInput = (fallback: boolean) =>
+  zod
+    .enum(["true", "false"], { message: 'expected "true" or "false"' })
+    .default(fallback ? "true" : "false")
+    .transform((value) => value === "true");
+
+/** The environment named by the `environment` input, from `environments-dir` in the workspace. */
+export function actionEnvironment(name: string, dir = "environments") {
+  return loadEnvironment(name, resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), dir));
+}
+
+export function awsOverride(endpoint: string | undefined): { endpoint?: string } {
+  return endpoint ? { endpoint } : {};
+}

@@ -52,7 +52,9 @@ async function main(names: string[]) {
     const text = await bundleAction(action);
     mkdirSync(dirname(distFile(action)), { recursive: true });
     writeFileSync(distFile(action), text);
-    process.stdout.write(`bundled actions/${action}/dist/index.js (${(text.length / 1024).toFixed(0)} KiB)\n`);
+    process.stdout.write(
+      `bundled actions/${action}/dist/index.js (${(text.length / 1024).toFixed(0)} KiB)\n`,
+    );
   }
 }
 

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected values are Terraform interpolations, not JS templates
 // What a platform engineer checks first in a module: layout, documented variables, least-privilege
 // IAM, encryption, and root outputs that fill environments/*.yaml. Read from the parsed HCL.
 import { existsSync, readFileSync } from "node:fs";
@@ -55,24 +56,31 @@ const wildcardResourceAllowed: Record<string, string> = {
   "github-oidc/deploy/EcrLogin": "ecr:GetAuthorizationToken has no resource-level permissions",
   "github-oidc/deploy/RegisterTaskDefinitions":
     "ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition have no resource-level permissions",
-  "lambda-worker/runtime/WriteTraces": "xray:PutTraceSegments/PutTelemetryRecords have no resource-level permissions",
-  "eks/secrets_key/AccountAdministersKey": "in a key policy Resource \"*\" means the key itself",
-  "observability/paging_key/AccountAdministersKey": "in a key policy Resource \"*\" means the key itself",
-  "observability/paging_key/CloudWatchEncryptsAlarmNotifications": "in a key policy Resource \"*\" means the key itself",
+  "lambda-worker/runtime/WriteTraces":
+    "xray:PutTraceSegments/PutTelemetryRecords have no resource-level permissions",
+  "eks/secrets_key/AccountAdministersKey": 'in a key policy Resource "*" means the key itself',
+  "observability/paging_key/AccountAdministersKey": 'in a key policy Resource "*" means the key itself',
+  "observability/paging_key/CloudWatchEncryptsAlarmNotifications":
+    'in a key policy Resource "*" means the key itself',
 };
 
 /** Allow statements that may use a service-wide action wildcard: only the account-root statement of a key policy. */
 const wildcardActionAllowed: Record<string, string> = {
-  "eks/secrets_key/AccountAdministersKey": "the account-root kms:* statement is what lets IAM grant use of the key",
-  "observability/paging_key/AccountAdministersKey": "the account-root kms:* statement is what lets IAM grant use of the key",
+  "eks/secrets_key/AccountAdministersKey":
+    "the account-root kms:* statement is what lets IAM grant use of the key",
+  "observability/paging_key/AccountAdministersKey":
+    "the account-root kms:* statement is what lets IAM grant use of the key",
 };
 
 describe("terraform module layout", () => {
-  it.each(moduleNames)("module %s has main.tf, variables.tf, outputs.tf, versions.tf and a README", (name) => {
-    for (const file of ["main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"]) {
-      expect(existsSync(join(modulesRoot, name, file)), `${name}/${file}`).toBe(true);
-    }
-  });
+  it.each(moduleNames)(
+    "module %s has main.tf, variables.tf, outputs.tf, versions.tf and a README",
+    (name) => {
+      for (const file of ["main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"]) {
+        expect(existsSync(join(modulesRoot, name, file)), `${name}/${file}`).toBe(true);
+      }
+    },
+  );
 
   it.each(moduleNames)("the README of module %s lists every input and output", (name) => {
     const readme = readFileSync(join(modulesRoot, name, "README.md"), "utf8");
@@ -86,7 +94,10 @@ describe("terraform module layout", () => {
   it("every variable of every module and root has a description and a type", () => {
     const undocumented = allDirs().flatMap(([where, dir]) =>
       find(dir, "variable")
-        .filter((v) => typeof v.body.description !== "string" || v.body.description.trim().length < 10 || !v.body.type)
+        .filter(
+          (v) =>
+            typeof v.body.description !== "string" || v.body.description.trim().length < 10 || !v.body.type,
+        )
         .map((v) => `${where}: variable "${v.name}"`),
     );
     expect(undocumented).toEqual([]);
@@ -124,7 +135,11 @@ describe("IAM least privilege", () => {
   it("keeps every policy in an aws_iam_policy_document, where these tests can read it", () => {
     const inline = allDirs().flatMap(([where, dir]) =>
       dir.blocks
-        .filter((b) => ["policy", "assume_role_policy"].some((k) => typeof b.body[k] === "string" && /Statement/.test(String(b.body[k]))))
+        .filter((b) =>
+          ["policy", "assume_role_policy"].some(
+            (k) => typeof b.body[k] === "string" && /Statement/.test(String(b.body[k])),
+          ),
+        )
         .map((b) => `${where}: ${b.type} ${b.name}`),
     );
     expect(inline).toEqual([]);
@@ -142,7 +157,9 @@ describe("IAM least privilege", () => {
       }
     }
     expect(unexpected, 'Allow statements with Resource "*" that AWS does not require').toEqual([]);
-    expect([...found].sort(), "the allow-list has stale entries").toEqual(Object.keys(wildcardResourceAllowed).sort());
+    expect([...found].sort(), "the allow-list has stale entries").toEqual(
+      Object.keys(wildcardResourceAllowed).sort(),
+    );
   });
 
   it('never allows Action "*" or a whole service ("s3:*") outside a key policy\'s root statement', () => {
@@ -204,7 +221,9 @@ describe("IAM least privilege", () => {
         "bedrock:InvokeModel ${statement.value}",
       ].sort(),
     );
-    const dynamic = bodies(findOne(mod("workload-iam"), "data", "aws_iam_policy_document", "worker").body.dynamic);
+    const dynamic = bodies(
+      findOne(mod("workload-iam"), "data", "aws_iam_policy_document", "worker").body.dynamic,
+    );
     expect(JSON.stringify(dynamic)).toContain("var.bedrock_model_arn == null ? [] : [var.bedrock_model_arn]");
   });
 
@@ -213,9 +232,13 @@ describe("IAM least privilege", () => {
   });
 
   it("gives the ECS task, the Lambda worker and the EKS pods the shared workload policies and no managed policy", () => {
-    expect(findOne(mod("ecs-service"), "resource", "aws_iam_role_policy", "task").body.policy).toBe("${var.task_policy_json}");
+    expect(findOne(mod("ecs-service"), "resource", "aws_iam_role_policy", "task").body.policy).toBe(
+      "${var.task_policy_json}",
+    );
     expect(find(mod("ecs-service"), "resource", "aws_iam_role_policy_attachment")).toEqual([]);
-    expect(findOne(mod("lambda-worker"), "resource", "aws_iam_role_policy", "worker").body.policy).toBe("${var.worker_policy_json}");
+    expect(findOne(mod("lambda-worker"), "resource", "aws_iam_role_policy", "worker").body.policy).toBe(
+      "${var.worker_policy_json}",
+    );
     expect(find(mod("lambda-worker"), "resource", "aws_iam_role_policy_attachment")).toEqual([]);
     const stack = findOne(mod("content-engine"), "module", "", "ecs_service").body;
     expect(stack.task_policy_json).toBe("${module.workload_iam.api_policy_json}");
@@ -280,7 +303,12 @@ describe("encryption and data protection", () => {
     const sse = findOne(storage, "resource", "aws_s3_bucket_server_side_encryption_configuration", "this");
     expect(JSON.stringify(sse.body)).toContain('"sse_algorithm":"aws:kms"');
     const block = findOne(storage, "resource", "aws_s3_bucket_public_access_block", "this").body;
-    for (const flag of ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]) {
+    for (const flag of [
+      "block_public_acls",
+      "block_public_policy",
+      "ignore_public_acls",
+      "restrict_public_buckets",
+    ]) {
       expect(block[flag], flag).toBe(true);
     }
     const [deny] = policyStatements(findOne(storage, "data", "aws_iam_policy_document", "tls_only"));
@@ -289,7 +317,9 @@ describe("encryption and data protection", () => {
   });
 
   it("expires uploads and aborts abandoned multipart uploads", () => {
-    const rules = bodies(findOne(mod("storage"), "resource", "aws_s3_bucket_lifecycle_configuration", "this").body.rule);
+    const rules = bodies(
+      findOne(mod("storage"), "resource", "aws_s3_bucket_lifecycle_configuration", "this").body.rule,
+    );
     expect(JSON.stringify(rules)).toContain('"prefix":"uploads/"');
     expect(JSON.stringify(rules)).toContain("abort_incomplete_multipart_upload");
   });

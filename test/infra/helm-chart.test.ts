@@ -1,0 +1,303 @@
+// The chart through the real helm binary: lint, render for each environment, validate every
+// manifest against the Kubernetes/KEDA/Prometheus Operator schemas, and reject bad values.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { toolPath } from "../../scripts/tools.ts";
+import {
+  byKind,
+  chartDir,
+  ciValues,
+  environments,
+  helmTemplate,
+  type Manifest,
+  one,
+  parseManifests,
+  renderEnvironment,
+  validateManifest,
+} from "../support/helm.ts";
+import { run } from "../support/run.ts";
+
+const rendered = Object.fromEntries(environments.map((env) => [env, renderEnvironment(env)])) as Record<
+  (typeof environments)[number],
+  Manifest[]
+>;
+
+function valuesFile(values: unknown): string {
+  const file = join(mkdtempSync(join(tmpdir(), "chart-values-")), "values.yaml");
+  writeFileSync(file, stringify(values));
+  return file;
+}
+
+/** Renders dev's CI values with an override merged on top (helm merges values files in order). */
+function renderWith(override: unknown) {
+  return helmTemplate({ valuesFiles: [ciValues("dev"), valuesFile(override)] });
+}
+
+function container(manifest: Manifest) {
+  return manifest.spec.template.spec.containers[0];
+}
+
+describe("helm lint --strict", () => {
+  it.each(environments)("passes with the %s-like values", (env) => {
+    const result = run(toolPath("helm"), ["lint", "--strict", chartDir, "--values", ciValues(env)]);
+    expect(result.output).toContain("1 chart(s) linted, 0 chart(s) failed");
+    expect(result.code).toBe(0);
+  });
+
+  it("fails on the chart defaults, which have no image digest, bucket or queue", () => {
+    const result = run(toolPath("helm"), ["lint", "--strict", chartDir]);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("digest");
+  });
+});
+
+describe("rendered manifests", () => {
+  it.each(environments)("%s: every manifest validates against its Kubernetes or CRD schema", async (env) => {
+    const manifests = rendered[env];
+    expect(manifests.length).toBeGreaterThan(8);
+    for (const manifest of manifests) await validateManifest(manifest);
+  });
+
+  it("schema validation catches a wrongly typed field (the validator is live)", async () => {
+    const deployment = structuredClone(one(rendered.dev, "Deployment", "-api"));
+    deployment.spec.replicas = "two";
+    await expect(validateManifest(deployment)).rejects.toThrow(/replicas must be integer/);
+  });
+
+  it.each(environments)("%s: puts everything in the release namespace with standard labels", (env) => {
+    for (const manifest of rendered[env]) {
+      expect(manifest.metadata.namespace, `${manifest.kind} ${manifest.metadata.name}`).toBe(
+        "content-engine",
+      );
+      expect(manifest.metadata.labels).toMatchObject({
+        "app.kubernetes.io/name": "content-engine",
+        "app.kubernetes.io/instance": "ce",
+        "app.kubernetes.io/managed-by": "Helm",
+      });
+    }
+  });
+
+  it.each(environments)(
+    "%s: runs both containers by digest, as UID 10001, read-only, without capabilities",
+    (env) => {
+      for (const deployment of byKind(rendered[env], "Deployment")) {
+        const pod = deployment.spec.template.spec;
+        expect(pod.securityContext).toMatchObject({
+          runAsNonRoot: true,
+          runAsUser: 10001,
+          seccompProfile: { type: "RuntimeDefault" },
+        });
+        const c = container(deployment);
+        expect(c.image).toMatch(/@sha256:[0-9a-f]{64}$/);
+        expect(c.securityContext).toMatchObject({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ["ALL"] },
+        });
+        expect(c.resources.requests).toBeDefined();
+        expect(c.resources.limits.memory).toBeDefined();
+        expect(pod.volumes).toContainEqual(expect.objectContaining({ name: "tmp" }));
+      }
+    },
+  );
+
+  it("probes the API on /health (liveness) and /ready (readiness), the worker on its metrics port", () => {
+    const api = container(one(rendered.prod, "Deployment", "-api"));
+    expect(api.livenessProbe.httpGet).toEqual({ path: "/health", port: "http" });
+    expect(api.readinessProbe.httpGet).toEqual({ path: "/ready", port: "http" });
+    expect(api.ports).toEqual([{ name: "http", containerPort: 8000, protocol: "TCP" }]);
+    const worker = container(one(rendered.prod, "Deployment", "-worker"));
+    expect(worker.livenessProbe.httpGet).toEqual({ path: "/health", port: "metrics" });
+    expect(worker.ports).toEqual([{ name: "metrics", containerPort: 9100, protocol: "TCP" }]);
+    expect(worker.args).toEqual(["/app/consumer.mjs"]);
+    expect(api.args).toEqual(["/app/main.mjs"]);
+  });
+
+  it("gives the service contract's environment to both containers, and the API keys from the Secret", () => {
+    const config = one(rendered.staging, "ConfigMap", "-config");
+    expect(config.data).toMatchObject({
+      AWS_REGION: "eu-west-1",
+      CONTENT_ENGINE_BUCKET: "content-engine-staging-222222222222",
+      CONTENT_ENGINE_QUEUE_URL:
+        "https://sqs.eu-west-1.amazonaws.com/222222222222/content-engine-staging-jobs",
+      CONTENT_ENGINE_PROCESSOR: "bedrock",
+      CONTENT_ENGINE_BEDROCK_MODEL_ID: "anthropic.claude-3-haiku-20240307-v1:0",
+      CONTENT_ENGINE_MAX_UPLOAD_BYTES: "26214400",
+    });
+    const api = container(one(rendered.staging, "Deployment", "-api"));
+    expect(api.env).toContainEqual({
+      name: "CONTENT_ENGINE_API_KEYS",
+      valueFrom: { secretKeyRef: { name: "content-engine-api-keys", key: "CONTENT_ENGINE_API_KEYS" } },
+    });
+    const worker = container(one(rendered.staging, "Deployment", "-worker"));
+    expect(worker.env).toContainEqual({ name: "WORKER_METRICS_PORT", value: "9100" });
+    for (const c of [api, worker])
+      expect(c.envFrom).toEqual([{ configMapRef: { name: config.metadata.name } }]);
+  });
+
+  it("uses the separate worker image when one is given, else the API image", () => {
+    expect(container(one(rendered.prod, "Deployment", "-worker")).image).toBe(
+      `333333333333.dkr.ecr.eu-west-1.amazonaws.com/content-engine-prod-worker@sha256:${"4".repeat(64)}`,
+    );
+    expect(container(one(rendered.dev, "Deployment", "-worker")).image).toBe(
+      container(one(rendered.dev, "Deployment", "-api")).image,
+    );
+  });
+});
+
+describe("scaling", () => {
+  it("scales the worker with a KEDA aws-sqs-queue trigger authenticated through pod identity", () => {
+    const manifests = rendered.prod;
+    const scaled = one(manifests, "ScaledObject", "-worker");
+    expect(scaled.spec.scaleTargetRef).toEqual({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      name: one(manifests, "Deployment", "-worker").metadata.name,
+    });
+    expect(scaled.spec).toMatchObject({
+      minReplicaCount: 2,
+      maxReplicaCount: 50,
+      pollingInterval: 10,
+      cooldownPeriod: 300,
+    });
+    const [trigger] = scaled.spec.triggers;
+    expect(trigger.type).toBe("aws-sqs-queue");
+    expect(trigger.metadata).toMatchObject({
+      queueURL: "https://sqs.eu-west-1.amazonaws.com/333333333333/content-engine-prod-jobs",
+      queueLength: "5",
+      awsRegion: "eu-west-1",
+    });
+    const auth = one(manifests, "TriggerAuthentication", "-worker-sqs");
+    expect(trigger.authenticationRef).toEqual({ name: auth.metadata.name });
+    expect(auth.spec).toEqual({ podIdentity: { provider: "aws" } });
+  });
+
+  it.each(environments)("%s: never puts an HPA on the worker, and lets KEDA own its replica count", (env) => {
+    const worker = one(rendered[env], "Deployment", "-worker");
+    for (const hpa of byKind(rendered[env], "HorizontalPodAutoscaler")) {
+      expect(hpa.spec.scaleTargetRef.name).not.toBe(worker.metadata.name);
+    }
+    expect(worker.spec.replicas).toBeUndefined();
+  });
+
+  it("scales the API with an HPA on CPU when autoscaling is on, and fixes replicas when it is off", () => {
+    const hpa = one(rendered.prod, "HorizontalPodAutoscaler", "-api");
+    expect(hpa.spec).toMatchObject({ minReplicas: 3, maxReplicas: 12 });
+    expect(hpa.spec.metrics[0].resource).toEqual({
+      name: "cpu",
+      target: { type: "Utilization", averageUtilization: 60 },
+    });
+    expect(one(rendered.prod, "Deployment", "-api").spec.replicas).toBeUndefined();
+    expect(byKind(rendered.dev, "HorizontalPodAutoscaler")).toEqual([]);
+    expect(one(rendered.dev, "Deployment", "-api").spec.replicas).toBe(1);
+  });
+
+  it("renders a fixed-size worker Deployment and no KEDA objects when KEDA is off", () => {
+    const result = renderWith({ worker: { replicaCount: 2, keda: { enabled: false } } });
+    expect(result.code, result.output).toBe(0);
+    const manifests = parseManifests(result.stdout);
+    expect(byKind(manifests, "ScaledObject")).toEqual([]);
+    expect(byKind(manifests, "TriggerAuthentication")).toEqual([]);
+    expect(one(manifests, "Deployment", "-worker").spec.replicas).toBe(2);
+  });
+
+  it("spreads prod pods across zones strictly and keeps a disruption budget for both workloads", () => {
+    const api = one(rendered.prod, "Deployment", "-api").spec.template.spec;
+    expect(api.topologySpreadConstraints[0]).toMatchObject({
+      topologyKey: "topology.kubernetes.io/zone",
+      whenUnsatisfiable: "DoNotSchedule",
+      maxSkew: 1,
+    });
+    const budgets = byKind(rendered.prod, "PodDisruptionBudget").map((p) => p.metadata.name);
+    expect(budgets.sort()).toEqual(["ce-content-engine-api", "ce-content-engine-worker"]);
+  });
+});
+
+describe("identity and monitoring", () => {
+  it("annotates service accounts with their IRSA role only when a role ARN is given", () => {
+    const prodApi = one(rendered.prod, "ServiceAccount", "-api");
+    expect(prodApi.metadata.annotations).toEqual({
+      "eks.amazonaws.com/role-arn": "arn:aws:iam::333333333333:role/content-engine-prod-api-pod",
+    });
+    expect(one(rendered.staging, "ServiceAccount", "-api").metadata.annotations).toBeUndefined();
+    expect(one(rendered.prod, "Deployment", "-worker").spec.template.spec.serviceAccountName).toBe(
+      one(rendered.prod, "ServiceAccount", "-worker").metadata.name,
+    );
+  });
+
+  it("renders ServiceMonitors and the PrometheusRule only when the cluster serves their CRDs", () => {
+    const withCrds = rendered.prod;
+    expect(byKind(withCrds, "ServiceMonitor").map((m) => m.spec.endpoints[0])).toEqual([
+      { port: "http", path: "/metrics", interval: "30s" },
+      { port: "metrics", path: "/metrics", interval: "30s" },
+    ]);
+    expect(byKind(withCrds, "PrometheusRule")).toHaveLength(1);
+    const withoutCrds = renderEnvironment("prod", []);
+    expect(byKind(withoutCrds, "ServiceMonitor")).toEqual([]);
+    expect(byKind(withoutCrds, "PrometheusRule")).toEqual([]);
+  });
+
+  it("the PrometheusRule's expressions are valid PromQL rules for promtool", () => {
+    const rule = one(rendered.prod, "PrometheusRule", "ce-content-engine");
+    const file = join(mkdtempSync(join(tmpdir(), "rules-")), "rules.yaml");
+    writeFileSync(file, stringify({ groups: rule.spec.groups }));
+    const result = run(toolPath("promtool"), ["check", "rules", file]);
+    expect(result.output).toContain("SUCCESS: 2 rules found");
+    expect(result.code).toBe(0);
+  });
+});
+
+describe("values.schema.json rejects bad values", () => {
+  it("rejects a missing image digest", () => {
+    const result = helmTemplate({
+      valuesFiles: [
+        valuesFile({
+          image: { repository: "example.com/ce" },
+          config: { bucket: "b-bucket", queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/q" },
+        }),
+      ],
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("values don't meet the specifications of the schema");
+    // values.yaml documents the key with an empty default, which the digest pattern refuses.
+    expect(result.output).toContain("at '/image/digest': '' does not match pattern '^sha256:[0-9a-f]{64}$'");
+  });
+
+  it("rejects an image tag where a digest belongs", () => {
+    const result = renderWith({ image: { digest: "latest" } });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain(
+      "at '/image/digest': 'latest' does not match pattern '^sha256:[0-9a-f]{64}$'",
+    );
+  });
+
+  it("rejects negative replicas", () => {
+    const result = renderWith({ api: { replicaCount: -1 } });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("at '/api/replicaCount': minimum: got -1, want 0");
+  });
+
+  it("rejects an unknown key, such as a typo of a real one", () => {
+    const result = renderWith({ api: { replicas: 3 } });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("at '/api': additional properties 'replicas' not allowed");
+  });
+
+  it("rejects an unknown processor and a KEDA minimum above its maximum", () => {
+    const processor = renderWith({ config: { processor: "gpt" } });
+    expect(processor.code).not.toBe(0);
+    expect(processor.output).toContain("at '/config/processor': value must be one of 'local', 'bedrock'");
+    const keda = renderWith({ worker: { keda: { minReplicaCount: 5, maxReplicaCount: 2 } } });
+    expect(keda.code).not.toBe(0);
+    expect(keda.output).toContain("worker.keda.minReplicaCount must not exceed worker.keda.maxReplicaCount");
+  });
+
+  it("rejects the bedrock processor without a model id", () => {
+    const result = renderWith({ config: { processor: "bedrock", bedrockModelId: "" } });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("config.bedrockModelId is required when config.processor is bedrock");
+  });
+});

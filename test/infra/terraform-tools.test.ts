@@ -1,0 +1,195 @@
+// The real terraform and tflint binaries on our code: formatting, lint, and the variable
+// validations that reject bad input before anything reaches AWS.
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { tflintPluginDir, toolPath } from "../../scripts/tools.ts";
+import { envsRoot, modulesRoot, terraformRoot } from "../support/hcl.ts";
+import { type RunResult, run } from "../support/run.ts";
+
+// No ~/.terraformrc on these machines: point terraform at an empty CLI config so it stays quiet.
+const emptyCliConfig = join(mkdtempSync(join(tmpdir(), "tf-cli-")), "terraformrc");
+writeFileSync(emptyCliConfig, "");
+const terraformEnv = { TF_CLI_CONFIG_FILE: emptyCliConfig, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1" };
+
+function terraform(args: string[], cwd: string): RunResult {
+  return run(toolPath("terraform"), args, { cwd, env: terraformEnv });
+}
+
+function tflint(cwd: string, config: string): RunResult {
+  return run(toolPath("tflint"), ["--recursive", "--config", config, "--format", "compact", "--no-color"], {
+    cwd,
+    env: { TFLINT_PLUGIN_DIR: tflintPluginDir },
+  });
+}
+
+/**
+ * Evaluates a folder's variable validations with the real terraform: the variables file alone
+ * is copied into an empty folder, where `terraform plan` needs no provider and no network.
+ */
+function planVariables(variablesFile: string, vars: Record<string, string>): RunResult {
+  const dir = mkdtempSync(join(tmpdir(), "tf-vars-"));
+  copyFileSync(variablesFile, join(dir, "variables.tf"));
+  const args = ["plan", "-input=false", "-no-color", "-lock=false"];
+  for (const [name, value] of Object.entries(vars)) args.push("-var", `${name}=${value}`);
+  const result = terraform(args, dir);
+  // terraform wraps long error messages; collapse whitespace so messages can be matched whole.
+  return { ...result, output: result.output.replace(/[\s│]+/g, " ") };
+}
+
+describe("terraform fmt", () => {
+  it("finds nothing to reformat in terraform/", () => {
+    const result = terraform(
+      ["fmt", "-check", "-recursive", "-list=true", "-no-color", terraformRoot],
+      terraformRoot,
+    );
+    expect(result.stdout.trim(), "files terraform fmt would rewrite").toBe("");
+    expect(result.code).toBe(0);
+  });
+
+  it("fails on a badly formatted file (the check is live)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tf-fmt-"));
+    writeFileSync(join(dir, "main.tf"), 'variable "x" {\ntype=string\n      description = "y"\n}\n');
+    const result = terraform(["fmt", "-check", "-no-color", dir], dir);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toContain("main.tf");
+  });
+});
+
+describe("tflint", () => {
+  const config = join(terraformRoot, ".tflint.hcl");
+
+  it("reports no issue in any module or environment root", () => {
+    const result = tflint(terraformRoot, config);
+    expect(result.output.trim()).toBe("");
+    expect(result.code).toBe(0);
+  });
+
+  it("flags an untyped, undocumented, unused variable with our rule set", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tflint-"));
+    writeFileSync(join(dir, "main.tf"), 'variable "unused" {}\n');
+    const result = tflint(dir, config);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("terraform_typed_variables");
+    expect(result.output).toContain("terraform_documented_variables");
+    expect(result.output).toContain("terraform_unused_declarations");
+  });
+});
+
+describe("variable validations reject bad input", () => {
+  const queueVariables = join(modulesRoot, "queue", "variables.tf");
+
+  it("rejects a visibility timeout below 6x the worker timeout", () => {
+    const result = planVariables(queueVariables, {
+      name: "jobs",
+      consumer_timeouts: "{ worker_timeout_seconds = 60, visibility_timeout_seconds = 359 }",
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("must be at least 6x worker_timeout_seconds");
+  });
+
+  it("accepts exactly 6x, and derives 6x when no visibility timeout is given", () => {
+    for (const timeouts of [
+      "{ worker_timeout_seconds = 60, visibility_timeout_seconds = 360 }",
+      "{ worker_timeout_seconds = 60 }",
+    ]) {
+      const result = planVariables(queueVariables, { name: "jobs", consumer_timeouts: timeouts });
+      expect(result.output).not.toContain("Error");
+      expect(result.code, timeouts).toBe(0);
+    }
+  });
+
+  it("rejects a worker timeout above the Lambda maximum of 900 seconds", () => {
+    const result = planVariables(queueVariables, {
+      name: "jobs",
+      consumer_timeouts: "{ worker_timeout_seconds = 901 }",
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("between 1 and 900");
+  });
+
+  it.each(["10.0.0.0/33", "10.0.0/16", "not-a-cidr", "300.1.0.0/16", "10.20.0.0/8"])(
+    "rejects the VPC CIDR %s",
+    (cidr) => {
+      const result = planVariables(join(modulesRoot, "network", "variables.tf"), {
+        name: "content-engine-dev",
+        vpc_cidr: cidr,
+        availability_zones: '["eu-west-1a", "eu-west-1b"]',
+      });
+      expect(result.code).not.toBe(0);
+      expect(result.output).toContain("vpc_cidr must be a valid IPv4 CIDR block");
+    },
+  );
+
+  it("accepts a /16 VPC CIDR", () => {
+    const result = planVariables(join(modulesRoot, "network", "variables.tf"), {
+      name: "content-engine-dev",
+      vpc_cidr: "10.20.0.0/16",
+      availability_zones: '["eu-west-1a", "eu-west-1b"]',
+    });
+    expect(result.code, result.output).toBe(0);
+  });
+
+  const prodRequired = {
+    github_repository: "acme/content-engine",
+    api_container_image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/content-engine-prod@sha256:${"a".repeat(64)}`,
+    certificate_arn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+  };
+
+  it("rejects prod without anyone to page", () => {
+    const result = planVariables(join(envsRoot, "prod", "variables.tf"), {
+      ...prodRequired,
+      paging_subscriptions: "[]",
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("paging_subscriptions must not be empty in prod");
+  });
+
+  it("accepts prod with an on-call address, and dev with nobody", () => {
+    const prod = planVariables(join(envsRoot, "prod", "variables.tf"), {
+      ...prodRequired,
+      paging_subscriptions: '[{ protocol = "email", endpoint = "oncall@example.com" }]',
+    });
+    expect(prod.code, prod.output).toBe(0);
+    const dev = planVariables(join(envsRoot, "dev", "variables.tf"), prodRequired);
+    expect(dev.code, dev.output).toBe(0);
+  });
+
+  it("rejects a paging subscription that is neither e-mail nor HTTPS", () => {
+    const result = planVariables(join(modulesRoot, "observability", "variables.tf"), {
+      name: "content-engine-prod",
+      subscriptions: '[{ protocol = "http", endpoint = "http://example.com/hook" }]',
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("subscriptions protocol must be email or https");
+  });
+
+  it("rejects an OIDC trust for a wildcard repository", () => {
+    const result = planVariables(join(modulesRoot, "github-oidc", "variables.tf"), {
+      name: "deploy",
+      github_repository: "acme/*",
+      github_environments: '["dev"]',
+      ecr_repository_arn: "arn:aws:ecr:eu-west-1:123456789012:repository/x",
+      alarm_name_prefix: "content-engine-dev-",
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("github_repository must be ORG/REPO");
+  });
+
+  it("rejects an API image that is not pinned by digest", () => {
+    const result = planVariables(join(modulesRoot, "ecs-service", "variables.tf"), {
+      name: "content-engine-dev",
+      vpc_id: "vpc-1",
+      public_subnet_ids: '["a", "b"]',
+      private_subnet_ids: '["c", "d"]',
+      container_image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/content-engine-dev:latest",
+      api_keys_secret_arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x",
+      ecr_repository_arn: "arn:aws:ecr:eu-west-1:123456789012:repository/x",
+      task_policy_json: "{}",
+      certificate_arn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("container_image must be pinned by digest");
+  });
+});

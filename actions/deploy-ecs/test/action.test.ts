@@ -1,0 +1,83 @@
+import { DescribeServicesCommand, ListTaskDefinitionsCommand } from "@aws-sdk/client-ecs";
+import { beforeEach, describe, expect, it } from "vitest";
+import { useMoto } from "../../../test/support/moto.ts";
+import { createEcsService, digest, testEnvironment } from "../../delivery/test/fixtures.ts";
+import { errorLines, runBundledAction, scratchWorkspace } from "../../delivery/test/support/run-action.ts";
+
+const moto = useMoto();
+beforeEach(() => moto.reset());
+const env = testEnvironment();
+
+describe("deploy-ecs dist/index.js run as the runner runs it", () => {
+  it("rolls the service to the new digest, then reports unchanged on the second run", async () => {
+    const { ecs } = await createEcsService(moto.endpoint, env, `${env.image.repository}@${digest("a")}`);
+    const workspace = scratchWorkspace();
+    const inputs = { environment: "dev", digest: digest("b"), "aws-endpoint": moto.endpoint };
+
+    const first = await runBundledAction("deploy-ecs", inputs, { workspace });
+    expect(first.code).toBe(0);
+    expect(first.outputs.status).toBe("succeeded");
+    expect(first.outputs.image).toBe(`${env.image.repository}@${digest("b")}`);
+    expect(first.summary).toContain("deploy-ecs content-engine-dev/content-engine-api: succeeded");
+    const live = await ecs.send(
+      new DescribeServicesCommand({ cluster: env.api.cluster, services: [env.api.service] }),
+    );
+    expect(live.services?.[0]?.taskDefinition).toBe(first.outputs["task-definition-arn"]);
+
+    const second = await runBundledAction("deploy-ecs", inputs, { workspace });
+    expect(second.code).toBe(0);
+    expect(second.outputs.status).toBe("unchanged");
+    expect(second.outputs.revision).toBe(first.outputs.revision);
+  });
+
+  it("plans without registering a task definition", async () => {
+    const { ecs } = await createEcsService(moto.endpoint, env, `${env.image.repository}@${digest("a")}`);
+    const run = await runBundledAction(
+      "deploy-ecs",
+      { environment: "dev", digest: digest("c"), "aws-endpoint": moto.endpoint, plan: "true" },
+      { workspace: scratchWorkspace() },
+    );
+    expect(run.outputs.status).toBe("planned");
+    expect(run.summary).toContain(
+      `| image | \`${env.image.repository}@${digest("a")}\` | \`${env.image.repository}@${digest("c")}\` |`,
+    );
+    const families = await ecs.send(new ListTaskDefinitionsCommand({}));
+    expect(families.taskDefinitionArns).toHaveLength(1);
+  });
+
+  it.each([
+    [{ environment: "qa" }, 'unknown environment "qa": expected one of dev, staging, prod'],
+    [
+      { environment: "dev", digest: "latest" },
+      'digest "latest" is not an image digest: expected sha256:<64 hex characters>',
+    ],
+    [
+      { environment: "dev", digest: `sha256:${"b".repeat(64)}` },
+      'ECS cluster "content-engine-dev" does not exist (api.cluster in environments/dev.yaml)',
+    ],
+  ])("fails with one clear line for bad input %j", async (inputs, message) => {
+    const run = await runBundledAction(
+      "deploy-ecs",
+      { ...inputs, "aws-endpoint": moto.endpoint },
+      { workspace: scratchWorkspace() },
+    );
+    expect(run.code).toBe(1);
+    expect(errorLines(run)).toEqual([`::error::${message}`]);
+    expect(run.outputs.status).toBe("failed");
+  });
+
+  it("names file and field when the environment file has a wrong type", async () => {
+    const workspace = scratchWorkspace();
+    const { readFileSync, writeFileSync } = await import("node:fs");
+    const file = `${workspace}/environments/dev.yaml`;
+    writeFileSync(file, readFileSync(file, "utf8").replace("desiredCount: 1", "desiredCount: one"));
+    const run = await runBundledAction(
+      "deploy-ecs",
+      { environment: "dev", "aws-endpoint": moto.endpoint },
+      { workspace },
+    );
+    expect(errorLines(run)).toEqual([
+      '::error::environments/dev.yaml: api.desiredCount: expected number, got "one"',
+    ]);
+  });
+});

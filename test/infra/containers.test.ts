@@ -1,0 +1,135 @@
+// The images and the compose stack, checked statically (no Docker engine on these machines).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { repoRoot } from "../../scripts/tools.ts";
+
+const dockerfiles = {
+  api: join(repoRoot, "services", "api", "Dockerfile"),
+  worker: join(repoRoot, "services", "worker", "Dockerfile"),
+};
+
+/** Dockerfile instructions with continuation lines joined and comments dropped. */
+function instructions(file: string): Array<{ op: string; args: string }> {
+  return readFileSync(file, "utf8")
+    .replace(/\\\n/g, " ")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"))
+    .map((line) => {
+      const [op = "", ...rest] = line.split(/\s+/);
+      return { op: op.toUpperCase(), args: rest.join(" ") };
+    });
+}
+
+/** The instructions of the last stage: what ships. */
+function finalStage(file: string) {
+  const all = instructions(file);
+  const lastFrom = all.map((i) => i.op).lastIndexOf("FROM");
+  return all.slice(lastFrom);
+}
+
+describe.each(Object.entries(dockerfiles))("the %s Dockerfile", (name, file) => {
+  it("builds in one stage and ships another", () => {
+    const froms = instructions(file).filter((i) => i.op === "FROM");
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    expect(froms[0]?.args).toMatch(/ AS build$/);
+  });
+
+  it("pins every base image by digest, on Node.js 24", () => {
+    for (const from of instructions(file).filter((i) => i.op === "FROM")) {
+      expect(from.args).toMatch(/^\S+@sha256:[0-9a-f]{64}( AS \w+)?$/);
+      expect(from.args).toMatch(/node(js)?:?24|nodejs24/);
+    }
+  });
+
+  it("runs as the non-root UID 10001", () => {
+    const users = finalStage(file).filter((i) => i.op === "USER");
+    expect(users.map((u) => u.args)).toEqual(["10001:10001"]);
+  });
+
+  it("copies only the built bundle into the final image", () => {
+    const copies = finalStage(file).filter((i) => i.op === "COPY");
+    expect(copies.length).toBeGreaterThan(0);
+    for (const copy of copies) expect(copy.args).toMatch(/--from=build .*\/dist\//);
+  });
+
+  it("checks its own health over HTTP", () => {
+    const check = finalStage(file).find((i) => i.op === "HEALTHCHECK");
+    expect(check?.args).toContain("/health");
+    expect(check?.args).toContain(
+      name === "api" ? "process.env.PORT || 8000" : "process.env.WORKER_METRICS_PORT || 9100",
+    );
+  });
+});
+
+describe("the API image", () => {
+  it("starts the API server and carries the consumer bundle the chart's worker runs", () => {
+    const stage = finalStage(dockerfiles.api);
+    expect(stage.find((i) => i.op === "CMD")?.args).toBe('["/app/main.mjs"]');
+    expect(stage.some((i) => i.op === "COPY" && i.args.includes("consumer.mjs /app/consumer.mjs"))).toBe(
+      true,
+    );
+    expect(stage.find((i) => i.op === "EXPOSE")?.args).toBe("8000");
+  });
+});
+
+describe("docker-compose.yml", () => {
+  // biome-ignore lint/suspicious/noExplicitAny: compose files are arbitrary YAML
+  const compose = parse(readFileSync(join(repoRoot, "docker-compose.yml"), "utf8"), { merge: true }) as any;
+  const contractVariables = new Set([
+    "PORT",
+    "WORKER_METRICS_PORT",
+    "AWS_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "CONTENT_ENGINE_BUCKET",
+    "CONTENT_ENGINE_QUEUE_URL",
+    "CONTENT_ENGINE_API_KEYS",
+    "CONTENT_ENGINE_MAX_UPLOAD_BYTES",
+    "CONTENT_ENGINE_PROCESSOR",
+    "CONTENT_ENGINE_BEDROCK_MODEL_ID",
+    "CONTENT_ENGINE_WORKER_CONCURRENCY",
+    "LOG_LEVEL",
+  ]);
+
+  it("builds the API and the worker from their Dockerfiles", () => {
+    expect(compose.services.api.build).toEqual({ context: ".", dockerfile: "services/api/Dockerfile" });
+    expect(compose.services.worker.build).toEqual({ context: ".", dockerfile: "services/worker/Dockerfile" });
+  });
+
+  it("points both at the emulator and uses only the service contract's variables", () => {
+    for (const name of ["api", "worker"]) {
+      const env = compose.services[name].environment as Record<string, string>;
+      expect(env.AWS_ENDPOINT_URL).toBe("http://aws:5000");
+      expect(Object.keys(env).filter((k) => !contractVariables.has(k))).toEqual([]);
+    }
+  });
+
+  it("starts the services only after the bucket and queues exist", () => {
+    for (const name of ["api", "worker"]) {
+      expect(compose.services[name].depends_on).toEqual({
+        "aws-init": { condition: "service_completed_successfully" },
+      });
+    }
+    const init = String(compose.services["aws-init"].command);
+    expect(init).toContain("create-bucket --bucket content-engine-local");
+    expect(init).toContain("maxReceiveCount");
+  });
+
+  it("runs the services hardened: read-only, no capabilities, UID 10001, published on loopback only", () => {
+    for (const name of ["api", "worker"]) {
+      const service = compose.services[name];
+      expect(service).toMatchObject({ read_only: true, cap_drop: ["ALL"], user: "10001:10001" });
+      for (const port of service.ports as string[]) expect(port).toMatch(/^127\.0\.0\.1:/);
+    }
+  });
+
+  it("pins every image it pulls to a version", () => {
+    for (const [name, service] of Object.entries(compose.services as Record<string, { image?: string }>)) {
+      if (service.image) expect(service.image, name).toMatch(/:[0-9]+\.[0-9]+\.[0-9]+$/);
+    }
+  });
+});

@@ -1,0 +1,76 @@
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { toolPath } from "../../../scripts/tools.ts";
+import { repositoryRoot } from "../src/bundle.ts";
+
+const dir = join(repositoryRoot, ".github", "workflows");
+const files = ["ci.yml", "deploy.yml", "deploy-env.yml", "promote.yml"];
+type Job = {
+  permissions?: Record<string, string>;
+  steps?: { uses?: string; with?: Record<string, string> }[];
+  uses?: string;
+  concurrency?: { group: string };
+};
+const workflow = (file: string) =>
+  parse(readFileSync(join(dir, file), "utf8")) as { permissions?: unknown; jobs: Record<string, Job> };
+
+describe("workflows", () => {
+  it("are all present", () => {
+    expect(
+      readdirSync(dir)
+        .filter((f) => files.includes(f))
+        .sort(),
+    ).toEqual([...files].sort());
+  });
+
+  it("pass actionlint", () => {
+    const result = spawnSync(toolPath("actionlint"), ["-color=false", ...files.map((f) => join(dir, f))], {
+      encoding: "utf8",
+    });
+    expect(result.stdout + result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  it.each(files)("%s pins every third-party action by full commit sha", (file) => {
+    for (const job of Object.values(workflow(file).jobs)) {
+      for (const step of job.steps ?? []) {
+        if (!step.uses || step.uses.startsWith("./")) continue;
+        expect(step.uses).toMatch(/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$/);
+      }
+    }
+  });
+
+  it.each(files)("%s defaults to read-only contents and grants more per job only", (file) => {
+    expect(workflow(file).permissions).toEqual({ contents: "read" });
+    for (const [name, job] of Object.entries(workflow(file).jobs)) {
+      const permissions = job.permissions ?? {};
+      for (const [scope, level] of Object.entries(permissions)) {
+        expect(["contents", "id-token", "pull-requests"], `${file} ${name}`).toContain(scope);
+        expect(["read", "write"]).toContain(level);
+      }
+    }
+  });
+
+  it.each(files)("%s assumes AWS roles through OIDC only, never with stored keys", (file) => {
+    const text = readFileSync(join(dir, file), "utf8");
+    expect(text).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY/);
+    for (const [name, job] of Object.entries(workflow(file).jobs)) {
+      const assumes = (job.steps ?? []).some((s) =>
+        s.uses?.startsWith("aws-actions/configure-aws-credentials"),
+      );
+      if (assumes) expect(job.permissions?.["id-token"], `${file} ${name}`).toBe("write");
+    }
+  });
+
+  it("deploys each environment in its own concurrency group, never cancelling a running deploy", () => {
+    const deploy = workflow("deploy-env.yml").jobs.deploy!;
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not a JavaScript template
+    expect(deploy.concurrency).toEqual({
+      group: "deploy-${{ matrix.environment }}",
+      "cancel-in-progress": false,
+    });
+  });
+});

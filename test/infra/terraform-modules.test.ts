@@ -416,3 +416,30 @@ describe("environment roots", () => {
     expect(protect).toEqual({ dev: false, staging: false, prod: true });
   });
 });
+
+describe("push → live budget", () => {
+  /** The `optional(number, N)` defaults of ecs-service's health_check object. */
+  function healthCheckDefaults(): Record<string, number> {
+    const variable = findOne(mod("ecs-service"), "variable", "", "health_check");
+    const defaults: Record<string, number> = {};
+    for (const match of String(variable.body.type).matchAll(/(\w+)\s*=\s*optional\(number,\s*(\d+)\)/g)) {
+      defaults[match[1] as string] = Number(match[2]);
+    }
+    return defaults;
+  }
+
+  it("keeps the ECS roll-out inside three minutes, with the arithmetic in terraform/README.md", () => {
+    const hc = healthCheckDefaults();
+    // Estimates outside our control, as in the README: build-push, deploy pickup, API calls, Fargate start.
+    const beforeTargetsRegister = 45 + 20 + 2 + 35;
+    // First check within one interval, then `healthy_threshold` passing checks.
+    const live = beforeTargetsRegister + (hc.interval_seconds ?? NaN) * (1 + (hc.healthy_threshold ?? NaN));
+    const waiterPoll = 15;
+    const done =
+      live + (hc.deregistration_delay ?? NaN) + (hc.container_stop_timeout_sec ?? NaN) + waiterPoll;
+    expect(done).toBeLessThanOrEqual(180);
+    const readme = readFileSync(join(modulesRoot, "..", "README.md"), "utf8");
+    expect(readme).toContain(`**${live}: live**`);
+    expect(readme).toContain(`**${done}: done**`);
+  });
+});

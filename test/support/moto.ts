@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { afterAll, beforeAll } from "vitest";
+import { toolPath } from "../../scripts/tools.ts";
 
 export interface MotoServer {
   /** http://127.0.0.1:<port> — pass as the endpoint override of every AWS client. */
@@ -41,8 +42,9 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** moto_server from .tools/bin (npm run setup:tools) or PATH; MOTO_SERVER overrides. */
 function motoBinary(): string {
-  return process.env.MOTO_SERVER ?? "moto_server";
+  return process.env.MOTO_SERVER ?? toolPath("moto_server");
 }
 
 async function waitUntilAnswering(

@@ -22,7 +22,7 @@ TFLINT_VERSION="v0.64.0"
 ACTIONLINT_VERSION="v1.7.12"
 CHECKOV_VERSION="3.3.30"
 MOTO_VERSION="5.2.5"
-# Debian 12 freezes prometheus at 2.42; the point release is whatever bookworm's security archive serves.
+# Distribution package: Debian 12 ships 2.42 (Ubuntu 24.04 runners 2.45); any release from 2.42 on will do.
 PROMETHEUS_MIN="2.42"
 
 export GOBIN="$BIN"
@@ -105,21 +105,23 @@ install_moto() {
 }
 
 install_prometheus() {
-  local have
+  local have sudo=""
   have="$(dpkg-query -W -f='${Version}' prometheus 2>/dev/null || true)"
-  if [[ "$have" == "$PROMETHEUS_MIN"* ]]; then
+  # CI runners are not root; they have password-less sudo.
+  [[ $EUID -ne 0 ]] && sudo="sudo -n"
+  if [[ -n "$have" ]] && dpkg --compare-versions "$have" ge "$PROMETHEUS_MIN"; then
     log "prometheus $have already installed"
   else
     log "installing prometheus (Debian package)"
     local start=$SECONDS policy_created=0
     # Keep the package's init scripts from starting a server: tests start their own.
     if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy_created=1
+      printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null && $sudo chmod +x /usr/sbin/policy-rc.d && policy_created=1
     fi
     local ok=0
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; } \
+    { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; } \
       >"$LOGS/prometheus.log" 2>&1 && ok=1
-    [[ $policy_created == 1 ]] && rm -f /usr/sbin/policy-rc.d
+    [[ $policy_created == 1 ]] && $sudo rm -f /usr/sbin/policy-rc.d
     if [[ $ok != 1 ]]; then
       log "FAILED to install prometheus, see $LOGS/prometheus.log:"
       tail -n 20 "$LOGS/prometheus.log" >&2

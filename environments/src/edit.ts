@@ -2,7 +2,7 @@
 // comments, ordering and layout stay (YAML document model, never re-serialised data).
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { isScalar, parseDocument } from "yaml";
-import { parseEnvironment } from "./load.ts";
+import { displayPath, parseEnvironment } from "./load.ts";
 import type { Environment } from "./schema.ts";
 
 export type FieldPath = readonly (string | number)[];
@@ -37,9 +37,9 @@ export function getEnvironmentField(text: string, path: FieldPath): unknown {
 
 /** Applies changes to a file in place (atomic rename); returns the validated environment. */
 export function updateEnvironmentFile(file: string, changes: readonly FieldChange[]): Environment {
-  const next = setEnvironmentFields(readFileSync(file, "utf8"), changes, file);
+  const next = setEnvironmentFields(readFileSync(file, "utf8"), changes, displayPath(file));
   const temporary = `${file}.tmp-${process.pid}`;
   writeFileSync(temporary, next);
   renameSync(temporary, file);
-  return parseEnvironment(next, file);
+  return parseEnvironment(next, displayPath(file));
 }

@@ -27,7 +27,8 @@ export function environmentFile(name: string, dir = defaultEnvironmentsDir()): s
   return join(dir, `${assertEnvironmentName(name)}.yaml`);
 }
 
-function displayPath(file: string): string {
+/** A file path as a person would type it: relative to the working directory when inside it. */
+export function displayPath(file: string): string {
   const rel = relative(process.cwd(), file);
   return rel.startsWith("..") ? file : rel;
 }

@@ -2,13 +2,17 @@
 // fixed options, paths relative to the repository root, no timestamps, no source maps).
 //   node actions/delivery/src/bundle.ts            all actions
 //   node actions/delivery/src/bundle.ts deploy-ecs one action
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 export const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-export const ACTIONS = ["build-push", "deploy-ecs", "deploy-lambda", "deploy-helm", "promote"] as const;
+/** Every folder under actions/ with an action.yml and src/main.ts (a new action joins by existing). */
+export const ACTIONS: readonly string[] = readdirSync(join(repositoryRoot, "actions"))
+  .filter((name) => existsSync(join(repositoryRoot, "actions", name, "action.yml")))
+  .filter((name) => existsSync(join(repositoryRoot, "actions", name, "src", "main.ts")))
+  .sort();
 
 // Some bundled CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.
 const banner = [

@@ -3,6 +3,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { DIGEST_PATTERN, type Environment } from "@content-engine/environments";
 import { createTwoFilesPatch } from "diff";
 import { stringify } from "yaml";
@@ -254,7 +255,8 @@ export async function deployHelm(options: DeployHelmOptions): Promise<Outcome> {
   const before = await releaseStatus(run, helm, base);
   if (before?.status === "deployed") {
     const live = await run(helm, ["get", "values", ...base, "--output", "json"]);
-    if (live.code === 0 && JSON.stringify(JSON.parse(live.stdout)) === JSON.stringify(values)) {
+    // Compare as data: helm prints keys sorted, we build them in chart order.
+    if (live.code === 0 && isDeepStrictEqual(JSON.parse(live.stdout), JSON.parse(JSON.stringify(values)))) {
       return finish(watch, {
         operation: "deploy-helm",
         target,

@@ -1,0 +1,181 @@
+// Worker throughput end to end: 1,000 queued 16 KiB documents, ONE consumer, timed from its start until
+// the queue is empty, then every job status is checked. Per-job duration comes from the worker's own
+// /metrics histogram (content_engine_job_duration_seconds). Run alone: `node bench/worker.ts [conc…]`.
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { createLogger, createS3Client, createSqsClient, JobStore } from "@content-engine/core";
+import { startWorkerService } from "@content-engine/worker";
+// @content-engine/local exports ./src/index.ts, which does not exist yet: import the module directly.
+import { startLocalStack } from "../services/local/src/stack.ts";
+import { loadInThread } from "./client-thread.ts";
+import { type BenchResult, KiB, type Metric, report, round, runPool } from "./lib.ts";
+
+export interface WorkerBenchOptions {
+  jobs?: number;
+  /** One run per value, each on a fresh stack (default [8, 16]). */
+  concurrencies?: number[];
+  docBytes?: number;
+  /** Give up waiting for the queue to drain after this long (default 240 s). */
+  timeoutMs?: number;
+}
+
+interface Histogram {
+  buckets: { le: number; count: number }[];
+  sum: number;
+  count: number;
+}
+
+/** Reads one labelled series of a Prometheus histogram from the text exposition. */
+export function parseHistogram(text: string, name: string, labels: Record<string, string>): Histogram {
+  const matches = (labelText: string) =>
+    Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`));
+  const hist: Histogram = { buckets: [], sum: 0, count: 0 };
+  for (const line of text.split("\n")) {
+    const m = /^(\w+)(?:\{([^}]*)\})? ([0-9.eE+-]+|NaN|\+Inf)$/.exec(line);
+    if (!m || !m[1]!.startsWith(name) || !matches(m[2] ?? "")) continue;
+    const value = Number(m[3]);
+    if (m[1] === `${name}_bucket`) {
+      const le = /le="([^"]+)"/.exec(m[2] ?? "")?.[1] ?? "";
+      hist.buckets.push({ le: le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le), count: value });
+    } else if (m[1] === `${name}_sum`) hist.sum = value;
+    else if (m[1] === `${name}_count`) hist.count = value;
+  }
+  hist.buckets.sort((a, b) => a.le - b.le);
+  return hist;
+}
+
+/** Like PromQL histogram_quantile: linear interpolation inside the bucket holding the quantile. */
+export function histogramQuantile(q: number, hist: Histogram): number {
+  const total = hist.buckets.at(-1)?.count ?? 0;
+  if (total === 0) return Number.NaN;
+  const rank = q * total;
+  let lowerLe = 0;
+  let lowerCount = 0;
+  for (const b of hist.buckets) {
+    if (b.count >= rank) {
+      if (!Number.isFinite(b.le)) return lowerLe;
+      return lowerLe + (b.le - lowerLe) * ((rank - lowerCount) / (b.count - lowerCount || 1));
+    }
+    lowerLe = b.le;
+    lowerCount = b.count;
+  }
+  return lowerLe;
+}
+
+async function runOnce(jobs: number, concurrency: number, docBytes: number, timeoutMs: number) {
+  const stack = await startLocalStack({ port: 0, worker: false, workerMetricsPort: 0, logLevel: "silent" });
+  const sqs = createSqsClient(stack.config);
+  const s3 = createS3Client(stack.config);
+  try {
+    const upload = await loadInThread({
+      apiUrl: stack.apiUrl,
+      apiKey: stack.apiKey,
+      warmup: 0,
+      count: jobs,
+      concurrency: 32,
+      docBytes,
+      seed: 100_000,
+    });
+    if (upload.jobIds.length !== jobs) {
+      throw new Error(
+        `only ${upload.jobIds.length}/${jobs} uploads were accepted: ${upload.errors.join(" | ")}`,
+      );
+    }
+    const depth = async () => {
+      const out = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: stack.config.queueUrl,
+          AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        }),
+      );
+      return (
+        Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+        Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+      );
+    };
+    const queued = await depth();
+
+    const started = performance.now();
+    const worker = await startWorkerService(
+      { ...stack.config, workerConcurrency: concurrency, workerMetricsPort: 0 },
+      createLogger("worker", "silent"),
+    );
+    let drained = false;
+    while (performance.now() - started < timeoutMs) {
+      if ((await depth()) === 0) {
+        drained = true;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Taken before the worker stops, so its shutdown does not count.
+    const elapsedMs = performance.now() - started;
+    const metricsText = await (await fetch(`${worker.url}/metrics`)).text();
+    await worker.stop();
+
+    const store = new JobStore(s3, stack.config.bucket);
+    const statuses: Record<string, number> = {};
+    await runPool(0, upload.jobIds.length, 32, async (i) => {
+      const record = await store.get("dev", upload.jobIds[i]!);
+      const status = record?.status ?? "missing";
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    });
+    const hist = parseHistogram(metricsText, "content_engine_job_duration_seconds", { outcome: "succeeded" });
+    return { queued, drained, elapsedMs, statuses, hist };
+  } finally {
+    sqs.destroy();
+    s3.destroy();
+    await stack.stop();
+  }
+}
+
+export async function runWorker(options: WorkerBenchOptions = {}): Promise<BenchResult> {
+  const jobs = options.jobs ?? 1000;
+  const concurrencies = options.concurrencies ?? [8, 16];
+  const docBytes = options.docBytes ?? 16 * KiB;
+  const timeoutMs = options.timeoutMs ?? 240_000;
+  const metrics: Metric[] = [];
+  const notes: string[] = [
+    "one consumer in the bench process, sharing its event loop with the in-process S3/SQS emulator (API idle)",
+    "per-job p50/p99 are interpolated from the worker's histogram buckets (0.05, 0.1, 0.25, 0.5, 1, 2.5 s …), so they are approximate; the mean is exact",
+  ];
+  for (const concurrency of concurrencies) {
+    const run = await runOnce(jobs, concurrency, docBytes, timeoutMs);
+    const succeeded = run.statuses.succeeded ?? 0;
+    const tag = `c=${concurrency}`;
+    metrics.push(
+      { metric: `jobs/s (${tag})`, value: round((succeeded / run.elapsedMs) * 1000), unit: "jobs/s" },
+      { metric: `total time (${tag})`, value: round(run.elapsedMs / 1000, 2), unit: "s" },
+      {
+        metric: `job duration mean (${tag})`,
+        value: round((run.hist.sum / run.hist.count) * 1000),
+        unit: "ms",
+      },
+      {
+        metric: `job duration p50 ≈ (${tag})`,
+        value: round(histogramQuantile(0.5, run.hist) * 1000),
+        unit: "ms",
+      },
+      {
+        metric: `job duration p99 ≈ (${tag})`,
+        value: round(histogramQuantile(0.99, run.hist) * 1000),
+        unit: "ms",
+      },
+      { metric: `succeeded (${tag})`, value: succeeded, unit: `/ ${jobs}` },
+    );
+    if (!run.drained) notes.push(`${tag}: the queue did not drain within ${timeoutMs / 1000} s`);
+    if (run.queued !== jobs)
+      notes.push(`${tag}: ${run.queued} messages were queued before the worker started`);
+    if (succeeded !== jobs) notes.push(`${tag}: job statuses ${JSON.stringify(run.statuses)}`);
+  }
+  return {
+    bench: "worker",
+    setup: `${jobs} queued ${docBytes / KiB} KiB text jobs, one consumer, local NLP processor, concurrency ${concurrencies.join(" and ")}`,
+    metrics,
+    notes,
+  };
+}
+
+if (import.meta.main) {
+  const args = process.argv.slice(2).map(Number).filter(Number.isFinite);
+  report(await runWorker(args.length > 0 ? { concurrencies: args } : {}));
+}

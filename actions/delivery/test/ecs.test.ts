@@ -247,3 +247,22 @@ describe("deployEcs rollouts moto cannot produce (aws-sdk-client-mock)", () => {
     expect(mock.commandCalls(UpdateServiceCommand).at(-1)?.args[0].input.taskDefinition).toBe(previous);
   });
 });
+
+describe("deployEcs with expired credentials (aws-sdk-client-mock: moto accepts any credentials)", () => {
+  it("fails before any mutating call with one line saying to assume the role again", async () => {
+    const ecs = new ECSClient({ region: "eu-west-1" });
+    const mock = mockClient(ecs);
+    mock
+      .on(DescribeServicesCommand)
+      .rejects(
+        Object.assign(new Error("The security token included in the request is expired"), {
+          name: "ExpiredTokenException",
+        }),
+      );
+    await expect(deployEcs({ env, digest: digest("b"), ecs })).rejects.toThrow(
+      "AWS credentials have expired (ExpiredTokenException): assume the deploy role again",
+    );
+    expect(mock.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+    expect(mock.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+});

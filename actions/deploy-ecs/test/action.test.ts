@@ -81,3 +81,26 @@ describe("deploy-ecs dist/index.js run as the runner runs it", () => {
     ]);
   });
 });
+
+describe("deploy-ecs without usable AWS credentials", () => {
+  it("says the credentials are missing in one line instead of a stack trace", async () => {
+    const run = await runBundledAction(
+      "deploy-ecs",
+      { environment: "dev", digest: `sha256:${"b".repeat(64)}`, "aws-endpoint": moto.endpoint },
+      {
+        workspace: scratchWorkspace(),
+        env: {
+          AWS_ACCESS_KEY_ID: "",
+          AWS_SECRET_ACCESS_KEY: "",
+          AWS_EC2_METADATA_DISABLED: "true",
+          AWS_CONFIG_FILE: "/nonexistent",
+          AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
+        },
+      },
+    );
+    expect(run.code).toBe(1);
+    expect(errorLines(run)).toEqual([
+      "::error::AWS credentials are missing: assume the deploy role with aws-actions/configure-aws-credentials (OIDC) or set AWS_PROFILE locally",
+    ]);
+  });
+});

@@ -64,6 +64,33 @@ describe.each(Object.entries(dockerfiles))("the %s Dockerfile", (name, file) => 
   });
 });
 
+describe("the build stages", () => {
+  // npm ci fails when a workspace the lock file links to is missing from the build context.
+  const lock = JSON.parse(readFileSync(join(repoRoot, "package-lock.json"), "utf8")) as {
+    packages: Record<string, { resolved?: string; link?: boolean }>;
+  };
+  const workspaceRoots = [
+    ...new Set(
+      Object.values(lock.packages)
+        .filter((p) => p.link && p.resolved)
+        .map((p) => (p.resolved as string).split("/")[0] as string),
+    ),
+  ].sort();
+
+  it.each(Object.entries(dockerfiles))(
+    "the %s build copies every npm workspace npm ci needs",
+    (_name, file) => {
+      const copied = instructions(file)
+        .filter((i) => i.op === "COPY" && !i.args.startsWith("--from"))
+        .flatMap((i) => i.args.split(/\s+/).slice(0, -1))
+        .map((source) => source.replace(/\/$/, ""));
+      expect(workspaceRoots.length).toBeGreaterThan(0);
+      for (const root of workspaceRoots) expect(copied, `COPY ${root}/`).toContain(root);
+      for (const file of ["package.json", "package-lock.json"]) expect(copied).toContain(file);
+    },
+  );
+});
+
 describe("the API image", () => {
   it("starts the API server and carries the consumer bundle the chart's worker runs", () => {
     const stage = finalStage(dockerfiles.api);
@@ -125,6 +152,10 @@ describe("docker-compose.yml", () => {
       expect(service).toMatchObject({ read_only: true, cap_drop: ["ALL"], user: "10001:10001" });
       for (const port of service.ports as string[]) expect(port).toMatch(/^127\.0\.0\.1:/);
     }
+  });
+
+  it("gives the API a key the API accepts (16+ characters, key:tenant)", () => {
+    expect(compose.services.api.environment.CONTENT_ENGINE_API_KEYS).toMatch(/^[^:,\s]{16,}:[A-Za-z0-9_-]+$/);
   });
 
   it("pins every image it pulls to a version", () => {

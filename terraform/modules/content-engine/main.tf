@@ -33,7 +33,7 @@ module "network" {
 module "ecr" {
   source = "../ecr"
 
-  name         = local.name
+  name         = var.ecr_repository_name
   force_delete = !var.protect_data
   tags         = local.tags
 }

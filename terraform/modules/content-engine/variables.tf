@@ -109,6 +109,12 @@ variable "eks" {
   default = {}
 }
 
+variable "ecr_repository_name" {
+  description = "Name of the image repository. Each environment lives in its own account, so the same name (content-engine) is used everywhere and a promotion copies the same digest between accounts; override it when environments share an account."
+  type        = string
+  default     = "content-engine"
+}
+
 variable "log_level" {
   description = "LOG_LEVEL of the API and the worker."
   type        = string

@@ -279,6 +279,20 @@ describe("GitHub OIDC deploy role", () => {
     }
   });
 
+  it("lets the deploy role administer only the release namespace on EKS", () => {
+    const association = findOne(
+      mod("content-engine"),
+      "resource",
+      "aws_eks_access_policy_association",
+      "deploy",
+    ).body;
+    expect(association.policy_arn).toMatch(/cluster-access-policy\/AmazonEKSAdminPolicy$/);
+    expect(bodies(association.access_scope)[0]).toEqual({
+      type: "namespace",
+      namespaces: ["${var.eks.namespace}"],
+    });
+  });
+
   it("scopes alarm and dashboard writes to the product's name prefix", () => {
     const deploy = findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "deploy");
     const alarms = policyStatements(deploy).find((s) => s.sid === "ManageProductAlarms");

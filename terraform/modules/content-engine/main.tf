@@ -147,6 +147,7 @@ module "eks" {
   subnet_ids          = module.network.private_subnet_ids
   public_access_cidrs = var.eks.public_access_cidrs
   access_entries      = var.eks.access_entries
+  namespace           = var.eks.namespace
   api_policy_json     = module.workload_iam.api_policy_json
   worker_policy_json  = module.workload_iam.worker_policy_json
   keda_policy_json    = module.workload_iam.queue_depth_reader_policy_json
@@ -191,4 +192,29 @@ module "github_oidc" {
   }
 
   tags = local.tags
+}
+
+# The deploy role installs the chart with Helm: admin inside the release namespace only. Declared here,
+# not in the eks module, because the deploy role itself needs the cluster's ARN.
+resource "aws_eks_access_entry" "deploy" {
+  count = var.eks.enabled ? 1 : 0
+
+  cluster_name  = module.eks[0].cluster_name
+  principal_arn = module.github_oidc.role_arn
+  type          = "STANDARD"
+
+  tags = local.tags
+}
+
+resource "aws_eks_access_policy_association" "deploy" {
+  count = var.eks.enabled ? 1 : 0
+
+  cluster_name  = module.eks[0].cluster_name
+  principal_arn = aws_eks_access_entry.deploy[0].principal_arn
+  policy_arn    = "arn:${data.aws_partition.current.partition}:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy"
+
+  access_scope {
+    type       = "namespace"
+    namespaces = [var.eks.namespace]
+  }
 }

@@ -91,10 +91,11 @@ variable "github" {
 }
 
 variable "eks" {
-  description = "The EKS path: enabled flag, version, nodes, access entries and public endpoint CIDRs. Disabled by default (ECS first)."
+  description = "The EKS path: enabled flag, version, release namespace (the deploy role is admin there only), nodes, access entries and public endpoint CIDRs. Disabled by default (ECS first)."
   type = object({
     enabled             = optional(bool, false)
     kubernetes_version  = optional(string, "1.34")
+    namespace           = optional(string, "content-engine")
     public_access_cidrs = optional(list(string), [])
     instance_types      = optional(list(string), ["m6i.large"])
     min_size            = optional(number, 2)

@@ -1,15 +1,19 @@
 // deploy-lambda: new code from the bundled zip, wait until Lambda applied it, publish a version,
-// move the alias (at once, or through a weighted canary guarded by the environment's alarms).
+// move the alias (at once, or through a weighted canary guarded by the environment's alarms), and
+// keep the SQS event source mapping's batch size and concurrency equal to the environment file.
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import {
   CreateAliasCommand,
+  type EventSourceMappingConfiguration,
   GetAliasCommand,
   GetFunctionConfigurationCommand,
   LambdaClient,
+  ListEventSourceMappingsCommand,
   PublishVersionCommand,
   UpdateAliasCommand,
+  UpdateEventSourceMappingCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from "@aws-sdk/client-lambda";
@@ -52,37 +56,49 @@ function readZip(path: string): Buffer {
   return readFileSync(path);
 }
 
-interface LambdaLive {
+interface FunctionSettings {
   codeSha256?: string;
   memory?: number;
   timeout?: number;
+}
+
+interface LambdaLive {
+  /** $LATEST, what UpdateFunction* change. */
+  latest: FunctionSettings;
+  /** The version behind the alias, what serves. */
   aliasVersion?: string;
-  aliasCodeSha256?: string;
+  serving: FunctionSettings;
+  /** SQS event source mappings that invoke the alias (created by terraform). */
+  mappings: EventSourceMappingConfiguration[];
+}
+
+async function readSettings(
+  lambda: LambdaClient,
+  functionName: string,
+  qualifier?: string,
+): Promise<FunctionSettings> {
+  const config = await lambda.send(
+    new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: qualifier }),
+  );
+  return { codeSha256: config.CodeSha256, memory: config.MemorySize, timeout: config.Timeout };
 }
 
 async function readLambda(lambda: LambdaClient, env: Environment): Promise<LambdaLive> {
   const { functionName, alias } = env.worker;
   try {
-    const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
-    const live: LambdaLive = {
-      codeSha256: config.CodeSha256,
-      memory: config.MemorySize,
-      timeout: config.Timeout,
-    };
+    const latest = await readSettings(lambda, functionName);
+    let aliasVersion: string | undefined;
     try {
-      const current = await lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: alias }));
-      live.aliasVersion = current.FunctionVersion;
-      const versionConfig = await lambda.send(
-        new GetFunctionConfigurationCommand({
-          FunctionName: functionName,
-          Qualifier: current.FunctionVersion,
-        }),
-      );
-      live.aliasCodeSha256 = versionConfig.CodeSha256;
+      aliasVersion = (await lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: alias })))
+        .FunctionVersion;
     } catch (error) {
       if ((error as Error).name !== "ResourceNotFoundException") throw error;
     }
-    return live;
+    const serving = aliasVersion ? await readSettings(lambda, functionName, aliasVersion) : {};
+    const mapped = aliasVersion
+      ? await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: `${functionName}:${alias}` }))
+      : undefined;
+    return { latest, aliasVersion, serving, mappings: mapped?.EventSourceMappings ?? [] };
   } catch (error) {
     if ((error as Error).name === "ResourceNotFoundException") {
       throw new DeliveryError(
@@ -93,14 +109,38 @@ async function readLambda(lambda: LambdaClient, env: Environment): Promise<Lambd
   }
 }
 
-function lambdaChanges(live: LambdaLive, env: Environment, sha: string): PlannedChange[] {
-  const changes: PlannedChange[] = [];
-  if (live.aliasCodeSha256 !== sha) changes.push({ field: "code", from: live.aliasCodeSha256, to: sha });
-  if (live.memory !== env.worker.memory)
-    changes.push({ field: "memory", from: String(live.memory), to: String(env.worker.memory) });
-  if (live.timeout !== env.worker.timeout)
-    changes.push({ field: "timeout", from: String(live.timeout), to: String(env.worker.timeout) });
-  return changes;
+interface LambdaChanges {
+  /** New code or settings: needs a new version behind the alias. */
+  version: PlannedChange[];
+  mapping: PlannedChange[];
+}
+
+function lambdaChanges(live: LambdaLive, env: Environment, sha: string): LambdaChanges {
+  const version: PlannedChange[] = [];
+  const { serving } = live;
+  if (serving.codeSha256 !== sha) version.push({ field: "code", from: serving.codeSha256, to: sha });
+  if (serving.memory !== env.worker.memory)
+    version.push({ field: "memory", from: String(serving.memory), to: String(env.worker.memory) });
+  if (serving.timeout !== env.worker.timeout)
+    version.push({ field: "timeout", from: String(serving.timeout), to: String(env.worker.timeout) });
+  const mapping: PlannedChange[] = [];
+  for (const m of live.mappings) {
+    const source = m.EventSourceArn?.split(":").pop();
+    if (m.BatchSize !== env.worker.batchSize)
+      mapping.push({
+        field: `${source} batchSize`,
+        from: String(m.BatchSize),
+        to: String(env.worker.batchSize),
+      });
+    if (m.ScalingConfig?.MaximumConcurrency !== env.worker.maxConcurrency) {
+      mapping.push({
+        field: `${source} maxConcurrency`,
+        from: String(m.ScalingConfig?.MaximumConcurrency ?? "unset"),
+        to: String(env.worker.maxConcurrency),
+      });
+    }
+  }
+  return { version, mapping };
 }
 
 function clients(options: DeployLambdaOptions) {
@@ -122,23 +162,25 @@ export async function planLambda(options: DeployLambdaOptions): Promise<Plan> {
   const live = await readLambda(lambda, env);
   const changes = lambdaChanges(live, env, codeSha256(zip));
   const canary = canaryOf(options);
+  const steps: string[] = [];
+  if (live.latest.memory !== env.worker.memory || live.latest.timeout !== env.worker.timeout) {
+    steps.push("UpdateFunctionConfiguration (memory, timeout)");
+  }
+  if (changes.version.length > 0) {
+    steps.push("UpdateFunctionCode", "PublishVersion");
+    steps.push(
+      canary
+        ? `UpdateAlias ${env.worker.alias}: ${canary.percent}% for ${canary.minutes} min, then 100% if alarms stay OK`
+        : `UpdateAlias ${env.worker.alias} -> new version`,
+    );
+  }
+  if (changes.mapping.length > 0) steps.push("UpdateEventSourceMapping (batch size, maximum concurrency)");
   return {
     operation: "deploy-lambda",
     target: `${env.worker.functionName}:${env.worker.alias}`,
-    noop: changes.length === 0,
-    changes,
-    steps: changes.length
-      ? [
-          ...(changes.some((c) => c.field !== "code")
-            ? ["UpdateFunctionConfiguration (memory, timeout)"]
-            : []),
-          "UpdateFunctionCode",
-          "PublishVersion",
-          canary
-            ? `UpdateAlias ${env.worker.alias}: ${canary.percent}% for ${canary.minutes} min, then 100% if alarms stay OK`
-            : `UpdateAlias ${env.worker.alias} -> new version`,
-        ]
-      : [],
+    noop: changes.version.length + changes.mapping.length === 0,
+    changes: [...changes.version, ...changes.mapping],
+    steps,
     details: [],
   };
 }
@@ -171,6 +213,78 @@ async function waitForUpdate(
     : { ok: false, reason: "timed out waiting for the code update" };
 }
 
+/** Points the alias at one version, dropping any weighted routing. */
+async function pointAlias(lambda: LambdaClient, env: Environment, version: string) {
+  await lambda.send(
+    new UpdateAliasCommand({
+      FunctionName: env.worker.functionName,
+      Name: env.worker.alias,
+      FunctionVersion: version,
+      RoutingConfig: { AdditionalVersionWeights: {} },
+    }),
+  );
+}
+
+type CanaryResult = { ok: true } | { ok: false; firing: string[] };
+
+async function runCanary(
+  lambda: LambdaClient,
+  cloudwatch: CloudWatchClient,
+  options: DeployLambdaOptions,
+  canary: { percent: number; minutes: number },
+  previous: string,
+  version: string,
+  watch: Stopwatch,
+): Promise<CanaryResult> {
+  const { env } = options;
+  const reporter = options.reporter ?? consoleReporter;
+  await lambda.send(
+    new UpdateAliasCommand({
+      FunctionName: env.worker.functionName,
+      Name: env.worker.alias,
+      FunctionVersion: previous,
+      RoutingConfig: { AdditionalVersionWeights: { [version]: canary.percent / 100 } },
+    }),
+  );
+  reporter.info(
+    `canary: ${canary.percent}% of ${env.worker.alias} on version ${version} for ${canary.minutes} min`,
+  );
+  const names = env.alarms.deploymentAlarms;
+  const watched = await watch.wait(
+    waitFor<string[]>({
+      pollMs: (options.pollSeconds ?? 15) * 1000,
+      progressMs: (options.progressSeconds ?? 30) * 1000,
+      timeoutMs: canary.minutes * 60_000,
+      reporter,
+      clock: options.clock ?? systemClock,
+      poll: async () => {
+        const firing = await alarmsInAlarm(cloudwatch, { names });
+        return firing.length > 0
+          ? { done: firing }
+          : { progress: `canary ${version}: alarms OK (${names.join(", ")})` };
+      },
+    }),
+  );
+  return watched.status === "done" ? { ok: false, firing: watched.value } : { ok: true };
+}
+
+async function reconcileMappings(lambda: LambdaClient, env: Environment, live: LambdaLive) {
+  for (const mapping of live.mappings) {
+    if (
+      mapping.BatchSize === env.worker.batchSize &&
+      mapping.ScalingConfig?.MaximumConcurrency === env.worker.maxConcurrency
+    )
+      continue;
+    await lambda.send(
+      new UpdateEventSourceMappingCommand({
+        UUID: mapping.UUID,
+        BatchSize: env.worker.batchSize,
+        ScalingConfig: { MaximumConcurrency: env.worker.maxConcurrency },
+      }),
+    );
+  }
+}
+
 /** Moves the worker alias to new code. Outcome: succeeded | unchanged | rolled_back | failed | timed_out. */
 export async function deployLambda(options: DeployLambdaOptions): Promise<Outcome> {
   const watch = new Stopwatch();
@@ -182,126 +296,81 @@ export async function deployLambda(options: DeployLambdaOptions): Promise<Outcom
   const sha = codeSha256(zip);
   const { lambda, cloudwatch } = clients(options);
   const live = await readLambda(lambda, env);
+  const previous = live.aliasVersion;
   const changes = lambdaChanges(live, env, sha);
-  if (changes.length === 0) {
+  const base = { operation: "deploy-lambda", target };
+  if (changes.version.length + changes.mapping.length === 0) {
     return finish(watch, {
-      operation: "deploy-lambda",
-      target,
+      ...base,
       status: "unchanged",
-      reason: `${target} already runs this code (${sha})`,
-      revisions: { previous: live.aliasVersion, current: live.aliasVersion },
-      outputs: { version: live.aliasVersion ?? "", "code-sha256": sha },
+      reason: `${target} already runs this code (${sha}) with these settings`,
+      revisions: { previous, current: previous },
+      outputs: { version: previous ?? "", "code-sha256": sha },
     });
   }
-  for (const change of changes)
+  for (const change of [...changes.version, ...changes.mapping]) {
     reporter.info(`${change.field}: ${change.from ?? "-"} -> ${change.to ?? "-"}`);
-
-  if (live.memory !== env.worker.memory || live.timeout !== env.worker.timeout) {
-    await lambda.send(
-      new UpdateFunctionConfigurationCommand({
-        FunctionName: functionName,
-        MemorySize: env.worker.memory,
-        Timeout: env.worker.timeout,
-      }),
-    );
-    const configured = await waitForUpdate(lambda, functionName, options, watch);
-    if (!configured.ok) return failed(watch, target, live, configured.reason);
   }
-  await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: functionName, ZipFile: zip }));
-  const updated = await waitForUpdate(lambda, functionName, options, watch);
-  if (!updated.ok) return failed(watch, target, live, updated.reason);
-  const published = await lambda.send(
-    new PublishVersionCommand({ FunctionName: functionName, CodeSha256: sha }),
-  );
-  const version = published.Version!;
-  reporter.info(`published version ${version}`);
-  const outputs = { version, "code-sha256": sha };
+  const notMoved = (reason: string): Outcome =>
+    finish(watch, {
+      ...base,
+      status: reason.startsWith("timed out") ? "timed_out" : "failed",
+      reason: `${reason}; the alias was not moved`,
+      revisions: { previous, current: previous },
+    });
 
-  const canary = canaryOf(options);
-  if (!live.aliasVersion) {
-    await lambda.send(
-      new CreateAliasCommand({ FunctionName: functionName, Name: alias, FunctionVersion: version }),
-    );
-  } else if (!canary) {
-    await lambda.send(
-      new UpdateAliasCommand({
-        FunctionName: functionName,
-        Name: alias,
-        FunctionVersion: version,
-        RoutingConfig: {},
-      }),
-    );
-  } else {
-    const previous = live.aliasVersion;
-    await lambda.send(
-      new UpdateAliasCommand({
-        FunctionName: functionName,
-        Name: alias,
-        FunctionVersion: previous,
-        RoutingConfig: { AdditionalVersionWeights: { [version]: canary.percent / 100 } },
-      }),
-    );
-    reporter.info(`canary: ${canary.percent}% of ${alias} on version ${version} for ${canary.minutes} min`);
-    const names = env.alarms.deploymentAlarms;
-    const watched = await watch.wait(
-      waitFor<string[]>({
-        pollMs: (options.pollSeconds ?? 15) * 1000,
-        progressMs: (options.progressSeconds ?? 30) * 1000,
-        timeoutMs: canary.minutes * 60_000,
-        reporter,
-        clock: options.clock ?? systemClock,
-        poll: async () => {
-          const firing = await alarmsInAlarm(cloudwatch, { names });
-          return firing.length > 0
-            ? { done: firing }
-            : { progress: `canary ${version}: alarms OK (${names.join(", ")})` };
-        },
-      }),
-    );
-    if (watched.status === "done") {
+  let version = previous;
+  if (changes.version.length > 0) {
+    if (live.latest.memory !== env.worker.memory || live.latest.timeout !== env.worker.timeout) {
       await lambda.send(
-        new UpdateAliasCommand({
+        new UpdateFunctionConfigurationCommand({
           FunctionName: functionName,
-          Name: alias,
-          FunctionVersion: previous,
-          RoutingConfig: {},
+          MemorySize: env.worker.memory,
+          Timeout: env.worker.timeout,
         }),
       );
-      return finish(watch, {
-        operation: "deploy-lambda",
-        target,
-        status: "rolled_back",
-        reason: `alarm ${watched.value.join(", ")} went into ALARM during the canary; ${alias} is back on version ${previous}`,
-        revisions: { previous, attempted: version, current: previous },
-        diagnostics: watched.value.map((name) => `alarm in ALARM: ${name}`),
-        outputs: { ...outputs, version: previous },
-      });
+      const configured = await waitForUpdate(lambda, functionName, options, watch);
+      if (!configured.ok) return notMoved(configured.reason);
     }
-    await lambda.send(
-      new UpdateAliasCommand({
-        FunctionName: functionName,
-        Name: alias,
-        FunctionVersion: version,
-        RoutingConfig: {},
-      }),
-    );
-  }
-  return finish(watch, {
-    operation: "deploy-lambda",
-    target,
-    status: "succeeded",
-    reason: `${alias} points at version ${version}`,
-    revisions: { previous: live.aliasVersion, attempted: version, current: version },
-    outputs,
-  });
-}
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: functionName, ZipFile: zip }));
+    const updated = await waitForUpdate(lambda, functionName, options, watch);
+    if (!updated.ok) return notMoved(updated.reason);
+    version = (await lambda.send(new PublishVersionCommand({ FunctionName: functionName, CodeSha256: sha })))
+      .Version!;
+    reporter.info(`published version ${version}`);
 
-function failed(watch: Stopwatch, target: string, live: LambdaLive, reason: string): Outcome {
+    const canary = canaryOf(options);
+    if (!previous) {
+      await lambda.send(
+        new CreateAliasCommand({ FunctionName: functionName, Name: alias, FunctionVersion: version }),
+      );
+    } else if (canary) {
+      const result = await runCanary(lambda, cloudwatch, options, canary, previous, version, watch);
+      if (!result.ok) {
+        await pointAlias(lambda, env, previous);
+        return finish(watch, {
+          ...base,
+          status: "rolled_back",
+          reason: `alarm ${result.firing.join(", ")} went into ALARM during the canary; ${alias} is back on version ${previous}`,
+          revisions: { previous, attempted: version, current: previous },
+          diagnostics: result.firing.map((name) => `alarm in ALARM: ${name}`),
+          outputs: { version: previous, "code-sha256": sha },
+        });
+      }
+      await pointAlias(lambda, env, version);
+    } else {
+      await pointAlias(lambda, env, version);
+    }
+  }
+  await reconcileMappings(lambda, env, live);
   return finish(watch, {
-    operation: "deploy-lambda",
-    target,
-    status: reason.startsWith("timed out") ? "timed_out" : "failed",
-    reason: `${reason}; the alias was not moved`,
-    revisions: { previous: live.aliasVersion, current: live.aliasVersion },
+    ...base,
+    status: "succeeded",
+    reason:
+      changes.version.length > 0
+        ? `${alias} points at version ${version}`
+        : `${alias} stays on version ${version}; the SQS mapping now has batch size ${env.worker.batchSize}, maximum concurrency ${env.worker.maxConcurrency}`,
+    revisions: { previous, attempted: version, current: version },
+    outputs: { version: version ?? "", "code-sha256": sha },
   });
 }

@@ -252,13 +252,11 @@ describe("deployEcs with expired credentials (aws-sdk-client-mock: moto accepts 
   it("fails before any mutating call with one line saying to assume the role again", async () => {
     const ecs = new ECSClient({ region: "eu-west-1" });
     const mock = mockClient(ecs);
-    mock
-      .on(DescribeServicesCommand)
-      .rejects(
-        Object.assign(new Error("The security token included in the request is expired"), {
-          name: "ExpiredTokenException",
-        }),
-      );
+    mock.on(DescribeServicesCommand).rejects(
+      Object.assign(new Error("The security token included in the request is expired"), {
+        name: "ExpiredTokenException",
+      }),
+    );
     await expect(deployEcs({ env, digest: digest("b"), ecs })).rejects.toThrow(
       "AWS credentials have expired (ExpiredTokenException): assume the deploy role again",
     );

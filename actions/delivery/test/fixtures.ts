@@ -11,10 +11,12 @@ import {
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import {
   CreateAliasCommand,
+  CreateEventSourceMappingCommand,
   CreateFunctionCommand,
   LambdaClient,
   PublishVersionCommand,
 } from "@aws-sdk/client-lambda";
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { type Environment, parseEnvironment, setEnvironmentFields } from "@content-engine/environments";
 import { zipSync } from "fflate";
 import { MOTO_CREDENTIALS, MOTO_REGION } from "../../../test/support/moto.ts";
@@ -135,6 +137,29 @@ export async function createWorkerFunction(endpoint: string, env: Environment, z
     }),
   );
   return { lambda };
+}
+
+/** An SQS queue feeding the worker alias, with the given batch size and maximum concurrency. */
+export async function createWorkerMapping(
+  endpoint: string,
+  env: Environment,
+  batchSize: number,
+  maxConcurrency: number,
+) {
+  const sqs = createClient(SQSClient, awsFor(endpoint));
+  const queue = await sqs.send(new CreateQueueCommand({ QueueName: `${env.worker.functionName}-jobs` }));
+  const attributes = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ["QueueArn"] }),
+  );
+  const lambda = createClient(LambdaClient, awsFor(endpoint));
+  return lambda.send(
+    new CreateEventSourceMappingCommand({
+      FunctionName: `${env.worker.functionName}:${env.worker.alias}`,
+      EventSourceArn: attributes.Attributes!.QueueArn,
+      BatchSize: batchSize,
+      ScalingConfig: { MaximumConcurrency: maxConcurrency },
+    }),
+  );
 }
 
 export async function createAlarm(endpoint: string, name: string) {

@@ -2,12 +2,24 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
-import { GetAliasCommand, GetFunctionConfigurationCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import {
+  GetAliasCommand,
+  GetEventSourceMappingCommand,
+  GetFunctionConfigurationCommand,
+  type LambdaClient,
+} from "@aws-sdk/client-lambda";
 import { beforeEach, describe, expect, it } from "vitest";
 import { useMoto } from "../../../test/support/moto.ts";
 import { codeSha256, deployLambda, planLambda } from "../src/lambda.ts";
 import { memoryReporter } from "../src/reporter.ts";
-import { awsFor, createAlarm, createWorkerFunction, testEnvironment, workerZip } from "./fixtures.ts";
+import {
+  awsFor,
+  createAlarm,
+  createWorkerFunction,
+  createWorkerMapping,
+  testEnvironment,
+  workerZip,
+} from "./fixtures.ts";
 
 const moto = useMoto();
 beforeEach(() => moto.reset());
@@ -111,6 +123,52 @@ describe("deployLambda against moto", () => {
     expect(plan.changes).toEqual([{ field: "code", from: codeSha256(oldZip), to: codeSha256(newZip) }]);
     expect(plan.steps).toEqual(["UpdateFunctionCode", "PublishVersion", "UpdateAlias live -> new version"]);
     expect((await alias(lambda)).FunctionVersion).toBe("1");
+  });
+
+  it("brings the SQS mapping to the file's batch size and concurrency without publishing a version", async () => {
+    const { lambda } = await createWorkerFunction(moto.endpoint, env, newZip);
+    const mapping = await createWorkerMapping(moto.endpoint, env, 5, 2);
+    const plan = await planLambda({ env, zipFile: newZipFile, aws: awsFor(moto.endpoint) });
+    expect(plan.changes).toEqual([
+      { field: "content-engine-worker-dev-jobs batchSize", from: "5", to: "10" },
+      { field: "content-engine-worker-dev-jobs maxConcurrency", from: "2", to: "10" },
+    ]);
+    expect(plan.steps).toEqual(["UpdateEventSourceMapping (batch size, maximum concurrency)"]);
+
+    const outcome = await deployLambda({
+      env,
+      zipFile: newZipFile,
+      aws: awsFor(moto.endpoint),
+      reporter: memoryReporter(),
+      ...fast,
+    });
+    expect(outcome.status).toBe("succeeded");
+    expect(outcome.revisions.current).toBe("1");
+    const live = await lambda.send(new GetEventSourceMappingCommand({ UUID: mapping.UUID }));
+    expect(live.BatchSize).toBe(10);
+    expect(live.ScalingConfig?.MaximumConcurrency).toBe(10);
+    expect((await alias(lambda)).FunctionVersion).toBe("1");
+  });
+
+  it("publishes a new version when only the memory in the file changed", async () => {
+    const { lambda } = await createWorkerFunction(moto.endpoint, env, newZip);
+    const bigger = testEnvironment([[["worker", "memory"], 2048]]);
+    const outcome = await deployLambda({
+      env: bigger,
+      zipFile: newZipFile,
+      aws: awsFor(moto.endpoint),
+      reporter: memoryReporter(),
+      ...fast,
+    });
+    expect(outcome.status).toBe("succeeded");
+    const serving = await lambda.send(
+      new GetFunctionConfigurationCommand({
+        FunctionName: env.worker.functionName,
+        Qualifier: outcome.revisions.current,
+      }),
+    );
+    expect(serving.MemorySize).toBe(2048);
+    expect((await alias(lambda)).FunctionVersion).toBe(outcome.revisions.current);
   });
 
   it("names the environment field when the function does not exist", async () => {

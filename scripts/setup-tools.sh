@@ -11,6 +11,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
 BIN="$TOOLS/bin"
 LOGS="$TOOLS/logs"
+# tflint plugins live in .tools/tflint-plugins (TFLINT_PLUGIN_DIR, see scripts/tools.ts). It stays empty:
+# tflint-ruleset-aws is not served by the Go module proxy, so only tflint's bundled Terraform ruleset runs.
 mkdir -p "$BIN" "$LOGS" "$TOOLS/tflint-plugins"
 
 # Pinned versions. Helm 3 rather than 4: the deploy action and most platform teams still run
@@ -155,10 +157,6 @@ failed=()
 for name in "${!jobs[@]}"; do
   wait "${jobs[$name]}" || failed+=("$name")
 done
-
-# tflint finds plugins here; the AWS ruleset is not served by the Go module proxy (see terraform/README.md),
-# so only tflint's bundled terraform ruleset runs.
-printf 'TFLINT_PLUGIN_DIR=%s\n' "$TOOLS/tflint-plugins" >"$TOOLS/env"
 
 if ((${#failed[@]} > 0)); then
   log "could not install: ${failed[*]}"

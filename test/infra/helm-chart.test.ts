@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { toolPath } from "../../scripts/tools.ts";
+import { findOne, loadTerraformDir, modulesRoot } from "../support/hcl.ts";
 import {
   byKind,
   chartDir,
@@ -228,6 +229,20 @@ describe("identity and monitoring", () => {
     );
   });
 
+  it("names the service accounts of release content-engine as the EKS Pod Identity associations expect", async () => {
+    const eks = await loadTerraformDir(join(modulesRoot, "eks"));
+    const type = String(findOne(eks, "variable", "", "service_accounts").body.type);
+    const expected = Object.fromEntries(
+      [...type.matchAll(/(api|worker)\s*=\s*optional\(string,\s*"([^"]+)"\)/g)].map((m) => [m[1], m[2]]),
+    );
+    expect(Object.keys(expected).sort()).toEqual(["api", "worker"]);
+    const result = helmTemplate({ release: "content-engine", valuesFiles: [ciValues("prod")] });
+    expect(result.code, result.output).toBe(0);
+    const manifests = parseManifests(result.stdout);
+    expect(one(manifests, "ServiceAccount", "-api").metadata.name).toBe(expected.api);
+    expect(one(manifests, "ServiceAccount", "-worker").metadata.name).toBe(expected.worker);
+  });
+
   it("renders ServiceMonitors and the PrometheusRule only when the cluster serves their CRDs", () => {
     const withCrds = rendered.prod;
     expect(byKind(withCrds, "ServiceMonitor").map((m) => m.spec.endpoints[0])).toEqual([
@@ -247,6 +262,54 @@ describe("identity and monitoring", () => {
     const result = run(toolPath("promtool"), ["check", "rules", file]);
     expect(result.output).toContain("SUCCESS: 2 rules found");
     expect(result.code).toBe(0);
+  });
+});
+
+describe("the values contract deploy-helm relies on", () => {
+  it("accepts every agreed key, all at once", () => {
+    const result = renderWith({
+      image: {
+        repository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/content-engine",
+        digest: `sha256:${"b".repeat(64)}`,
+        tag: "main-abc",
+      },
+      api: {
+        replicaCount: 2,
+        resources: { requests: { cpu: "256m", memory: "512Mi" }, limits: { memory: "512Mi" } },
+        autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 4, targetCPUUtilizationPercentage: 70 },
+      },
+      worker: {
+        keda: {
+          enabled: true,
+          queueLength: 5,
+          minReplicaCount: 0,
+          maxReplicaCount: 10,
+          pollingInterval: 15,
+          cooldownPeriod: 60,
+        },
+        resources: { requests: { cpu: "250m", memory: "384Mi" } },
+      },
+      config: {
+        region: "eu-west-1",
+        bucket: "content-engine-dev-123456789012",
+        queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/content-engine-dev-jobs",
+        processor: "bedrock",
+        bedrockModelId: "anthropic.claude-3-haiku-20240307-v1:0",
+        maxUploadBytes: 1048576,
+      },
+      apiKeys: { existingSecret: "content-engine-api-keys" },
+      serviceAccounts: {
+        api: { create: true, name: "content-engine-api", annotations: {}, roleArn: "" },
+        worker: { create: true, name: "content-engine-worker", annotations: {}, roleArn: "" },
+      },
+      monitoring: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: false } },
+      podDisruptionBudget: { enabled: true },
+      topologySpread: { enabled: true },
+    });
+    expect(result.code, result.output).toBe(0);
+    const manifests = parseManifests(result.stdout);
+    expect(one(manifests, "ScaledObject", "-worker").spec.minReplicaCount).toBe(0);
+    expect(one(manifests, "ServiceAccount", "-api").metadata.name).toBe("content-engine-api");
   });
 });
 

@@ -31,13 +31,23 @@ export interface Manifest {
 }
 
 export interface TemplateOptions {
+  /** Release name; "ce" unless given. */
+  release?: string;
   valuesFiles?: string[];
   set?: string[];
   apiVersions?: string[];
 }
 
 export function helmTemplate(options: TemplateOptions = {}): RunResult {
-  const args = ["template", "ce", chartDir, "--namespace", "content-engine", "--kube-version", kubeVersion];
+  const args = [
+    "template",
+    options.release ?? "ce",
+    chartDir,
+    "--namespace",
+    "content-engine",
+    "--kube-version",
+    kubeVersion,
+  ];
   for (const file of options.valuesFiles ?? []) args.push("--values", file);
   for (const value of options.set ?? []) args.push("--set", value);
   for (const api of options.apiVersions ?? []) args.push("--api-versions", api);

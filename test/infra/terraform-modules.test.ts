@@ -423,6 +423,22 @@ describe("environment roots", () => {
     expect(backend).toEqual({ key: `content-engine/${env}.tfstate`, encrypt: true });
   });
 
+  it.each(envNames)("%s reserves at least as much Lambda concurrency as the queue may drive", (env) => {
+    const worker = findOne(envs.get(env) as TerraformDir, "module", "", "stack").body.worker as Record<
+      string,
+      unknown
+    >;
+    const reservedDefault = String(findOne(mod("content-engine"), "variable", "", "worker").body.type).match(
+      /reserved_concurrency\s*=\s*optional\(number,\s*(\d+)\)/,
+    )?.[1];
+    const reserved = Number(worker.reserved_concurrency ?? reservedDefault);
+    expect(Number(worker.maximum_concurrency)).toBeLessThanOrEqual(reserved);
+    const mapping = findOne(mod("lambda-worker"), "resource", "aws_lambda_event_source_mapping", "jobs").body;
+    expect(JSON.stringify(mapping.lifecycle)).toContain(
+      "var.event_source.maximum_concurrency <= var.reserved_concurrency",
+    );
+  });
+
   it("protects data in prod only, so dev and staging can be destroyed", () => {
     const protect = Object.fromEntries(
       [...envs].map(([env, dir]) => [env, findOne(dir, "module", "", "stack").body.protect_data]),

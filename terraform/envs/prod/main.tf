@@ -31,11 +31,12 @@ module "stack" {
   }
 
   worker = {
-    package_path        = var.worker_package_path
-    timeout_seconds     = 60
-    maximum_concurrency = 50
-    processor           = var.worker_processor
-    bedrock_model_id    = var.bedrock_model_id
+    package_path         = var.worker_package_path
+    timeout_seconds      = 60
+    maximum_concurrency  = 50
+    reserved_concurrency = 60
+    processor            = var.worker_processor
+    bedrock_model_id     = var.bedrock_model_id
   }
 
   paging_subscriptions = var.paging_subscriptions

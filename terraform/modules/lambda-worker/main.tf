@@ -118,5 +118,12 @@ resource "aws_lambda_event_source_mapping" "jobs" {
     maximum_concurrency = var.event_source.maximum_concurrency
   }
 
+  lifecycle {
+    precondition {
+      condition     = var.event_source.maximum_concurrency <= var.reserved_concurrency
+      error_message = "event_source.maximum_concurrency must not exceed reserved_concurrency, or the queue drives invocations that Lambda throttles."
+    }
+  }
+
   depends_on = [aws_iam_role_policy.worker]
 }

@@ -11,6 +11,7 @@ import type { AwsOptions } from "./aws.ts";
 import { type CommandRunner, runChecked, runCommand } from "./command.ts";
 import { writeKubeconfig } from "./eks.ts";
 import { DeliveryError } from "./errors.ts";
+import { kubeAccessFromConfig, recentEvents } from "./kube.ts";
 import { finish, type Outcome, type Plan, Stopwatch } from "./outcome.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
 
@@ -240,6 +241,17 @@ export async function planHelm(options: DeployHelmOptions): Promise<Plan> {
   };
 }
 
+async function namespaceEvents(kubeconfig: string, namespace: string): Promise<string[]> {
+  try {
+    const access = kubeAccessFromConfig(kubeconfig);
+    if (!access) return ["events: the kubeconfig has no bearer token to read them with"];
+    const events = await recentEvents(access, namespace);
+    return events.length ? events.map((line) => `event: ${line}`) : [`events: none in ${namespace}`];
+  } catch (error) {
+    return [`events: could not read them (${(error as Error).message})`];
+  }
+}
+
 /** helm upgrade --install with rollback on failure. Outcome: succeeded | unchanged | rolled_back | failed. */
 export async function deployHelm(options: DeployHelmOptions): Promise<Outcome> {
   const watch = new Stopwatch();
@@ -301,6 +313,7 @@ export async function deployHelm(options: DeployHelmOptions): Promise<Outcome> {
   diagnostics.push(...status.stdout.trim().split("\n").slice(0, 40));
   const history = await run(helm, ["history", ...base, "--max", "5"]);
   diagnostics.push(...history.stdout.trim().split("\n"));
+  diagnostics.push(...(await namespaceEvents(kubeconfig, eks.namespace)));
   const rolledBack = Boolean(before) && after?.status === "deployed";
   return finish(watch, {
     operation: "deploy-helm",

@@ -41,6 +41,7 @@ export {
   planHelm,
   recoverPendingRelease,
 } from "./helm.ts";
+export { type KubeAccess, kubeAccessFromConfig, recentEvents } from "./kube.ts";
 export {
   codeSha256,
   DEFAULT_WORKER_ZIP,

@@ -1,12 +1,17 @@
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { toolPath } from "../../../scripts/tools.ts";
 import { useMoto } from "../../../test/support/moto.ts";
 import { createClient } from "../src/aws.ts";
 import type { CommandRunner } from "../src/command.ts";
-import { EKS_TOKEN_PREFIX, eksToken, writeKubeconfig } from "../src/eks.ts";
+import { EKS_TOKEN_PREFIX, eksToken, renderKubeconfig, writeKubeconfig } from "../src/eks.ts";
 import { deployHelm, helmUpgradeArgs, helmValues, planHelm, recoverPendingRelease } from "../src/helm.ts";
 import { memoryReporter } from "../src/reporter.ts";
 import { awsFor, digest, testEnvironment } from "./fixtures.ts";
@@ -221,6 +226,108 @@ describe("recovering a release left pending by a cancelled run (scripted helm: n
     expect(outcome.revisions).toEqual({ previous: "4", current: "6" });
     expect(outcome.diagnostics[0]).toContain("UPGRADE FAILED");
     expect(helm.calls.find((args) => args[0] === "upgrade")).toContain("--atomic");
+  });
+});
+
+describe("events on a failed upgrade (local HTTPS stand-in for the Kubernetes API: no cluster here)", () => {
+  let server: Server;
+  let kubeconfig: string;
+  const seenTokens: string[] = [];
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kube-api-"));
+    const made = spawnSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+      ],
+      { encoding: "utf8" },
+    );
+    if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr}`);
+    const cert = readFileSync(join(dir, "cert.pem"));
+    server = createServer({ key: readFileSync(join(dir, "key.pem")), cert }, (req, res) => {
+      seenTokens.push(req.headers.authorization ?? "");
+      if (req.url !== "/api/v1/namespaces/content-engine/events") return res.writeHead(404).end();
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          items: [
+            {
+              type: "Normal",
+              reason: "Scheduled",
+              message: "assigned node",
+              lastTimestamp: "2026-01-01T10:00:00Z",
+              involvedObject: { kind: "Pod", name: "api-1" },
+            },
+            {
+              type: "Warning",
+              reason: "BackOff",
+              message: "Back-off restarting failed container api",
+              count: 7,
+              lastTimestamp: "2026-01-01T10:05:00Z",
+              involvedObject: { kind: "Pod", name: "api-1" },
+            },
+          ],
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    kubeconfig = join(dir, "config");
+    writeFileSync(
+      kubeconfig,
+      renderKubeconfig(
+        {
+          name: "content-engine-dev",
+          endpoint: `https://127.0.0.1:${port}`,
+          certificateAuthority: cert.toString("base64"),
+        },
+        "k8s-aws-v1.dGVzdA",
+        "content-engine",
+      ),
+    );
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it("puts the namespace's newest events into the diagnostics, read with the kubeconfig's token and CA", async () => {
+    const helm = scriptedHelm({
+      version: [{ stdout: "v3.22.0" }],
+      status: [
+        status(4, "deployed"),
+        status(4, "deployed"),
+        status(6, "deployed"),
+        { stdout: "STATUS: deployed" },
+      ],
+      "get values": [{ stdout: "{}" }],
+      upgrade: [{ code: 1, stderr: "Error: UPGRADE FAILED: context deadline exceeded" }],
+      history: [{ stdout: "" }],
+    });
+    const outcome = await deployHelm({
+      env,
+      digest: digest("d"),
+      chart,
+      kubeconfig,
+      run: helm.run,
+      reporter: memoryReporter(),
+    });
+    expect(outcome.diagnostics.filter((line) => line.startsWith("event:"))).toEqual([
+      "event: Warning BackOff Pod/api-1 (x7): Back-off restarting failed container api",
+      "event: Normal Scheduled Pod/api-1: assigned node",
+    ]);
+    expect(seenTokens).toEqual(["Bearer k8s-aws-v1.dGVzdA"]);
   });
 });
 

@@ -218,6 +218,20 @@ describe("scaling", () => {
 });
 
 describe("identity and monitoring", () => {
+  it("lets pods reach only DNS, HTTPS and the Pod Identity agent, and admits only their own port", () => {
+    const policy = one(rendered.prod, "NetworkPolicy", "-worker");
+    expect(policy.spec.policyTypes).toEqual(["Ingress", "Egress"]);
+    expect(policy.spec.ingress).toEqual([{ ports: [{ protocol: "TCP", port: 9100 }] }]);
+    const egressPorts = policy.spec.egress.flatMap((rule: { ports: Array<{ port: number }> }) =>
+      rule.ports.map((p) => p.port),
+    );
+    expect(egressPorts.sort()).toEqual([443, 53, 53, 80]);
+    expect(policy.spec.egress).toContainEqual({
+      to: [{ ipBlock: { cidr: "169.254.170.23/32" } }],
+      ports: [{ protocol: "TCP", port: 80 }],
+    });
+  });
+
   it("annotates service accounts with their IRSA role only when a role ARN is given", () => {
     const prodApi = one(rendered.prod, "ServiceAccount", "-api");
     expect(prodApi.metadata.annotations).toEqual({

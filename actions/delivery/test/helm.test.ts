@@ -34,6 +34,18 @@ function scriptedHelm(answers: Record<string, { code?: number; stdout?: string; 
   return { run, calls };
 }
 
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+    );
+  }
+  return value;
+}
+
 const status = (revision: number, state: string) => ({
   stdout: JSON.stringify({ version: revision, info: { status: state } }),
 });
@@ -190,6 +202,51 @@ describe("recovering a release left pending by a cancelled run (scripted helm: n
     const helm = scriptedHelm({ status: [status(4, "deployed")] });
     expect(await recoverPendingRelease(helm.run, "helm", "content-engine", "content-engine")).toBeUndefined();
     expect(helm.calls).toHaveLength(1);
+  });
+
+  it("reports unchanged without upgrading when the deployed release already has these values", async () => {
+    const values = helmValues(env, digest("d"));
+    const live = scriptedHelm({
+      version: [{ stdout: "v3.22.0" }],
+      status: [status(4, "deployed")],
+      "get values": [{ stdout: JSON.stringify(values) }],
+    });
+    const outcome = await deployHelm({
+      env,
+      digest: digest("d"),
+      chart,
+      kubeconfig: "/tmp/kubeconfig",
+      run: live.run,
+      reporter: memoryReporter(),
+    });
+    expect(outcome.status).toBe("unchanged");
+    expect(outcome.reason).toBe("revision 4 already runs these values");
+    expect(live.calls.some((args) => args[0] === "upgrade")).toBe(false);
+  });
+
+  it("upgrades with --atomic, --wait and the timeout and reports the new revision", async () => {
+    const helm = scriptedHelm({
+      version: [{ stdout: "v3.22.0" }],
+      status: [status(4, "deployed"), status(4, "deployed"), status(5, "deployed")],
+      "get values": [{ stdout: "{}" }],
+      upgrade: [{ code: 0, stdout: 'Release "content-engine" has been upgraded.' }],
+    });
+    const outcome = await deployHelm({
+      env,
+      digest: digest("d"),
+      chart,
+      kubeconfig: "/tmp/kubeconfig",
+      timeoutSeconds: 300,
+      run: helm.run,
+      reporter: memoryReporter(),
+    });
+    expect(outcome.status).toBe("succeeded");
+    expect(outcome.revisions).toEqual({ previous: "4", attempted: "5", current: "5" });
+    const upgrade = helm.calls.find((args) => args[0] === "upgrade")!;
+    expect(upgrade.slice(0, 4)).toEqual(["upgrade", "--install", "content-engine", chart]);
+    expect(upgrade).toEqual(
+      expect.arrayContaining(["--atomic", "--wait", "--timeout", "300s", "--kubeconfig", "/tmp/kubeconfig"]),
+    );
   });
 
   it("reports rolled_back with helm status and history when the upgrade fails and --atomic restored it", async () => {

@@ -79,19 +79,24 @@ function workspaceWithNewDevDigest() {
   return workspace;
 }
 
+/** The bundled action promoting dev (which runs a newer digest) to staging. */
+function promoteDevToStaging() {
+  return runBundledAction(
+    "promote",
+    {
+      from: "dev",
+      to: "staging",
+      "github-token": "ghs_test",
+      "github-api-url": apiUrl,
+      "aws-endpoint": moto.endpoint,
+    },
+    { workspace: workspaceWithNewDevDigest() },
+  );
+}
+
 describe("promote dist/index.js run as the runner runs it", () => {
   it("opens the promotion pull request through the REST API", async () => {
-    const run = await runBundledAction(
-      "promote",
-      {
-        from: "dev",
-        to: "staging",
-        "github-token": "ghs_test",
-        "github-api-url": apiUrl,
-        "aws-endpoint": moto.endpoint,
-      },
-      { workspace: workspaceWithNewDevDigest() },
-    );
+    const run = await promoteDevToStaging();
     expect(run.code).toBe(0);
     expect(run.outputs).toMatchObject({ status: "succeeded", "pull-request-number": "12" });
     expect(calls.filter((call) => !call.includes("/compare/"))).toEqual([
@@ -115,17 +120,7 @@ describe("promote dist/index.js run as the runner runs it", () => {
         StateReason: "t",
       }),
     );
-    const run = await runBundledAction(
-      "promote",
-      {
-        from: "dev",
-        to: "staging",
-        "github-token": "ghs_test",
-        "github-api-url": apiUrl,
-        "aws-endpoint": moto.endpoint,
-      },
-      { workspace: workspaceWithNewDevDigest() },
-    );
+    const run = await promoteDevToStaging();
     expect(run.code).toBe(1);
     expect(run.outputs.refused).toBe("true");
     expect(run.summary).toContain("refused: dev has alarms in ALARM: content-engine-dev-dlq-depth");

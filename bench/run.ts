@@ -2,6 +2,7 @@
 // bench/results/latest.json. Numbers only: nothing here passes or fails on a threshold.
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { runDelivery } from "./delivery.ts";
 import { runIngest } from "./ingest.ts";
 import { type BenchResult, machine, table } from "./lib.ts";
 import { runUploadMemory } from "./upload-memory.ts";
@@ -11,6 +12,7 @@ const benches: { name: string; run: () => Promise<BenchResult> }[] = [
   { name: "ingest", run: () => runIngest() },
   { name: "upload-memory", run: () => runUploadMemory() },
   { name: "worker", run: () => runWorker() },
+  { name: "delivery", run: () => runDelivery() },
 ];
 
 const only = process.argv.slice(2);

@@ -50,6 +50,13 @@ export async function startApiServer(
     port,
     async close() {
       const graceful = server.close(false);
+      // Connections that finish their request while we drain would otherwise idle in keep-alive
+      // for 5 s; close each as soon as it goes idle.
+      const http = server.node?.server;
+      const reaper = setInterval(() => {
+        if (http && "closeIdleConnections" in http) http.closeIdleConnections();
+      }, 50);
+      void graceful.finally(() => clearInterval(reaper));
       const forced = new Promise<void>((resolve) =>
         setTimeout(() => {
           logger.warn("shutdown timeout: closing the remaining connections");

@@ -1,0 +1,28 @@
+import { type BuildOptions, build } from "esbuild";
+
+/**
+ * One esbuild configuration for every Node artefact we ship (API and worker images, the Lambda zip):
+ * ESM for Node 24, dependencies inlined, CommonJS packages given a `require`.
+ */
+export async function bundleNode(
+  entry: string,
+  outfile: string,
+  extra: Partial<BuildOptions> = {},
+): Promise<void> {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node24",
+    format: "esm",
+    sourcemap: "linked",
+    minify: false,
+    legalComments: "none",
+    logLevel: "warning",
+    banner: {
+      js: "import { createRequire as __ceCreateRequire } from 'node:module'; const require = __ceCreateRequire(import.meta.url);",
+    },
+    ...extra,
+  });
+}

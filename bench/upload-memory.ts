@@ -13,6 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { CreateBucketCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { CreateQueueCommand } from "@aws-sdk/client-sqs";
+import { API_NODE_OPTIONS } from "@content-engine/api";
 import { createS3Client, createSqsClient } from "@content-engine/core";
 import { startFauxqs } from "fauxqs";
 import {
@@ -45,7 +46,7 @@ export interface UploadMemoryOptions {
    * `{ "@aws-sdk/lib-storage": "/tmp/my-upload.ts" }` measures a replacement uploader.
    */
   alias?: Record<string, string>;
-  /** Extra node/V8 flags for the API child (e.g. `--max-semi-space-size=1`). */
+  /** Node/V8 flags for the API child; default: the ones the image runs it with (API_NODE_OPTIONS). */
   nodeArgs?: string[];
 }
 
@@ -276,7 +277,7 @@ export async function runUploadMemory(options: UploadMemoryOptions = {}): Promis
     ];
     for (const mode of modes) {
       const script = mode === "source" ? ["--import", PROBE, API_MAIN] : [await bundleApi(options.alias)];
-      const entry = [...(options.nodeArgs ?? []), ...script];
+      const entry = [...(options.nodeArgs ?? API_NODE_OPTIONS.split(" ")), ...script];
       const r = await measure(mode, entry, env, size, chunkBytes);
       const mib = (kib: number) => round(kib / KiB);
       const mibB = (bytes: number | undefined) => round((bytes ?? Number.NaN) / MiB);

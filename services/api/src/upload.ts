@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { PassThrough, type Readable, Transform } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DeleteObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import { CONTENT_TYPES, ServiceError, type SupportedContentType } from "@content-engine/core";
 import busboy from "busboy";
 import { sanitizeFilename } from "./filename.ts";
+import { StorageWriteError, writeStreamToS3 } from "./s3-stream-writer.ts";
 
 const EXTENSIONS: Record<string, SupportedContentType> = {
   txt: "text/plain",
@@ -107,39 +107,19 @@ async function storeStream(
       else callback(null, chunk);
     },
   });
-  const body = new PassThrough();
-  const upload = new Upload({
-    client: target.s3,
-    params: { Bucket: target.bucket, Key: key, Body: body, ContentType: contentType },
-    partSize: 5 * 1024 * 1024,
-    queueSize: 2,
-    leavePartsOnError: false,
-  });
-  const storageFailed = (cause: unknown) =>
-    new ServiceError(503, "storage_unavailable", "the upload could not be stored; try again", {
-      cause,
-      retryAfter: 5,
-    });
-  let storageError: unknown;
-  const uploaded = upload.done().catch((error: unknown) => {
-    // S3 gave up: stop reading the client, or the pipeline would wait on back-pressure forever.
-    storageError = error;
-    body.destroy(error instanceof Error ? error : new Error(String(error)));
-    throw error;
-  });
   try {
-    await pipeline(source, limiter, body);
+    await pipeline(source, limiter, (chunks: AsyncIterable<Buffer>) =>
+      writeStreamToS3(chunks, { s3: target.s3, bucket: target.bucket, key, contentType }),
+    );
   } catch (error) {
-    await upload.abort().catch(() => {});
-    await uploaded.catch(() => {});
     if (error instanceof ServiceError) throw error;
-    if (storageError !== undefined) throw storageFailed(storageError);
+    if (error instanceof StorageWriteError) {
+      throw new ServiceError(503, "storage_unavailable", "the upload could not be stored; try again", {
+        cause: error.cause,
+        retryAfter: 5,
+      });
+    }
     throw new ServiceError(400, "upload_interrupted", "the upload stream broke off", { cause: error });
-  }
-  try {
-    await uploaded;
-  } catch (error) {
-    throw storageFailed(error);
   }
   return { key, filename, contentType, size };
 }

@@ -9,8 +9,8 @@ type Stack = Awaited<ReturnType<typeof startTestStack>>;
 let stack: Stack;
 
 beforeAll(async () => {
-  // A 1-second visibility timeout: without the heartbeat, a 3-second job would be redelivered.
-  stack = await startTestStack({ worker: false, visibilityTimeoutSeconds: 1 });
+  // A 2-second visibility timeout: without the heartbeat, a 5-second job would be redelivered twice.
+  stack = await startTestStack({ worker: false, visibilityTimeoutSeconds: 2 });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -48,19 +48,20 @@ describe("long-poll consumer", () => {
       queueUrl: stack.config.queueUrl,
       region: stack.config.region,
       concurrency: 2,
-      visibilityTimeoutSeconds: 1,
+      visibilityTimeoutSeconds: 2,
       waitTimeSeconds: 1,
       shutdownTimeoutMs: 10_000,
       logger: createLogger("worker", "silent"),
       handleBatch: async (event: SQSEvent): Promise<SQSBatchResponse> => {
         for (const r of event.Records) seen.push(`${r.body}#${r.attributes.ApproximateReceiveCount}`);
-        await new Promise((r) => setTimeout(r, 3000));
+        await new Promise((r) => setTimeout(r, 5000));
         return { batchItemFailures: [] };
       },
     });
     try {
       await send(1, "slow");
       await waitFor(async () => seen.length > 0, 10_000, "the message");
+      // Long enough for two redeliveries had the heartbeat not kept the message invisible.
       await drained();
       expect(seen).toEqual(["slow-0#1"]);
     } finally {

@@ -60,7 +60,8 @@ export function startConsumer(options: ConsumerOptions): Consumer {
           (error) => logger.warn({ err: error }, "could not extend message visibility"),
         );
       },
-      Math.max(1000, (options.visibilityTimeoutSeconds * 1000) / 2),
+      // A third of the timeout leaves two chances to extend before a busy event loop loses the race.
+      Math.max(200, (options.visibilityTimeoutSeconds * 1000) / 3),
     );
     try {
       const response = await options.handleBatch({ Records: records });

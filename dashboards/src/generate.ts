@@ -1,0 +1,41 @@
+// Renders every dashboard of every environment; `npm run generate` writes them under
+// dashboards/generated/, and a test fails when the committed files differ.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ENVIRONMENT_NAMES, loadEnvironment } from "@content-engine/environments";
+import { cloudWatchDashboard } from "./cloudwatch.ts";
+import { platformDashboard } from "./platform.ts";
+import { serviceOverviewDashboard } from "./service-overview.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const generatedDashboardsDir: string = resolve(here, "../generated");
+/** The repository's environment files, wherever the command runs from. */
+export const repositoryEnvironmentsDir: string = resolve(here, "../../environments");
+
+/** Relative path under dashboards/generated/ → file content. */
+export type GeneratedDashboards = Map<string, string>;
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+export function renderDashboards(environmentsDir = repositoryEnvironmentsDir): GeneratedDashboards {
+  const files: GeneratedDashboards = new Map();
+  for (const name of ENVIRONMENT_NAMES) {
+    const env = loadEnvironment(name, environmentsDir);
+    const overview = serviceOverviewDashboard(env);
+    const platform = platformDashboard(env);
+    files.set(`grafana/${name}-service-overview.json`, json(overview.generate()));
+    files.set(`grafana/${name}-platform.json`, json(platform.generate()));
+    files.set(`cloudwatch/${name}.json`, json(cloudWatchDashboard(env, [overview, platform])));
+  }
+  return files;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  for (const [path, content] of renderDashboards()) {
+    const file = join(generatedDashboardsDir, path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, content);
+  }
+  process.stdout.write(`dashboards: wrote ${renderDashboards().size} files under dashboards/generated\n`);
+}

@@ -1,0 +1,370 @@
+// grafana-dash-gen, brought to current Grafana through its own extension points: every object
+// here has the `generate()` its Dashboard and Row call. grafana-dash-gen's built-in panels are
+// Graphite-era (`graph`, schemaVersion 6, no `expr`); these emit `timeseries`/`stat`/`table`
+// panels, PromQL and CloudWatch targets, datasource variables and a flat `gridPos` layout.
+import { type AwsMetricDefinition, findAwsMetric } from "@content-engine/telemetry";
+import dashgen from "grafana-dash-gen";
+import { assertPromqlInCatalog } from "./promql.ts";
+
+/** Grafana 11.x writes 39; Grafana 11 and 12 import it without migration. */
+export const SCHEMA_VERSION = 39;
+const GRID_COLUMNS = 24;
+
+export interface DatasourceRef {
+  type: "prometheus" | "cloudwatch";
+  uid: string;
+}
+/** Grafana's `${name}` reference to a dashboard variable. */
+export function variableRef(name: string): string {
+  return `\${${name}}`;
+}
+export const PROMETHEUS: DatasourceRef = { type: "prometheus", uid: variableRef("datasource") };
+export const CLOUDWATCH: DatasourceRef = { type: "cloudwatch", uid: variableRef("cloudwatch") };
+
+export interface PrometheusTargetOptions {
+  expr: string;
+  legendFormat?: string;
+  /** `table` panels read one instant value per series. */
+  instant?: boolean;
+}
+
+/** A PromQL query; refuses metrics and labels the telemetry catalog does not declare. */
+export class PrometheusTarget {
+  readonly state: PrometheusTargetOptions;
+  constructor(options: PrometheusTargetOptions) {
+    assertPromqlInCatalog(options.expr, `query ${JSON.stringify(options.legendFormat ?? options.expr)}`);
+    this.state = options;
+  }
+  generate(refId: string): Record<string, unknown> {
+    return {
+      refId,
+      datasource: PROMETHEUS,
+      editorMode: "code",
+      expr: this.state.expr,
+      legendFormat: this.state.legendFormat ?? "__auto",
+      range: !this.state.instant,
+      instant: Boolean(this.state.instant),
+    };
+  }
+}
+
+export interface CloudWatchTargetOptions {
+  metric: AwsMetricDefinition;
+  dimensions: Record<string, string>;
+  statistic: string;
+  region: string;
+  label?: string;
+  period?: number;
+}
+
+/** A CloudWatch metric query; refuses metrics, dimensions and statistics the catalog does not declare. */
+export class CloudWatchTarget {
+  readonly state: CloudWatchTargetOptions;
+  constructor(options: CloudWatchTargetOptions) {
+    const { metric, dimensions, statistic } = options;
+    const where = `CloudWatch query ${metric.namespace} ${metric.name}`;
+    if (findAwsMetric(metric.namespace, metric.name) !== metric) {
+      throw new Error(`${where}: not in the telemetry catalog`);
+    }
+    for (const name of Object.keys(dimensions)) {
+      if (!metric.dimensions.includes(name)) {
+        throw new Error(
+          `${where}: dimension ${name} is not declared (declared: ${metric.dimensions.join(", ")})`,
+        );
+      }
+    }
+    const percentile = /^p\d{1,2}(\.\d+)?$/.test(statistic);
+    if (percentile ? !metric.percentiles : !(metric.statistics as readonly string[]).includes(statistic)) {
+      throw new Error(
+        `${where}: statistic ${statistic} does not apply (use ${metric.statistics.join(", ")})`,
+      );
+    }
+    this.state = options;
+  }
+  generate(refId: string): Record<string, unknown> {
+    const { metric, dimensions, statistic, region, label, period } = this.state;
+    return {
+      refId,
+      datasource: CLOUDWATCH,
+      queryMode: "Metrics",
+      metricQueryType: 0,
+      metricEditorMode: 0,
+      region,
+      namespace: metric.namespace,
+      metricName: metric.name,
+      dimensions,
+      matchExact: true,
+      statistic,
+      period: String(period ?? 60),
+      label: label ?? "",
+      id: "",
+      expression: "",
+    };
+  }
+}
+
+export type Target = PrometheusTarget | CloudWatchTarget;
+
+export interface PanelOptions {
+  title: string;
+  description: string;
+  /** Grafana unit id: `reqps`, `percentunit`, `s`, `ms`, `bytes`, `Bps`, `percent`, `short`, `ops`. */
+  unit: string;
+  targets: Target[];
+  /** Width in grid columns (of 24); default 8. */
+  width?: number;
+  height?: number;
+  /** Values from which the panel turns red (stat: background; timeseries: threshold line). */
+  redFrom?: number;
+  min?: number;
+  max?: number;
+}
+
+abstract class ModernPanel {
+  readonly options: PanelOptions;
+  abstract readonly type: "timeseries" | "stat" | "table";
+  constructor(options: PanelOptions) {
+    if (options.targets.length === 0) throw new Error(`panel ${options.title}: no queries`);
+    const kinds = new Set(options.targets.map((t) => t instanceof PrometheusTarget));
+    if (kinds.size > 1) throw new Error(`panel ${options.title}: mixes Prometheus and CloudWatch queries`);
+    this.options = options;
+  }
+  get datasource(): DatasourceRef {
+    return this.options.targets[0] instanceof PrometheusTarget ? PROMETHEUS : CLOUDWATCH;
+  }
+  protected fieldDefaults(): Record<string, unknown> {
+    const { unit, redFrom, min, max } = this.options;
+    const steps: Array<{ color: string; value: number | null }> = [{ color: "green", value: null }];
+    if (redFrom !== undefined) steps.push({ color: "red", value: redFrom });
+    return {
+      unit,
+      ...(min === undefined ? {} : { min }),
+      ...(max === undefined ? {} : { max }),
+      thresholds: { mode: "absolute", steps },
+      color: { mode: this.type === "timeseries" ? "palette-classic" : "thresholds" },
+    };
+  }
+  protected abstract panelOptions(): Record<string, unknown>;
+  protected custom(): Record<string, unknown> {
+    return {};
+  }
+  /** The panel JSON without id and gridPos, which the dashboard assigns. */
+  generate(): Record<string, unknown> {
+    return {
+      type: this.type,
+      title: this.options.title,
+      description: this.options.description,
+      datasource: this.datasource,
+      targets: this.options.targets.map((t, i) => t.generate(String.fromCharCode(65 + i))),
+      fieldConfig: { defaults: { ...this.fieldDefaults(), custom: this.custom() }, overrides: [] },
+      options: this.panelOptions(),
+    };
+  }
+}
+
+export class TimeseriesPanel extends ModernPanel {
+  readonly type = "timeseries";
+  protected override custom(): Record<string, unknown> {
+    return {
+      drawStyle: "line",
+      lineWidth: 1,
+      fillOpacity: 10,
+      showPoints: "never",
+      spanNulls: false,
+      thresholdsStyle: { mode: this.options.redFrom === undefined ? "off" : "line" },
+    };
+  }
+  protected panelOptions(): Record<string, unknown> {
+    return {
+      legend: { displayMode: "list", placement: "bottom", showLegend: true },
+      tooltip: { mode: "multi", sort: "desc" },
+    };
+  }
+}
+
+export class StatPanel extends ModernPanel {
+  readonly type = "stat";
+  protected panelOptions(): Record<string, unknown> {
+    return {
+      reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false },
+      colorMode: "background",
+      graphMode: "area",
+      justifyMode: "auto",
+      textMode: "auto",
+      orientation: "auto",
+    };
+  }
+}
+
+export class TablePanel extends ModernPanel {
+  readonly type = "table";
+  protected panelOptions(): Record<string, unknown> {
+    return { showHeader: true, cellHeight: "sm", footer: { show: false, reducer: ["sum"], fields: "" } };
+  }
+  override generate(): Record<string, unknown> {
+    return {
+      ...super.generate(),
+      transformations: [{ id: "merge", options: {} }],
+    };
+  }
+}
+
+export type Panel = TimeseriesPanel | StatPanel | TablePanel;
+
+/** A datasource picker (`$datasource`, `$cloudwatch`): the dashboard names no datasource uid. */
+export class DatasourceVariable {
+  readonly name: string;
+  readonly pluginId: DatasourceRef["type"];
+  readonly label: string;
+  constructor(name: string, pluginId: DatasourceRef["type"], label: string) {
+    this.name = name;
+    this.pluginId = pluginId;
+    this.label = label;
+  }
+  generate(): Record<string, unknown> {
+    return {
+      type: "datasource",
+      name: this.name,
+      label: this.label,
+      query: this.pluginId,
+      current: {},
+      hide: 0,
+      includeAll: false,
+      multi: false,
+      options: [],
+      refresh: 1,
+      regex: "",
+      skipUrlSync: false,
+    };
+  }
+}
+
+/** Deploy markers: a Prometheus annotation on each service restart (a new task, pod or version). */
+export class PrometheusAnnotation {
+  readonly name: string;
+  readonly expr: string;
+  readonly titleFormat: string;
+  constructor(name: string, expr: string, titleFormat: string) {
+    assertPromqlInCatalog(expr, `annotation ${name}`);
+    this.name = name;
+    this.expr = expr;
+    this.titleFormat = titleFormat;
+  }
+  generate(): Record<string, unknown> {
+    return {
+      name: this.name,
+      datasource: PROMETHEUS,
+      enable: true,
+      iconColor: "rgba(0, 211, 255, 1)",
+      expr: this.expr,
+      step: "60s",
+      titleFormat: this.titleFormat,
+      tagKeys: "job",
+      useValueForTime: false,
+    };
+  }
+}
+
+/** The built-in annotations and alerts layer Grafana adds to every dashboard it saves. */
+const BUILT_IN_ANNOTATION = {
+  builtIn: 1,
+  datasource: { type: "grafana", uid: "-- Grafana --" },
+  enable: true,
+  hide: true,
+  iconColor: "rgba(0, 211, 255, 1)",
+  name: "Annotations & Alerts",
+  type: "dashboard",
+};
+
+export interface ModernDashboardOptions {
+  uid: string;
+  title: string;
+  description: string;
+  tags: string[];
+  variables: DatasourceVariable[];
+  annotations?: PrometheusAnnotation[];
+}
+
+/**
+ * grafana-dash-gen's Dashboard with rows of modern panels: `generate()` lays the rows out as row
+ * panels followed by their panels on Grafana's 24-column grid, with stable ids.
+ */
+export class ModernDashboard extends dashgen.Dashboard {
+  readonly uid: string;
+  readonly description: string;
+  readonly sections: Array<{ title: string; panels: Panel[] }> = [];
+  readonly deployAnnotations: PrometheusAnnotation[];
+  constructor(options: ModernDashboardOptions) {
+    super({ title: options.title, tags: options.tags, refresh: "30s", schemaVersion: SCHEMA_VERSION });
+    this.uid = options.uid;
+    this.description = options.description;
+    this.deployAnnotations = options.annotations ?? [];
+    // grafana-dash-gen's addTemplate only calls generate(); ours yield datasource variables.
+    for (const variable of options.variables)
+      this.addTemplate(variable as unknown as InstanceType<typeof dashgen.Templates.Custom>);
+  }
+
+  addSection(title: string, panels: Panel[]): this {
+    this.sections.push({ title, panels });
+    return this;
+  }
+
+  override generate(): ReturnType<dashgen.Dashboard["generate"]> {
+    const base = super.generate() as unknown as Record<string, unknown>;
+    const panels: Record<string, unknown>[] = [];
+    let id = 0;
+    let y = 0;
+    for (const section of this.sections) {
+      panels.push({
+        type: "row",
+        id: ++id,
+        title: section.title,
+        collapsed: false,
+        gridPos: { x: 0, y, w: GRID_COLUMNS, h: 1 },
+        panels: [],
+      });
+      y += 1;
+      let x = 0;
+      let rowHeight = 0;
+      for (const panel of section.panels) {
+        const w = panel.options.width ?? 8;
+        const h = panel.options.height ?? 8;
+        if (x + w > GRID_COLUMNS) {
+          x = 0;
+          y += rowHeight;
+          rowHeight = 0;
+        }
+        panels.push({ id: ++id, gridPos: { x, y, w, h }, ...panel.generate() });
+        x += w;
+        rowHeight = Math.max(rowHeight, h);
+      }
+      y += rowHeight;
+    }
+    const {
+      rows: _rows,
+      originalTitle: _o,
+      style: _s,
+      hideControls: _h,
+      sharedCrosshair: _c,
+      hideAllLegends: _l,
+      ...rest
+    } = base;
+    return {
+      ...rest,
+      id: null,
+      uid: this.uid,
+      description: this.description,
+      editable: true,
+      graphTooltip: 1,
+      timezone: "utc",
+      time: { from: "now-6h", to: "now" },
+      fiscalYearStartMonth: 0,
+      liveNow: false,
+      links: [],
+      annotations: { list: [BUILT_IN_ANNOTATION, ...this.deployAnnotations.map((a) => a.generate())] },
+      templating: { list: (base.templating as { list: unknown[] }).list },
+      panels,
+      version: 1,
+    } as unknown as ReturnType<dashgen.Dashboard["generate"]>;
+  }
+}

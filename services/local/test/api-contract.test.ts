@@ -1,4 +1,5 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { errorSchema, jobAcceptedSchema, jobViewSchema } from "@content-engine/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, listKeys, queueCounts, startTestStack, streamBody, submitText } from "./support.ts";
 
@@ -106,7 +107,9 @@ describe("health, readiness, docs", () => {
   it("answers unknown routes with a JSON 404", async () => {
     const res = await fetch(`${stack.apiUrl}/v2/nothing`);
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({
+    const body = await res.json();
+    expect(errorSchema.strict().safeParse(body).success).toBe(true);
+    expect(body).toEqual({
       error: { code: "not_found", message: "no route for GET /v2/nothing" },
     });
   });
@@ -135,6 +138,8 @@ describe("POST /v1/jobs", () => {
       links: { self: `/v1/jobs/${body.jobId}`, result: `/v1/jobs/${body.jobId}/result` },
     });
     expect(res.headers.get("location")).toBe(`/v1/jobs/${body.jobId}`);
+    // What /openapi.json documents is what the API sends.
+    expect(jobAcceptedSchema.strict().safeParse(body).success).toBe(true);
 
     const [message] = await receiveAll();
     expect(message).toEqual({
@@ -159,6 +164,7 @@ describe("POST /v1/jobs", () => {
       status: "queued",
       input: { filename: "notes.txt", contentType: "text/plain", size: text.length },
     });
+    expect(jobViewSchema.strict().safeParse(status).success).toBe(true);
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { resultSchema } from "@content-engine/api";
 import { createLogger, type JobMessage, JobStore, keys } from "@content-engine/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, queueCounts, startTestStack, submitText, waitFor } from "./support.ts";

@@ -1,5 +1,5 @@
 // The images and the compose stack, checked statically (no Docker engine on these machines).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";

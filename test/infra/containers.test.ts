@@ -87,6 +87,8 @@ describe("the build stages", () => {
       expect(workspaceRoots.length).toBeGreaterThan(0);
       for (const root of workspaceRoots) expect(copied, `COPY ${root}/`).toContain(root);
       for (const file of ["package.json", "package-lock.json"]) expect(copied).toContain(file);
+      // A COPY of a path that is not there fails the build.
+      for (const source of copied) expect(existsSync(join(repoRoot, source)), `${source} exists`).toBe(true);
     },
   );
 });

@@ -1,6 +1,6 @@
 // The CloudWatch dashboard of an environment: every CloudWatch query of the Grafana dashboards,
 // as a PutDashboard body, so the AWS-side metrics are one click away in the AWS console too.
-import type { Environment } from "@content-engine/environments";
+import { alarmNamePrefix, type Environment } from "@content-engine/environments";
 import { CloudWatchTarget, type ModernDashboard } from "./grafana.ts";
 
 export interface CloudWatchDashboard {
@@ -11,6 +11,7 @@ export interface CloudWatchDashboard {
 const WIDTH = 8;
 const HEIGHT = 6;
 
+/** Named under the environment's alarm prefix, which the deploy role may write dashboards under. */
 export function cloudWatchDashboard(env: Environment, sources: ModernDashboard[]): CloudWatchDashboard {
   const widgets: Record<string, unknown>[] = [];
   for (const dashboard of sources) {
@@ -46,5 +47,5 @@ export function cloudWatchDashboard(env: Environment, sources: ModernDashboard[]
       }
     }
   }
-  return { DashboardName: `content-engine-${env.name}`, DashboardBody: JSON.stringify({ widgets }) };
+  return { DashboardName: `${alarmNamePrefix(env)}overview`, DashboardBody: JSON.stringify({ widgets }) };
 }

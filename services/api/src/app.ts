@@ -17,6 +17,7 @@ import { DOCS_HTML, readDocsAsset } from "./docs.ts";
 import { createJob, getJob, getJobResult, jobView } from "./jobs-service.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { jobIdParamSchema } from "./schemas.ts";
+import { registerWebConsole } from "./web.ts";
 
 export interface ApiDeps {
   config: Pick<RuntimeConfig, "bucket" | "queueUrl" | "maxUploadBytes">;
@@ -147,6 +148,9 @@ export function createApiApp(deps: ApiDeps): ApiApp {
       headers: { "content-type": asset.type, "cache-control": "public, max-age=86400" },
     });
   });
+
+  // The web console (services/web) at `/`, its assets and `/config.json`; a JSON 404 until it is built.
+  registerWebConsole(app, { maxUploadBytes: deps.config.maxUploadBytes });
 
   app.post("/v1/jobs", async (event) => {
     const tenant = deps.keyring.authenticate(event.req.headers.get("authorization"));

@@ -51,6 +51,9 @@ export const HTTP_ROUTES = [
   "/openapi.json",
   "/docs",
   "/docs/:asset",
+  "/",
+  "/assets/:file",
+  "/config.json",
   "unmatched",
 ] as const;
 export const HTTP_STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;

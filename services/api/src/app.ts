@@ -195,6 +195,31 @@ export function createApiApp(deps: ApiDeps): ApiApp {
     return getJobResult(deps.jobs, tenant, jobIdOf(event));
   });
 
+  // Known paths answer other methods with 405 and the methods they do allow.
+  const allowed: Record<string, string> = {
+    "/v1/jobs": "POST",
+    "/v1/jobs/:id": "GET, HEAD",
+    "/v1/jobs/:id/result": "GET, HEAD",
+    "/health": "GET, HEAD",
+    "/ready": "GET, HEAD",
+    "/metrics": "GET, HEAD",
+    "/openapi.json": "GET, HEAD",
+    "/docs": "GET, HEAD",
+    "/docs/:asset": "GET, HEAD",
+  };
+  for (const [route, allow] of Object.entries(allowed)) {
+    app.all(route, (event) => {
+      throw new ServiceError(
+        405,
+        "method_not_allowed",
+        `${event.req.method} is not allowed here; use ${allow}`,
+        {
+          headers: { allow },
+        },
+      );
+    });
+  }
+
   return { app, registry };
 }
 
@@ -228,6 +253,7 @@ function errorResponse(error: HTTPError, event: H3Event, s: RequestState): Respo
   if (cause instanceof ServiceError) {
     ({ status, code, message } = cause);
     if (cause.retryAfter) headers.set("retry-after", String(cause.retryAfter));
+    for (const [name, value] of Object.entries(cause.headers)) headers.set(name, value);
     if (status >= 500) s.log.error({ err: cause.cause ?? cause, code }, message);
   } else if (!error.unhandled && error.status === 404) {
     status = 404;

@@ -9,15 +9,41 @@ import {
   jobViewSchema,
   readySchema,
   resultSchema,
+  tasksSchema,
 } from "./schemas.ts";
 
 type JsonSchema = Record<string, unknown>;
 
+/** The named response schemas, emitted once under components.schemas and referenced from paths. */
+const NAMED = {
+  JobAccepted: jobAcceptedSchema,
+  Job: jobViewSchema,
+  JobResult: resultSchema,
+  Error: errorSchema,
+  Health: healthSchema,
+  Readiness: readySchema,
+};
+
+function componentSchemas(): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, s] of Object.entries(NAMED)) registry.add(s, { id });
+  const out = z.toJSONSchema(registry, {
+    uri: (id) => `#/components/schemas/${id}`,
+    unrepresentable: "any",
+  }) as { schemas: Record<string, JsonSchema> };
+  // Each entry carries its own $schema/$id; inside an OpenAPI document they are noise.
+  return Object.fromEntries(
+    Object.entries(out.schemas).map(([id, { $schema: _s, $id: _i, ...rest }]) => [id, rest]),
+  );
+}
+
 const schema = (s: z.ZodType, io: "input" | "output" = "output"): JsonSchema =>
   z.toJSONSchema(s, { io, unrepresentable: "any", reused: "inline" }) as JsonSchema;
 
-const json = (s: z.ZodType) => ({ "application/json": { schema: schema(s) } });
-const errorResponse = (description: string) => ({ description, content: json(errorSchema) });
+const json = (name: keyof typeof NAMED) => ({
+  "application/json": { schema: { $ref: `#/components/schemas/${name}` } },
+});
+const errorResponse = (description: string) => ({ description, content: json("Error") });
 
 function parametersOf(object: z.ZodObject, location: "query" | "path"): unknown[] {
   const jsonSchema = schema(object, "input") as {
@@ -49,6 +75,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
     },
     components: {
       securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", description: "API key" } },
+      schemas: componentSchemas(),
     },
     paths: {
       "/v1/jobs": {
@@ -70,18 +97,21 @@ export function buildOpenApi(version: string): Record<string, unknown> {
                       format: "binary",
                       description: `One of ${CONTENT_TYPES.join(", ")}`,
                     },
-                    tasks: { type: "string", description: "Comma list of summary, keywords, sentiment" },
+                    tasks: schema(tasksSchema, "input"),
                   },
                 },
               },
-              ...Object.fromEntries(CONTENT_TYPES.map((t) => [t, { schema: { type: "string" } }])),
+              // Raw bodies: any text, or any JSON document for application/json.
+              ...Object.fromEntries(
+                CONTENT_TYPES.map((t) => [t, { schema: t === "application/json" ? {} : { type: "string" } }]),
+              ),
             },
           },
           responses: {
             "202": {
               description: "Stored and queued; processing happens in the background.",
               headers: { Location: { schema: { type: "string" }, description: "URL of the job" } },
-              content: json(jobAcceptedSchema),
+              content: json("JobAccepted"),
             },
             "400": errorResponse("Missing file, empty file, malformed multipart, unknown task."),
             "401": unauthorized,
@@ -89,6 +119,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
               "Larger than the upload limit (code `payload_too_large`); nothing is stored.",
             ),
             "415": errorResponse("Unsupported media type (code `unsupported_media_type`)."),
+            "431": { description: "Request line or headers over the server's 16 KiB limit; no body." },
             "503": errorResponse(
               "S3 or SQS unavailable; nothing half-made is left. Retry after `Retry-After`.",
             ),
@@ -102,7 +133,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           security: auth,
           parameters: jobId,
           responses: {
-            "200": { description: "The job", content: json(jobViewSchema) },
+            "200": { description: "The job", content: json("Job") },
             "401": unauthorized,
             "404": notFound,
           },
@@ -115,7 +146,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           security: auth,
           parameters: jobId,
           responses: {
-            "200": { description: "The analysis", content: json(resultSchema) },
+            "200": { description: "The analysis", content: json("JobResult") },
             "401": unauthorized,
             "404": notFound,
             "409": errorResponse("Not finished yet (`not_ready`) or failed (`job_failed`)."),
@@ -126,7 +157,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
         get: {
           operationId: "health",
           summary: "Liveness",
-          responses: { "200": { description: "Alive", content: json(healthSchema) } },
+          responses: { "200": { description: "Alive", content: json("Health") } },
         },
       },
       "/ready": {
@@ -134,8 +165,8 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           operationId: "ready",
           summary: "Readiness: the bucket and the queue answer",
           responses: {
-            "200": { description: "Ready", content: json(readySchema) },
-            "503": { description: "A dependency does not answer", content: json(readySchema) },
+            "200": { description: "Ready", content: json("Readiness") },
+            "503": { description: "A dependency does not answer", content: json("Readiness") },
           },
         },
       },

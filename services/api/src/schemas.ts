@@ -8,30 +8,21 @@ import {
 } from "@content-engine/core";
 import { z } from "zod";
 
+const TASK_NAMES = ALL_TASKS.join("|");
+const TASKS_PATTERN = new RegExp(`^(\\s*(${TASK_NAMES})\\s*)?(,\\s*(${TASK_NAMES})\\s*)*$`);
+
 /** `tasks`: comma list of summary, keywords, sentiment; empty or absent means all of them. */
 export const tasksSchema = z
   .string()
   .max(100)
+  .regex(TASKS_PATTERN, `tasks must be a comma list of ${ALL_TASKS.join(", ")}`)
   .optional()
-  .transform((value, ctx): Task[] => {
+  .transform((value): Task[] => {
     const parts = (value ?? "")
       .split(",")
-      .map((t) => t.trim())
-      .filter(Boolean);
-    if (parts.length === 0) return [...ALL_TASKS];
-    const out: Task[] = [];
-    for (const part of parts) {
-      const parsed = taskSchema.safeParse(part);
-      if (!parsed.success) {
-        ctx.addIssue({
-          code: "custom",
-          message: `unknown task '${part.slice(0, 40)}'; use ${ALL_TASKS.join(", ")}`,
-        });
-        return z.NEVER;
-      }
-      if (!out.includes(parsed.data)) out.push(parsed.data);
-    }
-    return out;
+      .map((t) => taskSchema.safeParse(t.trim()))
+      .flatMap((t) => (t.success ? [t.data] : []));
+    return parts.length === 0 ? [...ALL_TASKS] : [...new Set(parts)];
   })
   .meta({
     description: "Comma list of summary, keywords, sentiment. Default: all.",

@@ -7,18 +7,21 @@ export class ServiceError extends Error {
   readonly status: number;
   /** Seconds a client should wait before retrying (503s). */
   readonly retryAfter: number | undefined;
+  /** Extra response headers (e.g. `allow` on a 405). */
+  readonly headers: Record<string, string>;
 
   constructor(
     status: number,
     code: string,
     message: string,
-    options?: { cause?: unknown; retryAfter?: number },
+    options?: { cause?: unknown; retryAfter?: number; headers?: Record<string, string> },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ServiceError";
     this.status = status;
     this.code = code;
     this.retryAfter = options?.retryAfter;
+    this.headers = options?.headers ?? {};
   }
 }
 

@@ -91,6 +91,31 @@ describe("health, readiness, docs", () => {
     );
   });
 
+  it("documents every response schema once, and every $ref in the document resolves", async () => {
+    const text = await (await fetch(`${stack.apiUrl}/openapi.json`)).text();
+    const doc = JSON.parse(text) as { components: { schemas: Record<string, unknown> } };
+    const refs = [...text.matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThan(10);
+    for (const ref of new Set(refs)) {
+      expect(ref, ref).toMatch(/^#\/components\/schemas\//);
+      expect(doc.components.schemas[ref.split("/").pop()!], ref).toBeDefined();
+    }
+  });
+
+  it("answers 405 with Allow for a method a known path does not take", async () => {
+    for (const [method, path, allow] of [
+      ["PUT", "/v1/jobs", "POST"],
+      ["GET", "/v1/jobs", "POST"],
+      ["DELETE", "/v1/jobs/00000000-0000-4000-8000-000000000000", "GET, HEAD"],
+      ["POST", "/health", "GET, HEAD"],
+    ] as const) {
+      const res = await fetch(`${stack.apiUrl}${path}`, { method, headers: bearer(stack.key) });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get("allow")).toBe(allow);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("method_not_allowed");
+    }
+  });
+
   it("serves the interactive docs from local assets only (works offline)", async () => {
     const page = await (await fetch(`${stack.apiUrl}/docs`)).text();
     expect(page).toContain("swagger-ui-bundle.js");

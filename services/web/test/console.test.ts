@@ -266,6 +266,17 @@ describe("jobs and results", () => {
     expect(screen.queryByText(/Still checking/)).toBeNull();
   });
 
+  it("moves focus to the result when a job is picked from the list", async () => {
+    const { user } = await signedIn(fakeApi());
+    await user.upload(screen.getByLabelText(/drop a file here/i), textFile("notes.txt", 52));
+    await user.click(uploadButton());
+    await screen.findByText("Solar power got cheaper again this year.");
+    const heading = screen.getByRole("heading", { level: 2, name: /notes\.txt/ });
+    expect(document.activeElement).not.toBe(heading);
+    await user.click(screen.getByRole("button", { name: /notes\.txt/ }));
+    expect(document.activeElement).toBe(heading);
+  });
+
   it("keeps the session's jobs across a reload of the page", async () => {
     const api = fakeApi();
     const { user, unmount } = await signedIn(api);

@@ -22,6 +22,7 @@ export function Console({ apiKey, store, maxUploadBytes, onSignOut, fetch, pollP
   const [selected, setSelected] = useState<string | undefined>(() => store.jobs()[0]?.jobId);
   const [results, setResults] = useState<Record<string, JobResult>>({});
   const [pollError, setPollError] = useState<string>();
+  const [picked, setPicked] = useState(false);
   const watchers = useRef(new Map<string, () => void>());
 
   useEffect(() => store.setJobs(jobs), [jobs, store]);
@@ -74,6 +75,7 @@ export function Console({ apiKey, store, maxUploadBytes, onSignOut, fetch, pollP
     };
     setJobs((now) => [entry, ...now]);
     setSelected(accepted.jobId);
+    setPicked(false);
   }, []);
 
   const onResult = useCallback((result: JobResult) => {
@@ -103,7 +105,14 @@ export function Console({ apiKey, store, maxUploadBytes, onSignOut, fetch, pollP
               {pollError}
             </p>
           )}
-          <JobsList jobs={jobs} selected={selected} onSelect={setSelected} />
+          <JobsList
+            jobs={jobs}
+            selected={selected}
+            onSelect={(jobId) => {
+              setSelected(jobId);
+              setPicked(true);
+            }}
+          />
         </div>
         <div className="column wide">
           {current ? (
@@ -114,6 +123,7 @@ export function Console({ apiKey, store, maxUploadBytes, onSignOut, fetch, pollP
               cached={results[current.jobId]}
               onResult={onResult}
               onUnauthorized={onSignOut}
+              focusOnOpen={picked}
             />
           ) : (
             <section className="card muted empty">

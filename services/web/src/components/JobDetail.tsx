@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { type ApiClient, ApiError, describeError, formatBytes, type JobResult } from "../api.ts";
 import type { JobEntry } from "../session.ts";
 import { STATUS_TEXT } from "./JobsList.tsx";
@@ -16,13 +16,20 @@ export function JobDetail({
   cached,
   onResult,
   onUnauthorized,
+  focusOnOpen = false,
 }: {
   job: JobEntry;
   client: ApiClient;
   cached: JobResult | undefined;
   onResult: (result: JobResult) => void;
   onUnauthorized: (message: string) => void;
+  /** Picked from the list: move focus here (and so into view on a phone, where it is below). */
+  focusOnOpen?: boolean;
 }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (focusOnOpen) heading.current?.focus();
+  }, [focusOnOpen]);
   const [error, setError] = useState<string>();
   const [attempt, setAttempt] = useState(0);
   const needsResult = job.status === "succeeded" && !cached;
@@ -42,7 +49,7 @@ export function JobDetail({
 
   return (
     <section className="card detail" aria-labelledby="detail-title">
-      <h2 id="detail-title" className="detail-title">
+      <h2 id="detail-title" className="detail-title" ref={heading} tabIndex={-1}>
         <span className="job-name">{job.filename}</span>
         <span className={`badge badge-${job.status}`}>{STATUS_TEXT[job.status]}</span>
       </h2>

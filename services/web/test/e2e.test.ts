@@ -28,6 +28,8 @@ let page: Page;
 let profile: string;
 /** Every URL the page asked for: all must be the API's own origin. */
 const requested: string[] = [];
+/** Script errors and console errors (a CSP violation shows up here), less Chromium's note on each 4xx. */
+const pageErrors: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
@@ -61,6 +63,12 @@ beforeAll(async () => {
   });
   page = context.pages()[0] ?? (await context.newPage());
   page.on("request", (req) => requested.push(req.url()));
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
+      pageErrors.push(message.text());
+    }
+  });
   await page.goto(`${stack.apiUrl}/`);
 });
 
@@ -79,6 +87,8 @@ describe("the web console in Chromium", () => {
       "The API key was not accepted. Check the key and sign in again.",
     );
     expect(await page.getByRole("heading", { name: "Analyse a document" }).count()).toBe(0);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, "web-console-wrong-key.png") });
   });
 
   it("signs in with a good key, kept in sessionStorage and out of the URL", async () => {
@@ -105,6 +115,7 @@ describe("the web console in Chromium", () => {
     );
     expect(await page.getByRole("button", { name: "Upload" }).isDisabled()).toBe(true);
     expect(requested.filter((u) => u.endsWith("/v1/jobs")).length).toBe(posts);
+    await page.screenshot({ path: join(ARTIFACTS, "web-console-too-large.png") });
   });
 
   it("explains a file type the API does not take (415)", async () => {
@@ -170,6 +181,7 @@ describe("the web console in Chromium", () => {
     expect(requested.length).toBeGreaterThan(3);
     expect(requested.filter((u) => !u.startsWith(`${stack.apiUrl}/`) && !u.startsWith("data:"))).toEqual([]);
     expect(requested.some((u) => u.includes(KEY))).toBe(false);
+    expect(pageErrors).toEqual([]);
   });
 });
 

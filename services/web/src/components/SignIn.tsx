@@ -31,7 +31,7 @@ export function SignIn({ onSignedIn, fetch }: { onSignedIn: (key: string) => voi
     <main className="signin">
       {/* method=post: even without JavaScript the key never lands in the address bar. */}
       <form method="post" onSubmit={submit} className="card" aria-labelledby={`${inputId}-title`}>
-        <h1 id={`${inputId}-title`}>Sign in</h1>
+        <h1 id={`${inputId}-title`}>Sign in to content-engine</h1>
         <p id={hintId} className="muted">
           Use the API key you were given (the one you send as <code>Authorization: Bearer</code>). It is kept
           in this browser tab only and forgotten when you close it.

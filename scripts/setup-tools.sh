@@ -23,6 +23,8 @@ TERRAFORM_VERSION="v1.5.7" # last MPL-2.0 release
 TFLINT_VERSION="v0.64.0"
 ACTIONLINT_VERSION="v1.7.12"
 CHECKOV_VERSION="3.3.30"
+# Property-based fuzzing of the API from its own /openapi.json (services/local/test/openapi-fuzz.test.ts).
+SCHEMATHESIS_VERSION="4.32.5"
 MOTO_VERSION="5.2.5"
 # Distribution package: Debian 12 ships 2.42 (Ubuntu 24.04 runners 2.45); any release from 2.42 on will do.
 PROMETHEUS_MIN="2.42"
@@ -63,22 +65,24 @@ python_version_of() { # VENV PACKAGE -> installed version or ""
   "$1/bin/python" -c "import importlib.metadata as m; print(m.version('$2'))" 2>/dev/null || true
 }
 
-install_checkov() {
-  local venv="$TOOLS/venv"
-  if [[ "$(python_version_of "$venv" checkov)" == "$CHECKOV_VERSION" ]]; then
-    log "checkov $CHECKOV_VERSION already installed"
+# pip_tool NAME PACKAGE VERSION: PACKAGE==VERSION in its own venv .tools/NAME-venv, NAME linked into .tools/bin.
+pip_tool() {
+  local name="$1" package="$2" version="$3"
+  local venv="$TOOLS/$name-venv"
+  if [[ "$(python_version_of "$venv" "$package")" == "$version" ]]; then
+    log "$name $version already installed"
   else
-    log "installing checkov $CHECKOV_VERSION (pip, venv .tools/venv)"
+    log "installing $name $version (pip, venv .tools/$name-venv)"
     local start=$SECONDS
     if ! { python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check \
-      "checkov==$CHECKOV_VERSION"; } >"$LOGS/checkov.log" 2>&1; then
-      log "FAILED to install checkov, see $LOGS/checkov.log:"
-      tail -n 20 "$LOGS/checkov.log" >&2
+      "$package==$version"; } >"$LOGS/$name.log" 2>&1; then
+      log "FAILED to install $name, see $LOGS/$name.log:"
+      tail -n 20 "$LOGS/$name.log" >&2
       return 1
     fi
-    log "installed checkov $CHECKOV_VERSION in $((SECONDS - start))s"
+    log "installed $name $version in $((SECONDS - start))s"
   fi
-  ln -sf "$venv/bin/checkov" "$BIN/checkov"
+  ln -sf "$venv/bin/$name" "$BIN/$name"
 }
 
 install_moto() {
@@ -149,7 +153,8 @@ start_job helm go_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
 start_job terraform go_tool terraform github.com/hashicorp/terraform "$TERRAFORM_VERSION"
 start_job tflint go_tool tflint github.com/terraform-linters/tflint "$TFLINT_VERSION"
 start_job actionlint go_tool actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION"
-start_job checkov install_checkov
+start_job checkov pip_tool checkov checkov "$CHECKOV_VERSION"
+start_job schemathesis pip_tool schemathesis schemathesis "$SCHEMATHESIS_VERSION"
 start_job moto install_moto
 start_job prometheus install_prometheus
 

@@ -1,6 +1,7 @@
 // The images and the compose stack, checked statically (no Docker engine on these machines).
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { API_NODE_OPTIONS } from "@content-engine/api";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { repoRoot } from "../../scripts/tools.ts";
@@ -101,6 +102,16 @@ describe("the API image", () => {
       true,
     );
     expect(stage.find((i) => i.op === "EXPOSE")?.args).toBe("8000");
+  });
+});
+
+describe("the API image's Node options", () => {
+  it("runs with the V8 flags the memory benchmark measured (API_NODE_OPTIONS)", () => {
+    const env = finalStage(dockerfiles.api)
+      .filter((i) => i.op === "ENV")
+      .map((i) => i.args)
+      .join(" ");
+    expect(env).toContain(`NODE_OPTIONS=${API_NODE_OPTIONS}`);
   });
 });
 

@@ -1,16 +1,17 @@
 // `npm test`: tools, lint, type-check, then every test. Each step must pass; CI runs exactly this.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { delimiter, resolve } from "node:path";
 
 // Tools installed by scripts/setup-tools.sh live in .tools/bin and win over anything on the machine.
 process.env.PATH = `${resolve(".tools/bin")}${delimiter}${process.env.PATH ?? ""}`;
 
-const steps: Array<[string, string[]]> = [];
-if (existsSync("scripts/setup-tools.sh")) steps.push(["bash", ["scripts/setup-tools.sh"]]);
-steps.push(["npx", ["biome", "check", "."]]);
-steps.push(["npx", ["tsc", "-p", "tsconfig.json"]]);
-steps.push(["npx", ["vitest", "run", ...process.argv.slice(2)]]);
+const steps: Array<[string, string[]]> = [
+  ["bash", ["scripts/setup-tools.sh"]],
+  ["bash", ["scripts/setup-chromium.sh"]],
+  ["npx", ["biome", "check", "."]],
+  ["npx", ["tsc", "-p", "tsconfig.json"]],
+  ["npx", ["vitest", "run", ...process.argv.slice(2)]],
+];
 
 for (const [cmd, args] of steps) {
   process.stdout.write(`\n▶ ${cmd} ${args.join(" ")}\n`);

@@ -14,6 +14,7 @@ const keyNote = process.env.CONTENT_ENGINE_API_KEYS
 process.stdout.write(`
 content-engine local stack is up
 
+  web console    ${stack.apiUrl}/
   API            ${stack.apiUrl}
   API docs       ${stack.apiUrl}/docs
   API metrics    ${stack.apiUrl}/metrics

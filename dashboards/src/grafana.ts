@@ -2,9 +2,8 @@
 // here has the `generate()` its Dashboard and Row call. grafana-dash-gen's built-in panels are
 // Graphite-era (`graph`, schemaVersion 6, no `expr`); these emit `timeseries`/`stat`/`table`
 // panels, PromQL and CloudWatch targets, datasource variables and a flat `gridPos` layout.
-import { type AwsMetricDefinition, findAwsMetric } from "@content-engine/telemetry";
+import { type AwsMetricDefinition, assertPromqlInCatalog, findAwsMetric } from "@content-engine/telemetry";
 import dashgen from "grafana-dash-gen";
-import { assertPromqlInCatalog } from "./promql.ts";
 
 /** Grafana 11.x writes 39; Grafana 11 and 12 import it without migration. */
 export const SCHEMA_VERSION = 39;

@@ -1,7 +1,13 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadEnvironment } from "@content-engine/environments";
-import { awsMetrics, catalog, familyOfSeries, findAwsMetric } from "@content-engine/telemetry";
+import {
+  awsMetrics,
+  catalog,
+  familyOfSeries,
+  findAwsMetric,
+  promqlReferences,
+} from "@content-engine/telemetry";
 import { describe, expect, it } from "vitest";
 import { generatedDashboardsDir, renderDashboards, repositoryEnvironmentsDir } from "../src/generate.ts";
 import {
@@ -13,7 +19,7 @@ import {
   SCHEMA_VERSION,
   TimeseriesPanel,
 } from "../src/grafana.ts";
-import { promqlReferences } from "../src/promql.ts";
+
 import { dashboardQueries } from "../src/queries.ts";
 
 const rendered = renderDashboards();

@@ -96,7 +96,40 @@ export const thresholdsSchema = z
       .gt(0)
       .max(1)
       .default(0.8)
-      .describe("Worker p99 duration as a share of its timeout."),
+      .describe("Worker p90 duration as a share of its timeout."),
+    // Optional below: absent means the default the alarms generator documents (alarms/src/thresholds.ts).
+    apiP99LatencySeconds: z
+      .number()
+      .positive()
+      .optional()
+      .describe("ALB target p99 response time that pages, in seconds (default 2.5)."),
+    lambdaThrottles: nonNegativeInt
+      .optional()
+      .describe("Worker throttles per 5 minutes that page (default 0)."),
+    lambdaConcurrencyRatio: z
+      .number()
+      .gt(0)
+      .max(1)
+      .optional()
+      .describe("Worker concurrent executions as a share of maxConcurrency that pages (default 0.9)."),
+    producerStoppedMinutes: nonNegativeInt
+      .optional()
+      .describe("Minutes without any message sent to the jobs queue before paging; 0 disables (default 60)."),
+    apiAvailabilitySlo: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .optional()
+      .describe("Share of API requests that must not answer 5xx, for burn-rate alarms (default 0.999)."),
+    jobFreshnessSlo: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .optional()
+      .describe("Share of jobs that must start within jobFreshnessSeconds (default 0.99)."),
+    jobFreshnessSeconds: positiveInt
+      .optional()
+      .describe("Queue wait a fresh job stays under; a bucket of the queue-wait histogram (default 60)."),
   })
   .strict();
 

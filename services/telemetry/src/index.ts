@@ -546,3 +546,5 @@ export function familyOfSeries(series: string): PrometheusSeriesFamily | undefin
   const m = /^(.*)_(bucket|sum|count)$/.exec(series);
   return m ? families.find((f) => f.name === m[1] && f.type === "histogram") : undefined;
 }
+
+export { assertPromqlInCatalog, type PromqlReferences, promqlReferences } from "./promql.ts";

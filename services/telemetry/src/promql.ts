@@ -1,6 +1,6 @@
 // What a PromQL expression reads: the metric families it selects and the labels it matches or
 // groups by, checked against the telemetry catalog so a query can only name what is declared.
-import { familyOfSeries } from "@content-engine/telemetry";
+import { familyOfSeries } from "./index.ts";
 
 export interface PromqlReferences {
   /** Series names selected (`x_bucket` stays `x_bucket`). */

@@ -1,0 +1,153 @@
+// Renders alarm definitions as the PutMetricAlarm / PutCompositeAlarm inputs of one environment.
+import { alarmNamePrefix, type Environment } from "@content-engine/environments";
+import type { AlarmDefinition, CompositeAlarmDefinition, MetricAlarmDefinition } from "./model.ts";
+
+export const MANAGED_BY_TAG = { Key: "managed-by", Value: "content-engine/alarms" } as const;
+export const RUNBOOK_DIR = "alarms/runbooks";
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+export interface Dimension {
+  Name: string;
+  Value: string;
+}
+export interface MetricDataQuery {
+  Id: string;
+  Expression?: string;
+  Label?: string;
+  ReturnData: boolean;
+  MetricStat?: {
+    Metric: { Namespace: string; MetricName: string; Dimensions: Dimension[] };
+    Period: number;
+    Stat: string;
+  };
+}
+
+/** A PutMetricAlarm input (the fields this repository sets, all of them explicit). */
+export interface MetricAlarmInput {
+  AlarmName: string;
+  AlarmDescription: string;
+  ActionsEnabled: boolean;
+  AlarmActions: string[];
+  OKActions: string[];
+  InsufficientDataActions: string[];
+  Namespace?: string;
+  MetricName?: string;
+  Dimensions?: Dimension[];
+  Statistic?: string;
+  ExtendedStatistic?: string;
+  Period?: number;
+  Metrics?: MetricDataQuery[];
+  EvaluationPeriods: number;
+  DatapointsToAlarm: number;
+  Threshold: number;
+  ComparisonOperator: MetricAlarmDefinition["comparison"];
+  TreatMissingData: MetricAlarmDefinition["treatMissingData"];
+  Tags: Tag[];
+}
+
+/** A PutCompositeAlarm input. */
+export interface CompositeAlarmInput {
+  AlarmName: string;
+  AlarmDescription: string;
+  AlarmRule: string;
+  ActionsEnabled: boolean;
+  AlarmActions: string[];
+  OKActions: string[];
+  InsufficientDataActions: string[];
+  Tags: Tag[];
+}
+
+export interface CloudWatchAlarms {
+  environment: string;
+  namePrefix: string;
+  metricAlarms: MetricAlarmInput[];
+  compositeAlarms: CompositeAlarmInput[];
+}
+
+const dimensions = (d: Record<string, string>): Dimension[] =>
+  Object.entries(d).map(([Name, Value]) => ({ Name, Value }));
+
+function common(env: Environment, alarm: AlarmDefinition) {
+  const actions = alarm.pages ? [env.alarms.snsTopicArn] : [];
+  return {
+    AlarmName: `${alarmNamePrefix(env)}${alarm.id}`,
+    AlarmDescription: `${alarm.summary} Runbook: ${RUNBOOK_DIR}/${alarm.runbook}.md`,
+    ActionsEnabled: true,
+    AlarmActions: actions,
+    OKActions: actions,
+    InsufficientDataActions: [],
+  };
+}
+
+function tags(env: Environment): Tag[] {
+  return [{ ...MANAGED_BY_TAG }, { Key: "environment", Value: env.name }];
+}
+
+function metricAlarm(env: Environment, alarm: MetricAlarmDefinition): MetricAlarmInput {
+  const evaluation = {
+    EvaluationPeriods: alarm.evaluationPeriods,
+    DatapointsToAlarm: alarm.datapointsToAlarm,
+    Threshold: alarm.threshold,
+    ComparisonOperator: alarm.comparison,
+    TreatMissingData: alarm.treatMissingData,
+  };
+  if (!alarm.expression) {
+    const ref = Object.values(alarm.metrics)[0]!;
+    const extended = !(ref.metric.statistics as readonly string[]).includes(ref.stat);
+    return {
+      ...common(env, alarm),
+      Namespace: ref.metric.namespace,
+      MetricName: ref.metric.name,
+      Dimensions: dimensions(ref.dimensions),
+      ...(extended ? { ExtendedStatistic: ref.stat } : { Statistic: ref.stat }),
+      Period: alarm.period,
+      ...evaluation,
+      Tags: tags(env),
+    };
+  }
+  return {
+    ...common(env, alarm),
+    Metrics: [
+      { Id: "e1", Expression: alarm.expression.expr, Label: alarm.expression.label, ReturnData: true },
+      ...Object.entries(alarm.metrics).map(([Id, ref]) => ({
+        Id,
+        ReturnData: false,
+        MetricStat: {
+          Metric: {
+            Namespace: ref.metric.namespace,
+            MetricName: ref.metric.name,
+            Dimensions: dimensions(ref.dimensions),
+          },
+          Period: alarm.period,
+          Stat: ref.stat,
+        },
+      })),
+    ],
+    ...evaluation,
+    Tags: tags(env),
+  };
+}
+
+function compositeAlarm(env: Environment, alarm: CompositeAlarmDefinition): CompositeAlarmInput {
+  const prefix = alarmNamePrefix(env);
+  return {
+    ...common(env, alarm),
+    AlarmRule: alarm.rule.replace(
+      /(ALARM|OK|INSUFFICIENT_DATA)\(([^)]+)\)/g,
+      (_m, state: string, id: string) => `${state}("${prefix}${id}")`,
+    ),
+    Tags: tags(env),
+  };
+}
+
+export function renderCloudWatchAlarms(env: Environment, alarms: AlarmDefinition[]): CloudWatchAlarms {
+  return {
+    environment: env.name,
+    namePrefix: alarmNamePrefix(env),
+    metricAlarms: alarms.filter((a) => a.kind === "metric").map((a) => metricAlarm(env, a)),
+    compositeAlarms: alarms.filter((a) => a.kind === "composite").map((a) => compositeAlarm(env, a)),
+  };
+}

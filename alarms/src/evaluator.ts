@@ -1,0 +1,211 @@
+// CloudWatch alarm semantics, small enough to read: M-of-N datapoints, the four ways to treat
+// missing data, metric math over several metrics, and composite rules. The table tests feed it
+// datapoint series with the generated alarms — the `promtool test rules` that CloudWatch lacks.
+import type { CompositeAlarmInput, MetricAlarmInput } from "./cloudwatch.ts";
+
+export type AlarmState = "OK" | "ALARM" | "INSUFFICIENT_DATA";
+/** One datapoint per period, oldest first; null when the period has no data. */
+export type Datapoint = number | null;
+
+function breaches(value: number, alarm: MetricAlarmInput): boolean {
+  switch (alarm.ComparisonOperator) {
+    case "GreaterThanThreshold":
+      return value > alarm.Threshold;
+    case "GreaterThanOrEqualToThreshold":
+      return value >= alarm.Threshold;
+    case "LessThanThreshold":
+      return value < alarm.Threshold;
+    case "LessThanOrEqualToThreshold":
+      return value <= alarm.Threshold;
+  }
+}
+
+/**
+ * The state after evaluating the most recent `EvaluationPeriods` datapoints.
+ *
+ * As CloudWatch documents: with every datapoint missing, `missing` gives INSUFFICIENT_DATA,
+ * `ignore` keeps the state, `breaching` ALARM and `notBreaching` OK. With some present, real
+ * datapoints always count, and missing ones are filled in only when fewer than
+ * `DatapointsToAlarm` are present, and only as many as needed (as breaching, not breaching, or —
+ * for `missing`/`ignore` — not at all, so the present ones decide alone).
+ */
+export function evaluateMetricAlarm(
+  alarm: MetricAlarmInput,
+  data: Datapoint[] | Record<string, Datapoint[]>,
+  previous: AlarmState = "INSUFFICIENT_DATA",
+): AlarmState {
+  const series = Array.isArray(data) ? data : metricMathSeries(alarm, data);
+  const window = series.slice(-alarm.EvaluationPeriods);
+  while (window.length < alarm.EvaluationPeriods) window.unshift(null);
+  const present = window.filter((v): v is number => v !== null);
+  const treat = alarm.TreatMissingData;
+  if (present.length === 0) {
+    if (treat === "breaching") return "ALARM";
+    if (treat === "notBreaching") return "OK";
+    return treat === "ignore" ? previous : "INSUFFICIENT_DATA";
+  }
+  const m = alarm.DatapointsToAlarm;
+  let breaching = present.filter((v) => breaches(v, alarm)).length;
+  if (present.length >= m) return breaching >= m ? "ALARM" : "OK";
+  const filled = Math.min(m - present.length, window.length - present.length);
+  if (treat === "breaching") breaching += filled;
+  const needed = treat === "missing" || treat === "ignore" ? present.length : m;
+  return breaching >= needed ? "ALARM" : "OK";
+}
+
+function metricMathSeries(alarm: MetricAlarmInput, data: Record<string, Datapoint[]>): Datapoint[] {
+  const output = alarm.Metrics?.find((q) => q.ReturnData);
+  if (!output?.Expression) throw new Error(`${alarm.AlarmName}: not a metric-math alarm; pass one series`);
+  const ids = (alarm.Metrics ?? []).filter((q) => q.MetricStat).map((q) => q.Id);
+  for (const id of ids) if (!data[id]) throw new Error(`${alarm.AlarmName}: no series for metric ${id}`);
+  const length = Math.max(...ids.map((id) => data[id]!.length));
+  const ast = parseExpression(output.Expression);
+  return Array.from({ length }, (_, i) =>
+    evaluateNode(ast, (id) => {
+      const series = data[id];
+      if (!series) throw new Error(`${alarm.AlarmName}: expression uses unknown metric ${id}`);
+      return series[i] ?? null;
+    }),
+  );
+}
+
+type Node =
+  | { kind: "number"; value: number }
+  | { kind: "ref"; id: string }
+  | { kind: "call"; name: string; args: Node[] }
+  | { kind: "binary"; op: string; left: Node; right: Node }
+  | { kind: "negate"; arg: Node };
+
+const TOKEN = /\s*(\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*|>=|<=|==|!=|[-+*/(),<>])/y;
+
+function tokenize(text: string): string[] {
+  const tokens: string[] = [];
+  TOKEN.lastIndex = 0;
+  while (TOKEN.lastIndex < text.trimEnd().length) {
+    const start = TOKEN.lastIndex;
+    const match = TOKEN.exec(text);
+    if (!match) throw new Error(`cannot read the expression ${JSON.stringify(text)} at ${start}`);
+    tokens.push(match[1]!);
+  }
+  return tokens;
+}
+
+/** Parses the metric-math subset the generated alarms use: + - * /, comparisons, AND/OR, IF, FILL. */
+export function parseExpression(text: string): Node {
+  const tokens = tokenize(text);
+  let pos = 0;
+  const peek = () => tokens[pos];
+  const take = (expected?: string) => {
+    const token = tokens[pos++];
+    if (token === undefined || (expected !== undefined && token !== expected)) {
+      throw new Error(`expression ${JSON.stringify(text)}: expected ${expected ?? "more"} at token ${pos}`);
+    }
+    return token;
+  };
+  const binary = (next: () => Node, ops: string[]) => (): Node => {
+    let left = next();
+    while (ops.includes(peek() ?? "")) left = { kind: "binary", op: take(), left, right: next() };
+    return left;
+  };
+  const primary = (): Node => {
+    const token = take();
+    if (token === "(") {
+      const inner = or();
+      take(")");
+      return inner;
+    }
+    if (token === "-") return { kind: "negate", arg: primary() };
+    if (/^\d/.test(token)) return { kind: "number", value: Number(token) };
+    if (peek() === "(") {
+      take("(");
+      const args = [or()];
+      while (peek() === ",") {
+        take(",");
+        args.push(or());
+      }
+      take(")");
+      return { kind: "call", name: token.toUpperCase(), args };
+    }
+    return { kind: "ref", id: token };
+  };
+  const product = binary(primary, ["*", "/"]);
+  const sum = binary(product, ["+", "-"]);
+  const comparison = binary(sum, [">", "<", ">=", "<=", "==", "!="]);
+  const and = binary(comparison, ["AND"]);
+  const or = binary(and, ["OR"]);
+  const ast = or();
+  if (pos !== tokens.length) throw new Error(`expression ${JSON.stringify(text)}: unexpected ${tokens[pos]}`);
+  return ast;
+}
+
+function evaluateNode(node: Node, lookup: (id: string) => Datapoint): Datapoint {
+  switch (node.kind) {
+    case "number":
+      return node.value;
+    case "ref":
+      return lookup(node.id);
+    case "negate": {
+      const v = evaluateNode(node.arg, lookup);
+      return v === null ? null : -v;
+    }
+    case "call": {
+      const args = node.args.map((a) => evaluateNode(a, lookup));
+      if (node.name === "FILL") return args[0] ?? args[1] ?? null;
+      if (node.name === "IF")
+        return args[0] === null ? null : args[0] !== 0 ? (args[1] ?? null) : (args[2] ?? null);
+      throw new Error(`metric-math function ${node.name} is not supported by the evaluator`);
+    }
+    case "binary": {
+      const a = evaluateNode(node.left, lookup);
+      const b = evaluateNode(node.right, lookup);
+      if (a === null || b === null) return null;
+      switch (node.op) {
+        case "+":
+          return a + b;
+        case "-":
+          return a - b;
+        case "*":
+          return a * b;
+        case "/":
+          return b === 0 ? null : a / b;
+        case ">":
+          return Number(a > b);
+        case "<":
+          return Number(a < b);
+        case ">=":
+          return Number(a >= b);
+        case "<=":
+          return Number(a <= b);
+        case "==":
+          return Number(a === b);
+        case "!=":
+          return Number(a !== b);
+        case "AND":
+          return Number(a !== 0 && b !== 0);
+        default:
+          return Number(a !== 0 || b !== 0);
+      }
+    }
+  }
+}
+
+/** A composite alarm's state from its members' states (ALARM(...), OK(...), INSUFFICIENT_DATA(...), AND, OR, NOT). */
+export function evaluateCompositeAlarm(
+  alarm: CompositeAlarmInput,
+  states: Record<string, AlarmState>,
+): AlarmState {
+  const rule = alarm.AlarmRule.replace(
+    /(ALARM|OK|INSUFFICIENT_DATA)\("?([^")]+)"?\)/g,
+    (_m, state: string, name: string) => {
+      const current = states[name];
+      if (!current) throw new Error(`${alarm.AlarmName}: no state given for member ${name}`);
+      return current === state ? "1" : "0";
+    },
+  );
+  const normalised = rule
+    .replace(/\bTRUE\b/g, "1")
+    .replace(/\bFALSE\b/g, "0")
+    .replace(/\bNOT\s+/g, "1 - ");
+  const value = evaluateNode(parseExpression(normalised), () => null);
+  return value === 1 ? "ALARM" : "OK";
+}

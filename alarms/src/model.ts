@@ -1,0 +1,56 @@
+// The shape of an alarm definition, independent of where it is rendered (CloudWatch or Prometheus).
+import type { AwsMetricDefinition } from "@content-engine/telemetry";
+
+export type Comparison =
+  | "GreaterThanThreshold"
+  | "GreaterThanOrEqualToThreshold"
+  | "LessThanThreshold"
+  | "LessThanOrEqualToThreshold";
+export type TreatMissingData = "breaching" | "notBreaching" | "ignore" | "missing";
+
+export interface MetricRef {
+  metric: AwsMetricDefinition;
+  dimensions: Record<string, string>;
+  /** A statistic the catalog allows, or a percentile `p90`, or a percentile rank `PR(:60)`. */
+  stat: string;
+}
+
+interface AlarmCommon {
+  /** Suffix after the environment prefix: `content-engine-prod-<id>`. */
+  id: string;
+  /** One sentence: what is wrong when this fires. */
+  summary: string;
+  /** `alarms/runbooks/<runbook>.md`. */
+  runbook: string;
+  /** Page through the environment's SNS topic (sub-alarms of a composite do not). */
+  pages: boolean;
+}
+
+export interface MetricAlarmDefinition extends AlarmCommon {
+  kind: "metric";
+  /** One metric, or metric math over several (`expression` then names them by key). */
+  metrics: Record<string, MetricRef>;
+  expression?: { expr: string; label: string };
+  period: number;
+  evaluationPeriods: number;
+  datapointsToAlarm: number;
+  comparison: Comparison;
+  threshold: number;
+  treatMissingData: TreatMissingData;
+  /** The same condition for the EKS path, when Prometheus can see it. */
+  prometheus?: PrometheusCondition;
+}
+
+export interface CompositeAlarmDefinition extends AlarmCommon {
+  kind: "composite";
+  /** Alarm rule over other alarms' ids: `ALARM(a) AND ALARM(b)`. */
+  rule: string;
+  prometheus?: PrometheusCondition;
+}
+
+export interface PrometheusCondition {
+  expr: string;
+  for: string;
+}
+
+export type AlarmDefinition = MetricAlarmDefinition | CompositeAlarmDefinition;

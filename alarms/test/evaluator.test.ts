@@ -1,0 +1,168 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { CloudWatchAlarms, MetricAlarmInput } from "../src/cloudwatch.ts";
+import {
+  type AlarmState,
+  type Datapoint,
+  evaluateCompositeAlarm,
+  evaluateMetricAlarm,
+} from "../src/evaluator.ts";
+import { generatedAlarmsDir } from "../src/generate.ts";
+
+const prod = JSON.parse(
+  readFileSync(join(generatedAlarmsDir, "prod", "cloudwatch-alarms.json"), "utf8"),
+) as CloudWatchAlarms;
+const alarm = (id: string): MetricAlarmInput => {
+  const found = prod.metricAlarms.find((a) => a.AlarmName === `content-engine-prod-${id}`);
+  if (!found) throw new Error(`no generated alarm ${id}`);
+  return found;
+};
+const _ = null;
+
+describe("CloudWatch semantics on a synthetic 3-of-5 alarm (threshold > 10)", () => {
+  const base: MetricAlarmInput = {
+    ...alarm("queue-age"),
+    EvaluationPeriods: 5,
+    DatapointsToAlarm: 3,
+    Threshold: 10,
+    ComparisonOperator: "GreaterThanThreshold",
+  };
+  const cases: Array<[string, Datapoint[], Record<MetricAlarmInput["TreatMissingData"], AlarmState>]> = [
+    [
+      "three breaching of five",
+      [0, 20, 20, 0, 20],
+      { missing: "ALARM", ignore: "ALARM", breaching: "ALARM", notBreaching: "ALARM" },
+    ],
+    [
+      "two breaching of five",
+      [0, 20, 0, 0, 20],
+      { missing: "OK", ignore: "OK", breaching: "OK", notBreaching: "OK" },
+    ],
+    [
+      "everything missing",
+      [_, _, _, _, _],
+      { missing: "INSUFFICIENT_DATA", ignore: "OK", breaching: "ALARM", notBreaching: "OK" },
+    ],
+    [
+      "one good datapoint, rest missing",
+      [0, _, _, _, _],
+      { missing: "OK", ignore: "OK", breaching: "OK", notBreaching: "OK" },
+    ],
+    [
+      "one breaching datapoint, rest missing",
+      [_, _, 20, _, _],
+      { missing: "ALARM", ignore: "ALARM", breaching: "ALARM", notBreaching: "OK" },
+    ],
+    [
+      "two breaching, three missing",
+      [20, _, 20, _, _],
+      { missing: "ALARM", ignore: "ALARM", breaching: "ALARM", notBreaching: "OK" },
+    ],
+    [
+      "three good, two missing: real data decides",
+      [0, 0, 0, _, _],
+      { missing: "OK", ignore: "OK", breaching: "OK", notBreaching: "OK" },
+    ],
+    [
+      "only the last five periods count",
+      [20, 20, 20, 0, 0, 0, 0, 0],
+      { missing: "OK", ignore: "OK", breaching: "OK", notBreaching: "OK" },
+    ],
+  ];
+  for (const [name, datapoints, expected] of cases) {
+    it.each(Object.entries(expected))(`${name}: treat missing as %s gives %s`, (treat, state) => {
+      const previous: AlarmState = "OK";
+      expect(
+        evaluateMetricAlarm(
+          { ...base, TreatMissingData: treat as MetricAlarmInput["TreatMissingData"] },
+          datapoints,
+          previous,
+        ),
+      ).toBe(state);
+    });
+  }
+
+  it("keeps the previous state when everything is missing and missing data is ignored", () => {
+    expect(evaluateMetricAlarm({ ...base, TreatMissingData: "ignore" }, [_, _, _, _, _], "ALARM")).toBe(
+      "ALARM",
+    );
+  });
+});
+
+describe("the generated prod alarms, fed datapoint series", () => {
+  it.each<[string, Datapoint[], AlarmState]>([
+    // queue-age: Maximum per minute, > 300 s for 5 of 5 minutes
+    ["queue-age", [400, 400, 400, 400, 400], "ALARM"],
+    ["queue-age", [400, 400, 400, 400, 100], "OK"],
+    ["queue-age", [_, _, _, _, _], "OK"],
+    // dlq-not-empty: a single message pages at once
+    ["dlq-not-empty", [0, 0, 0, 0, 1], "ALARM"],
+    ["dlq-not-empty", [1, 1, 0], "OK"],
+    // producer-stopped: silence is breaching (SQS stops publishing an idle queue)
+    ["producer-stopped", Array(12).fill(_), "ALARM"],
+    ["producer-stopped", [...Array(11).fill(0), 3], "OK"],
+    ["producer-stopped", Array(12).fill(0), "ALARM"],
+    // api-cpu-high: 4 of 5 minutes above 80 %
+    ["api-cpu-high", [90, 95, 20, 91, 99], "ALARM"],
+    ["api-cpu-high", [90, 20, 20, 91, 99], "OK"],
+    // api-tasks-below-min: fewer than 3 tasks for 3 minutes; no data means no tasks
+    ["api-tasks-below-min", [2, 2, 1], "ALARM"],
+    ["api-tasks-below-min", [3, 3, 3], "OK"],
+    ["api-tasks-below-min", [_, _, _], "ALARM"],
+    // api-5xx: more than 5 in the 5-minute period; no 5xx means no datapoint
+    ["api-5xx", [6], "ALARM"],
+    ["api-5xx", [5], "OK"],
+    ["api-5xx", [_], "OK"],
+    // worker-duration-p90: 80 % of a 60 s timeout, in milliseconds
+    ["worker-duration-p90", [50_000, 51_000, 49_000], "ALARM"],
+    ["worker-duration-p90", [50_000, 51_000, 47_000], "OK"],
+    // worker-concurrency: >= 54 of 60 for 8 of 10 minutes
+    ["worker-concurrency", [54, 55, 60, 60, 60, 10, 60, 60, 60, 10], "ALARM"],
+    ["worker-concurrency", [54, 55, 60, 60, 10, 10, 60, 60, 60, 10], "OK"],
+  ])("%s with %j is %s", (id, datapoints, state) => {
+    expect(evaluateMetricAlarm(alarm(id), datapoints)).toBe(state);
+  });
+
+  it("computes the API 5xx ratio with metric math and fires the 1 h window above 14.4x the budget", () => {
+    const longWindow = alarm("api-availability-burn-1h");
+    expect(evaluateMetricAlarm(longWindow, { errors: [20], requests: [1000] })).toBe("ALARM");
+    expect(evaluateMetricAlarm(longWindow, { errors: [10], requests: [1000] })).toBe("OK");
+    // No 5xx datapoint at all (FILL to 0) and no traffic (IF guards the division).
+    expect(evaluateMetricAlarm(longWindow, { errors: [_], requests: [1000] })).toBe("OK");
+    expect(evaluateMetricAlarm(longWindow, { errors: [_], requests: [0] })).toBe("OK");
+  });
+
+  it("turns the queue-wait percentile rank into a stale share for job freshness", () => {
+    const shortWindow = alarm("job-freshness-burn-5m");
+    expect(evaluateMetricAlarm(shortWindow, { fresh: [80] })).toBe("ALARM"); // 20 % stale > 14.4 %
+    expect(evaluateMetricAlarm(shortWindow, { fresh: [99.5] })).toBe("OK");
+    expect(evaluateMetricAlarm(shortWindow, { fresh: [_] })).toBe("OK"); // no jobs, nothing stale
+  });
+
+  it("pages on fast burn only when both windows agree", () => {
+    const fast = prod.compositeAlarms.find(
+      (a) => a.AlarmName === "content-engine-prod-api-availability-fast-burn",
+    )!;
+    const states = (long: AlarmState, short: AlarmState) => ({
+      "content-engine-prod-api-availability-burn-1h": long,
+      "content-engine-prod-api-availability-burn-5m": short,
+    });
+    expect(evaluateCompositeAlarm(fast, states("ALARM", "ALARM"))).toBe("ALARM");
+    expect(evaluateCompositeAlarm(fast, states("ALARM", "OK"))).toBe("OK");
+    expect(evaluateCompositeAlarm(fast, states("OK", "ALARM"))).toBe("OK");
+  });
+
+  it("marks the service unhealthy when any member is in ALARM, and healthy when none is", () => {
+    const unhealthy = prod.compositeAlarms.find(
+      (a) => a.AlarmName === "content-engine-prod-service-unhealthy",
+    )!;
+    const members = [...unhealthy.AlarmRule.matchAll(/ALARM\("([^"]+)"\)/g)].map((m) => m[1]!);
+    const allOk = Object.fromEntries(members.map((name) => [name, "OK" as AlarmState]));
+    expect(evaluateCompositeAlarm(unhealthy, allOk)).toBe("OK");
+    for (const name of members) {
+      expect(evaluateCompositeAlarm(unhealthy, { ...allOk, [name]: "ALARM" }), name).toBe("ALARM");
+    }
+    expect(evaluateCompositeAlarm(unhealthy, { ...allOk, [members[0]!]: "INSUFFICIENT_DATA" })).toBe("OK");
+  });
+});

@@ -1,0 +1,51 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ENVIRONMENT_NAMES } from "@content-engine/environments";
+import { describe, expect, it } from "vitest";
+import { toolPath } from "../../scripts/tools.ts";
+import { generatedAlarmsDir } from "../src/generate.ts";
+
+const promtool = (...args: string[]) => {
+  const result = spawnSync(toolPath("promtool"), args, { encoding: "utf8" });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+};
+const unitTests = join(import.meta.dirname, "rules", "prod.rules.test.yaml");
+
+describe("the generated Prometheus alerting rules", () => {
+  it.each(ENVIRONMENT_NAMES)("pass promtool check rules for %s", (name) => {
+    const { status, output } = promtool(
+      "check",
+      "rules",
+      join(generatedAlarmsDir, name, "prometheus-rules.yaml"),
+    );
+    expect(output).toMatch(/SUCCESS: 10 rules found/);
+    expect(status).toBe(0);
+  });
+
+  it("fire and stay quiet as the promtool unit tests expect (prod)", () => {
+    const { status, output } = promtool("test", "rules", unitTests);
+    expect(output).toContain("SUCCESS");
+    expect(status, output).toBe(0);
+  });
+
+  it("fail the unit tests when an expectation is wrong, so a pass above means the rules fired", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ce-rules-"));
+    try {
+      const rules = join(generatedAlarmsDir, "prod", "prometheus-rules.yaml");
+      const wrong = readFileSync(unitTests, "utf8")
+        .replace("../../generated/prod/prometheus-rules.yaml", rules)
+        .replace(
+          "summary: The API answered more than 5 5xx responses in 5 minutes.",
+          "summary: something else",
+        );
+      writeFileSync(join(dir, "wrong.test.yaml"), wrong);
+      const { status, output } = promtool("test", "rules", join(dir, "wrong.test.yaml"));
+      expect(status).not.toBe(0);
+      expect(output).toContain("ContentEngineApi5xx");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

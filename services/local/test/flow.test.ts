@@ -72,6 +72,8 @@ describe("upload → queue → worker → result", () => {
       processor: "local-nlp",
       tasks: ["summary", "keywords", "sentiment"],
     });
+    // The result matches the JobResult schema /openapi.json documents.
+    expect(resultSchema.strict().safeParse(result).success).toBe(true);
     for (const sentence of result.summary as string[]) expect(ARTICLE).toContain(sentence);
     expect((result.keywords as Array<{ term: string }>).slice(0, 3).map((k) => k.term)).toContain("coral");
     expect(result.stats).toMatchObject({ sentences: 5 });

@@ -14,6 +14,7 @@ import { deployEcs, planEcs } from "./ecs.ts";
 import { DeliveryError } from "./errors.ts";
 import { deployHelm, planHelm } from "./helm.ts";
 import { DEFAULT_WORKER_ZIP, deployLambda, planLambda } from "./lambda.ts";
+import { applyObservability, planObservability } from "./observability.ts";
 import { isSuccess, type Outcome, type Plan } from "./outcome.ts";
 import { planPromote, promote } from "./promote.ts";
 import { outcomeMarkdown, planMarkdown } from "./summary.ts";
@@ -27,6 +28,8 @@ commands:
   build-push     --env <name> --git-sha <sha> [--dockerfile Dockerfile] [--context .] [--tag t]
   promote        --from <name> --to <name> --repository owner/name   (token: GITHUB_TOKEN)
   set-image      --env <name> --digest sha256:… [--tag t]   edit environments/<name>.yaml, comments kept
+  observability-apply --env <name> [--grafana-url URL] [--grafana-folder uid]   (token: GRAFANA_TOKEN)
+                 reconcile alarms/generated/<name> with CloudWatch, publish dashboards/generated
 
 common: --plan (dry-run, no mutating call)  --json  --endpoint <url> (AWS endpoint override)
         --environments-dir <dir> (default ./environments)`;
@@ -50,6 +53,8 @@ const { values, positionals } = parseArgs({
     dockerfile: { type: "string" },
     context: { type: "string" },
     repository: { type: "string" },
+    "grafana-url": { type: "string" },
+    "grafana-folder": { type: "string" },
     endpoint: { type: "string" },
     "environments-dir": { type: "string" },
     plan: { type: "boolean" },
@@ -139,6 +144,19 @@ async function run(): Promise<Outcome | Plan | string> {
       if (values.tag?.[0]) changes.push({ path: ["image", "tag"], value: values.tag[0] });
       updateEnvironmentFile(file, changes);
       return `${file}: image.digest = ${values.digest}${values.tag?.[0] ? `, image.tag = ${values.tag[0]}` : ""}`;
+    }
+    case "observability-apply": {
+      const grafanaUrl = values["grafana-url"];
+      if (grafanaUrl && !process.env.GRAFANA_TOKEN)
+        throw new DeliveryError("--grafana-url needs GRAFANA_TOKEN");
+      const options = {
+        env: env(),
+        grafana: grafanaUrl
+          ? { url: grafanaUrl, token: process.env.GRAFANA_TOKEN ?? "", folderUid: values["grafana-folder"] }
+          : undefined,
+        aws,
+      };
+      return values.plan ? planObservability(options) : applyObservability(options);
     }
     default:
       throw new DeliveryError(command ? `unknown command "${command}"\n${USAGE}` : USAGE);

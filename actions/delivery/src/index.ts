@@ -49,6 +49,13 @@ export {
   deployLambda,
   planLambda,
 } from "./lambda.ts";
+export {
+  applyObservability,
+  type GrafanaTarget,
+  MANAGED_BY,
+  type ObservabilityOptions,
+  planObservability,
+} from "./observability.ts";
 export * from "./outcome.ts";
 export { gitShaFromTag, type PromoteOptions, planPromote, promote } from "./promote.ts";
 export { consoleReporter, memoryReporter, type Reporter } from "./reporter.ts";

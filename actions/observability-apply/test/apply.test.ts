@@ -1,0 +1,288 @@
+import {
+  CloudWatchClient,
+  DeleteAlarmsCommand,
+  DescribeAlarmsCommand,
+  GetDashboardCommand,
+  ListTagsForResourceCommand,
+  PutCompositeAlarmCommand,
+  PutMetricAlarmCommand,
+} from "@aws-sdk/client-cloudwatch";
+import {
+  applyObservability,
+  createClient,
+  memoryReporter,
+  planObservability,
+} from "@content-engine/delivery";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { useMoto } from "../../../test/support/moto.ts";
+import { awsFor, testEnvironment } from "../../delivery/test/fixtures.ts";
+import {
+  alarmsFolder,
+  createLoadBalancer,
+  dashboardsDir,
+  type FakeGrafana,
+  generatedAlarms,
+  startFakeGrafana,
+} from "./support.ts";
+
+const moto = useMoto();
+const env = testEnvironment();
+const metricOnly = () => ({ ...generatedAlarms("dev"), compositeAlarms: [] });
+const cloudwatch = () => createClient(CloudWatchClient, awsFor(moto.endpoint));
+
+async function liveAlarms() {
+  const out = await cloudwatch().send(
+    new DescribeAlarmsCommand({ AlarmNamePrefix: "content-engine-", MaxRecords: 100 }),
+  );
+  return new Map((out.MetricAlarms ?? []).map((a) => [a.AlarmName!, a]));
+}
+
+function options(alarmsDir: string, extra: Record<string, unknown> = {}) {
+  return { env, alarmsDir, dashboardsDir, aws: awsFor(moto.endpoint), reporter: memoryReporter(), ...extra };
+}
+
+beforeEach(async () => {
+  await moto.reset();
+});
+
+describe("observability-apply against moto", () => {
+  it("creates every generated metric alarm, tagged as managed, with the ALB dimensions resolved, and publishes the CloudWatch dashboard", async () => {
+    const alb = await createLoadBalancer(moto.endpoint);
+    const desired = metricOnly();
+    const outcome = await applyObservability(options(alarmsFolder(desired)));
+
+    expect(outcome.status).toBe("succeeded");
+    expect(outcome.outputs["alarms-created"]).toBe(String(desired.metricAlarms.length));
+    const live = await liveAlarms();
+    expect([...live.keys()].sort()).toEqual(desired.metricAlarms.map((a) => a.AlarmName).sort());
+    const fiveXx = live.get("content-engine-dev-api-5xx")!;
+    expect(fiveXx.Dimensions).toEqual([
+      { Name: "LoadBalancer", Value: alb.loadBalancer },
+      { Name: "TargetGroup", Value: alb.targetGroup },
+    ]);
+    expect(alb.loadBalancer).toMatch(/^app\/content-engine-dev\//);
+    expect(fiveXx.AlarmActions).toEqual([env.alarms.snsTopicArn]);
+    const tags = await cloudwatch().send(new ListTagsForResourceCommand({ ResourceARN: fiveXx.AlarmArn }));
+    expect(tags.Tags).toContainEqual({ Key: "managed-by", Value: "content-engine/alarms" });
+    const dashboard = await cloudwatch().send(
+      new GetDashboardCommand({ DashboardName: "content-engine-dev-overview" }),
+    );
+    expect(JSON.parse(dashboard.DashboardBody!).widgets.length).toBeGreaterThan(5);
+  });
+
+  it("changes nothing on a second run", async () => {
+    await createLoadBalancer(moto.endpoint);
+    const dir = alarmsFolder(metricOnly());
+    await applyObservability(options(dir));
+    const before = await liveAlarms();
+
+    const plan = await planObservability(options(dir));
+    expect(plan.noop).toBe(true);
+    const second = await applyObservability(options(dir));
+    expect(second.status).toBe("unchanged");
+    const after = await liveAlarms();
+    for (const [name, alarm] of after) {
+      expect(alarm.AlarmConfigurationUpdatedTimestamp, name).toEqual(
+        before.get(name)!.AlarmConfigurationUpdatedTimestamp,
+      );
+    }
+  });
+
+  it("plans a changed threshold, a removed alarm and leaves a hand-made alarm under the prefix alone, then applies exactly that", async () => {
+    await createLoadBalancer(moto.endpoint);
+    await applyObservability(options(alarmsFolder(metricOnly())));
+    await cloudwatch().send(
+      new PutMetricAlarmCommand({
+        AlarmName: "content-engine-dev-hand-made",
+        Namespace: "AWS/SQS",
+        MetricName: "NumberOfMessagesDeleted",
+        Dimensions: [{ Name: "QueueName", Value: "content-engine-dev-jobs" }],
+        Statistic: "Sum",
+        Period: 300,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: "LessThanThreshold",
+      }),
+    );
+    const next = metricOnly();
+    next.metricAlarms.find((a) => a.AlarmName === "content-engine-dev-queue-age")!.Threshold = 600;
+    next.metricAlarms = next.metricAlarms.filter(
+      (a) => a.AlarmName !== "content-engine-dev-worker-throttles",
+    );
+    const dir = alarmsFolder(next);
+
+    const plan = await planObservability(options(dir));
+    expect(plan.steps).toEqual([
+      "update metric alarm content-engine-dev-queue-age",
+      "delete metric alarm content-engine-dev-worker-throttles",
+    ]);
+    expect(plan.changes).toContainEqual({
+      field: "content-engine-dev-queue-age Threshold",
+      from: "300",
+      to: "600",
+    });
+    expect(plan.details.join("\n")).toContain("content-engine-dev-hand-made");
+    expect((await liveAlarms()).get("content-engine-dev-queue-age")!.Threshold).toBe(300);
+
+    const outcome = await applyObservability(options(dir));
+    expect(outcome.outputs).toMatchObject({
+      "alarms-created": "0",
+      "alarms-updated": "1",
+      "alarms-deleted": "1",
+      "alarms-left-alone": "1",
+    });
+    const live = await liveAlarms();
+    expect(live.get("content-engine-dev-queue-age")!.Threshold).toBe(600);
+    expect(live.has("content-engine-dev-worker-throttles")).toBe(false);
+    expect(live.has("content-engine-dev-hand-made")).toBe(true);
+  });
+
+  it("adopts a hand-made alarm that has a generated alarm's name: overwrites it and tags it as managed", async () => {
+    await createLoadBalancer(moto.endpoint);
+    await cloudwatch().send(
+      new PutMetricAlarmCommand({
+        AlarmName: "content-engine-dev-dlq-not-empty",
+        Namespace: "AWS/SQS",
+        MetricName: "ApproximateNumberOfMessagesVisible",
+        Dimensions: [{ Name: "QueueName", Value: "content-engine-dev-jobs-dlq" }],
+        Statistic: "Average",
+        Period: 300,
+        EvaluationPeriods: 3,
+        Threshold: 10,
+        ComparisonOperator: "GreaterThanThreshold",
+      }),
+    );
+    const outcome = await applyObservability(options(alarmsFolder(metricOnly())));
+    expect(outcome.diagnostics).toContain("adopt metric alarm content-engine-dev-dlq-not-empty");
+    const dlq = (await liveAlarms()).get("content-engine-dev-dlq-not-empty")!;
+    expect([dlq.Statistic, dlq.Threshold, dlq.EvaluationPeriods]).toEqual(["Maximum", 0, 1]);
+    const tags = await cloudwatch().send(new ListTagsForResourceCommand({ ResourceARN: dlq.AlarmArn }));
+    expect(tags.Tags).toContainEqual({ Key: "managed-by", Value: "content-engine/alarms" });
+  });
+
+  it("fails before any change, naming the load balancer, when the ALB does not exist", async () => {
+    await expect(applyObservability(options(alarmsFolder(metricOnly())))).rejects.toThrow(
+      "load balancer content-engine-dev does not exist in eu-west-1: the ALB alarms of dev need it (terraform creates it)",
+    );
+    expect((await liveAlarms()).size).toBe(0);
+  });
+
+  it("refuses generated alarms of another environment's prefix", async () => {
+    await expect(applyObservability(options(alarmsFolder(generatedAlarms("prod"), "dev")))).rejects.toThrow(
+      /generated alarms use prefix content-engine-prod-, but environments\/dev.yaml gives content-engine-dev-/,
+    );
+  });
+});
+
+describe("observability-apply publishing to Grafana", () => {
+  let grafana: FakeGrafana;
+  beforeAll(async () => {
+    grafana = await startFakeGrafana();
+  });
+  afterAll(async () => {
+    await grafana.stop();
+  });
+
+  it("posts both dashboards into the folder with overwrite, masks the token, and posts nothing when they match", async () => {
+    await createLoadBalancer(moto.endpoint);
+    const dir = alarmsFolder(metricOnly());
+    const reporter = memoryReporter();
+    const target = { url: grafana.url, token: grafana.token, folderUid: "content-engine" };
+    const outcome = await applyObservability(options(dir, { grafana: target, reporter }));
+
+    expect(outcome.outputs.dashboards).toBe(
+      "grafana:ce-dev-platform,grafana:ce-dev-overview,cloudwatch:content-engine-dev-overview",
+    );
+    expect([...grafana.saved.keys()].sort()).toEqual(["ce-dev-overview", "ce-dev-platform"]);
+    expect(grafana.saved.get("ce-dev-overview")!.folderUid).toBe("content-engine");
+    expect(grafana.saved.get("ce-dev-overview")!.dashboard.schemaVersion).toBe(39);
+    expect(reporter.secrets).toContain(grafana.token);
+    expect(reporter.lines.join("\n")).not.toContain(grafana.token);
+
+    const posts = grafana.posts;
+    const second = await applyObservability(options(dir, { grafana: target }));
+    expect(second.status).toBe("unchanged");
+    expect(grafana.posts).toBe(posts);
+  });
+
+  it("says the token was refused instead of publishing half", async () => {
+    await createLoadBalancer(moto.endpoint);
+    const target = { url: grafana.url, token: "wrong-token" };
+    await expect(
+      applyObservability(options(alarmsFolder(metricOnly()), { grafana: target })),
+    ).rejects.toThrow(/Grafana at http:\/\/127\.0\.0\.1:\d+ refused the token \(HTTP 401\)/);
+  });
+});
+
+describe("observability-apply with composite alarms (moto 5.2 has no PutCompositeAlarm: a mocked client)", () => {
+  it("puts composites after the metric alarms they name and deletes stale composites before metric alarms", async () => {
+    const desired = generatedAlarms("dev");
+    const mock = mockClient(CloudWatchClient);
+    const calls: string[] = [];
+    mock.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [
+        {
+          AlarmName: "content-engine-dev-old-window",
+          AlarmArn: "arn:aws:cloudwatch:eu-west-1:1:alarm:content-engine-dev-old-window",
+        },
+      ],
+      CompositeAlarms: [
+        {
+          AlarmName: "content-engine-dev-old-burn",
+          AlarmArn: "arn:aws:cloudwatch:eu-west-1:1:alarm:content-engine-dev-old-burn",
+          AlarmRule: "ALARM(x)",
+        },
+      ],
+    });
+    mock
+      .on(ListTagsForResourceCommand)
+      .resolves({ Tags: [{ Key: "managed-by", Value: "content-engine/alarms" }] });
+    mock.on(PutMetricAlarmCommand).callsFake((input) => calls.push(`metric ${input.AlarmName}`));
+    mock.on(PutCompositeAlarmCommand).callsFake((input) => calls.push(`composite ${input.AlarmName}`));
+    mock.on(DeleteAlarmsCommand).callsFake((input) => calls.push(`delete ${input.AlarmNames.join(",")}`));
+    mock.on(GetDashboardCommand).resolves({ DashboardBody: "{}" });
+    const elb = {
+      send: async (command: { input: { Names: string[] } }) => ({
+        LoadBalancers: [
+          {
+            LoadBalancerArn: `arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/${command.input.Names[0]}/abc`,
+          },
+        ],
+        TargetGroups: [
+          {
+            TargetGroupArn: `arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/${command.input.Names[0]}/def`,
+          },
+        ],
+      }),
+    };
+    try {
+      const outcome = await applyObservability({
+        ...options(alarmsFolder(desired)),
+        cloudwatch: new CloudWatchClient({ region: "eu-west-1" }),
+        elb: elb as never,
+        cloudwatchDashboard: false,
+      });
+      expect(outcome.status).toBe("succeeded");
+      const lastMetric = calls.findLastIndex((c) => c.startsWith("metric "));
+      const firstComposite = calls.findIndex((c) => c.startsWith("composite "));
+      expect(lastMetric).toBeLessThan(firstComposite);
+      expect(calls.filter((c) => c.startsWith("composite "))).toEqual(
+        desired.compositeAlarms.map((a) => `composite ${a.AlarmName}`),
+      );
+      expect(calls.indexOf("composite content-engine-dev-api-availability-fast-burn")).toBeLessThan(
+        calls.indexOf("composite content-engine-dev-service-unhealthy"),
+      );
+      expect(calls.slice(-2)).toEqual([
+        "delete content-engine-dev-old-burn",
+        "delete content-engine-dev-old-window",
+      ]);
+      const unhealthy = mock
+        .commandCalls(PutCompositeAlarmCommand)
+        .find((c) => c.args[0].input.AlarmName === "content-engine-dev-service-unhealthy");
+      expect(unhealthy!.args[0].input.AlarmRule).toContain('ALARM("content-engine-dev-api-5xx")');
+    } finally {
+      mock.restore();
+    }
+  });
+});

@@ -21,36 +21,49 @@ function breaches(value: number, alarm: MetricAlarmInput): boolean {
 }
 
 /**
- * The state after evaluating the most recent `EvaluationPeriods` datapoints.
+ * The state of a metric alarm given its evaluation range: the datapoints CloudWatch retrieves,
+ * oldest first — a few more periods than `EvaluationPeriods` (5 for 3 in the documented tables).
  *
- * As CloudWatch documents: with every datapoint missing, `missing` gives INSUFFICIENT_DATA,
- * `ignore` keeps the state, `breaching` ALARM and `notBreaching` OK. With some present, real
- * datapoints always count, and missing ones are filled in only when fewer than
- * `DatapointsToAlarm` are present, and only as many as needed (as breaching, not breaching, or —
- * for `missing`/`ignore` — not at all, so the present ones decide alone).
+ * As the CloudWatch user guide documents ("How alarm state is evaluated when data is missing"):
+ * - at least `EvaluationPeriods` real datapoints in the range: the most recent that many decide,
+ *   and missing-data treatment does not matter;
+ * - none: `missing` gives INSUFFICIENT_DATA, `ignore` keeps the state, `breaching` ALARM,
+ *   `notBreaching` OK;
+ * - some: every real datapoint counts and missing ones fill the rest, as few as possible —
+ *   as breaching or not for `breaching`/`notBreaching`; for `missing` and `ignore` the real ones
+ *   decide, except that real datapoints that all breach without reaching `DatapointsToAlarm` give
+ *   INSUFFICIENT_DATA (`missing`; ALARM once they are older than the last `EvaluationPeriods`
+ *   periods) or keep the state (`ignore`).
  */
 export function evaluateMetricAlarm(
   alarm: MetricAlarmInput,
   data: Datapoint[] | Record<string, Datapoint[]>,
   previous: AlarmState = "INSUFFICIENT_DATA",
 ): AlarmState {
-  const series = Array.isArray(data) ? data : metricMathSeries(alarm, data);
-  const window = series.slice(-alarm.EvaluationPeriods);
-  while (window.length < alarm.EvaluationPeriods) window.unshift(null);
-  const present = window.filter((v): v is number => v !== null);
+  const range = Array.isArray(data) ? data : metricMathSeries(alarm, data);
+  const n = alarm.EvaluationPeriods;
+  const m = alarm.DatapointsToAlarm;
   const treat = alarm.TreatMissingData;
-  if (present.length === 0) {
+  const real = range
+    .map((value, index) => ({ value, index }))
+    .filter((p): p is { value: number; index: number } => p.value !== null);
+  if (real.length >= n) {
+    const breaching = real.slice(-n).filter((p) => breaches(p.value, alarm)).length;
+    return breaching >= m ? "ALARM" : "OK";
+  }
+  if (real.length === 0) {
     if (treat === "breaching") return "ALARM";
     if (treat === "notBreaching") return "OK";
     return treat === "ignore" ? previous : "INSUFFICIENT_DATA";
   }
-  const m = alarm.DatapointsToAlarm;
-  let breaching = present.filter((v) => breaches(v, alarm)).length;
-  if (present.length >= m) return breaching >= m ? "ALARM" : "OK";
-  const filled = Math.min(m - present.length, window.length - present.length);
-  if (treat === "breaching") breaching += filled;
-  const needed = treat === "missing" || treat === "ignore" ? present.length : m;
-  return breaching >= needed ? "ALARM" : "OK";
+  const breaching = real.filter((p) => breaches(p.value, alarm)).length;
+  const filled = n - real.length;
+  if (treat === "breaching") return breaching + filled >= m ? "ALARM" : "OK";
+  if (breaching >= m) return "ALARM";
+  if (treat === "notBreaching" || breaching < real.length) return "OK";
+  if (treat === "ignore") return previous;
+  const recent = real.some((p) => p.index >= range.length - n);
+  return recent ? "INSUFFICIENT_DATA" : "ALARM";
 }
 
 function metricMathSeries(alarm: MetricAlarmInput, data: Record<string, Datapoint[]>): Datapoint[] {

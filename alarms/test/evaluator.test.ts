@@ -20,73 +20,86 @@ const alarm = (id: string): MetricAlarmInput => {
 };
 const _ = null;
 
-describe("CloudWatch semantics on a synthetic 3-of-5 alarm (threshold > 10)", () => {
+type Row = [string, Datapoint[], Record<MetricAlarmInput["TreatMissingData"], AlarmState | "retained">];
+
+/** The two tables of the CloudWatch user guide ("How alarm state is evaluated when data is missing"). */
+describe.each<[string, number, number, Row[]]>([
+  [
+    "3 of 3",
+    3,
+    3,
+    [
+      ["0 - X - X", [0, _, 20, _, 20], { missing: "OK", ignore: "OK", breaching: "OK", notBreaching: "OK" }],
+      ["0 - - - -", [0, _, _, _, _], { missing: "OK", ignore: "OK", breaching: "OK", notBreaching: "OK" }],
+      [
+        "- - - - -",
+        [_, _, _, _, _],
+        { missing: "INSUFFICIENT_DATA", ignore: "retained", breaching: "ALARM", notBreaching: "OK" },
+      ],
+      [
+        "0 X X - X",
+        [0, 20, 20, _, 20],
+        { missing: "ALARM", ignore: "ALARM", breaching: "ALARM", notBreaching: "ALARM" },
+      ],
+      [
+        "- - - - X",
+        [_, _, _, _, 20],
+        { missing: "INSUFFICIENT_DATA", ignore: "retained", breaching: "ALARM", notBreaching: "OK" },
+      ],
+      [
+        "X - - - -",
+        [20, _, _, _, _],
+        { missing: "ALARM", ignore: "retained", breaching: "ALARM", notBreaching: "OK" },
+      ],
+    ],
+  ],
+  [
+    "2 of 3",
+    2,
+    3,
+    [
+      [
+        "0 - X - X",
+        [0, _, 20, _, 20],
+        { missing: "ALARM", ignore: "ALARM", breaching: "ALARM", notBreaching: "ALARM" },
+      ],
+      [
+        "0 0 X 0 X",
+        [0, 0, 20, 0, 20],
+        { missing: "ALARM", ignore: "ALARM", breaching: "ALARM", notBreaching: "ALARM" },
+      ],
+      [
+        "0 - X - -",
+        [0, _, 20, _, _],
+        { missing: "OK", ignore: "OK", breaching: "ALARM", notBreaching: "OK" },
+      ],
+      ["- - - - 0", [_, _, _, _, 0], { missing: "OK", ignore: "OK", breaching: "ALARM", notBreaching: "OK" }],
+      [
+        "- - - - X",
+        [_, _, _, _, 20],
+        { missing: "INSUFFICIENT_DATA", ignore: "retained", breaching: "ALARM", notBreaching: "OK" },
+      ],
+    ],
+  ],
+])("the documented %s table (threshold > 10, five periods retrieved)", (_name, m, n, rows) => {
   const base: MetricAlarmInput = {
     ...alarm("queue-age"),
-    EvaluationPeriods: 5,
-    DatapointsToAlarm: 3,
+    EvaluationPeriods: n,
+    DatapointsToAlarm: m,
     Threshold: 10,
     ComparisonOperator: "GreaterThanThreshold",
   };
-  const cases: Array<[string, Datapoint[], Record<MetricAlarmInput["TreatMissingData"], AlarmState>]> = [
-    [
-      "three breaching of five",
-      [0, 20, 20, 0, 20],
-      { missing: "ALARM", ignore: "ALARM", breaching: "ALARM", notBreaching: "ALARM" },
-    ],
-    [
-      "two breaching of five",
-      [0, 20, 0, 0, 20],
-      { missing: "OK", ignore: "OK", breaching: "OK", notBreaching: "OK" },
-    ],
-    [
-      "everything missing",
-      [_, _, _, _, _],
-      { missing: "INSUFFICIENT_DATA", ignore: "OK", breaching: "ALARM", notBreaching: "OK" },
-    ],
-    [
-      "one good datapoint, rest missing",
-      [0, _, _, _, _],
-      { missing: "OK", ignore: "OK", breaching: "OK", notBreaching: "OK" },
-    ],
-    [
-      "one breaching datapoint, rest missing",
-      [_, _, 20, _, _],
-      { missing: "ALARM", ignore: "ALARM", breaching: "ALARM", notBreaching: "OK" },
-    ],
-    [
-      "two breaching, three missing",
-      [20, _, 20, _, _],
-      { missing: "ALARM", ignore: "ALARM", breaching: "ALARM", notBreaching: "OK" },
-    ],
-    [
-      "three good, two missing: real data decides",
-      [0, 0, 0, _, _],
-      { missing: "OK", ignore: "OK", breaching: "OK", notBreaching: "OK" },
-    ],
-    [
-      "only the last five periods count",
-      [20, 20, 20, 0, 0, 0, 0, 0],
-      { missing: "OK", ignore: "OK", breaching: "OK", notBreaching: "OK" },
-    ],
-  ];
-  for (const [name, datapoints, expected] of cases) {
-    it.each(Object.entries(expected))(`${name}: treat missing as %s gives %s`, (treat, state) => {
-      const previous: AlarmState = "OK";
-      expect(
-        evaluateMetricAlarm(
-          { ...base, TreatMissingData: treat as MetricAlarmInput["TreatMissingData"] },
-          datapoints,
-          previous,
-        ),
-      ).toBe(state);
-    });
-  }
-
-  it("keeps the previous state when everything is missing and missing data is ignored", () => {
-    expect(evaluateMetricAlarm({ ...base, TreatMissingData: "ignore" }, [_, _, _, _, _], "ALARM")).toBe(
-      "ALARM",
-    );
+  const cases = rows.flatMap(([points, range, states]) =>
+    Object.entries(states).map(([treat, state]) => [points, treat, state, range] as const),
+  );
+  it.each(cases)("%s treating missing data as %s gives %s", (_points, treat, state, range) => {
+    const treated = { ...base, TreatMissingData: treat as MetricAlarmInput["TreatMissingData"] };
+    if (state === "retained") {
+      expect(evaluateMetricAlarm(treated, range, "ALARM")).toBe("ALARM");
+      expect(evaluateMetricAlarm(treated, range, "OK")).toBe("OK");
+    } else {
+      expect(evaluateMetricAlarm(treated, range, "OK")).toBe(state);
+    }
   });
 });
 

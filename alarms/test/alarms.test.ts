@@ -2,8 +2,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ENVIRONMENT_NAMES, loadEnvironment, parseEnvironment } from "@content-engine/environments";
-import { awsMetrics, findAwsMetric } from "@content-engine/telemetry";
+import { assertPromqlInCatalog, awsMetrics, findAwsMetric } from "@content-engine/telemetry";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import type { CloudWatchAlarms } from "../src/cloudwatch.ts";
 import { alarmDefinitions } from "../src/definitions.ts";
 import {
@@ -114,6 +115,15 @@ describe.each(ENVIRONMENT_NAMES)("the %s alarms", (name) => {
 
   it("include the deployment alarms the environment file names", () => {
     for (const alarmName of env.alarms.deploymentAlarms) expect(names).toContain(alarmName);
+  });
+
+  it("write Prometheus rules that read only catalog metrics and labels", () => {
+    const groups = parse(rendered.get(`${name}/prometheus-rules.yaml`)!) as {
+      groups: Array<{ rules: Array<{ alert: string; expr: string }> }>;
+    };
+    const rules = groups.groups.flatMap((g) => g.rules);
+    expect(rules.length).toBeGreaterThan(5);
+    for (const rule of rules) expect(() => assertPromqlInCatalog(rule.expr, rule.alert)).not.toThrow();
   });
 
   it("put the queue-age threshold above the worker timeout", () => {

@@ -264,6 +264,28 @@ export class PrometheusAnnotation {
   }
 }
 
+/** The tags every deploy marker carries; observability-apply posts them to Grafana's annotation API. */
+export function deployMarkerTags(environment: string): string[] {
+  return ["content-engine", "deploy", environment];
+}
+
+/** Deploy markers: Grafana annotations tagged by the deploy step (one per observability-apply run). */
+export class DeployAnnotation {
+  readonly environment: string;
+  constructor(environment: string) {
+    this.environment = environment;
+  }
+  generate(): Record<string, unknown> {
+    return {
+      name: "Deploys",
+      datasource: { type: "grafana", uid: "-- Grafana --" },
+      enable: true,
+      iconColor: "rgba(255, 152, 48, 1)",
+      target: { type: "tags", tags: deployMarkerTags(this.environment), matchAny: false, limit: 100 },
+    };
+  }
+}
+
 /** The built-in annotations and alerts layer Grafana adds to every dashboard it saves. */
 const BUILT_IN_ANNOTATION = {
   builtIn: 1,
@@ -281,7 +303,7 @@ export interface ModernDashboardOptions {
   description: string;
   tags: string[];
   variables: DatasourceVariable[];
-  annotations?: PrometheusAnnotation[];
+  annotations?: Array<PrometheusAnnotation | DeployAnnotation>;
 }
 
 /**
@@ -292,7 +314,7 @@ export class ModernDashboard extends dashgen.Dashboard {
   readonly uid: string;
   readonly description: string;
   readonly sections: Array<{ title: string; panels: Panel[] }> = [];
-  readonly deployAnnotations: PrometheusAnnotation[];
+  readonly deployAnnotations: Array<PrometheusAnnotation | DeployAnnotation>;
   constructor(options: ModernDashboardOptions) {
     super({ title: options.title, tags: options.tags, refresh: "30s", schemaVersion: SCHEMA_VERSION });
     this.uid = options.uid;

@@ -5,6 +5,7 @@ import { awsMetrics, kubernetesMetrics, runtimeMetrics } from "@content-engine/t
 import {
   CloudWatchTarget,
   DatasourceVariable,
+  DeployAnnotation,
   ModernDashboard,
   PrometheusTarget,
   StatPanel,
@@ -52,6 +53,7 @@ export function platformDashboard(env: Environment): ModernDashboard {
       new DatasourceVariable("datasource", "prometheus", "Prometheus"),
       new DatasourceVariable("cloudwatch", "cloudwatch", "CloudWatch"),
     ],
+    annotations: [new DeployAnnotation(env.name)],
   })
     .addSection("ECS (API)", [
       new TimeseriesPanel({

@@ -4,6 +4,7 @@ import { awsMetrics, catalog, runtimeMetrics } from "@content-engine/telemetry";
 import {
   CloudWatchTarget,
   DatasourceVariable,
+  DeployAnnotation,
   ModernDashboard,
   PrometheusAnnotation,
   PrometheusTarget,
@@ -60,6 +61,7 @@ export function serviceOverviewDashboard(env: Environment): ModernDashboard {
       new DatasourceVariable("cloudwatch", "cloudwatch", "CloudWatch"),
     ],
     annotations: [
+      new DeployAnnotation(env.name),
       new PrometheusAnnotation(
         "Deploys and restarts",
         `changes(${runtimeMetrics.processStartTime.name}[2m]) > 0`,

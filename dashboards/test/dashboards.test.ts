@@ -142,9 +142,15 @@ describe("the Service overview", () => {
     expect(new Set(dims)).toEqual(new Set(["content-engine-prod-jobs", "content-engine-prod-jobs-dlq"]));
   });
 
-  it("marks deploys and restarts with an annotation", () => {
-    const names = (overview.annotations as { list: Array<{ name: string }> }).list.map((a) => a.name);
-    expect(names).toContain("Deploys and restarts");
+  it("marks deploys (annotations the deploy step posts, by tag) and restarts", () => {
+    const list = (overview.annotations as { list: Array<{ name: string; target?: { tags: string[] } }> })
+      .list;
+    expect(list.map((a) => a.name)).toEqual(["Annotations & Alerts", "Deploys", "Deploys and restarts"]);
+    expect(list.find((a) => a.name === "Deploys")!.target!.tags).toEqual([
+      "content-engine",
+      "deploy",
+      "prod",
+    ]);
   });
 });
 

@@ -28,7 +28,8 @@ commands:
   build-push     --env <name> --git-sha <sha> [--dockerfile Dockerfile] [--context .] [--tag t]
   promote        --from <name> --to <name> --repository owner/name   (token: GITHUB_TOKEN)
   set-image      --env <name> --digest sha256:… [--tag t]   edit environments/<name>.yaml, comments kept
-  observability-apply --env <name> [--grafana-url URL] [--grafana-folder uid]   (token: GRAFANA_TOKEN)
+  observability-apply --env <name> [--grafana-url URL] [--grafana-folder uid] [--deploy-marker]
+                 (token: GRAFANA_TOKEN)
                  reconcile alarms/generated/<name> with CloudWatch, publish dashboards/generated
 
 common: --plan (dry-run, no mutating call)  --json  --endpoint <url> (AWS endpoint override)
@@ -55,6 +56,7 @@ const { values, positionals } = parseArgs({
     repository: { type: "string" },
     "grafana-url": { type: "string" },
     "grafana-folder": { type: "string" },
+    "deploy-marker": { type: "boolean" },
     endpoint: { type: "string" },
     "environments-dir": { type: "string" },
     plan: { type: "boolean" },
@@ -154,6 +156,7 @@ async function run(): Promise<Outcome | Plan | string> {
         grafana: grafanaUrl
           ? { url: grafanaUrl, token: process.env.GRAFANA_TOKEN ?? "", folderUid: values["grafana-folder"] }
           : undefined,
+        deployMarker: values["deploy-marker"],
         aws,
       };
       return values.plan ? planObservability(options) : applyObservability(options);

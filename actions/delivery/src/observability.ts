@@ -47,6 +47,11 @@ export interface ObservabilityOptions {
   /** Folder with `grafana/<env>-*.json` and `cloudwatch/<env>.json` (default dashboards/generated). */
   dashboardsDir?: string;
   grafana?: GrafanaTarget;
+  /**
+   * Post a Grafana annotation marking this deploy (image tag and digest of the environment file),
+   * with the tags the generated dashboards' "Deploys" annotation shows. Needs `grafana`.
+   */
+  deployMarker?: boolean;
   /** Publish the CloudWatch dashboard too (default true). */
   cloudwatchDashboard?: boolean;
   aws?: Partial<AwsOptions>;
@@ -337,14 +342,7 @@ async function grafanaChanges(
 ): Promise<DashboardChange[]> {
   const grafana = options.grafana;
   if (!grafana) return [];
-  const dir = join(resolve(options.dashboardsDir ?? "dashboards/generated"), "grafana");
-  const files = existsSync(dir)
-    ? readdirSync(dir)
-        .filter((f) => f.startsWith(`${options.env.name}-`) && f.endsWith(".json"))
-        .sort()
-    : [];
-  if (files.length === 0)
-    throw new DeliveryError(`no Grafana dashboards for ${options.env.name} in ${dir}: run npm run generate`);
+  const files = grafanaDashboardFiles(options);
   const base = grafana.url.replace(/\/+$/, "");
   const headers = {
     authorization: `Bearer ${grafana.token}`,
@@ -353,7 +351,7 @@ async function grafanaChanges(
   };
   const out: DashboardChange[] = [];
   for (const file of files) {
-    const dashboard = readJson<Record<string, unknown>>(join(dir, file), "generated dashboard");
+    const dashboard = readJson<Record<string, unknown>>(file, "generated dashboard");
     const uid = String(dashboard.uid);
     const current = await doFetch(`${base}/api/dashboards/uid/${encodeURIComponent(uid)}`, { headers });
     if (current.status === 401 || current.status === 403) {
@@ -397,6 +395,49 @@ async function grafanaChanges(
     });
   }
   return out;
+}
+
+function grafanaDashboardFiles(options: ObservabilityOptions): string[] {
+  const dir = join(resolve(options.dashboardsDir ?? "dashboards/generated"), "grafana");
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.startsWith(`${options.env.name}-`) && f.endsWith(".json"))
+        .sort()
+        .map((f) => join(dir, f))
+    : [];
+  if (files.length === 0)
+    throw new DeliveryError(`no Grafana dashboards for ${options.env.name} in ${dir}: run npm run generate`);
+  return files;
+}
+
+/** The tags of the generated dashboards' deploy annotation (one source: what the dashboards show). */
+function deployMarkerTags(options: ObservabilityOptions): string[] {
+  for (const file of grafanaDashboardFiles(options)) {
+    const dashboard = readJson<{
+      annotations?: { list?: Array<{ target?: { type?: string; tags?: string[] } }> };
+    }>(file, "generated dashboard");
+    const marker = dashboard.annotations?.list?.find((a) => a.target?.type === "tags");
+    if (marker?.target?.tags?.length) return marker.target.tags;
+  }
+  throw new DeliveryError(
+    `the generated Grafana dashboards of ${options.env.name} show no deploy annotation: run npm run generate`,
+  );
+}
+
+async function postDeployMarker(
+  options: ObservabilityOptions,
+  grafana: GrafanaTarget,
+  doFetch: typeof fetch,
+): Promise<string> {
+  const { env } = options;
+  const text = `${env.name}: deployed ${env.image.tag} (${env.image.digest})`;
+  const response = await doFetch(`${grafana.url.replace(/\/+$/, "")}/api/annotations`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${grafana.token}`, "content-type": "application/json" },
+    body: JSON.stringify({ time: Date.now(), tags: deployMarkerTags(options), text }),
+  });
+  if (!response.ok) throw new DeliveryError(`Grafana refused the deploy marker (HTTP ${response.status})`);
+  return text;
 }
 
 async function cloudWatchDashboardChange(
@@ -463,14 +504,19 @@ export async function planObservability(options: ObservabilityOptions): Promise<
     ...changes.map((c) => `${c.action} ${c.kind} alarm ${c.name}`),
     ...dashboards.map((d) => `${d.action} ${d.where} dashboard ${d.name}`),
   ];
+  const marker =
+    options.grafana && options.deployMarker
+      ? [`annotate grafana: deploy marker ${deployMarkerTags(options).join(",")}`]
+      : [];
   return {
     operation: "observability-apply",
     target: target(options.env),
+    // The deploy marker alone is no change to plan for: it records the deploy that runs anyway.
     noop: steps.length === 0,
     changes: changes.flatMap((c) =>
       c.fields.length ? c.fields : [{ field: `${c.name}`, from: c.action, to: c.action }],
     ),
-    steps,
+    steps: [...steps, ...marker],
     details: leftAlone.length
       ? [`left alone (not tagged ${MANAGED_BY.Key}=${MANAGED_BY.Value}):\n${leftAlone.join("\n")}`]
       : [],
@@ -489,17 +535,24 @@ export async function applyObservability(options: ObservabilityOptions): Promise
     "alarms-deleted": String(count("delete")),
     "alarms-left-alone": String(leftAlone.length),
     dashboards: dashboards.map((d) => `${d.where}:${d.name}`).join(","),
-  };
+  } as Record<string, string>;
+  const marker =
+    options.grafana && options.deployMarker
+      ? await postDeployMarker(options, options.grafana, options.fetch ?? fetch)
+      : undefined;
+  if (marker) reporter.info(`grafana deploy marker: ${marker}`);
+  outputs["deploy-marker"] = marker ?? "";
   if (changes.length === 0 && dashboards.length === 0) {
     return finish(watch, {
       operation: "observability-apply",
       target: target(options.env),
       status: "unchanged",
-      reason: `${desired.metricAlarms.length + desired.compositeAlarms.length} alarms and the dashboards already match the generated ones`,
+      reason: `${desired.metricAlarms.length + desired.compositeAlarms.length} alarms and the dashboards already match the generated ones${marker ? "; deploy marker posted" : ""}`,
+      diagnostics: marker ? [`grafana deploy marker: ${marker}`] : [],
       outputs,
     });
   }
-  const diagnostics: string[] = [];
+  const diagnostics: string[] = marker ? [`grafana deploy marker: ${marker}`] : [];
   const puts = new Set(changes.filter((c) => c.action !== "delete").map((c) => c.name));
   try {
     // Metric alarms before the composites that name them; composites in generated order (members first).

@@ -21,6 +21,7 @@ const inputs = z.object({
   "grafana-url": z.url().optional(),
   "grafana-token": z.string().optional(),
   "grafana-folder-uid": z.string().optional(),
+  "deploy-marker": booleanInput(true),
   "cloudwatch-dashboard": booleanInput(true),
   "aws-endpoint": z.url().optional(),
   plan: booleanInput(false),
@@ -40,6 +41,7 @@ await runAction(async () => {
     grafana: grafanaUrl
       ? { url: grafanaUrl, token: input["grafana-token"] ?? "", folderUid: input["grafana-folder-uid"] }
       : undefined,
+    deployMarker: input["deploy-marker"],
     cloudwatchDashboard: input["cloudwatch-dashboard"],
     aws: awsOverride(input["aws-endpoint"]),
     reporter: actionReporter,

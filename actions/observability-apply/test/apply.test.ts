@@ -206,6 +206,28 @@ describe("observability-apply publishing to Grafana", () => {
     expect(grafana.posts).toBe(posts);
   });
 
+  it("marks the deploy with a Grafana annotation carrying the tags the dashboards show, also when nothing else changed", async () => {
+    await createLoadBalancer(moto.endpoint);
+    const dir = alarmsFolder(metricOnly());
+    const target = { url: grafana.url, token: grafana.token };
+    const before = grafana.annotations.length;
+    await applyObservability(options(dir, { grafana: target, deployMarker: true }));
+    const second = await applyObservability(options(dir, { grafana: target, deployMarker: true }));
+
+    expect(second.status).toBe("unchanged");
+    expect(grafana.annotations.length).toBe(before + 2);
+    const marker = grafana.annotations.at(-1)!;
+    expect(marker.tags).toEqual(["content-engine", "deploy", "dev"]);
+    expect(marker.text).toBe(`dev: deployed ${env.image.tag} (${env.image.digest})`);
+    expect(second.outputs["deploy-marker"]).toBe(marker.text);
+    const overview = grafana.saved.get("ce-dev-overview")!.dashboard as {
+      annotations: { list: Array<{ target?: { tags: string[] } }> };
+    };
+    expect(
+      overview.annotations.list.some((a) => JSON.stringify(a.target?.tags) === JSON.stringify(marker.tags)),
+    ).toBe(true);
+  });
+
   it("says the token was refused instead of publishing half", async () => {
     await createLoadBalancer(moto.endpoint);
     const target = { url: grafana.url, token: "wrong-token" };

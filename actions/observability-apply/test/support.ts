@@ -76,6 +76,7 @@ export interface FakeGrafana {
   /** uid → { dashboard, folderUid } as saved. */
   saved: Map<string, { dashboard: Record<string, unknown>; folderUid: string; version: number }>;
   posts: number;
+  annotations: Array<{ time: number; tags: string[]; text: string }>;
   stop(): Promise<void>;
 }
 
@@ -87,7 +88,14 @@ async function body(req: IncomingMessage): Promise<string> {
 
 /** Grafana's `GET /api/dashboards/uid/:uid` and `POST /api/dashboards/db`, with a Bearer token. */
 export async function startFakeGrafana(token = "glsa_test_token_0123456789"): Promise<FakeGrafana> {
-  const state: FakeGrafana = { url: "", token, saved: new Map(), posts: 0, stop: async () => {} };
+  const state: FakeGrafana = {
+    url: "",
+    token,
+    saved: new Map(),
+    posts: 0,
+    annotations: [],
+    stop: async () => {},
+  };
   const server = createServer(async (req, res) => {
     const reply = (status: number, value: unknown) => {
       res.writeHead(status, { "content-type": "application/json" });
@@ -116,6 +124,11 @@ export async function startFakeGrafana(token = "glsa_test_token_0123456789"): Pr
       const version = (previous?.version ?? 0) + 1;
       state.saved.set(uid, { dashboard: payload.dashboard, folderUid: payload.folderUid, version });
       return reply(200, { id: 7, uid, status: "success", version, url: `/d/${uid}` });
+    }
+    if (req.method === "POST" && req.url === "/api/annotations") {
+      const annotation = JSON.parse(await body(req)) as FakeGrafana["annotations"][number];
+      state.annotations.push(annotation);
+      return reply(200, { id: state.annotations.length, message: "Annotation added" });
     }
     reply(404, { message: "Not found" });
   });

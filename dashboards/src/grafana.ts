@@ -3,6 +3,38 @@
 // Graphite-era (`graph`, schemaVersion 6, no `expr`); these emit `timeseries`/`stat`/`table`
 // panels, PromQL and CloudWatch targets, datasource variables and a flat `gridPos` layout.
 import { type AwsMetricDefinition, assertPromqlInCatalog, findAwsMetric } from "@content-engine/telemetry";
+// Types only: Grafana's own schema checks the shape of everything generate() returns.
+import type {
+  AnnotationQuery,
+  AnnotationTarget,
+  DataQuery,
+  Dashboard as GrafanaDashboard,
+  Panel as GrafanaPanel,
+  RowPanel,
+  VariableModel,
+} from "@grafana/schema";
+import {
+  BigValueColorMode,
+  BigValueGraphMode,
+  BigValueJustifyMode,
+  BigValueTextMode,
+  GraphDrawStyle,
+  GraphThresholdsStyleMode,
+  LegendDisplayMode,
+  PercentChangeColorMode,
+  SortOrder,
+  TableCellHeight,
+  TooltipDisplayMode,
+  VisibilityMode,
+  VizOrientation,
+} from "@grafana/schema";
+import type { CloudWatchMetricsQuery } from "@grafana/schema/dist/esm/raw/composable/cloudwatch/dataquery/x/CloudWatchDataQuery_types.gen";
+import type { Options as StatOptions } from "@grafana/schema/dist/esm/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen";
+import type { Options as TableOptions } from "@grafana/schema/dist/esm/raw/composable/table/panelcfg/x/TablePanelCfg_types.gen";
+import type {
+  FieldConfig as TimeSeriesFieldConfig,
+  Options as TimeSeriesOptions,
+} from "@grafana/schema/dist/esm/raw/composable/timeseries/panelcfg/x/TimeSeriesPanelCfg_types.gen";
 import dashgen from "grafana-dash-gen";
 
 /** Grafana 11.x writes 39; Grafana 11 and 12 import it without migration. */
@@ -20,6 +52,16 @@ export function variableRef(name: string): string {
 export const PROMETHEUS: DatasourceRef = { type: "prometheus", uid: variableRef("datasource") };
 export const CLOUDWATCH: DatasourceRef = { type: "cloudwatch", uid: variableRef("cloudwatch") };
 
+/** Grafana's Prometheus query (the PromQuery of its prometheus datasource, which @grafana/schema leaves out). */
+export interface PrometheusQuery extends DataQuery {
+  expr: string;
+  legendFormat?: string;
+  range?: boolean;
+  instant?: boolean;
+  editorMode?: "code" | "builder";
+  interval?: string;
+}
+
 export interface PrometheusTargetOptions {
   expr: string;
   legendFormat?: string;
@@ -34,7 +76,7 @@ export class PrometheusTarget {
     assertPromqlInCatalog(options.expr, `query ${JSON.stringify(options.legendFormat ?? options.expr)}`);
     this.state = options;
   }
-  generate(refId: string): Record<string, unknown> {
+  generate(refId: string): PrometheusQuery {
     return {
       refId,
       datasource: PROMETHEUS,
@@ -80,7 +122,7 @@ export class CloudWatchTarget {
     }
     this.state = options;
   }
-  generate(refId: string): Record<string, unknown> {
+  generate(refId: string): CloudWatchMetricsQuery {
     const { metric, dimensions, statistic, region, label, period } = this.state;
     return {
       refId,
@@ -119,6 +161,11 @@ export interface PanelOptions {
   max?: number;
 }
 
+/** Grafana's panel schema keeps plugin parts (queries, options) open; ours are checked before this. */
+function loose<T extends object>(value: T): Record<string, unknown> {
+  return value as unknown as Record<string, unknown>;
+}
+
 abstract class ModernPanel {
   readonly options: PanelOptions;
   abstract readonly type: "timeseries" | "stat" | "table";
@@ -143,64 +190,70 @@ abstract class ModernPanel {
       color: { mode: this.type === "timeseries" ? "palette-classic" : "thresholds" },
     };
   }
-  protected abstract panelOptions(): Record<string, unknown>;
-  protected custom(): Record<string, unknown> {
+  protected abstract panelOptions(): TimeSeriesOptions | StatOptions | TableOptions;
+  protected custom(): TimeSeriesFieldConfig | Record<string, never> {
     return {};
   }
   /** The panel JSON without id and gridPos, which the dashboard assigns. */
-  generate(): Record<string, unknown> {
+  generate(): Omit<GrafanaPanel, "id" | "gridPos"> {
     return {
       type: this.type,
       title: this.options.title,
       description: this.options.description,
       datasource: this.datasource,
-      targets: this.options.targets.map((t, i) => t.generate(String.fromCharCode(65 + i))),
-      fieldConfig: { defaults: { ...this.fieldDefaults(), custom: this.custom() }, overrides: [] },
-      options: this.panelOptions(),
+      targets: this.options.targets.map((t, i) => loose(t.generate(String.fromCharCode(65 + i)))),
+      fieldConfig: { defaults: { ...this.fieldDefaults(), custom: loose(this.custom()) }, overrides: [] },
+      options: loose(this.panelOptions()),
     };
   }
 }
 
 export class TimeseriesPanel extends ModernPanel {
   readonly type = "timeseries";
-  protected override custom(): Record<string, unknown> {
+  protected override custom(): TimeSeriesFieldConfig {
     return {
-      drawStyle: "line",
+      drawStyle: GraphDrawStyle.Line,
       lineWidth: 1,
       fillOpacity: 10,
-      showPoints: "never",
+      showPoints: VisibilityMode.Never,
       spanNulls: false,
-      thresholdsStyle: { mode: this.options.redFrom === undefined ? "off" : "line" },
+      thresholdsStyle: {
+        mode:
+          this.options.redFrom === undefined ? GraphThresholdsStyleMode.Off : GraphThresholdsStyleMode.Line,
+      },
     };
   }
-  protected panelOptions(): Record<string, unknown> {
+  protected panelOptions(): TimeSeriesOptions {
     return {
-      legend: { displayMode: "list", placement: "bottom", showLegend: true },
-      tooltip: { mode: "multi", sort: "desc" },
+      legend: { displayMode: LegendDisplayMode.List, placement: "bottom", showLegend: true, calcs: [] },
+      tooltip: { mode: TooltipDisplayMode.Multi, sort: SortOrder.Descending },
     };
   }
 }
 
 export class StatPanel extends ModernPanel {
   readonly type = "stat";
-  protected panelOptions(): Record<string, unknown> {
+  protected panelOptions(): StatOptions {
     return {
       reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false },
-      colorMode: "background",
-      graphMode: "area",
-      justifyMode: "auto",
-      textMode: "auto",
-      orientation: "auto",
+      colorMode: BigValueColorMode.Background,
+      graphMode: BigValueGraphMode.Area,
+      justifyMode: BigValueJustifyMode.Auto,
+      textMode: BigValueTextMode.Auto,
+      orientation: VizOrientation.Auto,
+      percentChangeColorMode: PercentChangeColorMode.Standard,
+      showPercentChange: false,
+      wideLayout: true,
     };
   }
 }
 
 export class TablePanel extends ModernPanel {
   readonly type = "table";
-  protected panelOptions(): Record<string, unknown> {
-    return { showHeader: true, cellHeight: "sm", footer: { show: false, reducer: ["sum"], fields: "" } };
+  protected panelOptions(): TableOptions {
+    return { showHeader: true, cellHeight: TableCellHeight.Sm, frameIndex: 0 };
   }
-  override generate(): Record<string, unknown> {
+  override generate(): Omit<GrafanaPanel, "id" | "gridPos"> {
     return {
       ...super.generate(),
       transformations: [{ id: "merge", options: {} }],
@@ -220,13 +273,12 @@ export class DatasourceVariable {
     this.pluginId = pluginId;
     this.label = label;
   }
-  generate(): Record<string, unknown> {
+  generate(): VariableModel {
     return {
       type: "datasource",
       name: this.name,
       label: this.label,
       query: this.pluginId,
-      current: {},
       hide: 0,
       includeAll: false,
       multi: false,
@@ -249,17 +301,22 @@ export class PrometheusAnnotation {
     this.expr = expr;
     this.titleFormat = titleFormat;
   }
-  generate(): Record<string, unknown> {
+  generate(): AnnotationQuery<
+    PrometheusQuery & { titleFormat: string; tagKeys: string; useValueForTime: boolean }
+  > {
     return {
       name: this.name,
       datasource: PROMETHEUS,
       enable: true,
       iconColor: "rgba(0, 211, 255, 1)",
-      expr: this.expr,
-      step: "60s",
-      titleFormat: this.titleFormat,
-      tagKeys: "job",
-      useValueForTime: false,
+      target: {
+        refId: "Anno",
+        expr: this.expr,
+        interval: "60s",
+        titleFormat: this.titleFormat,
+        tagKeys: "job",
+        useValueForTime: false,
+      },
     };
   }
 }
@@ -275,19 +332,25 @@ export class DeployAnnotation {
   constructor(environment: string) {
     this.environment = environment;
   }
-  generate(): Record<string, unknown> {
+  generate(): AnnotationQuery<DataQuery & AnnotationTarget> {
     return {
       name: "Deploys",
       datasource: { type: "grafana", uid: "-- Grafana --" },
       enable: true,
       iconColor: "rgba(255, 152, 48, 1)",
-      target: { type: "tags", tags: deployMarkerTags(this.environment), matchAny: false, limit: 100 },
+      target: {
+        refId: "Anno",
+        type: "tags",
+        tags: deployMarkerTags(this.environment),
+        matchAny: false,
+        limit: 100,
+      },
     };
   }
 }
 
 /** The built-in annotations and alerts layer Grafana adds to every dashboard it saves. */
-const BUILT_IN_ANNOTATION = {
+const BUILT_IN_ANNOTATION: AnnotationQuery = {
   builtIn: 1,
   datasource: { type: "grafana", uid: "-- Grafana --" },
   enable: true,
@@ -330,9 +393,11 @@ export class ModernDashboard extends dashgen.Dashboard {
     return this;
   }
 
-  override generate(): ReturnType<dashgen.Dashboard["generate"]> {
-    const base = super.generate() as unknown as Record<string, unknown>;
-    const panels: Record<string, unknown>[] = [];
+  /** The dashboard, typed by Grafana's own schema (@grafana/schema), so the compiler checks the shape. */
+  toGrafana(): GrafanaDashboard {
+    // grafana-dash-gen's state keeps title, tags, refresh and schemaVersion; its rows stay unused.
+    const base = super.generate();
+    const panels: Array<GrafanaPanel | RowPanel> = [];
     let id = 0;
     let y = 0;
     for (const section of this.sections) {
@@ -361,31 +426,31 @@ export class ModernDashboard extends dashgen.Dashboard {
       }
       y += rowHeight;
     }
-    const {
-      rows: _rows,
-      originalTitle: _o,
-      style: _s,
-      hideControls: _h,
-      sharedCrosshair: _c,
-      hideAllLegends: _l,
-      ...rest
-    } = base;
     return {
-      ...rest,
       id: null,
       uid: this.uid,
+      title: base.title,
       description: this.description,
+      tags: base.tags,
+      timezone: "utc",
       editable: true,
       graphTooltip: 1,
-      timezone: "utc",
+      refresh: typeof base.refresh === "string" ? base.refresh : "",
+      schemaVersion: base.schemaVersion,
       time: { from: "now-6h", to: "now" },
       fiscalYearStartMonth: 0,
       liveNow: false,
       links: [],
-      annotations: { list: [BUILT_IN_ANNOTATION, ...this.deployAnnotations.map((a) => a.generate())] },
-      templating: { list: (base.templating as { list: unknown[] }).list },
+      annotations: {
+        list: [BUILT_IN_ANNOTATION, ...this.deployAnnotations.map((a) => a.generate() as AnnotationQuery)],
+      },
+      templating: { list: base.templating.list as unknown as VariableModel[] },
       panels,
       version: 1,
-    } as unknown as ReturnType<dashgen.Dashboard["generate"]>;
+    };
+  }
+
+  override generate(): ReturnType<dashgen.Dashboard["generate"]> {
+    return this.toGrafana() as unknown as ReturnType<dashgen.Dashboard["generate"]>;
   }
 }

@@ -38,13 +38,15 @@ export function dashboardQueries(dashboard: Record<string, unknown>): DashboardQ
       }
     }
   }
-  for (const annotation of (dashboard.annotations as { list: Array<Record<string, unknown>> }).list) {
-    if (typeof annotation.expr === "string") {
+  const annotations = (dashboard.annotations as { list: Array<{ name: string; target?: { expr?: string } }> })
+    .list;
+  for (const annotation of annotations) {
+    if (typeof annotation.target?.expr === "string") {
       out.push({
         dashboard: title,
-        panel: String(annotation.name),
+        panel: annotation.name,
         kind: "annotation",
-        expr: annotation.expr,
+        expr: annotation.target.expr,
       });
     }
   }

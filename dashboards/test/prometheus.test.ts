@@ -59,8 +59,9 @@ afterAll(async () => {
 });
 
 describe("every dashboard query against a Prometheus that scraped the running stack", () => {
-  it("finds the dashboards' PromQL queries to check", () => {
+  it("finds the dashboards' PromQL queries and annotations to check", () => {
     expect(panelExprs.length).toBeGreaterThanOrEqual(20);
+    expect(annotationExprs.length).toBeGreaterThanOrEqual(1);
   });
 
   it.each(panelExprs)("returns data for %s", async (expr) => {

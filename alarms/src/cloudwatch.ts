@@ -147,7 +147,11 @@ export function renderCloudWatchAlarms(env: Environment, alarms: AlarmDefinition
   return {
     environment: env.name,
     namePrefix: alarmNamePrefix(env),
-    metricAlarms: alarms.filter((a) => a.kind === "metric").map((a) => metricAlarm(env, a)),
-    compositeAlarms: alarms.filter((a) => a.kind === "composite").map((a) => compositeAlarm(env, a)),
+    metricAlarms: alarms
+      .filter((a) => a.kind === "metric" && a.cloudwatch !== false)
+      .map((a) => metricAlarm(env, a as MetricAlarmDefinition)),
+    compositeAlarms: alarms
+      .filter((a) => a.kind === "composite" && a.cloudwatch !== false)
+      .map((a) => compositeAlarm(env, a as CompositeAlarmDefinition)),
   };
 }

@@ -302,6 +302,8 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
     }),
   );
 
+  if (env.platform === "eks") placeOnEks(alarms);
+
   const unhealthy: CompositeAlarmDefinition = {
     kind: "composite",
     id: "service-unhealthy",
@@ -317,12 +319,27 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       "api-availability-fast-burn",
       "job-freshness-fast-burn",
     ]
-      .filter((id) => alarms.some((a) => a.id === id))
+      .filter((id) => alarms.some((a) => a.id === id && a.cloudwatch !== false))
       .map((id) => `ALARM(${id})`)
       .join(" OR "),
   };
   alarms.push(unhealthy);
   return alarms;
+}
+
+/**
+ * On EKS the API and the worker run as pods: the ECS, ALB and Lambda metrics do not exist, so only
+ * the SQS alarms stay in CloudWatch; what Prometheus can see becomes a rule only, the rest goes.
+ */
+function placeOnEks(alarms: AlarmDefinition[]): void {
+  const onSqs = (a: AlarmDefinition) =>
+    a.kind === "metric" && Object.values(a.metrics).every((ref) => ref.metric.namespace === "AWS/SQS");
+  for (let i = alarms.length - 1; i >= 0; i--) {
+    const alarm = alarms[i]!;
+    if (onSqs(alarm)) continue;
+    if (alarm.prometheus) alarms[i] = { ...alarm, cloudwatch: false };
+    else alarms.splice(i, 1);
+  }
 }
 
 interface BurnRateSpec {

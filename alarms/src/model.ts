@@ -24,6 +24,11 @@ interface AlarmCommon {
   runbook: string;
   /** Page through the environment's SNS topic (sub-alarms of a composite do not). */
   pages: boolean;
+  /**
+   * false: a Prometheus rule only (on EKS the API and worker metrics live in Prometheus, and the
+   * ECS, ALB and Lambda metrics do not exist). Default: a CloudWatch alarm too.
+   */
+  cloudwatch?: false;
 }
 
 export interface MetricAlarmDefinition extends AlarmCommon {

@@ -51,7 +51,15 @@ export function validateDefinitions(env: Environment, alarms: AlarmDefinition[])
   for (const alarm of alarms) {
     if (alarm.prometheus) assertPromqlInCatalog(alarm.prometheus.expr, `alarm ${alarm.id}`);
     if (alarm.kind === "composite") {
+      // A Prometheus-only composite has its own expression; its CloudWatch rule is never rendered.
+      if (alarm.cloudwatch === false) continue;
       for (const [, ref] of alarm.rule.matchAll(/(?:ALARM|OK|INSUFFICIENT_DATA)\(([^)]+)\)/g)) {
+        const member = alarms.find((a) => a.id === ref);
+        if (member?.cloudwatch === false) {
+          throw new AlarmDefinitionError(
+            `alarm ${alarm.id}: its rule names ${ref}, which is a Prometheus rule only here`,
+          );
+        }
         if (!ids.has(ref!))
           throw new AlarmDefinitionError(
             `alarm ${alarm.id}: its rule names ${ref}, which is not an alarm here`,
@@ -81,7 +89,8 @@ export function validateDefinitions(env: Environment, alarms: AlarmDefinition[])
       );
     }
   }
-  for (const name of env.alarms.deploymentAlarms) {
+  // Deployment alarms stop ECS roll-outs and Lambda canaries: they exist on the ECS platform.
+  for (const name of env.platform === "ecs" ? env.alarms.deploymentAlarms : []) {
     if (!name.startsWith(prefix) || !ids.has(name.slice(prefix.length))) {
       throw new AlarmDefinitionError(
         `environments/${env.name}.yaml: alarms.deploymentAlarms names ${name}, which no generated alarm is`,

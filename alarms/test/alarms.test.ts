@@ -133,6 +133,40 @@ describe.each(ENVIRONMENT_NAMES)("the %s alarms", (name) => {
   });
 });
 
+describe("an environment on EKS", () => {
+  const prodText = readFileSync(join(repositoryEnvironmentsDir, "prod.yaml"), "utf8");
+  const eks = parseEnvironment(prodText.replace("platform: ecs", "platform: eks"), "environments/prod.yaml");
+  const { cloudwatch, rules } = renderEnvironmentAlarms(eks);
+
+  it("keeps in CloudWatch only the SQS alarms and the gate over them (no ECS, ALB or Lambda metrics exist there)", () => {
+    expect(cloudwatch.metricAlarms.map((a) => a.AlarmName).sort()).toEqual(
+      ["dlq-not-empty", "producer-stopped", "queue-age", "queue-depth"].map(
+        (id) => `content-engine-prod-${id}`,
+      ),
+    );
+    expect(cloudwatch.metricAlarms.every((a) => a.Namespace === "AWS/SQS")).toBe(true);
+    expect(cloudwatch.compositeAlarms.map((a) => [a.AlarmName, a.AlarmRule])).toEqual([
+      ["content-engine-prod-service-unhealthy", 'ALARM("content-engine-prod-dlq-not-empty")'],
+    ]);
+  });
+
+  it("moves what Prometheus sees into alerting rules: 5xx, latency, worker failures, replicas, both SLO burns", () => {
+    const alerts = (
+      parse(rules) as { groups: Array<{ rules: Array<{ alert: string }> }> }
+    ).groups[0]!.rules.map((r) => r.alert);
+    expect(alerts).toEqual(
+      expect.arrayContaining([
+        "ContentEngineApi5xx",
+        "ContentEngineApiLatencyP99",
+        "ContentEngineWorkerErrors",
+        "ContentEngineApiTasksBelowMin",
+        "ContentEngineApiAvailabilityFastBurn",
+        "ContentEngineJobFreshnessSlowBurn",
+      ]),
+    );
+  });
+});
+
 describe("every runbook", () => {
   it("is linked from at least one alarm", () => {
     const descriptions = ENVIRONMENT_NAMES.flatMap((n) => [

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { loadEnvironment } from "@content-engine/environments";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestStack } from "../../services/local/test/support.ts";
@@ -7,6 +8,11 @@ import { kubernetesNames } from "../src/platform.ts";
 import { dashboardQueries, resolveGrafanaVariables } from "../src/queries.ts";
 import { startKubernetesExporters } from "./support/kubernetes-exporters.ts";
 import { type RunningPrometheus, startPrometheus } from "./support/prometheus.ts";
+
+/** The generated prod alerting rules (alarms/), evaluated by the same Prometheus every second. */
+const alertingRules = fileURLToPath(
+  new URL("../../alarms/generated/prod/prometheus-rules.yaml", import.meta.url),
+);
 
 const queries = [...renderDashboards().entries()]
   .filter(([path]) => path.startsWith("grafana/"))
@@ -25,11 +31,10 @@ beforeAll(async () => {
   exporters = await startKubernetesExporters(
     kubernetesNames(loadEnvironment("dev", repositoryEnvironmentsDir)),
   );
-  prometheus = await startPrometheus({
-    api: stack.apiUrl,
-    worker: stack.workerUrl!,
-    "kubernetes-exporters": exporters.url,
-  });
+  prometheus = await startPrometheus(
+    { api: stack.apiUrl, worker: stack.workerUrl!, "kubernetes-exporters": exporters.url },
+    [alertingRules],
+  );
   await driveLoad(stack, 5);
   // Keep a trickle of jobs going so every rate has recent increments to show.
   background = (async () => {
@@ -80,5 +85,29 @@ describe("every dashboard query against a Prometheus that scraped the running st
   it("rejects a query with a syntax error, so a pass above means Prometheus parsed the query", async () => {
     const result = await prometheus.query("sum by (route (rate(content_engine_http_requests_total[1m]))");
     expect(result.status).toBe("error");
+  });
+});
+
+describe("the generated alerting rules, loaded by the same Prometheus", () => {
+  it("all load and evaluate against the live series without an error", async () => {
+    const deadline = Date.now() + 20_000;
+    let rules = (await prometheus.rules()).data.groups.flatMap((g) => g.rules);
+    while (rules.some((r) => r.lastEvaluation.startsWith("0001")) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      rules = (await prometheus.rules()).data.groups.flatMap((g) => g.rules);
+    }
+    expect(rules.length).toBe(10);
+    for (const rule of rules) {
+      expect(rule.lastEvaluation, rule.name).not.toMatch(/^0001/);
+      expect(`${rule.name}: ${rule.health} ${rule.lastError ?? ""}`.trim()).toBe(`${rule.name}: ok`);
+    }
+  });
+
+  it("stay quiet on a healthy stack: no 5xx, no failed or stale jobs", async () => {
+    const firing = (await prometheus.rules()).data.groups
+      .flatMap((g) => g.rules)
+      .filter((r) => r.state !== "inactive")
+      .map((r) => r.name);
+    expect(firing.filter((name) => /Api5xx|WorkerErrors|Burn/.test(name))).toEqual([]);
   });
 });

@@ -13,15 +13,36 @@ export interface QueryResult {
   data?: { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> };
 }
 
+export interface RuleGroupsResult {
+  status: string;
+  data: {
+    groups: Array<{
+      name: string;
+      rules: Array<{
+        name: string;
+        health: string;
+        lastError?: string;
+        lastEvaluation: string;
+        state?: string;
+      }>;
+    }>;
+  };
+}
+
 export interface RunningPrometheus {
   url: string;
   /** An instant query through the HTTP API (`/api/v1/query`). */
   query(expr: string): Promise<QueryResult>;
+  /** The loaded rule groups and their evaluation health (`/api/v1/rules`). */
+  rules(): Promise<RuleGroupsResult>;
   stop(): Promise<void>;
 }
 
-/** `targets`: job name → base URL whose `/metrics` is scraped. */
-export async function startPrometheus(targets: Record<string, string>): Promise<RunningPrometheus> {
+/** `targets`: job name → base URL whose `/metrics` is scraped; `ruleFiles` are evaluated every second. */
+export async function startPrometheus(
+  targets: Record<string, string>,
+  ruleFiles: string[] = [],
+): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), "ce-prometheus-"));
   const port = await freePort();
   const scrapeConfigs = Object.entries(targets)
@@ -31,7 +52,7 @@ export async function startPrometheus(targets: Record<string, string>): Promise<
     .join("\n");
   writeFileSync(
     join(dir, "prometheus.yml"),
-    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n${scrapeConfigs}\n`,
+    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n${ruleFiles.length ? `rule_files:\n${ruleFiles.map((f) => `  - ${JSON.stringify(f)}\n`).join("")}` : ""}scrape_configs:\n${scrapeConfigs}\n`,
   );
   let output = "";
   const child: ChildProcess = spawn(
@@ -84,6 +105,9 @@ export async function startPrometheus(targets: Record<string, string>): Promise<
         body: new URLSearchParams({ query: expr }),
       });
       return (await response.json()) as QueryResult;
+    },
+    async rules() {
+      return (await (await fetch(`${url}/api/v1/rules`)).json()) as RuleGroupsResult;
     },
     stop,
   };

@@ -85,7 +85,7 @@ interface LiveAlarm {
 }
 
 interface DashboardChange {
-  where: "grafana" | "cloudwatch";
+  where: "grafana" | "grafana folder" | "cloudwatch";
   name: string;
   action: "create" | "update";
   publish: () => Promise<void>;
@@ -350,6 +350,32 @@ async function grafanaChanges(
     accept: "application/json",
   };
   const out: DashboardChange[] = [];
+  const folderUid = grafana.folderUid ?? "";
+  if (folderUid) {
+    const folder = await doFetch(`${base}/api/folders/${encodeURIComponent(folderUid)}`, { headers });
+    if (folder.status === 404) {
+      out.push({
+        where: "grafana folder",
+        name: folderUid,
+        action: "create",
+        publish: async () => {
+          const response = await doFetch(`${base}/api/folders`, {
+            method: "POST",
+            headers,
+            body: JSON.stringify({ uid: folderUid, title: folderUid }),
+          });
+          if (!response.ok)
+            throw new DeliveryError(
+              `Grafana refused to create folder ${folderUid} (HTTP ${response.status})`,
+            );
+        },
+      });
+    } else if (folder.status === 401 || folder.status === 403) {
+      throw new DeliveryError(
+        `Grafana at ${base} refused the token (HTTP ${folder.status}): give the service account the Editor role`,
+      );
+    }
+  }
   for (const file of files) {
     const dashboard = readJson<Record<string, unknown>>(file, "generated dashboard");
     const uid = String(dashboard.uid);
@@ -361,12 +387,14 @@ async function grafanaChanges(
     }
     let action: DashboardChange["action"] = "create";
     if (current.ok) {
-      const live = (
-        (await current.json()) as { dashboard: Record<string, unknown>; meta?: { folderUid?: string } }
-      ).dashboard;
+      const live = (await current.json()) as {
+        dashboard: Record<string, unknown>;
+        meta?: { folderUid?: string };
+      };
       const strip = ({ id: _id, version: _version, ...rest }: Record<string, unknown>) =>
         JSON.stringify(rest);
-      if (strip(live) === strip(dashboard)) continue;
+      // Same content in the same folder: nothing to publish.
+      if (strip(live.dashboard) === strip(dashboard) && (live.meta?.folderUid ?? "") === folderUid) continue;
       action = "update";
     } else if (current.status !== 404) {
       throw new DeliveryError(`Grafana at ${base} answered HTTP ${current.status} for dashboard ${uid}`);
@@ -381,7 +409,7 @@ async function grafanaChanges(
           headers,
           body: JSON.stringify({
             dashboard: { ...dashboard, id: null },
-            folderUid: grafana.folderUid ?? "",
+            folderUid,
             overwrite: true,
             message: `content-engine observability-apply ${options.env.name}`,
           }),

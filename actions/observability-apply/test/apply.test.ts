@@ -184,7 +184,7 @@ describe("observability-apply publishing to Grafana", () => {
     await grafana.stop();
   });
 
-  it("posts both dashboards into the folder with overwrite, masks the token, and posts nothing when they match", async () => {
+  it("creates the folder, posts both dashboards into it with overwrite, masks the token, and posts nothing when they match", async () => {
     await createLoadBalancer(moto.endpoint);
     const dir = alarmsFolder(metricOnly());
     const reporter = memoryReporter();
@@ -192,8 +192,9 @@ describe("observability-apply publishing to Grafana", () => {
     const outcome = await applyObservability(options(dir, { grafana: target, reporter }));
 
     expect(outcome.outputs.dashboards).toBe(
-      "grafana:ce-dev-platform,grafana:ce-dev-overview,cloudwatch:content-engine-dev-overview",
+      "grafana folder:content-engine,grafana:ce-dev-platform,grafana:ce-dev-overview,cloudwatch:content-engine-dev-overview",
     );
+    expect(grafana.folders).toEqual(new Set(["content-engine"]));
     expect([...grafana.saved.keys()].sort()).toEqual(["ce-dev-overview", "ce-dev-platform"]);
     expect(grafana.saved.get("ce-dev-overview")!.folderUid).toBe("content-engine");
     expect(grafana.saved.get("ce-dev-overview")!.dashboard.schemaVersion).toBe(39);
@@ -226,6 +227,21 @@ describe("observability-apply publishing to Grafana", () => {
     expect(
       overview.annotations.list.some((a) => JSON.stringify(a.target?.tags) === JSON.stringify(marker.tags)),
     ).toBe(true);
+  });
+
+  it("moves unchanged dashboards into a newly configured folder", async () => {
+    await createLoadBalancer(moto.endpoint);
+    const dir = alarmsFolder(metricOnly());
+    await applyObservability(
+      options(dir, { grafana: { url: grafana.url, token: grafana.token, folderUid: "content-engine" } }),
+    );
+    const moved = await applyObservability(
+      options(dir, { grafana: { url: grafana.url, token: grafana.token, folderUid: "platform" } }),
+    );
+    expect(moved.outputs.dashboards).toBe(
+      "grafana folder:platform,grafana:ce-dev-platform,grafana:ce-dev-overview",
+    );
+    expect(grafana.saved.get("ce-dev-overview")!.folderUid).toBe("platform");
   });
 
   it("says the token was refused instead of publishing half", async () => {

@@ -77,6 +77,7 @@ export interface FakeGrafana {
   saved: Map<string, { dashboard: Record<string, unknown>; folderUid: string; version: number }>;
   posts: number;
   annotations: Array<{ time: number; tags: string[]; text: string }>;
+  folders: Set<string>;
   stop(): Promise<void>;
 }
 
@@ -94,6 +95,7 @@ export async function startFakeGrafana(token = "glsa_test_token_0123456789"): Pr
     saved: new Map(),
     posts: 0,
     annotations: [],
+    folders: new Set(),
     stop: async () => {},
   };
   const server = createServer(async (req, res) => {
@@ -118,12 +120,27 @@ export async function startFakeGrafana(token = "glsa_test_token_0123456789"): Pr
         folderUid: string;
         overwrite: boolean;
       };
+      // Grafana answers 400 "folder not found" for a folder that does not exist.
+      if (payload.folderUid && !state.folders.has(payload.folderUid))
+        return reply(400, { message: "folder not found" });
       const uid = String(payload.dashboard.uid);
       const previous = state.saved.get(uid);
       if (previous && !payload.overwrite) return reply(412, { status: "version-mismatch" });
       const version = (previous?.version ?? 0) + 1;
       state.saved.set(uid, { dashboard: payload.dashboard, folderUid: payload.folderUid, version });
       return reply(200, { id: 7, uid, status: "success", version, url: `/d/${uid}` });
+    }
+    const folder = /^\/api\/folders\/([^/?]+)$/.exec(req.url ?? "");
+    if (req.method === "GET" && folder) {
+      const uid = decodeURIComponent(folder[1]!);
+      return state.folders.has(uid)
+        ? reply(200, { uid, title: uid })
+        : reply(404, { message: "folder not found" });
+    }
+    if (req.method === "POST" && req.url === "/api/folders") {
+      const { uid, title } = JSON.parse(await body(req)) as { uid: string; title: string };
+      state.folders.add(uid);
+      return reply(200, { uid, title });
     }
     if (req.method === "POST" && req.url === "/api/annotations") {
       const annotation = JSON.parse(await body(req)) as FakeGrafana["annotations"][number];

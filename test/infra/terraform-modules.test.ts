@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { repoRoot } from "../../scripts/tools.ts";
 import {
   type Block,
   bodies,
@@ -56,6 +57,8 @@ const wildcardResourceAllowed: Record<string, string> = {
   "github-oidc/deploy/EcrLogin": "ecr:GetAuthorizationToken has no resource-level permissions",
   "github-oidc/deploy/RegisterTaskDefinitions":
     "ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition have no resource-level permissions",
+  "github-oidc/deploy/ResolveAlarmDimensions":
+    "elasticloadbalancing:DescribeLoadBalancers/DescribeTargetGroups have no resource-level permissions",
   "lambda-worker/runtime/WriteTraces":
     "xray:PutTraceSegments/PutTelemetryRecords have no resource-level permissions",
   "eks/secrets_key/AccountAdministersKey": 'in a key policy Resource "*" means the key itself',
@@ -299,6 +302,20 @@ describe("GitHub OIDC deploy role", () => {
     expect(alarms?.resources[0]).toMatch(/:alarm:\$\{var\.alarm_name_prefix\}\*$/);
     const passRole = policyStatements(deploy).find((s) => s.sid === "PassTaskRoles");
     expect(JSON.stringify(passRole?.body.condition)).toContain("ecs-tasks.amazonaws.com");
+  });
+
+  it("lets the deploy role make every CloudWatch and ELB call observability-apply makes", () => {
+    const deploy = findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "deploy");
+    const granted = new Set(policyStatements(deploy).flatMap((s) => s.actions));
+    const source = readFileSync(join(repoRoot, "actions", "delivery", "src", "observability.ts"), "utf8");
+    const calls = [...source.matchAll(/new (\w+)Command\(/g)].map((m) => m[1]!);
+    const prefix: Record<string, string> = {
+      DescribeLoadBalancers: "elasticloadbalancing",
+      DescribeTargetGroups: "elasticloadbalancing",
+    };
+    expect(calls.length).toBeGreaterThan(5);
+    for (const call of new Set(calls))
+      expect(granted, call).toContain(`${prefix[call] ?? "cloudwatch"}:${call}`);
   });
 });
 

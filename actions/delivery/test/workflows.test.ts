@@ -73,4 +73,20 @@ describe("workflows", () => {
       "cancel-in-progress": false,
     });
   });
+
+  it("applies the environment's alarms and dashboards after its deploy steps, on either platform", () => {
+    const steps = (workflow("deploy-env.yml").jobs.deploy!.steps ?? []).map((s) => s.uses ?? "run");
+    const apply = steps.indexOf("./actions/observability-apply");
+    expect(apply).toBeGreaterThan(-1);
+    for (const deploy of ["./actions/deploy-ecs", "./actions/deploy-lambda", "./actions/deploy-helm"]) {
+      expect(steps.indexOf(deploy), deploy).toBeGreaterThan(-1);
+      expect(steps.indexOf(deploy), deploy).toBeLessThan(apply);
+    }
+    const step = workflow("deploy-env.yml").jobs.deploy!.steps![apply]! as {
+      if?: string;
+      with?: Record<string, string>;
+    };
+    expect(step.if).toBeUndefined();
+    expect(step.with?.["grafana-token"]).toMatch(/secrets\.GRAFANA_TOKEN/);
+  });
 });

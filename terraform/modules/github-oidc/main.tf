@@ -163,9 +163,23 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
-    sid       = "ManageProductAlarms"
-    actions   = ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:TagResource"]
+    sid = "ManageProductAlarms"
+    actions = [
+      "cloudwatch:PutMetricAlarm",
+      "cloudwatch:PutCompositeAlarm",
+      "cloudwatch:DeleteAlarms",
+      "cloudwatch:DescribeAlarms",
+      "cloudwatch:ListTagsForResource",
+      "cloudwatch:TagResource",
+    ]
     resources = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.alarm_name_prefix}*"]
+  }
+
+  # observability-apply resolves the ALB and target-group dimensions of the generated alarms by name.
+  statement {
+    sid       = "ResolveAlarmDimensions"
+    actions   = ["elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups"]
+    resources = ["*"]
   }
 
   statement {

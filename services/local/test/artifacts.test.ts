@@ -8,7 +8,7 @@ import { JobStore } from "@content-engine/core";
 import { toRecord } from "@content-engine/worker";
 import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestStack, submitText, waitFor } from "./support.ts";
+import { serviceEnv, startTestStack, submitText, waitFor } from "./support.ts";
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 let stack: Stack;
@@ -30,19 +30,7 @@ afterAll(async () => {
   rmSync(out, { recursive: true, force: true });
 });
 
-const env = () => ({
-  PATH: process.env.PATH,
-  AWS_REGION: stack.config.region,
-  AWS_ENDPOINT_URL: stack.emulatorUrl,
-  AWS_ACCESS_KEY_ID: "local",
-  AWS_SECRET_ACCESS_KEY: "local",
-  CONTENT_ENGINE_BUCKET: stack.config.bucket,
-  CONTENT_ENGINE_QUEUE_URL: stack.config.queueUrl,
-  CONTENT_ENGINE_API_KEYS: `${stack.key}:acme`,
-  HOST: "127.0.0.1",
-  PORT: "0",
-  LOG_LEVEL: "info",
-});
+const env = () => serviceEnv(stack, { PORT: "0" });
 
 describe("shipped artefacts", () => {
   it("runs the bundled API on its own and serves the docs assets it carries", async () => {

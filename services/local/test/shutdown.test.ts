@@ -4,7 +4,7 @@ import { createInterface } from "node:readline";
 import { createLogger, JobStore } from "@content-engine/core";
 import { startWorkerService } from "@content-engine/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, queueCounts, startTestStack, submitText, waitFor } from "./support.ts";
+import { bearer, queueCounts, serviceEnv, startTestStack, submitText, waitFor } from "./support.ts";
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 let stack: Stack;
@@ -16,21 +16,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    AWS_REGION: stack.config.region,
-    AWS_ENDPOINT_URL: stack.emulatorUrl,
-    AWS_ACCESS_KEY_ID: "local",
-    AWS_SECRET_ACCESS_KEY: "local",
-    CONTENT_ENGINE_BUCKET: stack.config.bucket,
-    CONTENT_ENGINE_QUEUE_URL: stack.config.queueUrl,
-    CONTENT_ENGINE_API_KEYS: `${stack.key}:acme`,
-    HOST: "127.0.0.1",
-    LOG_LEVEL: "info",
-    ...extra,
-  };
-}
+const childEnv = (extra: Record<string, string> = {}) => serviceEnv(stack, extra);
 
 /** Starts a service entry point as its own process and collects its JSON log lines. */
 function spawnService(entry: string, env: NodeJS.ProcessEnv) {

@@ -22,6 +22,26 @@ export async function startTestStack(
   return { ...stack, s3: createS3Client(clients), sqs: createSqsClient(clients), key, otherKey: SECOND_KEY };
 }
 
+/** The environment a service process started by a test gets: the stack's emulator, bucket, queue and key. */
+export function serviceEnv(
+  stack: { config: LocalStack["config"]; emulatorUrl: string; key: string },
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    AWS_REGION: stack.config.region,
+    AWS_ENDPOINT_URL: stack.emulatorUrl,
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
+    CONTENT_ENGINE_BUCKET: stack.config.bucket,
+    CONTENT_ENGINE_QUEUE_URL: stack.config.queueUrl,
+    CONTENT_ENGINE_API_KEYS: `${stack.key}:acme`,
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "info",
+    ...extra,
+  };
+}
+
 export async function listKeys(s3: S3Client, bucket: string, prefix = ""): Promise<string[]> {
   const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
   return (out.Contents ?? []).map((o) => o.Key!);

@@ -1,12 +1,12 @@
 // deploy-helm: values from the environment file, `helm upgrade --install` with rollback on failure,
 // recovery of releases stuck in pending-* by a cancelled run, and `helm template` as the plan.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { DIGEST_PATTERN, type Environment } from "@content-engine/environments";
 import { createTwoFilesPatch } from "diff";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import type { AwsOptions } from "./aws.ts";
 import { type CommandRunner, runChecked, runCommand } from "./command.ts";
 import { writeKubeconfig } from "./eks.ts";
@@ -30,6 +30,11 @@ export interface DeployHelmOptions {
   processor?: "local" | "bedrock";
   /** Kubernetes version offline renders assume (helm's own default is far older than EKS). */
   kubeVersion?: string;
+  /**
+   * Generated Prometheus alerting rules to ship in the chart's PrometheusRule; default
+   * alarms/generated/<env>/prometheus-rules.yaml when that file exists.
+   */
+  prometheusRules?: string;
   aws?: Partial<AwsOptions>;
   reporter?: Reporter;
   run?: CommandRunner;
@@ -169,6 +174,35 @@ export async function recoverPendingRelease(
   return `release ${release} was stuck in ${current.status} at revision ${current.revision}: rolled back to revision ${good.revision}`;
 }
 
+/**
+ * The rule groups of a generated prometheus-rules.yaml (alarms/), for the chart's
+ * monitoring.prometheusRule.additionalGroups; none when the default file does not exist.
+ */
+export function generatedRuleGroups(env: Environment, file?: string): unknown[] {
+  const path = file ?? join("alarms", "generated", env.name, "prometheus-rules.yaml");
+  if (!existsSync(path)) {
+    if (file) throw new DeliveryError(`prometheus rules file ${file} does not exist`);
+    return [];
+  }
+  const groups = (parse(readFileSync(path, "utf8")) as { groups?: unknown } | null)?.groups;
+  if (!Array.isArray(groups))
+    throw new DeliveryError(`${path}: expected a 'groups' list of Prometheus rule groups`);
+  return groups;
+}
+
+/** Everything the release gets: the environment's values plus the generated alerting rules. */
+export function releaseValues(
+  env: Environment,
+  digest: string,
+  processor: "local" | "bedrock" = "local",
+  prometheusRules?: string,
+) {
+  return {
+    ...helmValues(env, digest, processor),
+    monitoring: { prometheusRule: { additionalGroups: generatedRuleGroups(env, prometheusRules) } },
+  };
+}
+
 function writeValues(values: unknown): string {
   const file = join(mkdtempSync(join(tmpdir(), "helm-values-")), "values.yaml");
   writeFileSync(file, stringify(values));
@@ -182,7 +216,7 @@ function prepare(options: DeployHelmOptions) {
     throw new DeliveryError(`digest "${digest}" is not an image digest: expected sha256:<64 hex characters>`);
   }
   const eks = eksOf(env);
-  const values = helmValues(env, digest, options.processor);
+  const values = releaseValues(env, digest, options.processor, options.prometheusRules);
   return {
     digest,
     eks,

@@ -35,11 +35,13 @@ export {
   DEFAULT_KUBE_VERSION,
   type DeployHelmOptions,
   deployHelm,
+  generatedRuleGroups,
   helmMajorVersion,
   helmUpgradeArgs,
   helmValues,
   planHelm,
   recoverPendingRelease,
+  releaseValues,
 } from "./helm.ts";
 export { type KubeAccess, kubeAccessFromConfig, recentEvents } from "./kube.ts";
 export {

@@ -12,7 +12,17 @@ import { useMoto } from "../../../test/support/moto.ts";
 import { createClient } from "../src/aws.ts";
 import type { CommandRunner } from "../src/command.ts";
 import { EKS_TOKEN_PREFIX, eksToken, renderKubeconfig, writeKubeconfig } from "../src/eks.ts";
-import { deployHelm, helmUpgradeArgs, helmValues, planHelm, recoverPendingRelease } from "../src/helm.ts";
+import { DeliveryError } from "../src/errors.ts";
+import {
+  DEFAULT_KUBE_VERSION,
+  deployHelm,
+  generatedRuleGroups,
+  helmUpgradeArgs,
+  helmValues,
+  planHelm,
+  recoverPendingRelease,
+  releaseValues,
+} from "../src/helm.ts";
 import { memoryReporter } from "../src/reporter.ts";
 import { awsFor, digest, testEnvironment } from "./fixtures.ts";
 
@@ -110,6 +120,49 @@ describe("deploy-helm building blocks", () => {
     });
   });
 
+  it("ships the environment's generated alerting rules in the chart's PrometheusRule (real helm template)", () => {
+    const rules = `${root}alarms/generated/dev/prometheus-rules.yaml`;
+    const groups = generatedRuleGroups(env, rules) as Array<{ rules: Array<{ alert: string }> }>;
+    expect(groups.length).toBeGreaterThan(0);
+    const dir = mkdtempSync(join(tmpdir(), "helm-rules-"));
+    const valuesFile = join(dir, "values.yaml");
+    writeFileSync(valuesFile, JSON.stringify(releaseValues(env, digest("e"), "local", rules)));
+    const rendered = spawnSync(
+      toolPath("helm"),
+      [
+        "template",
+        "content-engine",
+        chart,
+        "--values",
+        valuesFile,
+        "--kube-version",
+        DEFAULT_KUBE_VERSION,
+        "--api-versions",
+        "monitoring.coreos.com/v1/PrometheusRule",
+      ],
+      { encoding: "utf8" },
+    );
+    expect(rendered.status, rendered.stderr).toBe(0);
+    const rule = rendered.stdout
+      .split(/^---$/m)
+      .map(
+        (doc) =>
+          parse(doc) as { kind?: string; spec?: { groups: Array<{ rules: Array<{ alert?: string }> }> } },
+      )
+      .find((doc) => doc?.kind === "PrometheusRule");
+    const alerts = rule!.spec!.groups.flatMap((g) => g.rules.map((r) => r.alert));
+    for (const generated of groups.flatMap((g) => g.rules.map((r) => r.alert)))
+      expect(alerts).toContain(generated);
+    expect(alerts).toContain("ContentEngineApiDown");
+  });
+
+  it("refuses a rules file that is missing or has no groups list", () => {
+    expect(() => generatedRuleGroups(env, "/nonexistent/rules.yaml")).toThrow(DeliveryError);
+    const dir = mkdtempSync(join(tmpdir(), "helm-rules-"));
+    writeFileSync(join(dir, "bad.yaml"), "rules: []\n");
+    expect(() => generatedRuleGroups(env, join(dir, "bad.yaml"))).toThrow(/expected a 'groups' list/);
+  });
+
   it("makes a k8s-aws-v1 token from a presigned STS GetCallerIdentity URL that signs the cluster header", async () => {
     const token = await eksToken({
       clusterName: "content-engine-dev",
@@ -205,7 +258,7 @@ describe("recovering a release left pending by a cancelled run (scripted helm: n
   });
 
   it("reports unchanged without upgrading when the deployed release already has these values", async () => {
-    const values = helmValues(env, digest("d"));
+    const values = releaseValues(env, digest("d"));
     const live = scriptedHelm({
       version: [{ stdout: "v3.22.0" }],
       status: [status(4, "deployed")],

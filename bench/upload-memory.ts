@@ -16,6 +16,7 @@ import { CreateQueueCommand } from "@aws-sdk/client-sqs";
 import { API_NODE_OPTIONS } from "@content-engine/api";
 import { createS3Client, createSqsClient } from "@content-engine/core";
 import { startFauxqs } from "fauxqs";
+import { bundleNode } from "../scripts/bundle.ts";
 import {
   type BenchResult,
   KiB,
@@ -142,25 +143,18 @@ type Mode = "source" | "bundled";
 
 /** Bundles the memory probe + services/api/src/main.ts the way an image would (one .mjs, no type stripping). */
 async function bundleApi(alias: Record<string, string> | undefined): Promise<string> {
-  const { build } = await import("esbuild");
   // Inside the repository (git-ignored bench/results/), so runtime lookups in node_modules still resolve.
   const outfile = fileURLToPath(new URL("./results/build/api.mjs", import.meta.url));
-  await build({
+  // The image's bundle configuration (scripts/bundle.ts), with the memory probe loaded first.
+  await bundleNode(undefined, outfile, {
     stdin: {
       contents: `import ${JSON.stringify(PROBE)};\nimport ${JSON.stringify(API_MAIN)};\n`,
       resolveDir: fileURLToPath(new URL(".", import.meta.url)),
       loader: "ts",
     },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node24",
-    outfile,
+    sourcemap: false,
     logLevel: "silent",
     ...(alias ? { alias } : {}),
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
   });
   return outfile;
 }

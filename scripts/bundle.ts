@@ -5,12 +5,13 @@ import { type BuildOptions, build } from "esbuild";
  * ESM for Node 24, dependencies inlined, CommonJS packages given a `require`.
  */
 export async function bundleNode(
-  entry: string,
+  entry: string | undefined,
   outfile: string,
   extra: Partial<BuildOptions> = {},
 ): Promise<void> {
   await build({
-    entryPoints: [entry],
+    // No entry: `extra.stdin` supplies the module to bundle.
+    ...(entry ? { entryPoints: [entry] } : {}),
     outfile,
     bundle: true,
     platform: "node",

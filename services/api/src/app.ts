@@ -3,15 +3,15 @@ import { Readable } from "node:stream";
 import { HeadBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import {
+  createCatalogRegistry,
   type JobStore,
   type Logger,
   type RuntimeConfig,
-  registerCatalogMetrics,
   ServiceError,
 } from "@content-engine/core";
 import { catalog, HTTP_METHODS, HTTP_ROUTES } from "@content-engine/telemetry";
 import { getQuery, H3, type H3Event, type HTTPError } from "h3";
-import { collectDefaultMetrics, Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import type { Keyring } from "./auth.ts";
 import { DOCS_HTML, readDocsAsset } from "./docs.ts";
 import { createJob, getJob, getJobResult, jobView } from "./jobs-service.ts";
@@ -45,9 +45,7 @@ export interface ApiApp {
 
 /** The HTTP API as an h3 app: routes are small and push the work into jobs-service. */
 export function createApiApp(deps: ApiDeps): ApiApp {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const m = registerCatalogMetrics(registry, {
+  const { registry, metrics: m } = createCatalogRegistry({
     httpRequests: catalog.httpRequests,
     httpRequestDuration: catalog.httpRequestDuration,
     uploadBytes: catalog.uploadBytes,

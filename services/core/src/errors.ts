@@ -25,10 +25,6 @@ export class ServiceError extends Error {
   }
 }
 
-export function isServiceError(error: unknown): error is ServiceError {
-  return error instanceof ServiceError;
-}
-
 /** A configuration value that is missing or wrong: names the variable and what was expected. */
 export class ConfigError extends Error {
   constructor(message: string) {

@@ -1,5 +1,5 @@
 import type { MetricDefinition } from "@content-engine/telemetry";
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export type PromMetricFor<D extends MetricDefinition> = D["type"] extends "counter"
   ? Counter<string>
@@ -31,4 +31,16 @@ export function registerCatalogMetrics<D extends Record<string, MetricDefinition
           : new Gauge(common);
   }
   return out as { [K in keyof D]: PromMetricFor<D[K]> };
+}
+
+/**
+ * A registry for one service: prom-client's process metrics (which the catalog declares as the
+ * runtime metrics) plus the given catalog definitions.
+ */
+export function createCatalogRegistry<D extends Record<string, MetricDefinition>>(
+  definitions: D,
+): { registry: Registry; metrics: { [K in keyof D]: PromMetricFor<D[K]> } } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return { registry, metrics: registerCatalogMetrics(registry, definitions) };
 }

@@ -1,13 +1,11 @@
-import { registerCatalogMetrics } from "@content-engine/core";
+import { createCatalogRegistry } from "@content-engine/core";
 import { catalog } from "@content-engine/telemetry";
-import { collectDefaultMetrics, Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import type { JobHandlerDeps } from "./job-handler.ts";
 
 /** prom-client metrics of the long-poll consumer, from the catalog. */
 export function createConsumerMetrics(): { registry: Registry; observe: JobHandlerDeps["observe"] } {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const m = registerCatalogMetrics(registry, {
+  const { registry, metrics: m } = createCatalogRegistry({
     jobsProcessed: catalog.jobsProcessed,
     jobDuration: catalog.jobDuration,
     jobQueueWait: catalog.jobQueueWait,

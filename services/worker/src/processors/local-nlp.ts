@@ -6,7 +6,7 @@ import {
   type ProcessorInput,
   type ProcessorOutput,
 } from "./processor.ts";
-import { textStats } from "./text.ts";
+import { baseOutput } from "./text.ts";
 
 /** Analyse at most this many characters with the model; stats still count the whole text. */
 const MAX_ANALYSED_CHARS = 200_000;
@@ -65,13 +65,7 @@ export class LocalNlpProcessor implements Processor {
       sentences.push({ text: sentence.out().trim(), terms, sentiment: Number(sentence.out(its.sentiment)) });
     });
 
-    const out: ProcessorOutput = {
-      jobId: input.jobId,
-      processor: this.name,
-      model: this.model,
-      tasks: [...input.tasks],
-      stats: textStats(input.text),
-    };
+    const out = baseOutput(this.name, this.model, input);
     if (input.tasks.includes("summary")) out.summary = summarise(sentences, termFreq);
     if (input.tasks.includes("keywords")) out.keywords = rankKeywords(sentences);
     if (input.tasks.includes("sentiment")) out.sentiment = sentimentOf(Number(doc.out(its.sentiment)));

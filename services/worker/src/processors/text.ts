@@ -1,6 +1,6 @@
 import type { SupportedContentType, TextStats } from "@content-engine/core";
 import { convert } from "html-to-text";
-import { PermanentProcessingError } from "./processor.ts";
+import { PermanentProcessingError, type ProcessorInput, type ProcessorOutput } from "./processor.ts";
 
 const WORDS_PER_MINUTE = 238;
 
@@ -63,4 +63,9 @@ export function textStats(text: string): TextStats {
     sentences,
     readingTimeSeconds: Math.ceil((words / WORDS_PER_MINUTE) * 60),
   };
+}
+
+/** What every processor returns before its analyses: who made it, for which tasks, and the stats. */
+export function baseOutput(processor: string, model: string, input: ProcessorInput): ProcessorOutput {
+  return { jobId: input.jobId, processor, model, tasks: [...input.tasks], stats: textStats(input.text) };
 }

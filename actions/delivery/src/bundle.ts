@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { type BuildOptions, build, type Plugin } from "esbuild";
 
 export const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 /** Every folder under actions/ with an action.yml and src/main.ts (a new action joins by existing). */
@@ -21,11 +21,58 @@ const banner = [
   "const require = __createRequire(import.meta.url);",
 ].join("\n");
 
+/*
+ * Start-up: a runner starts `node dist/index.js` cold for every step, and most of the time to the first
+ * AWS call is V8 parsing and evaluating the bundle (bench/delivery.ts). So the bundle is minified and
+ * leaves out two things no action runs:
+ *  - zod's translations of its error messages: actions report in English, zod's default locale;
+ *  - undici, which @actions/http-client imports only for proxy dispatchers (fetch through a proxy). The
+ *    actions reach @actions/http-client only through @actions/core's OIDC client, which uses Node's own
+ *    agents. When anything else in the bundle imports undici, it is bundled whole as before.
+ */
+const zodLocalesOnlyEnglish: Plugin = {
+  name: "zod-locales-only-english",
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer)
+        ? { path: resolve(args.resolveDir, args.path), namespace: "zod-locales" }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "zod-locales" }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      resolveDir: dirname(args.path),
+      loader: "js",
+    }));
+  },
+};
+
+function undiciOnlyWhereUsed(importers: Set<string>): Plugin {
+  return {
+    name: "undici-only-where-used",
+    setup(build) {
+      build.onResolve({ filter: /^undici$/ }, (args) => {
+        importers.add(args.importer);
+        return /@actions[\\/]http-client/.test(args.importer)
+          ? { path: "undici-proxy-agent", namespace: "content-engine" }
+          : undefined;
+      });
+      build.onLoad({ filter: /^undici-proxy-agent$/, namespace: "content-engine" }, () => ({
+        contents: `export class ProxyAgent {
+  constructor() {
+    throw new Error("this action is bundled without undici: proxy dispatchers of @actions/http-client are not available");
+  }
+}`,
+        loader: "js",
+      }));
+    },
+  };
+}
+
 /** The bundled text of one action (nothing written). */
 export async function bundleAction(action: string): Promise<string> {
   const entry = join(repositoryRoot, "actions", action, "src", "main.ts");
   if (!existsSync(entry)) throw new Error(`no action ${action}: ${entry} does not exist`);
-  const result = await build({
+  const options = (plugins: Plugin[]): BuildOptions => ({
     entryPoints: [entry],
     absWorkingDir: repositoryRoot,
     bundle: true,
@@ -36,15 +83,21 @@ export async function bundleAction(action: string): Promise<string> {
     outfile: join(repositoryRoot, "actions", action, "dist", "index.js"),
     banner: { js: banner },
     legalComments: "none",
-    minifyWhitespace: true,
-    minifySyntax: true,
-    keepNames: true,
+    // keepNames would wrap every function and class in a __name() call at load (about 15 % of the
+    // start-up); nothing the actions run reads a function's name: SDK errors and ours set `name`.
+    minify: true,
     sourcemap: false,
     logLevel: "silent",
     // Optional peer of @smithy packages, never loaded on the paths the actions use.
     external: ["@aws-sdk/signature-v4-crt", "aws-crt"],
+    plugins,
   });
-  return result.outputFiles[0]!.text;
+  const undiciImporters = new Set<string>();
+  let result = await build(options([zodLocalesOnlyEnglish, undiciOnlyWhereUsed(undiciImporters)]));
+  if ([...undiciImporters].some((importer) => !/@actions[\\/]http-client/.test(importer))) {
+    result = await build(options([zodLocalesOnlyEnglish]));
+  }
+  return result.outputFiles![0]!.text;
 }
 
 export function distFile(action: string): string {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ACTIONS, bundleAction, distFile, repositoryRoot } from "../src/bundle.ts";
+import { ACTIONS, bundleAction, DIST_FILES, distFile, repositoryRoot } from "../src/bundle.ts";
 import { renderReadme } from "../src/readme.ts";
 import { inputVariable, runBundledAction, scratchWorkspace } from "./support/run-action.ts";
 
@@ -32,9 +32,16 @@ describe.each(ACTIONS)("the %s action", (action) => {
     inputs: Record<string, unknown>;
   };
 
-  it("has a committed dist/index.js that rebuilding leaves unchanged (run npm run bundle -w @content-engine/delivery)", async () => {
+  it("has a committed dist/ that rebuilding leaves unchanged (run npm run bundle -w @content-engine/delivery)", async () => {
     const rebuilt = await bundleAction(action);
-    expect(firstDifference(readFileSync(distFile(action), "utf8"), rebuilt)).toBeUndefined();
+    for (const file of DIST_FILES) {
+      expect({
+        file,
+        ...firstDifference(readFileSync(distFile(action, file), "utf8"), rebuilt[file]),
+      }).toEqual({
+        file,
+      });
+    }
   });
 
   it("runs on node24 from dist/index.js", () => {

@@ -74,6 +74,8 @@ export interface AwsProxy {
   url: string;
   /** Every request since the start or the last reset, in arrival order. */
   calls(): AwsCall[];
+  /** TCP connections clients opened to the proxy since the start or the last reset. */
+  connections(): number;
   reset(): void;
   stop(): Promise<void>;
 }
@@ -90,6 +92,7 @@ export async function startAwsProxy(target: string, options: AwsProxyOptions = {
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true });
   let calls: AwsCall[] = [];
+  let connections = 0;
   const server = createServer((req, res) => {
     const at = performance.timeOrigin + performance.now();
     const method = req.method ?? "GET";
@@ -140,13 +143,18 @@ export async function startAwsProxy(target: string, options: AwsProxyOptions = {
       forward();
     }
   });
+  server.on("connection", () => {
+    connections++;
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     calls: () => [...calls],
+    connections: () => connections,
     reset: () => {
       calls = [];
+      connections = 0;
     },
     async stop() {
       server.closeAllConnections();

@@ -1,11 +1,15 @@
 // The fauxqs S3+SQS emulator and a counting proxy in front of it, in their own process, so a bench
 // can pin them to one core (`taskset -c 0 node bench/emulator-process.ts`) away from the server it
 // measures. Talks to its parent over IPC: it sends { emulator, proxy } once listening, and answers
-// { cmd: "calls" } with the proxy's calls since the last { cmd: "reset" }.
+// { cmd: "calls" } with the proxy's calls and new connections since the last { cmd: "reset" }.
 import { startFauxqs } from "fauxqs";
-import { startAwsProxy } from "./aws-proxy.ts";
+import { type AwsCall, startAwsProxy } from "./aws-proxy.ts";
 
 export type EmulatorRequest = { cmd: "calls" } | { cmd: "reset" };
+export interface EmulatorAnswer {
+  calls: AwsCall[];
+  connections: number;
+}
 export interface EmulatorReady {
   emulator: string;
   proxy: string;
@@ -19,7 +23,7 @@ if (import.meta.main) {
   const proxy = await startAwsProxy(address);
   process.on("message", (message: EmulatorRequest) => {
     if (message.cmd === "reset") proxy.reset();
-    process.send!({ cmd: message.cmd, calls: message.cmd === "calls" ? proxy.calls() : [] });
+    process.send!({ calls: proxy.calls(), connections: proxy.connections() } satisfies EmulatorAnswer);
   });
   process.on("disconnect", () => process.exit(0));
   process.send({ emulator: address, proxy: proxy.url } satisfies EmulatorReady);

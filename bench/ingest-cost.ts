@@ -17,14 +17,15 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@
 import { API_NODE_OPTIONS } from "@content-engine/api";
 import { createS3Client, createSqsClient } from "@content-engine/core";
 import { freePort } from "../test/support/moto.ts";
-import { type AwsCall, countOperations } from "./aws-proxy.ts";
-import type { EmulatorReady, EmulatorRequest } from "./emulator-process.ts";
+import { countOperations } from "./aws-proxy.ts";
+import type { EmulatorAnswer, EmulatorReady, EmulatorRequest } from "./emulator-process.ts";
 import {
   type BenchResult,
   KiB,
   type Metric,
   makeDocument,
   newAgent,
+  percentile,
   postDocument,
   report,
   round,
@@ -48,15 +49,18 @@ const REGION = "us-east-1";
 export interface IngestCostOptions {
   /** Concurrencies measured with wrk (default 4 and 32). */
   concurrencies?: number[];
-  /** Seconds of each measured wrk run (default 8), after one warm-up run of `warmupSeconds` (default 3). */
+  /** Seconds of each measured wrk run (default 4), after one warm-up run of `warmupSeconds` (default 3). */
   seconds?: number;
+  /** Rounds of runs, alternating between the servers (default 3). */
+  rounds?: number;
   warmupSeconds?: number;
   /** Jobs sent through the counting proxy, then processed by the worker (default 40). */
   countedJobs?: number;
   docBytes?: number;
 }
 
-type ServerName = "content-engine" | "fastapi";
+const SERVERS = ["content-engine", "fastapi"] as const;
+type ServerName = (typeof SERVERS)[number];
 const LABEL: Record<ServerName, string> = {
   "content-engine": "content-engine",
   fastapi: "FastAPI + boto3 reference",
@@ -156,7 +160,8 @@ interface Emulator {
   direct: string;
   /** The counting proxy in front of it. */
   proxy: string;
-  calls(): Promise<AwsCall[]>;
+  /** The proxy's calls and the TCP connections opened to it since the last reset. */
+  calls(): Promise<EmulatorAnswer>;
   reset(): Promise<void>;
 }
 
@@ -168,8 +173,8 @@ async function startEmulator(cores: string | undefined): Promise<Emulator> {
     child.once("exit", (code) => reject(new Error(`the emulator process exited with code ${code}`)));
   });
   const ask = (request: EmulatorRequest) =>
-    new Promise<AwsCall[]>((resolve) => {
-      child.once("message", (m: { calls: AwsCall[] }) => resolve(m.calls));
+    new Promise<EmulatorAnswer>((resolve) => {
+      child.once("message", (m: EmulatorAnswer) => resolve(m));
       child.send(request);
     });
   return {
@@ -306,48 +311,114 @@ async function runWrk(
   return JSON.parse(line.slice("WRK_JSON ".length)) as WrkRun;
 }
 
+interface LoadSample {
+  accepted: number;
+  failed: number;
+  seconds: number;
+  cpuMs: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
 interface LoadPoint {
   concurrency: number;
   accepted: number;
+  /** Requests that failed or were answered with a non-2xx status. */
   rejected: number;
   seconds: number;
   uploadsPerSecond: number;
+  /** Medians over the rounds. */
   p50Ms: number;
   p99Ms: number;
   cpuMsPerUpload: number;
   /** Share of one core the server used. */
   cpuCores: number;
+  rounds: LoadSample[];
 }
 
-async function measureLoad(
+async function loadSample(
   server: Server,
+  wrk: string,
+  bodyFile: string,
+  concurrency: number,
+  seconds: number,
+  loadCores: string | undefined,
+): Promise<LoadSample> {
+  const pid = server.child.pid!;
+  const before = cpuTicks(pid);
+  const run = await runWrk(wrk, server.url, bodyFile, concurrency, seconds, loadCores);
+  const cpuMs = ((cpuTicks(pid) - before) / TICKS_PER_SECOND) * 1000;
+  const { status, connect, read, write, timeout } = run.errors;
+  return {
+    accepted: Math.max(0, run.requests - status),
+    failed: status + connect + read + write + timeout,
+    seconds: run.durationUs / 1e6,
+    cpuMs,
+    p50Ms: run.latencyUs.p50 / 1000,
+    p99Ms: run.latencyUs.p99 / 1000,
+  };
+}
+
+const medianOf = (values: number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+
+function loadPoint(concurrency: number, rounds: LoadSample[]): LoadPoint {
+  const sum = (f: (r: LoadSample) => number) => rounds.reduce((a, r) => a + f(r), 0);
+  const accepted = sum((r) => r.accepted);
+  const seconds = sum((r) => r.seconds);
+  const cpuMs = sum((r) => r.cpuMs);
+  return {
+    concurrency,
+    accepted,
+    rejected: sum((r) => r.failed),
+    seconds,
+    uploadsPerSecond: accepted / seconds,
+    p50Ms: medianOf(rounds.map((r) => r.p50Ms)),
+    p99Ms: medianOf(rounds.map((r) => r.p99Ms)),
+    cpuMsPerUpload: accepted > 0 ? cpuMs / accepted : Number.NaN,
+    cpuCores: cpuMs / 1000 / seconds,
+    rounds,
+  };
+}
+
+/**
+ * Both servers run at once on the server core, loaded one at a time, in short runs that alternate
+ * between them round after round (the order flips each round): a burst of load from elsewhere on a
+ * shared machine then lands on both alike, and the ratios hold better than in two long runs.
+ */
+async function measureLoad(
+  servers: Record<ServerName, Server>,
   wrk: string,
   bodyFile: string,
   options: Required<IngestCostOptions>,
   loadCores: string | undefined,
-): Promise<LoadPoint[]> {
-  const pid = server.child.pid!;
-  await runWrk(wrk, server.url, bodyFile, 4, options.warmupSeconds, loadCores);
-  const points: LoadPoint[] = [];
-  for (const concurrency of options.concurrencies) {
-    const before = cpuTicks(pid);
-    const run = await runWrk(wrk, server.url, bodyFile, concurrency, options.seconds, loadCores);
-    const cpuMs = ((cpuTicks(pid) - before) / TICKS_PER_SECOND) * 1000;
-    const failed =
-      run.errors.status + run.errors.connect + run.errors.read + run.errors.write + run.errors.timeout;
-    const accepted = Math.max(0, run.requests - run.errors.status);
-    const seconds = run.durationUs / 1e6;
-    points.push({
-      concurrency,
-      accepted,
-      rejected: failed,
-      seconds,
-      uploadsPerSecond: accepted / seconds,
-      p50Ms: run.latencyUs.p50 / 1000,
-      p99Ms: run.latencyUs.p99 / 1000,
-      cpuMsPerUpload: accepted > 0 ? cpuMs / accepted : Number.NaN,
-      cpuCores: cpuMs / 1000 / seconds,
-    });
+): Promise<Record<ServerName, LoadPoint[]>> {
+  const names = Object.keys(servers) as ServerName[];
+  for (const name of names)
+    await runWrk(wrk, servers[name].url, bodyFile, 4, options.warmupSeconds, loadCores);
+  const samples = new Map<string, LoadSample[]>();
+  for (let round = 0; round < options.rounds; round++) {
+    for (const concurrency of options.concurrencies) {
+      for (const name of round % 2 === 0 ? names : [...names].reverse()) {
+        const key = `${name} ${concurrency}`;
+        const sample = await loadSample(
+          servers[name],
+          wrk,
+          bodyFile,
+          concurrency,
+          options.seconds,
+          loadCores,
+        );
+        samples.set(key, [...(samples.get(key) ?? []), sample]);
+      }
+    }
+  }
+  const points = {} as Record<ServerName, LoadPoint[]>;
+  for (const name of names) {
+    points[name] = options.concurrencies.map((c) => loadPoint(c, samples.get(`${name} ${c}`) ?? []));
   }
   return points;
 }
@@ -358,6 +429,8 @@ async function measureLoad(
 interface JobCost {
   jobs: number;
   ingest: Record<string, number>;
+  /** New TCP connections the server opened to AWS while taking the uploads (4 at a time). */
+  ingestConnections: number;
   worker?: Record<string, number>;
   statusRead?: Record<string, number>;
   resultRead?: Record<string, number>;
@@ -409,7 +482,12 @@ async function countJobCost(
       if (res.status !== 202) throw new Error(`${LABEL[setup.name]} answered ${res.status}: ${res.body}`);
       jobIds.push((JSON.parse(res.body) as { jobId: string }).jobId);
     });
-    const cost: JobCost = { jobs, ingest: countOperations(await emulator.calls()) };
+    const ingest = await emulator.calls();
+    const cost: JobCost = {
+      jobs,
+      ingest: countOperations(ingest.calls),
+      ingestConnections: ingest.connections,
+    };
     if (setup.name !== "content-engine") return cost;
 
     // The worker, from source, through the proxy; done when the queue is empty.
@@ -434,7 +512,7 @@ async function countJobCost(
     } finally {
       await stopProcess(worker);
     }
-    const workerCalls = await emulator.calls();
+    const workerCalls = (await emulator.calls()).calls;
     cost.emptyReceives = workerCalls.filter((c) => c.empty).length;
     cost.worker = countOperations(workerCalls.filter((c) => !c.empty));
 
@@ -448,11 +526,11 @@ async function countJobCost(
       };
       if (view.status === "succeeded") succeeded++;
     }
-    cost.statusRead = countOperations(await emulator.calls());
+    cost.statusRead = countOperations((await emulator.calls()).calls);
     await emulator.reset();
     for (const id of jobIds)
       await (await fetch(`${server.url}/v1/jobs/${id}/result`, { headers })).arrayBuffer();
-    cost.resultRead = countOperations(await emulator.calls());
+    cost.resultRead = countOperations((await emulator.calls()).calls);
     cost.succeeded = succeeded;
     return cost;
   } finally {
@@ -494,7 +572,8 @@ const ratio = (a: number, b: number) =>
 export async function runIngestCost(options: IngestCostOptions = {}): Promise<BenchResult> {
   const opts: Required<IngestCostOptions> = {
     concurrencies: options.concurrencies ?? [4, 32],
-    seconds: options.seconds ?? 8,
+    seconds: options.seconds ?? 4,
+    rounds: options.rounds ?? 3,
     warmupSeconds: options.warmupSeconds ?? 3,
     countedJobs: options.countedJobs ?? 40,
     docBytes: options.docBytes ?? 16 * KiB,
@@ -519,29 +598,36 @@ export async function runIngestCost(options: IngestCostOptions = {}): Promise<Be
   const s3 = createS3Client(clientOptions);
   const sqs = createSqsClient(clientOptions);
   const costs = {} as Record<ServerName, JobCost>;
-  const load = {} as Record<ServerName, LoadPoint[]>;
+  let load = {} as Record<ServerName, LoadPoint[]>;
   try {
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     const queue = async (name: string) =>
       (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: "60" } })))
         .QueueUrl!;
     const loadQueue = await queue("ingest-cost-load");
-    for (const name of ["content-engine", "fastapi"] as const) {
-      const setup: ServerSetup = { name, apiBundle, python };
+    for (const name of SERVERS) {
       costs[name] = await countJobCost(
-        setup,
+        { name, apiBundle, python },
         emulator,
         sqs,
         await queue(`ingest-cost-count-${name}`),
         body,
         opts.countedJobs,
       );
-      const server = await startServer(setup, emulator.direct, loadQueue, cores.server);
-      try {
-        load[name] = await measureLoad(server, wrk, bodyFile, opts, cores.load);
-      } finally {
-        await stopProcess(server.child);
+    }
+    const servers = {} as Record<ServerName, Server>;
+    try {
+      for (const name of SERVERS) {
+        servers[name] = await startServer(
+          { name, apiBundle, python },
+          emulator.direct,
+          loadQueue,
+          cores.server,
+        );
       }
+      load = await measureLoad(servers, wrk, bodyFile, opts, cores.load);
+    } finally {
+      for (const server of Object.values(servers)) await stopProcess(server.child);
     }
   } finally {
     s3.destroy();
@@ -577,6 +663,13 @@ export async function runIngestCost(options: IngestCostOptions = {}): Promise<Be
     row(`server CPU used c=${c}`, "cores", a.cpuCores, b.cpuCores, 2);
   }
   row("AWS requests per job: ingest", "", ceIngest, refIngest, 2);
+  row(
+    "new AWS connections per upload (c=4)",
+    "",
+    ce.ingestConnections / ce.jobs,
+    ref.ingestConnections / ref.jobs,
+    2,
+  );
   row("AWS requests per job: worker", "", ceWorker, Number.NaN, 2);
   row("AWS requests per job: end to end (no polling)", "", ceEndToEnd, Number.NaN, 2);
   row("AWS requests per status read", "", perJob(ce.statusRead, ce.jobs), Number.NaN, 2);
@@ -589,7 +682,7 @@ export async function runIngestCost(options: IngestCostOptions = {}): Promise<Be
   const goal = (met: boolean) => (met ? "met" : "NOT met");
   const notes = [
     `${cores.note}; CPU = utime+stime of the server process from /proc/<pid>/stat (${TICKS_PER_SECOND} ticks/s) over each wrk run`,
-    `load generator: wrk 4.1 (Debian package), 1 thread, one ${body.length}-byte multipart body (a ${opts.docBytes / KiB} KiB text file), ${opts.seconds} s per concurrency after ${opts.warmupSeconds} s warm-up`,
+    `load generator: wrk 4.1 (Debian package), 1 thread, one ${body.length}-byte multipart body (a ${opts.docBytes / KiB} KiB text file); ${opts.rounds} rounds of ${opts.seconds} s runs per server and concurrency, alternating between the servers, after ${opts.warmupSeconds} s warm-up each; CPU and throughput over all rounds, p50/p99 the median of the rounds`,
     "AWS requests counted at a proxy in front of the emulator, in a separate run of " +
       `${opts.countedJobs} jobs (the timed runs go to the emulator directly); worker = the consumer from source, until the queue is empty, empty long polls excluded (${ce.emptyReceives ?? 0} of them)`,
     `content-engine ingest per ${ce.jobs} jobs: ${JSON.stringify(ce.ingest)}; worker: ${JSON.stringify(ce.worker)}; status reads: ${JSON.stringify(ce.statusRead)}; result reads: ${JSON.stringify(ce.resultRead)}`,
@@ -601,6 +694,19 @@ export async function runIngestCost(options: IngestCostOptions = {}): Promise<Be
       : "goal p99 at c=4: not measured",
     `load average before ${loadBefore.map((l) => l.toFixed(1)).join(" ")}, after ${loadAfter.map((l) => l.toFixed(1)).join(" ")} on ${availableParallelism()} cores: on a busy machine only the ratios of this run count`,
   ];
+  notes.push(
+    `CPU per upload ratio in each round: ${opts.concurrencies
+      .map(
+        (c, i) =>
+          `c=${c}: ${load["content-engine"]
+            [i]!.rounds.map((r, k) => {
+              const b = load.fastapi[i]!.rounds[k]!;
+              return fmt(ratio(r.cpuMs / r.accepted, b.cpuMs / b.accepted), 2);
+            })
+            .join(", ")}`,
+      )
+      .join("; ")} (the spread says how much the machine disturbed this run)`,
+  );
   if (ce.succeeded !== undefined && ce.succeeded !== ce.jobs)
     notes.push(`only ${ce.succeeded} of ${ce.jobs} counted jobs read succeeded`);
   for (const name of ["content-engine", "fastapi"] as const) {

@@ -198,6 +198,14 @@ export async function runDelivery(
           ]
         : []),
       {
+        // What the loader (dist/index.js) costs a fresh runner.
+        name: "deploy-ecs plan, dist/action.js without the compile-cache loader",
+        args: [join(root, "actions", "deploy-ecs", "dist", "action.js")],
+        inputs: ecs,
+        aws: true,
+        env: noCache,
+      },
+      {
         name: "deploy-ecs plan, compile cache warm (same runner again)",
         args: [ecsDist],
         inputs: ecs,
@@ -228,22 +236,14 @@ export async function runDelivery(
         metrics.push({ metric: `${name} p50`, value: median(runs.map((r) => r.wallMs)), unit: "ms" });
         continue;
       }
+      const wall = runs.map((r) => r.wallMs);
+      const cpu = runs.map((r) => r.cpuMs);
+      // Medians as the issue measures; minimums too, the least disturbed runs on a busy machine.
       metrics.push(
-        {
-          metric: `${name}: exec to first AWS call p50`,
-          value: median(runs.map((r) => r.wallMs)),
-          unit: "ms",
-        },
-        {
-          metric: `${name}: exec to first AWS call max`,
-          value: round(Math.max(...runs.map((r) => r.wallMs))),
-          unit: "ms",
-        },
-        {
-          metric: `${name}: CPU used by the first AWS call p50`,
-          value: median(runs.map((r) => r.cpuMs)),
-          unit: "ms",
-        },
+        { metric: `${name}: exec to first AWS call p50`, value: median(wall), unit: "ms" },
+        { metric: `${name}: exec to first AWS call min`, value: round(Math.min(...wall)), unit: "ms" },
+        { metric: `${name}: CPU used by the first AWS call p50`, value: median(cpu), unit: "ms" },
+        { metric: `${name}: CPU used by the first AWS call min`, value: round(Math.min(...cpu)), unit: "ms" },
       );
       notes.push(`${name}: first AWS call ${runs[0]!.firstCall}`);
     }

@@ -9,13 +9,14 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { API_NODE_OPTIONS } from "@content-engine/api";
 import { createS3Client, createSqsClient } from "@content-engine/core";
+import { toolPath } from "../scripts/tools.ts";
 import { freePort } from "../test/support/moto.ts";
 import { countOperations } from "./aws-proxy.ts";
 import type { EmulatorAnswer, EmulatorReady, EmulatorRequest } from "./emulator-process.ts";
@@ -70,9 +71,13 @@ const LABEL: Record<ServerName, string> = {
 // Tools: wrk (Debian package, installed by `npm run setup:tools`) and the reference's venv, which
 // this bench installs itself when missing (the pip_tool pattern of scripts/setup-tools.sh).
 
-function findOnPath(name: string): string | undefined {
-  const dirs = [join(TOOLS, "bin"), ...(process.env.PATH ?? "").split(delimiter)];
-  return dirs.map((dir) => join(dir, name)).find((file) => existsSync(file));
+/** The tool, or undefined when neither .tools/bin nor PATH has it. */
+function findTool(name: string): string | undefined {
+  try {
+    return toolPath(name);
+  } catch {
+    return undefined;
+  }
 }
 
 /** `name==version` pins of the reference's requirements.txt (extras dropped). */
@@ -554,7 +559,7 @@ export function multipartBody(document: Buffer, filename = "report.txt"): Buffer
 
 function coreSplit(): { server: string | undefined; load: string | undefined; note: string } {
   const n = availableParallelism();
-  if (n < 2 || !findOnPath("taskset"))
+  if (n < 2 || !findTool("taskset"))
     return { server: undefined, load: undefined, note: "not pinned: fewer than 2 cores or no taskset" };
   const load = n === 2 ? "0" : `0-${n - 2}`;
   return {
@@ -578,9 +583,8 @@ export async function runIngestCost(options: IngestCostOptions = {}): Promise<Be
     countedJobs: options.countedJobs ?? 40,
     docBytes: options.docBytes ?? 16 * KiB,
   };
-  const wrk = findOnPath("wrk");
-  if (!wrk)
-    throw new Error("wrk is not installed: run npm run setup:tools (it installs the Debian package wrk)");
+  // Throws "wrk is not installed: run npm run setup:tools" (the Debian package wrk).
+  const wrk = toolPath("wrk");
   const python = ensureReferenceVenv();
   const apiBundle = await bundleApi("ingest-cost-api");
   const cores = coreSplit();

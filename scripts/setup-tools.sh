@@ -149,9 +149,10 @@ install_wrk() {
     # apt's lock may be held by the prometheus job: wait for it rather than fail.
     if ! { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
       -o DPkg::Lock::Timeout=300 --no-install-recommends wrk; } >"$LOGS/wrk.log" 2>&1; then
-      log "FAILED to install wrk, see $LOGS/wrk.log:"
+      # No test needs it: a failure is reported, not fatal (also with CI=true).
+      log "could not install wrk (npm run bench -- ingest-cost needs it), see $LOGS/wrk.log:"
       tail -n 20 "$LOGS/wrk.log" >&2
-      return 1
+      return 0
     fi
     log "installed wrk in $((SECONDS - start))s"
   else

@@ -57,7 +57,7 @@ export const HTTP_ROUTES = [
   "unmatched",
 ] as const;
 export const HTTP_STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
-export const JOB_OUTCOMES = ["succeeded", "failed", "retried", "duplicate"] as const;
+export const JOB_OUTCOMES = ["succeeded", "rejected", "failed", "retried", "duplicate"] as const;
 export const ENQUEUE_FAILURE_STAGES = ["upload", "status", "send"] as const;
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -154,16 +154,23 @@ export function findMetric(name: string): MetricDefinition | undefined {
   return Object.values(catalog).find((m: MetricDefinition) => m.name === name);
 }
 
+/** Environments a collector names in `env`: the deployed ones and the local stack. */
+export const METRIC_ENVIRONMENTS = ["dev", "staging", "prod", "local"] as const;
+/** Services a collector names in `service`: the API, and the worker (consumer or Lambda). */
+export const METRIC_SERVICES = ["api", "worker"] as const;
+
 /**
- * Labels Prometheus attaches to every scraped series (target labels), which queries may group by
- * although no service emits them.
+ * Labels the collector attaches to every scraped series (target labels), which queries may select
+ * and group by although no service emits them: Prometheus's own `job` and `instance`, and the
+ * `env` (one of METRIC_ENVIRONMENTS) and `service` (one of METRIC_SERVICES) that the scrape
+ * configuration adds (terraform/modules/metrics on ECS, the chart's ServiceMonitor on EKS).
  */
-export const TARGET_LABELS = ["job", "instance"] as const;
+export const TARGET_LABELS = ["job", "instance", "env", "service"] as const;
 
 export interface RuntimeMetricDefinition {
   readonly name: string;
   readonly type: MetricType;
-  readonly unit: "seconds" | "bytes";
+  readonly unit: "seconds" | "bytes" | "descriptors";
   readonly help: string;
   readonly labels: Readonly<Record<string, LabelSpec>>;
   readonly emittedBy: readonly Emitter[];
@@ -205,6 +212,51 @@ export const runtimeMetrics = {
     type: "gauge",
     unit: "seconds",
     help: "99th percentile of the Node.js event-loop delay.",
+    labels: {},
+    emittedBy: ["api", "consumer"],
+    source: "prom-client-default",
+  },
+  gcDuration: {
+    name: "nodejs_gc_duration_seconds",
+    type: "histogram",
+    unit: "seconds",
+    help: "Time spent in garbage collection, by kind of collection.",
+    labels: { kind: { values: ["major", "minor", "incremental", "weakcb"] } },
+    emittedBy: ["api", "consumer"],
+    source: "prom-client-default",
+  },
+  heapUsed: {
+    name: "nodejs_heap_size_used_bytes",
+    type: "gauge",
+    unit: "bytes",
+    help: "V8 heap in use.",
+    labels: {},
+    emittedBy: ["api", "consumer"],
+    source: "prom-client-default",
+  },
+  heapTotal: {
+    name: "nodejs_heap_size_total_bytes",
+    type: "gauge",
+    unit: "bytes",
+    help: "V8 heap reserved (used plus free).",
+    labels: {},
+    emittedBy: ["api", "consumer"],
+    source: "prom-client-default",
+  },
+  openFds: {
+    name: "process_open_fds",
+    type: "gauge",
+    unit: "descriptors",
+    help: "Open file descriptors of the service process (sockets included).",
+    labels: {},
+    emittedBy: ["api", "consumer"],
+    source: "prom-client-default",
+  },
+  maxFds: {
+    name: "process_max_fds",
+    type: "gauge",
+    unit: "descriptors",
+    help: "The process's limit on open file descriptors.",
     labels: {},
     emittedBy: ["api", "consumer"],
     source: "prom-client-default",
@@ -301,6 +353,7 @@ export interface AwsMetricDefinition {
 const QUEUE = ["QueueName"] as const;
 const ECS_SERVICE = ["ClusterName", "ServiceName"] as const;
 const ALB_TARGET = ["LoadBalancer", "TargetGroup"] as const;
+const ALB = ["LoadBalancer"] as const;
 const LAMBDA = ["FunctionName"] as const;
 /** Powertools adds `service` to every EMF record of the worker (serviceName "worker"). */
 const EMF_JOB = ["service", "outcome"] as const;
@@ -394,6 +447,36 @@ export const awsMetrics = {
     help: "5xx responses the API's targets answered.",
     dimensions: ALB_TARGET,
     statistics: ["Sum"],
+    percentiles: false,
+    source: "aws",
+  },
+  albElb5xx: {
+    namespace: "AWS/ApplicationELB",
+    name: "HTTPCode_ELB_5XX_Count",
+    unit: "Count",
+    help: "5xx responses the load balancer answered itself (502/503/504: no healthy target, target reset, timeout).",
+    dimensions: ALB,
+    statistics: ["Sum"],
+    percentiles: false,
+    source: "aws",
+  },
+  albHealthyHosts: {
+    namespace: "AWS/ApplicationELB",
+    name: "HealthyHostCount",
+    unit: "Count",
+    help: "API targets passing the load balancer's health check.",
+    dimensions: ALB_TARGET,
+    statistics: ["Minimum", "Average"],
+    percentiles: false,
+    source: "aws",
+  },
+  albUnhealthyHosts: {
+    namespace: "AWS/ApplicationELB",
+    name: "UnHealthyHostCount",
+    unit: "Count",
+    help: "API targets failing the load balancer's health check.",
+    dimensions: ALB_TARGET,
+    statistics: ["Maximum", "Average"],
     percentiles: false,
     source: "aws",
   },
@@ -522,7 +605,13 @@ export function prometheusFamilies(): PrometheusSeriesFamily[] {
     });
   }
   for (const m of Object.values(runtimeMetrics) as RuntimeMetricDefinition[]) {
-    families.push({ name: m.name, type: m.type, labels: [...TARGET_LABELS], origin: "runtime" });
+    const le = m.type === "histogram" ? ["le"] : [];
+    families.push({
+      name: m.name,
+      type: m.type,
+      labels: [...Object.keys(m.labels), ...le, ...TARGET_LABELS],
+      origin: "runtime",
+    });
   }
   for (const m of Object.values(kubernetesMetrics) as KubernetesMetricDefinition[]) {
     families.push({
@@ -546,5 +635,3 @@ export function familyOfSeries(series: string): PrometheusSeriesFamily | undefin
   const m = /^(.*)_(bucket|sum|count)$/.exec(series);
   return m ? families.find((f) => f.name === m[1] && f.type === "histogram") : undefined;
 }
-
-export { assertPromqlInCatalog, type PromqlReferences, promqlReferences } from "./promql.ts";

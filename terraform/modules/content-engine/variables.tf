@@ -117,10 +117,10 @@ variable "ecr_repository_name" {
 }
 
 variable "metrics" {
-  description = "The metrics path: how often the ECS collector sidecar scrapes the API, and its Prometheus image (terraform/modules/metrics)."
+  description = "The metrics path: how often the ECS collector sidecar scrapes the API, and its Prometheus image; null keeps the defaults of terraform/modules/metrics."
   type = object({
-    scrape_interval_seconds = optional(number, 30)
-    collector_image         = optional(string, "quay.io/prometheus/prometheus:v2.53.4")
+    scrape_interval_seconds = optional(number)
+    collector_image         = optional(string)
   })
   default = {}
 }

@@ -33,6 +33,7 @@ variable "scrape_interval_seconds" {
   description = "How often the collector scrapes the API (also the resolution of every Prometheus panel)."
   type        = number
   default     = 30
+  nullable    = false
 
   validation {
     condition     = var.scrape_interval_seconds >= 5 && var.scrape_interval_seconds <= 300
@@ -44,6 +45,7 @@ variable "collector_image" {
   description = "Prometheus image of the collector sidecar (runs in agent mode), pinned by tag or digest."
   type        = string
   default     = "quay.io/prometheus/prometheus:v2.53.4"
+  nullable    = false
 
   validation {
     condition     = can(regex("^[^:@\\s]+(:[\\w.-]+)?(@sha256:[0-9a-f]{64})?$", var.collector_image)) && (can(regex(":[\\w.-]+$", var.collector_image)) || can(regex("@sha256:", var.collector_image)))

@@ -1,10 +1,12 @@
-// The collector proof: the metrics path of the deployed environments, run here with real binaries.
-// The collector (Prometheus in agent mode, the Debian binary) runs the very configuration terraform
-// ships to the ECS sidecar (terraform/modules/metrics/prometheus-agent.yml.tftpl), scrapes the local
-// stack's API and consumer, and remote-writes with SigV4 to a second Prometheus that accepts remote
-// write: the stand-in for the environment's Amazon Managed Service for Prometheus workspace. Then
-// every PromQL panel query of every generated dashboard, with its variables set as the deployed
-// dashboard sets them, must return data from that store.
+// The collector proof: the metrics path of each platform, run here with real binaries.
+// - ECS: the collector (Prometheus in agent mode, the Debian binary) runs the very configuration
+//   terraform ships to the sidecar (terraform/modules/metrics/prometheus-agent.yml.tftpl), scrapes
+//   the local stack's API and consumer, and remote-writes with SigV4.
+// - EKS: a second agent scrapes the same processes as the chart's ServiceMonitors tell a cluster's
+//   Prometheus to (their relabelings, rendered by the real helm), and remote-writes too.
+// Both write to a Prometheus that accepts remote write: the stand-in for the environment's Amazon
+// Managed Service for Prometheus workspace. Then every PromQL panel query of the dashboards of each
+// platform, with its variables set as the deployed dashboard sets them, must return data there.
 import { fileURLToPath } from "node:url";
 import { type Environment, loadEnvironment } from "@content-engine/environments";
 import { familyOfSeries, promqlReferences } from "@content-engine/telemetry";
@@ -18,14 +20,17 @@ import { dashboardQueries, dashboardVariableValues, resolveGrafanaVariables } fr
 import { serviceOverviewDashboard } from "../src/service-overview.ts";
 import { startKubernetesExporters } from "./support/kubernetes-exporters.ts";
 import { type RunningPrometheus, startPrometheus } from "./support/prometheus.ts";
+import { renderedChart, scrapeConfigFor } from "./support/service-monitors.ts";
 
 /** The generated prod alerting rules (alarms/), evaluated by the store every second. */
 const alertingRules = fileURLToPath(
   new URL("../../alarms/generated/prod/prometheus-rules.yaml", import.meta.url),
 );
 
-/** The environment whose deployment the local collector plays (its env label). */
+/** The environment whose ECS deployment the sidecar's configuration plays (its env label). */
 const PROVEN = "dev";
+/** The environment played as if on EKS, through the chart's ServiceMonitors (its CI values). */
+const PROVEN_EKS = "staging";
 
 interface PanelQuery {
   dashboard: string;
@@ -61,12 +66,13 @@ function onEks(env: Environment): Environment {
 }
 
 const proven = loadEnvironment(PROVEN, repositoryEnvironmentsDir);
+const provenEks = onEks(loadEnvironment(PROVEN_EKS, repositoryEnvironmentsDir));
 const provenDashboards = [
   // What is deployed today: the ECS dashboards of the environment.
   ...committed.filter((d) => d.path.startsWith(`grafana/${PROVEN}-`)).map((d) => d.json),
   // What an EKS environment gets: rendered here, since no environment file runs on EKS yet.
-  serviceOverviewDashboard(onEks(proven)).toGrafana() as unknown as Record<string, unknown>,
-  platformDashboard(onEks(proven)).toGrafana() as unknown as Record<string, unknown>,
+  serviceOverviewDashboard(provenEks).toGrafana() as unknown as Record<string, unknown>,
+  platformDashboard(provenEks).toGrafana() as unknown as Record<string, unknown>,
 ];
 const panelQueries = queriesOf(provenDashboards, "prometheus");
 const annotationQueries = queriesOf(provenDashboards, "annotation");
@@ -87,15 +93,16 @@ let stack: Awaited<ReturnType<typeof startTestStack>>;
 let exporters: Awaited<ReturnType<typeof startKubernetesExporters>>;
 let store: RunningPrometheus;
 let collector: RunningPrometheus;
+let clusterPrometheus: RunningPrometheus;
 let loading = true;
 let background: Promise<void>;
 
 beforeAll(async () => {
   stack = await startTestStack({ worker: true });
-  exporters = await startKubernetesExporters(kubernetesNames(proven));
+  exporters = await startKubernetesExporters(kubernetesNames(provenEks));
   store = await startPrometheus({
     remoteWriteReceiver: true,
-    targets: { "kubernetes-exporters": { url: exporters.url, labels: { env: PROVEN } } },
+    targets: { "kubernetes-exporters": { url: exporters.url, labels: { env: PROVEN_EKS } } },
     ruleFiles: [alertingRules],
   });
   collector = await startPrometheus({
@@ -113,6 +120,14 @@ beforeAll(async () => {
     // SigV4 signs with these, as the ECS task role's credentials would be; the store ignores the signature.
     env: { AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local", AWS_SESSION_TOKEN: "" },
   });
+  clusterPrometheus = await startPrometheus({
+    agent: true,
+    config: scrapeConfigFor(
+      renderedChart(PROVEN_EKS, provenEks.eks!.release),
+      { api: new URL(stack.apiUrl).host, worker: new URL(stack.workerUrl!).host },
+      `${store.url}/api/v1/write`,
+    ),
+  });
   await driveLoad(stack, 5);
   // Keep a trickle of jobs going so every rate has recent increments to show.
   background = (async () => {
@@ -124,12 +139,12 @@ beforeAll(async () => {
   const deadline = Date.now() + 45_000;
   for (;;) {
     const ready = await store.query(
-      `count(up{env="${PROVEN}"} == 1) == 3 and on() sum(rate(content_engine_jobs_processed_total{env="${PROVEN}", service="worker"}[1m])) > 0 and on() count(count_over_time(content_engine_http_requests_total{env="${PROVEN}", service="api"}[1m]) > 5) > 0`,
+      `count(up{env="${PROVEN}"} == 1) == 2 and on() count(up{env="${PROVEN_EKS}"} == 1) == 3 and on() sum(rate(content_engine_jobs_processed_total{env="${PROVEN_EKS}", service="worker"}[1m])) > 0 and on() count(count_over_time(content_engine_http_requests_total{env="${PROVEN}", service="api"}[1m]) > 5) > 0`,
     );
     if (ready.data?.result.length) break;
     if (Date.now() > deadline) {
       throw new Error(
-        `the store did not receive both services' series with job traffic within 45 s\ncollector: ${collector.output()}\nstore: ${store.output()}`,
+        `the store did not receive both services' series with job traffic within 45 s\ncollector: ${collector.output()}\ncluster prometheus: ${clusterPrometheus.output()}\nstore: ${store.output()}`,
       );
     }
     await new Promise((r) => setTimeout(r, 500));
@@ -140,13 +155,26 @@ afterAll(async () => {
   loading = false;
   await background;
   await collector?.stop();
+  await clusterPrometheus?.stop();
   await store?.stop();
   await exporters?.stop();
   await stack?.stop();
 });
 
-describe("the collector, as deployed", () => {
-  it("adds env and service to every series it writes, and nothing arrives without them", async () => {
+describe("the collectors, as deployed", () => {
+  it("EKS: the chart's ServiceMonitors relabel env and replace the Service name in service with the component", async () => {
+    const byService = await store.query(
+      `count by (env, service, job) (up{env="${PROVEN_EKS}", namespace="content-engine"})`,
+    );
+    expect(
+      byService.data?.result.map((r) => `${r.metric.env} ${r.metric.service} ${r.metric.job}`).sort(),
+    ).toEqual([
+      `${PROVEN_EKS} api ${provenEks.eks!.release}-api`,
+      `${PROVEN_EKS} worker ${provenEks.eks!.release}-worker-metrics`,
+    ]);
+  });
+
+  it("ECS: the sidecar's configuration adds env and service to every series it writes, and nothing arrives without them", async () => {
     const byService = await store.query(`count by (env, service, job) ({job=~"api|worker"})`);
     expect(
       byService.data?.result.map((r) => `${r.metric.env} ${r.metric.service} ${r.metric.job}`).sort(),

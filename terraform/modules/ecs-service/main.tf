@@ -11,7 +11,9 @@ locals {
   # API at localhost (the task's shared network namespace) and remote-writing with SigV4. Not
   # essential: a collector that crashes loses metrics, never the API. Its configuration arrives as
   # an environment variable and is written to its own scratch volume, so both root filesystems stay
-  # read-only.
+  # read-only. The volume is mounted at /prometheus, the Prometheus image's own VOLUME path, which
+  # the image gives to nobody (65534): Fargate seeds a bind mount from the image's VOLUME directory
+  # at the same path, so the non-root collector can write its configuration and WAL there.
   collector_containers = var.metrics_collector == null ? [] : [
     {
       name                   = "metrics-collector"

@@ -1,0 +1,195 @@
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { ThreadReply, ThreadRequest } from "./processor-thread.ts";
+import {
+  PermanentProcessingError,
+  type Processor,
+  type ProcessorInput,
+  type ProcessorOutput,
+} from "./processors/processor.ts";
+
+export interface ProcessorPoolOptions {
+  /** Worker threads; default one per core the process may use (`os.availableParallelism()`). */
+  threads?: number;
+  /** Wall-clock milliseconds one document may take in its thread before it is stopped. */
+  budgetMs: number;
+}
+
+/** Next to this module: the TypeScript source in development, the bundled `.mjs` in an artefact. */
+const THREAD_URL = new URL(
+  import.meta.url.endsWith(".ts") ? "./processor-thread.ts" : "./processor-thread.mjs",
+  import.meta.url,
+);
+
+interface Task {
+  id: number;
+  input: ProcessorInput;
+  resolve: (output: ProcessorOutput) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  task?: Task;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * The local NLP processor, run in a pool of worker threads so the model never blocks the caller's
+ * event loop (the SQS heartbeat, /health and other jobs go on) and jobs use every core. Each
+ * document gets a time budget from the moment a thread takes it; a document that overruns it has
+ * its thread terminated and replaced, and fails as a client fault (`document_too_complex`).
+ */
+export class ProcessorPool implements Processor {
+  readonly name = "local-nlp";
+  readonly threads: number;
+  private readonly budgetMs: number;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Task[] = [];
+  private nextId = 1;
+  private closed = false;
+  private startError: Error | undefined;
+  private stoppedThreads = 0;
+
+  constructor(options: ProcessorPoolOptions) {
+    this.threads = Math.max(1, options.threads ?? availableParallelism());
+    this.budgetMs = options.budgetMs;
+    for (let i = 0; i < this.threads; i++) this.slots.push(this.spawn());
+  }
+
+  process(input: ProcessorInput): Promise<ProcessorOutput> {
+    if (this.closed) return Promise.reject(new Error("the processor pool is closed"));
+    if (this.slots.length === 0) return Promise.reject(this.broken());
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, input, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Documents waiting for a free thread. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** Threads stopped for good after a budget overrun or a crash (each one replaced). */
+  get recycled(): number {
+    return this.stoppedThreads;
+  }
+
+  /** Stops every thread; documents still waiting or running fail (their messages are retried). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const error = new Error("the processor pool was closed");
+    for (const task of this.queue.splice(0)) task.reject(error);
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        clearTimeout(slot.timer);
+        slot.task?.reject(error);
+        slot.task = undefined;
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(THREAD_URL);
+    const slot: Slot = { worker, ready: false };
+    // An idle pool must not keep the process alive; a busy thread does.
+    worker.unref();
+    worker.on("message", (reply: ThreadReply) => {
+      if (reply.kind === "ready") {
+        slot.ready = true;
+        this.dispatch();
+        return;
+      }
+      const task = slot.task;
+      if (!task || task.id !== reply.id) return;
+      this.release(slot);
+      if (reply.kind === "done") task.resolve(reply.output);
+      else if (reply.permanent) task.reject(new PermanentProcessingError(reply.code, reply.message));
+      else task.reject(Object.assign(new Error(reply.message), { name: reply.name }));
+      this.dispatch();
+    });
+    worker.on("error", (error) => this.replace(slot, error));
+    worker.on("exit", (code) => {
+      if (!this.closed && this.slots.includes(slot)) {
+        this.replace(slot, new Error(`the processor thread exited with code ${code}`));
+      }
+    });
+    return slot;
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (!slot.ready || slot.task) continue;
+      const task = this.queue.shift()!;
+      slot.task = task;
+      slot.worker.ref();
+      slot.timer = setTimeout(() => this.overrun(slot, task), this.budgetMs);
+      const request: ThreadRequest = { id: task.id, input: task.input };
+      slot.worker.postMessage(request);
+    }
+  }
+
+  private release(slot: Slot): void {
+    clearTimeout(slot.timer);
+    slot.timer = undefined;
+    slot.task = undefined;
+    slot.worker.unref();
+  }
+
+  /** The document outran its budget: stop its thread (terminate interrupts running JavaScript). */
+  private overrun(slot: Slot, task: Task): void {
+    if (slot.task !== task) return;
+    this.release(slot);
+    this.swap(slot);
+    task.reject(
+      new PermanentProcessingError(
+        "document_too_complex",
+        `processing the document took longer than its ${this.budgetMs} ms budget and was stopped`,
+      ),
+    );
+  }
+
+  /** A thread died (crash, out of memory): fail its document, start a new thread in its place. */
+  private replace(slot: Slot, error: Error): void {
+    const task = slot.task;
+    this.release(slot);
+    if (!slot.ready) {
+      // It never started (a missing module, a broken bundle): restarting would only loop.
+      this.slots.splice(this.slots.indexOf(slot), 1);
+      this.startError = error;
+      if (this.slots.length === 0) for (const t of this.queue.splice(0)) t.reject(this.broken());
+      return;
+    }
+    this.swap(slot);
+    if (task) {
+      task.reject(
+        (error as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY"
+          ? new PermanentProcessingError(
+              "document_too_complex",
+              "processing the document ran out of memory and was stopped",
+            )
+          : error,
+      );
+    }
+  }
+
+  private broken(): Error {
+    return new Error(`no processor thread could start: ${this.startError?.message ?? "unknown error"}`);
+  }
+
+  private swap(slot: Slot): void {
+    const index = this.slots.indexOf(slot);
+    if (index < 0 || this.closed) return;
+    this.slots[index] = this.spawn();
+    slot.worker.removeAllListeners();
+    // Listen for (and ignore) errors of the terminating thread.
+    slot.worker.on("error", () => {});
+    void slot.worker.terminate().then(() => {
+      this.stoppedThreads += 1;
+    });
+  }
+}

@@ -93,13 +93,17 @@ export class ProcessorPool implements Processor {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(THREAD_URL);
+    // The thread runs a file: a parent started with `--input-type` (an `-e` script) must not pass it on.
+    const execArgv = process.execArgv.filter((arg) => !arg.startsWith("--input-type"));
+    const worker = new Worker(THREAD_URL, { execArgv });
     const slot: Slot = { worker, ready: false };
     // An idle pool must not keep the process alive; a busy thread does.
     worker.unref();
     worker.on("message", (reply: ThreadReply) => {
       if (reply.kind === "ready") {
         slot.ready = true;
+        // Again once online: an unref() made before the thread started does not hold.
+        worker.unref();
         this.dispatch();
         return;
       }

@@ -11,9 +11,15 @@ import {
 export interface ProcessorPoolOptions {
   /** Worker threads; default one per core the process may use (`os.availableParallelism()`). */
   threads?: number;
-  /** Wall-clock milliseconds one document may take in its thread before it is stopped. */
+  /**
+   * Milliseconds of CPU time one document may use in its thread before it is stopped. CPU, not wall
+   * time, so a busy machine does not fail documents that would pass on an idle one; a document also
+   * stops after WALL_CLOCK_FACTOR times the budget of wall time, so even a starved thread ends.
+   */
   budgetMs: number;
 }
+
+const WALL_CLOCK_FACTOR = 5;
 
 /** Next to this module: the TypeScript source in development, the bundled `.mjs` in an artefact. */
 const THREAD_URL = new URL(
@@ -35,11 +41,13 @@ interface Slot {
   timer?: NodeJS.Timeout;
 }
 
+type CpuUsage = { user: number; system: number };
+
 /**
  * The local NLP processor, run in a pool of worker threads so the model never blocks the caller's
  * event loop (the SQS heartbeat, /health and other jobs go on) and jobs use every core. Each
- * document gets a time budget from the moment a thread takes it; a document that overruns it has
- * its thread terminated and replaced, and fails as a client fault (`document_too_complex`).
+ * document gets a CPU-time budget from the moment a thread takes it; a document that overruns it
+ * has its thread terminated and replaced, and fails as a client fault (`document_too_complex`).
  */
 export class ProcessorPool implements Processor {
   readonly name = "local-nlp";
@@ -84,7 +92,7 @@ export class ProcessorPool implements Processor {
     for (const task of this.queue.splice(0)) task.reject(error);
     await Promise.all(
       this.slots.map(async (slot) => {
-        clearTimeout(slot.timer);
+        clearInterval(slot.timer);
         slot.task?.reject(error);
         slot.task = undefined;
         await slot.worker.terminate();
@@ -131,29 +139,50 @@ export class ProcessorPool implements Processor {
       const task = this.queue.shift()!;
       slot.task = task;
       slot.worker.ref();
-      slot.timer = setTimeout(() => this.overrun(slot, task), this.budgetMs);
+      // The thread's own CPU clock (Node's worker.cpuUsage), read again on a short interval.
+      const cpuAtStart = slot.worker.cpuUsage().catch(() => undefined);
+      const wallLimit = performance.now() + this.budgetMs * WALL_CLOCK_FACTOR;
+      const every = Math.min(250, Math.max(10, this.budgetMs / 5));
+      slot.timer = setInterval(() => void this.checkBudget(slot, task, cpuAtStart, wallLimit), every);
       const request: ThreadRequest = { id: task.id, input: task.input };
       slot.worker.postMessage(request);
     }
   }
 
+  private async checkBudget(
+    slot: Slot,
+    task: Task,
+    cpuAtStart: Promise<CpuUsage | undefined>,
+    wallLimit: number,
+  ): Promise<void> {
+    let usedMs: number;
+    try {
+      const [start, now] = await Promise.all([cpuAtStart, slot.worker.cpuUsage()]);
+      usedMs = (now.user + now.system - (start ? start.user + start.system : 0)) / 1000;
+    } catch {
+      return; // The thread is gone; its "exit"/"error" handler fails the document.
+    }
+    if (slot.task !== task) return;
+    if (usedMs > this.budgetMs) {
+      this.overrun(slot, task, `used more than its budget of ${this.budgetMs} ms of CPU time`);
+    } else if (performance.now() > wallLimit) {
+      this.overrun(slot, task, `took longer than ${this.budgetMs * WALL_CLOCK_FACTOR} ms`);
+    }
+  }
+
   private release(slot: Slot): void {
-    clearTimeout(slot.timer);
+    clearInterval(slot.timer);
     slot.timer = undefined;
     slot.task = undefined;
     slot.worker.unref();
   }
 
   /** The document outran its budget: stop its thread (terminate interrupts running JavaScript). */
-  private overrun(slot: Slot, task: Task): void {
-    if (slot.task !== task) return;
+  private overrun(slot: Slot, task: Task, what: string): void {
     this.release(slot);
     this.swap(slot);
     task.reject(
-      new PermanentProcessingError(
-        "document_too_complex",
-        `processing the document took longer than its ${this.budgetMs} ms budget and was stopped`,
-      ),
+      new PermanentProcessingError("document_too_complex", `processing the document ${what} and was stopped`),
     );
   }
 

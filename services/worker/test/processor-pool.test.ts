@@ -45,7 +45,10 @@ describe("processor pool (worker threads)", () => {
     expect(error).toBeInstanceOf(PermanentProcessingError);
     expect(error).toMatchObject({
       code: "document_too_complex",
-      message: "processing the document took longer than its 250 ms budget and was stopped",
+      // CPU time, or five times the budget of wall time if the machine starves the thread.
+      message: expect.stringMatching(
+        /^processing the document (used more than its budget of 250 ms of CPU time|took longer than 1250 ms) and was stopped$/,
+      ),
     });
     // The overrun thread is terminated, not left spinning; a fresh one takes the next document.
     await expect.poll(() => p.recycled).toBe(1);

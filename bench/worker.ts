@@ -138,7 +138,7 @@ async function runOnce(jobs: number, concurrency: number, docBytes: number, time
     const statuses: Record<string, number> = {};
     await runPool(0, upload.jobIds.length, 32, async (i) => {
       const record = await store.get("dev", upload.jobIds[i]!);
-      const status = record?.status ?? "missing";
+      const status = record?.error ? `${record.status}: ${record.error.code}` : (record?.status ?? "missing");
       statuses[status] = (statuses[status] ?? 0) + 1;
     });
     const hist = parseHistogram(metricsText, "content_engine_job_duration_seconds", { outcome: "succeeded" });

@@ -39,6 +39,12 @@ describe("keywords (YAKE over the model's tokens)", () => {
     }
   });
 
+  it("keeps a word whose singular is a generic word apart from it (news is not new)", async () => {
+    const text =
+      "A new plan was announced today. The weekly news covered the new plan. Weekly news readers liked it.";
+    expect((await keywordsOf(text)).map((k) => k.term)).toContain("weekly news");
+  });
+
   it("keeps the result shape: at most ten {term, score}, distinct, scores in (0, 1] descending", async () => {
     for (const doc of KEYWORD_DOCUMENTS) {
       const keywords = await keywordsOf(doc.text);

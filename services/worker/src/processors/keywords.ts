@@ -103,8 +103,10 @@ export function rankKeyphrases(sentences: KeywordToken[][]): Array<{ term: strin
       }
       if (GENERIC_TERMS.has(token.lemma) || GENERIC_TERMS.has(token.normal)) token.stop = true;
       // YAKE's term identity: lowercase, a plural "s" dropped (the model lemmatises names and nouns
-      // at a sentence start differently, so "Teenagers" and "teenagers" would be two terms).
-      if (token.lemma.length > 3 && token.lemma.endsWith("s")) token.lemma = token.lemma.slice(0, -1);
+      // at a sentence start differently, so "Teenagers" and "teenagers" would be two terms); but
+      // "news" must not become the generic "new".
+      const singular = token.lemma.length > 3 && token.lemma.endsWith("s") ? token.lemma.slice(0, -1) : "";
+      if (singular && !GENERIC_TERMS.has(singular)) token.lemma = singular;
       const stats = term(token);
       stats.tf += 1;
       // Sentence-initial capitals say nothing; elsewhere they mark names and acronyms.
@@ -192,7 +194,8 @@ function candidateScore(candidate: Candidate, terms: Map<string, TermStats>): nu
   let sum = 0;
   candidate.lemmas.forEach((lemma, i) => {
     const t = terms.get(lemma)!;
-    if (!t.stop) {
+    // Only a joining "of" is a stop word inside a candidate; its ends are content words.
+    if (!t.stop || i === 0 || i === candidate.lemmas.length - 1) {
       product *= t.score;
       sum += t.score;
       return;

@@ -35,6 +35,8 @@ export interface WorkerBenchOptions {
   jobs?: number;
   /** One run per value, each on a fresh stack (default [8, 16]). */
   concurrencies?: number[];
+  /** Also run the last concurrency with a one-thread pool: the one-core consumer, for comparison. */
+  oneThreadBaseline?: boolean;
   docBytes?: number;
   /** Give up waiting for the queue to drain after this long (default 240 s). */
   timeoutMs?: number;
@@ -83,7 +85,13 @@ export function histogramQuantile(q: number, hist: Histogram): number {
   return lowerLe;
 }
 
-async function runOnce(jobs: number, concurrency: number, docBytes: number, timeoutMs: number) {
+async function runOnce(
+  jobs: number,
+  concurrency: number,
+  docBytes: number,
+  timeoutMs: number,
+  processorThreads: number,
+) {
   const stack = await startLocalStack({ port: 0, worker: false, workerMetricsPort: 0, logLevel: "silent" });
   const sqs = createSqsClient(stack.config);
   const s3 = createS3Client(stack.config);
@@ -118,7 +126,7 @@ async function runOnce(jobs: number, concurrency: number, docBytes: number, time
 
     const started = performance.now();
     const worker = await startWorkerService(
-      { ...stack.config, workerConcurrency: concurrency, workerMetricsPort: 0 },
+      { ...stack.config, workerConcurrency: concurrency, workerMetricsPort: 0, processorThreads },
       createLogger("worker", "silent"),
     );
     let drained = false;
@@ -279,10 +287,13 @@ export async function runWorker(options: WorkerBenchOptions = {}): Promise<Bench
     metrics.push(...processing.metrics);
     notes.push(...processing.notes);
   }
-  for (const concurrency of concurrencies) {
-    const run = await runOnce(jobs, concurrency, docBytes, timeoutMs);
+  const cores = availableParallelism();
+  const runs = concurrencies.map((concurrency) => ({ concurrency, threads: cores }));
+  if (options.oneThreadBaseline ?? true) runs.push({ concurrency: concurrencies.at(-1)!, threads: 1 });
+  for (const { concurrency, threads } of runs) {
+    const run = await runOnce(jobs, concurrency, docBytes, timeoutMs, threads);
     const succeeded = run.statuses.succeeded ?? 0;
-    const tag = `c=${concurrency}`;
+    const tag = `c=${concurrency}, ${threads} thread${threads === 1 ? "" : "s"}`;
     metrics.push(
       { metric: `jobs/s (${tag})`, value: round((succeeded / run.elapsedMs) * 1000), unit: "jobs/s" },
       { metric: `total time (${tag})`, value: round(run.elapsedMs / 1000, 2), unit: "s" },
@@ -310,7 +321,7 @@ export async function runWorker(options: WorkerBenchOptions = {}): Promise<Bench
   }
   return {
     bench: "worker",
-    setup: `processing time per MiB by kind of content; ${jobs} queued ${docBytes / KiB} KiB text jobs, one consumer process, local NLP processor pool, concurrency ${concurrencies.join(" and ")}`,
+    setup: `processing time per MiB by kind of content; ${jobs} queued ${docBytes / KiB} KiB text jobs, one consumer process, local NLP processor pool of ${cores} threads at concurrency ${concurrencies.join(" and ")}, and of 1 thread (the one-core consumer) for comparison`,
     metrics,
     notes,
   };

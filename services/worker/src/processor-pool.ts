@@ -13,13 +13,12 @@ export interface ProcessorPoolOptions {
   threads?: number;
   /**
    * Milliseconds of CPU time one document may use in its thread before it is stopped. CPU, not wall
-   * time, so a busy machine does not fail documents that would pass on an idle one; a document also
-   * stops after WALL_CLOCK_FACTOR times the budget of wall time, so even a starved thread ends.
+   * time, so a busy machine does not fail documents that would pass on an idle one.
    */
   budgetMs: number;
+  /** Wall-clock backstop, so even a starved thread ends (default five times the budget). */
+  wallClockMs?: number;
 }
-
-const WALL_CLOCK_FACTOR = 5;
 
 /** Next to this module: the TypeScript source in development, the bundled `.mjs` in an artefact. */
 const THREAD_URL = new URL(
@@ -53,6 +52,7 @@ export class ProcessorPool implements Processor {
   readonly name = "local-nlp";
   readonly threads: number;
   private readonly budgetMs: number;
+  private readonly wallClockMs: number;
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
@@ -63,6 +63,7 @@ export class ProcessorPool implements Processor {
   constructor(options: ProcessorPoolOptions) {
     this.threads = Math.max(1, options.threads ?? availableParallelism());
     this.budgetMs = options.budgetMs;
+    this.wallClockMs = options.wallClockMs ?? options.budgetMs * 5;
     for (let i = 0; i < this.threads; i++) this.slots.push(this.spawn());
   }
 
@@ -141,8 +142,8 @@ export class ProcessorPool implements Processor {
       slot.worker.ref();
       // The thread's own CPU clock (Node's worker.cpuUsage), read again on a short interval.
       const cpuAtStart = slot.worker.cpuUsage().catch(() => undefined);
-      const wallLimit = performance.now() + this.budgetMs * WALL_CLOCK_FACTOR;
-      const every = Math.min(250, Math.max(10, this.budgetMs / 5));
+      const wallLimit = performance.now() + this.wallClockMs;
+      const every = Math.min(250, Math.max(10, Math.min(this.budgetMs, this.wallClockMs) / 5));
       slot.timer = setInterval(() => void this.checkBudget(slot, task, cpuAtStart, wallLimit), every);
       const request: ThreadRequest = { id: task.id, input: task.input };
       slot.worker.postMessage(request);
@@ -166,7 +167,7 @@ export class ProcessorPool implements Processor {
     if (usedMs > this.budgetMs) {
       this.overrun(slot, task, `used more than its budget of ${this.budgetMs} ms of CPU time`);
     } else if (performance.now() > wallLimit) {
-      this.overrun(slot, task, `took longer than ${this.budgetMs * WALL_CLOCK_FACTOR} ms`);
+      this.overrun(slot, task, `took longer than ${this.wallClockMs} ms`);
     }
   }
 

@@ -1,6 +1,6 @@
 // One thread of the processor pool: loads the model once, then analyses one document at a time.
 import { parentPort } from "node:worker_threads";
-import { analyseDocument } from "./processors/local-nlp.ts";
+import { analyseDocument, loadModel } from "./processors/local-nlp.ts";
 import {
   PermanentProcessingError,
   type ProcessorInput,
@@ -37,5 +37,7 @@ if (port) {
     }
     port.postMessage(reply);
   });
+  // Ready once the model is read, so no document's budget pays for it.
+  loadModel();
   port.postMessage({ kind: "ready" } satisfies ThreadReply);
 }

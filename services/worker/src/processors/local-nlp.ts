@@ -28,10 +28,16 @@ const LONG_RUN = new RegExp(
   "g",
 );
 
-const nlp = winkNLP(model);
-const its = nlp.its;
-// The typings declare `its.lemma` with the wrong arity; at run time it is a plain item function.
-const lemmaOf = its.lemma as unknown as typeof its.normal;
+let loaded: ReturnType<typeof winkNLP> | undefined;
+
+/**
+ * The model, read on first use (about half a second and tens of MiB): only the threads that analyse
+ * documents pay for it, not every process that imports this module (the consumer's main thread).
+ */
+export function loadModel(): ReturnType<typeof winkNLP> {
+  loaded ??= winkNLP(model);
+  return loaded;
+}
 
 interface SentenceInfo {
   text: string;
@@ -64,6 +70,10 @@ export function analyseDocument(input: ProcessorInput): ProcessorOutput {
         : "the document contains no readable text",
     );
   }
+  const nlp = loadModel();
+  const its = nlp.its;
+  // The typings declare `its.lemma` with the wrong arity; at run time it is a plain item function.
+  const lemmaOf = its.lemma as unknown as typeof its.normal;
   const doc = nlp.readDoc(readable);
   const sentences: SentenceInfo[] = [];
   const termFreq = new Map<string, number>();

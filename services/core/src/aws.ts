@@ -54,9 +54,12 @@ function longPollSeconds(request: HttpRequest): number {
   const target = request.headers["x-amz-target"] ?? request.headers["X-Amz-Target"];
   if (target !== "AmazonSQS.ReceiveMessage") return 0;
   try {
-    const body = request.body instanceof Uint8Array ? new TextDecoder().decode(request.body) : String(request.body);
+    const body =
+      request.body instanceof Uint8Array ? new TextDecoder().decode(request.body) : String(request.body);
     const wait = (JSON.parse(body) as { WaitTimeSeconds?: number }).WaitTimeSeconds;
-    return typeof wait === "number" && wait >= 0 ? Math.min(wait, SQS_MAX_WAIT_SECONDS) : SQS_MAX_WAIT_SECONDS;
+    return typeof wait === "number" && wait >= 0
+      ? Math.min(wait, SQS_MAX_WAIT_SECONDS)
+      : SQS_MAX_WAIT_SECONDS;
   } catch {
     return SQS_MAX_WAIT_SECONDS;
   }

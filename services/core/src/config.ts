@@ -10,7 +10,11 @@ export const taskSchema = z.enum(TASKS);
  * Deadlines of every AWS call (see aws.ts): the TCP/TLS connect, the time to the response's first
  * byte (and the longest silence while a body streams), and how many attempts the SDK makes.
  */
-export const AWS_CALL_DEFAULTS = { connectTimeoutMs: 3000, requestTimeoutMs: 10_000, maxAttempts: 3 } as const;
+export const AWS_CALL_DEFAULTS = {
+  connectTimeoutMs: 3000,
+  requestTimeoutMs: 10_000,
+  maxAttempts: 3,
+} as const;
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -34,7 +38,12 @@ const envSchema = z.object({
   CONTENT_ENGINE_SHUTDOWN_TIMEOUT_MS: positiveInt(25_000),
   CONTENT_ENGINE_AWS_CONNECT_TIMEOUT_MS: positiveInt(AWS_CALL_DEFAULTS.connectTimeoutMs),
   CONTENT_ENGINE_AWS_REQUEST_TIMEOUT_MS: positiveInt(AWS_CALL_DEFAULTS.requestTimeoutMs),
-  CONTENT_ENGINE_AWS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(AWS_CALL_DEFAULTS.maxAttempts),
+  CONTENT_ENGINE_AWS_MAX_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(AWS_CALL_DEFAULTS.maxAttempts),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default("0.0.0.0"),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9100),

@@ -71,7 +71,12 @@ describe("AWS clients from the factory", () => {
   });
 
   it("give up on an SQS send whose backend never answers", async () => {
-    const sqs = createSqsClient({ region: "us-east-1", endpoint: silent.url, ...deadlines, awsMaxAttempts: 1 });
+    const sqs = createSqsClient({
+      region: "us-east-1",
+      endpoint: silent.url,
+      ...deadlines,
+      awsMaxAttempts: 1,
+    });
     const error = await sqs
       .send(new SendMessageCommand({ QueueUrl: `${silent.url}/000000000000/jobs`, MessageBody: "{}" }))
       .then(

@@ -1,49 +1,12 @@
-import { once } from "node:events";
-import { createServer, type Server, type Socket } from "node:net";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { startFauxqs } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createS3Client, createSqsClient } from "../src/index.ts";
+import { settleOpen, startSilentBackend } from "./silent-backend.ts";
 
 process.env.AWS_ACCESS_KEY_ID ??= "local";
 process.env.AWS_SECRET_ACCESS_KEY ??= "local";
-
-/** A backend that accepts TCP connections, reads what it is sent and never answers. */
-export async function startSilentBackend(): Promise<{
-  url: string;
-  accepted: () => number;
-  open: () => number;
-  close: () => Promise<void>;
-}> {
-  const sockets = new Set<Socket>();
-  let accepted = 0;
-  const server: Server = createServer((socket) => {
-    accepted++;
-    sockets.add(socket);
-    socket.resume();
-    socket.on("error", () => {});
-    socket.on("close", () => sockets.delete(socket));
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    accepted: () => accepted,
-    open: () => sockets.size,
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-async function settle(open: () => number): Promise<number> {
-  for (let i = 0; i < 100 && open() > 0; i++) await new Promise((r) => setTimeout(r, 20));
-  return open();
-}
 
 describe("AWS clients from the factory", () => {
   let silent: Awaited<ReturnType<typeof startSilentBackend>>;
@@ -66,7 +29,7 @@ describe("AWS clients from the factory", () => {
     expect(error?.name).toBe("TimeoutError");
     // Two attempts, each on its own connection, and neither left open.
     expect(silent.accepted() - before).toBe(2);
-    expect(await settle(silent.open)).toBe(0);
+    expect(await settleOpen(silent)).toBe(0);
     s3.destroy();
   });
 
@@ -84,7 +47,7 @@ describe("AWS clients from the factory", () => {
         (e: unknown) => e as Error,
       );
     expect(error?.name).toBe("TimeoutError");
-    expect(await settle(silent.open)).toBe(0);
+    expect(await settleOpen(silent)).toBe(0);
     sqs.destroy();
   });
 

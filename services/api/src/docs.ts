@@ -48,14 +48,14 @@ export const DOCS_HTML = `<!doctype html>
 export const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true, persistAuthorization: false });\n`;
 
 /**
- * Swagger UI from its own files only, never framed. It writes inline styles (the model renderer,
- * highlight.js), hence `'unsafe-inline'` for styles; scripts stay `'self'` (init.js is a file, not an
- * inline script), and "Try it out" calls this origin only.
+ * Swagger UI from its own files only, never framed. No inline script or style markup is needed:
+ * init.js is a file, and React writes its styles through the CSSOM. "Try it out" calls this
+ * origin only. (The docs browser test in services/web/test/e2e.test.ts fails on any violation.)
  */
 export const DOCS_CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
+  "style-src 'self'",
   "img-src 'self' data:",
   "connect-src 'self'",
   "font-src 'self' data:",

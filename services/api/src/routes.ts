@@ -88,6 +88,16 @@ export const defineRoute = <P = Record<string, never>, H = Record<string, never>
 const errorResponse = (description: string): RouteResponse => ({ description, json: errorSchema });
 const html = { "text/html": { schema: { type: "string" } } };
 
+/** A job id in the path: anything but a UUID is a job that does not exist. */
+const jobIdParams = {
+  params: jobIdParamSchema,
+  invalidParams: { code: "job_not_found", message: "no such job (job ids are UUIDs)" },
+};
+const jobReadErrors = {
+  404: errorResponse("Unknown job, or a job of another tenant (code `job_not_found`)."),
+  503: errorResponse("Job storage does not answer (code `storage_unavailable`); retry after `Retry-After`."),
+};
+
 export const ROUTES: readonly AnyRoute[] = [
   defineRoute({
     method: "POST",
@@ -168,14 +178,10 @@ export const ROUTES: readonly AnyRoute[] = [
     operationId: "getJob",
     summary: "Job status",
     auth: "apiKey",
-    params: jobIdParamSchema,
-    invalidParams: { code: "job_not_found", message: "no such job (job ids are UUIDs)" },
+    ...jobIdParams,
     responses: {
       200: { description: "The job", json: jobViewSchema },
-      404: errorResponse("Unknown job, or a job of another tenant (code `job_not_found`)."),
-      503: errorResponse(
-        "Job storage does not answer (code `storage_unavailable`); retry after `Retry-After`.",
-      ),
+      ...jobReadErrors,
     },
     handler: async (_event, ctx) => jobView(await getJob(ctx.api.deps.jobs, ctx.tenant, ctx.params.id)),
   }),
@@ -185,15 +191,11 @@ export const ROUTES: readonly AnyRoute[] = [
     operationId: "getJobResult",
     summary: "Job result",
     auth: "apiKey",
-    params: jobIdParamSchema,
-    invalidParams: { code: "job_not_found", message: "no such job (job ids are UUIDs)" },
+    ...jobIdParams,
     responses: {
       200: { description: "The analysis", json: resultSchema },
-      404: errorResponse("Unknown job, or a job of another tenant (code `job_not_found`)."),
+      ...jobReadErrors,
       409: errorResponse("Not finished yet (`not_ready`) or failed (`job_failed`)."),
-      503: errorResponse(
-        "Job storage does not answer (code `storage_unavailable`); retry after `Retry-After`.",
-      ),
     },
     handler: (_event, ctx) => getJobResult(ctx.api.deps.jobs, ctx.tenant, ctx.params.id),
   }),

@@ -129,6 +129,11 @@ describe("bytes Node's HTTP parser refuses", () => {
       `GET /health HTTP/1.1\r\n${host()}X-Big: ${"a".repeat(20_000)}\r\n\r\n`,
     );
     expectJsonError(answer, 431, "headers_too_large");
+    // Counted like any other answered request, so the dashboards' 4xx rate sees it.
+    const metrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
+    expect(metrics).toMatch(
+      /content_engine_http_requests_total\{method="OTHER",route="unmatched",status="4xx"\} [1-9]/,
+    );
   });
 
   it("answers garbage instead of a request line with 400 in the JSON error form", async () => {

@@ -246,7 +246,10 @@ describe("a backend that accepts connections and never answers", () => {
       CONTENT_ENGINE_AWS_MAX_ATTEMPTS: "2",
     });
     try {
+      // 2 attempts × 300 ms plus the SDK's short backoff; 10 s only tells "answered" from "hung".
+      const started = performance.now();
       const upload = await submitText(api.url, stack.key, "Is anyone there?");
+      expect(performance.now() - started).toBeLessThan(10_000);
       expect(upload.status).toBe(503);
       expect(upload.headers.get("retry-after")).toBe("5");
       expect(((await upload.json()) as { error: { code: string } }).error.code).toBe("storage_unavailable");

@@ -213,7 +213,10 @@ function errorResponse(error: HTTPError, event: H3Event, s: RequestState): Respo
     ({ status, code, message } = cause);
     if (cause.retryAfter) headers.set("retry-after", String(cause.retryAfter));
     for (const [name, value] of Object.entries(cause.headers)) headers.set(name, value);
-    if (status >= 500) s.log.error({ err: cause.cause ?? cause, code }, message);
+    // A request whose connection already broke was undone on purpose (request-abort.ts): not an outage.
+    if (status >= 500 && event.runtime?.node?.res?.destroyed) {
+      s.log.info({ code }, "the connection closed before the answer; nothing was kept");
+    } else if (status >= 500) s.log.error({ err: cause.cause ?? cause, code }, message);
   } else if (!error.unhandled && error.status === 404) {
     status = 404;
     code = "not_found";

@@ -4,8 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startApiServer } from "@content-engine/api";
-import { createLogger, loadConfig } from "@content-engine/core";
+import { createApiApp, Keyring, startApiServer } from "@content-engine/api";
+import { createLogger, createS3Client, createSqsClient, JobStore, loadConfig } from "@content-engine/core";
+import { serve } from "h3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { settleOpen, startSilentBackend } from "../../core/test/silent-backend.ts";
 import { bearer, listKeys, queueCounts, serviceEnv, startTestStack, submitText, waitFor } from "./support.ts";
@@ -269,6 +270,43 @@ describe("a backend that accepts connections and never answers", () => {
       expect(await settleOpen(silent)).toBe(0);
     } finally {
       await api.close();
+      await silent.close();
+    }
+  });
+
+  it("undoes the upload and the status when the queue hangs after storage took them", async () => {
+    const silent = await startSilentBackend();
+    const s3 = createS3Client({ region: stack.config.region, endpoint: stack.emulatorUrl });
+    const sqs = createSqsClient({
+      region: stack.config.region,
+      endpoint: silent.url,
+      awsRequestTimeoutMs: 300,
+      awsMaxAttempts: 2,
+    });
+    const { app } = createApiApp({
+      config: { ...stack.config },
+      s3,
+      sqs,
+      jobs: new JobStore(s3, stack.config.bucket),
+      keyring: new Keyring(`${stack.key}:acme`),
+      logger: createLogger("api", "silent"),
+    });
+    const server = serve(app, { port: 0, hostname: "127.0.0.1", silent: true, gracefulShutdown: false });
+    await server.ready();
+    try {
+      const before = await stored();
+      const res = await submitText(
+        server.url!.replace(/\/$/, ""),
+        stack.key,
+        "Stored, then the queue hangs.",
+      );
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("5");
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("queue_unavailable");
+      expect(await stored()).toEqual(before);
+      expect(await settleOpen(silent)).toBe(0);
+    } finally {
+      await server.close(true);
       await silent.close();
     }
   });

@@ -144,6 +144,11 @@ export function answerClientError(
     { requestId, status, code, parserError: error.code },
     "request refused by the HTTP parser",
   );
-  socket.once("finish", () => socket.destroy());
+  // Closed once the answer is flushed, or after 5 s if the peer does not read it.
+  const linger = setTimeout(() => socket.destroy(), 5000).unref();
+  socket.once("finish", () => {
+    clearTimeout(linger);
+    socket.destroy();
+  });
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n${body}`);
 }

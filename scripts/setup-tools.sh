@@ -28,6 +28,11 @@ SCHEMATHESIS_VERSION="4.32.5"
 MOTO_VERSION="5.2.5"
 # Distribution package: Debian 12 ships 2.42 (Ubuntu 24.04 runners 2.45); any release from 2.42 on will do.
 PROMETHEUS_MIN="2.42"
+# A local Kubernetes control plane (scripts/cluster.ts, test/support/cluster.ts): built from the Go
+# module proxy, no container engine. kwok simulates the node and the pod lifecycle.
+ETCD_VERSION="v3.6.13"
+KUBERNETES_VERSION="v1.34.0"
+KWOK_VERSION="v0.7.0"
 
 export GOBIN="$BIN"
 export CGO_ENABLED=0
@@ -139,11 +144,84 @@ install_prometheus() {
   ln -sf /usr/bin/promtool "$BIN/promtool"
 }
 
+# go_dep_version BINARY MODULE -> the version of MODULE the binary was built from ("" if none).
+go_dep_version() {
+  [[ -x "$1" ]] || return 0
+  go version -m "$1" 2>/dev/null | awk -v m="$2" '($1 == "mod" || $1 == "dep") && $2 == m { print $3; exit }'
+}
+
+# go_wrapper_dir NAME MODULE VERSION -> a fresh wrapper module dir in .tools/src that requires
+# MODULE@VERSION. `go install pkg@version` refuses modules with replace directives (etcd's server,
+# k8s.io/kubernetes); a wrapper module that requires them builds them as ordinary dependencies.
+go_wrapper_dir() {
+  local dir="$TOOLS/src/$1-$3"
+  rm -rf "$dir" && mkdir -p "$dir" || return 1
+  (cd "$dir" && go mod init "content-engine.local/tools/$1" && go mod edit -require="$2@$3") || return 1
+  printf '%s\n' "$dir"
+}
+
+install_etcd() {
+  if [[ "$(go_dep_version "$BIN/etcd" go.etcd.io/etcd/server/v3)" == "$ETCD_VERSION" ]]; then
+    log "etcd $ETCD_VERSION already installed"
+    return 0
+  fi
+  log "building etcd $ETCD_VERSION (wrapper module around go.etcd.io/etcd/server/v3)"
+  local start=$SECONDS dir
+  if ! {
+    dir="$(go_wrapper_dir etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION")" &&
+      cd "$dir" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" &&
+      go build -trimpath -o "$BIN/etcd" go.etcd.io/etcd/server/v3
+  } >"$LOGS/etcd.log" 2>&1; then
+    log "FAILED to build etcd, see $LOGS/etcd.log:"
+    tail -n 20 "$LOGS/etcd.log" >&2
+    return 1
+  fi
+  log "built etcd $ETCD_VERSION in $((SECONDS - start))s"
+}
+
+# kube-apiserver, kube-controller-manager, kube-scheduler from k8s.io/kubernetes. Its go.mod
+# replaces the k8s.io/* staging modules with ./staging paths; the wrapper replaces each with the
+# published v0.<minor>.<patch> instead. The ldflags stamp the version, else the server reports
+# v0.0.0 and the chart's kubeVersion constraint refuses it.
+install_kubernetes() {
+  local cmds=(kube-apiserver kube-controller-manager kube-scheduler) c ok=1
+  for c in "${cmds[@]}"; do
+    [[ "$(go_dep_version "$BIN/$c" k8s.io/kubernetes)" == "$KUBERNETES_VERSION" ]] || ok=0
+  done
+  if [[ $ok == 1 ]]; then
+    log "kubernetes $KUBERNETES_VERSION (${cmds[*]}) already installed"
+    return 0
+  fi
+  log "building kubernetes $KUBERNETES_VERSION (${cmds[*]}, wrapper module around k8s.io/kubernetes)"
+  local start=$SECONDS dir gomod staging="v0.${KUBERNETES_VERSION#v1.}" minor replaces
+  local pkgs=("${cmds[@]/#/k8s.io/kubernetes/cmd/}")
+  minor="${KUBERNETES_VERSION#v1.}" && minor="${minor%%.*}"
+  local ldflags="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION"
+  ldflags+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
+  if ! {
+    dir="$(go_wrapper_dir kubernetes k8s.io/kubernetes "$KUBERNETES_VERSION")" &&
+      gomod="$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | awk -F'"' '$2 == "GoMod" { print $4 }')" &&
+      [[ -f "$gomod" ]] && cd "$dir" &&
+      replaces=($(awk -v v="$staging" '$2 == "=>" && $3 ~ /^\.\/staging\// { print "-replace=" $1 "=" $1 "@" v }' "$gomod")) &&
+      ((${#replaces[@]} > 0)) && go mod edit "${replaces[@]}" &&
+      go get "${pkgs[@]/%/@$KUBERNETES_VERSION}" &&
+      go build -trimpath -ldflags "$ldflags" -o "$BIN/" "${pkgs[@]}"
+  } >"$LOGS/kubernetes.log" 2>&1; then
+    log "FAILED to build kubernetes, see $LOGS/kubernetes.log:"
+    tail -n 20 "$LOGS/kubernetes.log" >&2
+    return 1
+  fi
+  log "built kubernetes $KUBERNETES_VERSION in $((SECONDS - start))s"
+}
+
 # Run every installer as a background job; each one's exit status is collected below.
+# With arguments (`bash scripts/setup-tools.sh etcd kubernetes kwok`) only the named ones run.
+only=" $* "
 declare -A jobs=()
 start_job() {
   local name="$1"
   shift
+  [[ "$only" == "  " || "$only" == *" $name "* ]] || return 0
   "$@" &
   jobs[$name]=$!
 }
@@ -157,6 +235,9 @@ start_job checkov pip_tool checkov checkov "$CHECKOV_VERSION"
 start_job schemathesis pip_tool schemathesis schemathesis "$SCHEMATHESIS_VERSION"
 start_job moto install_moto
 start_job prometheus install_prometheus
+start_job etcd install_etcd
+start_job kubernetes install_kubernetes
+start_job kwok go_tool kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
 
 failed=()
 for name in "${!jobs[@]}"; do

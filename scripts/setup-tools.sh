@@ -33,6 +33,10 @@ PROMETHEUS_MIN="2.42"
 ETCD_VERSION="v3.6.13"
 KUBERNETES_VERSION="v1.34.0"
 KWOK_VERSION="v0.7.0"
+# Their published CRDs (and kwok's Stage CRD and default Stages) go to .tools/kubernetes, so the
+# local API server validates the chart's objects against the real schemas.
+KEDA_VERSION="v2.21.0"
+PROMETHEUS_OPERATOR_VERSION="v0.85.0"
 
 export GOBIN="$BIN"
 export CGO_ENABLED=0
@@ -214,6 +218,42 @@ install_kubernetes() {
   log "built kubernetes $KUBERNETES_VERSION in $((SECONDS - start))s"
 }
 
+# module_dir MODULE VERSION -> the module's folder in the Go module cache (downloaded, not built).
+module_dir() {
+  go mod download -json "$1@$2" | awk -F'"' '$2 == "Dir" { print $4 }'
+}
+
+# The manifests the local cluster installs (test/support/cluster-control-plane.ts): KEDA's and the
+# Prometheus Operator's CRDs as they publish them, kwok's Stage CRD and its default node/pod Stages.
+install_cluster_manifests() {
+  local out="$TOOLS/kubernetes" stamp="keda $KEDA_VERSION, prometheus-operator $PROMETHEUS_OPERATOR_VERSION, kwok $KWOK_VERSION"
+  if [[ "$(cat "$out/VERSIONS" 2>/dev/null)" == "$stamp" ]]; then
+    log "cluster manifests ($stamp) already installed"
+    return 0
+  fi
+  log "installing cluster manifests ($stamp) from the Go module proxy"
+  local start=$SECONDS keda prom kwok
+  if ! {
+    keda="$(module_dir github.com/kedacore/keda/v2 "$KEDA_VERSION")" &&
+      prom="$(module_dir github.com/prometheus-operator/prometheus-operator "$PROMETHEUS_OPERATOR_VERSION")" &&
+      kwok="$(module_dir sigs.k8s.io/kwok "$KWOK_VERSION")" &&
+      rm -rf "$out" && mkdir -p "$out/crds" "$out/kwok-stages" &&
+      cp "$keda/config/crd/bases/keda.sh_"{scaledobjects,scaledjobs,triggerauthentications,clustertriggerauthentications}.yaml "$out/crds/" &&
+      cp "$prom/example/prometheus-operator-crd/monitoring.coreos.com_"{servicemonitors,podmonitors,prometheusrules,probes}.yaml "$out/crds/" &&
+      cp "$kwok/kustomize/crd/bases/kwok.x-k8s.io_stages.yaml" "$out/crds/" &&
+      cp "$kwok/kustomize/stage/node/fast/node-initialize.yaml" \
+        "$kwok/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" \
+        "$kwok/kustomize/stage/pod/fast/pod-ready.yaml" "$kwok/kustomize/stage/pod/fast/pod-complete.yaml" \
+        "$kwok/kustomize/stage/pod/fast/pod-delete.yaml" "$out/kwok-stages/" &&
+      chmod -R u+w "$out" && printf '%s' "$stamp" >"$out/VERSIONS"
+  } >"$LOGS/cluster-manifests.log" 2>&1; then
+    log "FAILED to install cluster manifests, see $LOGS/cluster-manifests.log:"
+    tail -n 20 "$LOGS/cluster-manifests.log" >&2
+    return 1
+  fi
+  log "installed cluster manifests in $((SECONDS - start))s"
+}
+
 # Run every installer as a background job; each one's exit status is collected below.
 # With arguments (`bash scripts/setup-tools.sh etcd kubernetes kwok`) only the named ones run.
 only=" $* "
@@ -238,6 +278,7 @@ start_job prometheus install_prometheus
 start_job etcd install_etcd
 start_job kubernetes install_kubernetes
 start_job kwok go_tool kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
+start_job cluster-manifests install_cluster_manifests
 
 failed=()
 for name in "${!jobs[@]}"; do

@@ -85,7 +85,9 @@ export function helmValues(env: Environment, digest: string, processor: "local" 
       replicaCount: env.api.desiredCount,
       resources: {
         requests: { cpu: `${env.api.cpu}m`, memory: `${env.api.memory}Mi` },
-        limits: { memory: `${env.api.memory}Mi` },
+        // Limits equal the requests, as a Fargate task's size is both; a CPU request above the
+        // chart's default limit (1) is refused by the API server.
+        limits: { cpu: `${env.api.cpu}m`, memory: `${env.api.memory}Mi` },
       },
       autoscaling: {
         enabled: env.api.maxCount > env.api.minCount,

@@ -101,6 +101,11 @@ export function kubeRequest<T>(
             reject(new KubeApiError(method, url.pathname, status, reason));
             return;
           }
+          // Health endpoints (/readyz, /livez) answer plain text.
+          if (!String(res.headers["content-type"] ?? "").includes("json")) {
+            resolve(text as T);
+            return;
+          }
           try {
             resolve((text ? JSON.parse(text) : {}) as T);
           } catch {

@@ -2,7 +2,7 @@
 // controller-manager, scheduler, kwok), its bundled dist run as a runner runs it. Every outcome is
 // read back from the API server: Deployments, pods, events and helm's release records (Secrets).
 import { type ChildProcess, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -54,22 +54,60 @@ const available = (d: Deployment) =>
   d.status.conditions?.some((c) => c.type === "Available" && c.status === "True") ?? false;
 
 /** helm's release records: one Secret per revision, labelled with its status. */
-async function releaseRecords(): Promise<{ version: number; status: string }[]> {
+async function releaseRecords(ns = namespace): Promise<{ version: number; status: string }[]> {
   const list = await getJson<{ items: { metadata: { labels: Record<string, string> } }[] }>(
     cluster.access,
-    `/api/v1/namespaces/${namespace}/secrets?labelSelector=${encodeURIComponent(`owner=helm,name=${release}`)}`,
+    `/api/v1/namespaces/${ns}/secrets?labelSelector=${encodeURIComponent(`owner=helm,name=${release}`)}`,
   );
   return list.items
     .map((s) => ({ version: Number(s.metadata.labels.version), status: s.metadata.labels.status! }))
     .sort((a, b) => a.version - b.version);
 }
 
-function deployHelm(inputs: Record<string, string>, kubeconfig = cluster.kubeconfig) {
+function deployHelm(
+  inputs: Record<string, string>,
+  kubeconfig = cluster.kubeconfig,
+  workspace = scratchWorkspace(),
+) {
   return runBundledAction(
     "deploy-helm",
     { environment: "dev", helm, kubeconfig, "timeout-seconds": "60", ...inputs },
-    { workspace: scratchWorkspace() },
+    { workspace },
   );
+}
+
+/** Through kwok's Stage API: pods running the `broken` digest start but never turn Ready. */
+function markBroken() {
+  return createOrReplace(
+    cluster.access,
+    "/apis/kwok.x-k8s.io/v1alpha1/stages",
+    neverReadyStage("never-ready-broken", image(broken)),
+  );
+}
+
+/** A helm run cancelled mid-wait (on never-Ready pods): killed once its release record reads `status`. */
+async function cancelledHelm(args: string[], ns: string, status: string) {
+  await markBroken();
+  const child: ChildProcess = spawn(
+    helm,
+    [
+      ...args,
+      "--set",
+      `image.digest=${broken}`,
+      "--wait",
+      "--timeout",
+      "120s",
+      "--kubeconfig",
+      cluster.kubeconfig,
+    ],
+    { stdio: "ignore" },
+  );
+  await until(
+    `the helm run did not reach ${status}`,
+    async () => ((await releaseRecords(ns)).at(-1)?.status === status ? true : undefined),
+    30_000,
+  );
+  child.kill("SIGKILL");
 }
 
 const good = digest("a");
@@ -172,11 +210,7 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
   });
 
   it("rolls back a rollout whose pods never turn Ready and names them with their events", async () => {
-    await createOrReplace(
-      cluster.access,
-      "/apis/kwok.x-k8s.io/v1alpha1/stages",
-      neverReadyStage("never-ready-broken", image(broken)),
-    );
+    await markBroken();
     const run = await deployHelm({ digest: broken, "timeout-seconds": "15" });
     expect(run.code).toBe(1);
     expect(run.outputs.status).toBe("rolled_back");
@@ -203,9 +237,7 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
 
   it("recovers a release left in pending-upgrade by a cancelled run, then deploys", async () => {
     // A run cancelled mid-wait: helm killed while the upgrade to a never-ready digest waits.
-    const valuesDir = mkdtempSync(join(tmpdir(), "cancelled-"));
-    const cancelled: ChildProcess = spawn(
-      helm,
+    await cancelledHelm(
       [
         "upgrade",
         release,
@@ -213,22 +245,10 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
         "--namespace",
         namespace,
         "--reuse-values",
-        "--set",
-        `image.digest=${broken}`,
-        "--wait",
-        "--timeout",
-        "120s",
-        "--kubeconfig",
-        cluster.kubeconfig,
       ],
-      { cwd: valuesDir, stdio: "ignore" },
+      namespace,
+      "pending-upgrade",
     );
-    await until(
-      "the upgrade did not reach pending-upgrade",
-      async () => ((await releaseRecords()).at(-1)?.status === "pending-upgrade" ? true : undefined),
-      30_000,
-    );
-    cancelled.kill("SIGKILL");
     expect((await releaseRecords()).at(-1)).toEqual({ version: 4, status: "pending-upgrade" });
 
     const run = await deployHelm({ digest: fixed });
@@ -247,6 +267,36 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
       expect(d.spec.template.spec.containers[0]!.image).toBe(image(fixed));
       expect(available(d)).toBe(true);
     }
+  });
+
+  it("uninstalls a first install left in pending-install by a cancelled run, then installs", async () => {
+    const ns = "first-install";
+    const workspace = scratchWorkspace();
+    const file = join(workspace, "environments", "dev.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace("namespace: content-engine", `namespace: ${ns}`));
+    await cancelledHelm(
+      [
+        "install",
+        release,
+        join(repositoryRoot, "helm", "content-engine"),
+        "--namespace",
+        ns,
+        "--create-namespace",
+        "--values",
+        join(repositoryRoot, "helm", "content-engine", "ci", "dev-values.yaml"),
+        "--set",
+        `image.repository=${repository}`,
+      ],
+      ns,
+      "pending-install",
+    );
+    const run = await deployHelm({ digest: good }, cluster.kubeconfig, workspace);
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.outputs.status).toBe("succeeded");
+    expect(run.stdout).toContain(
+      "release content-engine was stuck in pending-install at revision 1: uninstalled it",
+    );
+    expect(await releaseRecords(ns)).toEqual([{ version: 1, status: "deployed" }]);
   });
 
   it("plans against the server: unchanged for the live digest, a diff for a new one, nothing applied", async () => {

@@ -193,7 +193,7 @@ install_kubernetes() {
     [[ "$(go_dep_version "$BIN/$c" k8s.io/kubernetes)" == "$KUBERNETES_VERSION" ]] || ok=0
   done
   if [[ $ok == 1 ]]; then
-    log "kubernetes $KUBERNETES_VERSION (${cmds[*]}) already installed"
+    log "kubernetes $KUBERNETES_VERSION already installed (${cmds[*]})"
     return 0
   fi
   log "building kubernetes $KUBERNETES_VERSION (${cmds[*]}, wrapper module around k8s.io/kubernetes)"

@@ -2,7 +2,9 @@
 //   npm run cluster                      prints the kubeconfig path, then waits
 //   npm run cluster -- --kubeconfig F    also copies the admin kubeconfig to F (removed on exit)
 // Needs the tools of `npm run setup:tools` (etcd, kube-apiserver, kube-controller-manager,
-// kube-scheduler, kwok, the CRDs). Stops exactly the processes it started, and removes its temp dir.
+// kube-scheduler, kwok, the CRDs). Stops exactly the processes it started, and removes its temp dir,
+// on Ctrl-C (SIGINT to the terminal's process group) or a SIGTERM sent to this node process; npm itself
+// does not forward a SIGTERM sent to it, so a supervisor should run `node scripts/cluster.ts`.
 import { copyFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";

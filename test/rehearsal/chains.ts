@@ -315,14 +315,18 @@ export async function brokenRollout(c: Chain) {
   }
 }
 
-export const CHAINS: Array<{ id: string; name: string; run: (c: Chain) => Promise<void> }> = [
-  { id: "push-dev", name: "push -> dev", run: pushToDev },
-  { id: "refuse", name: "promote refused while a dev alarm fires", run: promoteRefusedWhileAlarm },
-  { id: "promote", name: "promote dev -> staging -> prod", run: promoteToStagingAndProd },
-  { id: "two-commits", name: "two commits in one push", run: twoCommitsOnePush },
-  { id: "race", name: "record race", run: recordRace },
-  { id: "broken", name: "broken rollout", run: brokenRollout },
-];
+export const CHAINS: Array<{ id: string; name: string; run: (c: Chain) => Promise<void>; optIn?: boolean }> =
+  [
+    { id: "push-dev", name: "push -> dev", run: pushToDev },
+    { id: "refuse", name: "promote refused while a dev alarm fires", run: promoteRefusedWhileAlarm },
+    { id: "promote", name: "promote dev -> staging -> prod", run: promoteToStagingAndProd },
+    { id: "two-commits", name: "two commits in one push", run: twoCommitsOnePush },
+    { id: "race", name: "record race", run: recordRace },
+    // Not in the default run: moto cannot make a rollout fail (MOTO_ECS_SERVICE_FAILED_TASKS counts on the
+    // first deployment only, and an unhealthy service only times out after deploy-ecs's 30 min). Run it
+    // with REHEARSAL_CHAINS=broken to see the gap; deploy-ecs's rollback has its own (mocked) test.
+    { id: "broken", name: "broken rollout", run: brokenRollout, optIn: true },
+  ];
 
 export async function runChain(r: Rehearsal, chain: (typeof CHAINS)[number]): Promise<ChainResult> {
   const c = new Chain(r);

@@ -212,8 +212,8 @@ export async function startFakeGitHub(bare: string, repository: string): Promise
     pulls,
     requests,
     merge(number) {
-      const pull = pulls[number - 1];
-      if (!pull || pull.state !== "open") throw new Error(`pull request #${number} is not open`);
+      const pull = pulls.find((p) => p.number === number && p.state === "open");
+      if (!pull) throw new Error(`pull request #${number} is not open`);
       const before = resolveRef(`refs/heads/${pull.base}`)!;
       const work = mkdtempSync(join(tmpdir(), "fake-gh-merge-"));
       git(work, ["clone", "-q", `file://${bare}`, "."]);

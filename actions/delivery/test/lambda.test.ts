@@ -98,21 +98,32 @@ describe("deployLambda against moto", () => {
     const { lambda } = await createWorkerFunction(moto.endpoint, env, oldZip);
     const alarmName = env.alarms.deploymentAlarms[1]!;
     const cloudwatch = await createAlarm(moto.endpoint, alarmName);
-    await cloudwatch.send(
-      new SetAlarmStateCommand({
-        AlarmName: alarmName,
-        StateValue: "ALARM",
-        StateReason: "errors during canary",
-      }),
-    );
+    // The alarm fires once the canary has started (an alarm already firing refuses the canary).
+    const base = memoryReporter();
+    let fired: Promise<unknown> | undefined;
+    const reporter = {
+      ...base,
+      info: (line: string) => {
+        base.info(line);
+        if (line.startsWith("canary:"))
+          fired = cloudwatch.send(
+            new SetAlarmStateCommand({
+              AlarmName: alarmName,
+              StateValue: "ALARM",
+              StateReason: "errors during canary",
+            }),
+          );
+      },
+    };
     const outcome = await deployLambda({
       env,
       zipFile: newZipFile,
       aws: awsFor(moto.endpoint),
       canary: { percent: 10, minutes: 1 },
-      reporter: memoryReporter(),
+      reporter,
       ...fast,
     });
+    await fired;
     expect(outcome.status).toBe("rolled_back");
     expect(outcome.reason).toBe(
       `alarm ${alarmName} went into ALARM during the canary; live is back on version 1`,
@@ -178,7 +189,7 @@ describe("deployLambda against moto", () => {
 
   it("names the environment field when the function does not exist", async () => {
     await expect(deployLambda({ env, zipFile: newZipFile, aws: awsFor(moto.endpoint) })).rejects.toThrow(
-      'Lambda function "content-engine-worker-dev" does not exist (worker.functionName in environments/dev.yaml)',
+      'Lambda function "content-engine-worker-dev" does not exist (worker.functionName in dev.yaml)',
     );
   });
 

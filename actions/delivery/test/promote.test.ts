@@ -304,7 +304,9 @@ describe("promote", () => {
     const saved = process.env.GITHUB_API_URL;
     process.env.GITHUB_API_URL = ghes;
     try {
-      const plan = await planPromote(options({ github: { token: "ghs_test", repository: "acme/content-engine" } }));
+      const plan = await planPromote(
+        options({ github: { token: "ghs_test", repository: "acme/content-engine" } }),
+      );
       expect(plan.steps[0]).toBe("update branch promote/staging from main");
     } finally {
       if (saved === undefined) delete process.env.GITHUB_API_URL;

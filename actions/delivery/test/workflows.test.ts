@@ -126,7 +126,14 @@ describe("workflows", () => {
     const run = spawnSync("bash", ["-e", "-c", pick.run], {
       cwd: repo,
       encoding: "utf8",
-      env: { PATH: process.env.PATH, HOME: repo, CHOSEN: "", EVENT: "push", BEFORE: before, GITHUB_OUTPUT: output },
+      env: {
+        PATH: process.env.PATH,
+        HOME: repo,
+        CHOSEN: "",
+        EVENT: "push",
+        BEFORE: before,
+        GITHUB_OUTPUT: output,
+      },
     });
     expect(run.status, run.stderr).toBe(0);
     expect(readFileSync(output, "utf8").trim()).toBe('environments=["dev","staging"]');

@@ -65,4 +65,15 @@ describe("build-push dist/index.js run as the runner runs it", () => {
       '::error::Dockerfile "Dockerfile" does not exist (paths are relative to the working directory, e.g. services/api/Dockerfile)',
     ]);
   });
+
+  it("succeeds with a plan on a runner without GITHUB_STEP_SUMMARY (older GHES), printing it instead", async () => {
+    const run = await runBundledAction(
+      "build-push",
+      { repository, dockerfile: "services/Dockerfile", plan: "true" },
+      { workspace: workspaceWithDockerfile(), env: { GITHUB_STEP_SUMMARY: "" } },
+    );
+    expect(run.code).toBe(0);
+    expect(run.outputs.status).toBe("planned");
+    expect(run.stdout).toContain("no GITHUB_STEP_SUMMARY on this runner");
+  });
 });

@@ -6,28 +6,15 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import {
-  CreateClusterCommand,
-  CreateServiceCommand,
-  ECSClient,
-  RegisterTaskDefinitionCommand,
-  UpdateServiceCommand,
-} from "@aws-sdk/client-ecs";
-import {
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
   ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
-import {
-  CreateAliasCommand,
-  CreateFunctionCommand,
-  LambdaClient,
-  PublishVersionCommand,
-} from "@aws-sdk/client-lambda";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
 import { type Environment, parseEnvironment, setEnvironmentFields } from "@content-engine/environments";
-import { zipSync } from "fflate";
+import { createEcsService, createWorkerFunction, workerZip } from "../../actions/delivery/test/fixtures.ts";
 import { toolPath } from "../../scripts/tools.ts";
 import { freePort, MOTO_CREDENTIALS, type MotoServer, startMoto } from "../support/moto.ts";
 import { git } from "./git.ts";
@@ -178,53 +165,18 @@ const trust = JSON.stringify({
   Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }],
 });
 
-/** What terraform leaves in one environment's account: deploy role, ECS service on the seed image, worker function. */
+/** What terraform leaves in one environment's account: deploy role, ECS service on the seed image, ALB, worker function. */
 export async function provision(endpoint: string, env: Environment, options: { healthy: boolean }) {
   const credentials = await assume(endpoint, env.deployRoleArn!);
+  const aws = { region: env.region, endpoint, credentials };
   const iam = client(IAMClient, endpoint, credentials);
-  const roleName = env.deployRoleArn!.split("/").pop()!;
-  await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trust }));
-  const exec = await iam.send(
-    new CreateRoleCommand({ RoleName: `content-engine-${env.name}-exec`, AssumeRolePolicyDocument: trust }),
-  );
-  const ecs = client(ECSClient, endpoint, credentials, env.region);
-  await ecs.send(new CreateClusterCommand({ clusterName: env.api.cluster }));
-  const td = await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: `${env.api.cluster}-api`,
-      cpu: String(env.api.cpu),
-      memory: String(env.api.memory),
-      networkMode: "awsvpc",
-      requiresCompatibilities: ["FARGATE"],
-      executionRoleArn: exec.Role!.Arn,
-      containerDefinitions: [
-        {
-          name: "api",
-          image: `${env.image.repository}@${env.image.digest}`,
-          essential: true,
-          portMappings: [{ containerPort: 8080 }],
-        },
-      ],
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: env.deployRoleArn!.split("/").pop()!,
+      AssumeRolePolicyDocument: trust,
     }),
   );
-  await ecs.send(
-    new CreateServiceCommand({
-      cluster: env.api.cluster,
-      serviceName: env.api.service,
-      taskDefinition: td.taskDefinition!.taskDefinitionArn,
-      desiredCount: env.api.desiredCount,
-    }),
-  );
-  // moto reports the desired tasks running once a service was updated (as the ECS tests' fixture does).
-  if (options.healthy) {
-    await ecs.send(
-      new UpdateServiceCommand({
-        cluster: env.api.cluster,
-        service: env.api.service,
-        desiredCount: env.api.desiredCount,
-      }),
-    );
-  }
+  await createEcsService(endpoint, env, `${env.image.repository}@${env.image.digest}`, options.healthy, aws);
   // The load balancer and target group the ALB alarms name (terraform's names).
   const ec2 = client(EC2Client, endpoint, credentials, env.region);
   const vpc = (await ec2.send(new DescribeVpcsCommand({}))).Vpcs![0]!.VpcId!;
@@ -245,29 +197,7 @@ export async function provision(endpoint: string, env: Environment, options: { h
       TargetType: "ip",
     }),
   );
-  const lambda = client(LambdaClient, endpoint, credentials, env.region);
-  const fn = await iam.send(
-    new CreateRoleCommand({ RoleName: `${env.worker.functionName}-role`, AssumeRolePolicyDocument: trust }),
-  );
-  await lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: env.worker.functionName,
-      Runtime: "nodejs24.x",
-      Role: fn.Role!.Arn,
-      Handler: "index.handler",
-      Code: { ZipFile: zipSync({ "index.mjs": new TextEncoder().encode("// terraform's placeholder\n") }) },
-      MemorySize: env.worker.memory,
-      Timeout: env.worker.timeout,
-    }),
-  );
-  const v1 = await lambda.send(new PublishVersionCommand({ FunctionName: env.worker.functionName }));
-  await lambda.send(
-    new CreateAliasCommand({
-      FunctionName: env.worker.functionName,
-      Name: env.worker.alias,
-      FunctionVersion: v1.Version,
-    }),
-  );
+  await createWorkerFunction(endpoint, env, workerZip("// terraform's placeholder"), aws);
 }
 
 export { type MotoServer, startMoto };

@@ -120,8 +120,12 @@ export const BREAKS: Record<string, { file: string; from: string; to: string }> 
     from: "dockerfile: services/api/Dockerfile",
     to: "dockerfile: Dockerfile",
   },
-  // promote stops carrying the worker bundle: staging would keep its own worker.
-  "drop-worker": { file: "environments/src/schema.ts", from: '  ["worker", "bundle"],\n', to: "" },
+  // promote stops carrying the worker bundle (in the bundled action that runs): staging keeps its own worker.
+  "drop-worker": {
+    file: "actions/promote/dist/index.js",
+    from: 'PROMOTABLE_FIELDS=[["image","digest"],["image","tag"],["worker","bundle"]]',
+    to: 'PROMOTABLE_FIELDS=[["image","digest"],["image","tag"]]',
+  },
 };
 
 function applyBreak(dir: string, name: string) {

@@ -122,9 +122,9 @@ export const BREAKS: Record<string, { file: string; from: string; to: string }> 
   },
   // promote stops carrying the worker bundle (in the bundled action that runs): staging keeps its own worker.
   "drop-worker": {
-    file: "actions/promote/dist/index.js",
-    from: 'PROMOTABLE_FIELDS=[["image","digest"],["image","tag"],["worker","bundle"]]',
-    to: 'PROMOTABLE_FIELDS=[["image","digest"],["image","tag"]]',
+    file: "actions/promote/dist/action.js",
+    from: '[["image","digest"],["image","tag"],["worker","bundle"]]',
+    to: '[["image","digest"],["image","tag"]]',
   },
 };
 

@@ -26,6 +26,10 @@ CHECKOV_VERSION="3.3.30"
 # Property-based fuzzing of the API from its own /openapi.json (services/local/test/openapi-fuzz.test.ts).
 SCHEMATHESIS_VERSION="4.32.5"
 MOTO_VERSION="5.2.5"
+# The pipeline rehearsal (npm run rehearse): act runs the workflows on the host (0.2.83 and 0.2.84 do
+# not run on this machine kind), crane serves the local OCI registry and pushes the stand-in images.
+ACT_VERSION="v0.2.82"
+CRANE_VERSION="v0.20.6"
 # Distribution package: Debian 12 ships 2.42 (Ubuntu 24.04 runners 2.45); any release from 2.42 on will do.
 PROMETHEUS_MIN="2.42"
 # A local Kubernetes control plane (scripts/cluster.ts, test/support/cluster.ts): built from the Go
@@ -296,6 +300,8 @@ start_job actionlint go_tool actionlint github.com/rhysd/actionlint/cmd/actionli
 start_job checkov pip_tool checkov checkov "$CHECKOV_VERSION"
 start_job schemathesis pip_tool schemathesis schemathesis "$SCHEMATHESIS_VERSION"
 start_job moto install_moto
+start_job act go_tool act github.com/nektos/act "$ACT_VERSION"
+start_job crane go_tool crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"
 start_job prometheus install_prometheus
 start_job wrk install_wrk
 start_job etcd install_etcd

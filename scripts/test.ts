@@ -11,6 +11,8 @@ const steps: Array<[string, string[]]> = [
   ["npx", ["biome", "check", "."]],
   ["npx", ["tsc", "-p", "tsconfig.json"]],
   ["npx", ["vitest", "run", ...process.argv.slice(2)]],
+  // The chains whole: the real workflows under act against moto, a registry, a bare remote (README).
+  ...(process.argv.length > 2 ? [] : ([["npm", ["run", "rehearse"]]] as Array<[string, string[]]>)),
 ];
 
 for (const [cmd, args] of steps) {

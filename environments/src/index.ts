@@ -10,7 +10,9 @@ export { environmentJsonSchema } from "./json-schema.ts";
 export {
   assertEnvironmentName,
   defaultEnvironmentsDir,
+  displayPath,
   environmentFile,
+  environmentSource,
   isEnvironmentName,
   loadEnvironment,
   loadEnvironmentFile,

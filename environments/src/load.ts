@@ -33,6 +33,13 @@ export function displayPath(file: string): string {
   return rel.startsWith("..") ? file : rel;
 }
 
+const sources = new WeakMap<Environment, string>();
+
+/** The file an environment was read from, as messages should name it (e.g. deploy/envs/dev.yaml). */
+export function environmentSource(env: Environment): string {
+  return sources.get(env) ?? `environments/${env.name}.yaml`;
+}
+
 /** Parses and validates one file's text; `file` is only used in messages. */
 export function parseEnvironment(text: string, file: string): Environment {
   const doc = parseDocument(text);
@@ -52,6 +59,7 @@ export function parseEnvironment(text: string, file: string): Environment {
       `${file}: name: expected "${expected}" (the file name), got "${result.data.name}"`,
     );
   }
+  sources.set(result.data, file);
   return result.data;
 }
 

@@ -68,6 +68,11 @@ export const workerSchema = z
     batchSize: z.int().min(1).max(10000),
     maxConcurrency: z.int().min(2).max(1000),
     canary: canarySchema.optional().describe("Weighted-alias canary; absent means shift at once."),
+    bundle: digestSchema
+      .optional()
+      .describe(
+        "sha256 of the worker bundle (lambda.zip), stored by build-push in the image repository; deploys fetch these exact bytes.",
+      ),
     keda: kedaSchema.optional().describe("Worker autoscaling on EKS."),
   })
   .strict();
@@ -187,6 +192,11 @@ export const environmentSchema = z
     accountId: z.string().regex(/^\d{12}$/, { message: "a 12-digit AWS account id" }),
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: "an AWS region such as eu-west-1" }),
     platform: z.enum(["ecs", "eks"]),
+    deployRoleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { message: "an IAM role ARN" })
+      .optional()
+      .describe("Role this environment's GitHub deploy jobs assume (terraform output deploy_role_arn)."),
     image: imageSchema,
     api: apiSchema,
     worker: workerSchema,
@@ -213,6 +223,7 @@ export type Thresholds = z.infer<typeof thresholdsSchema>;
 export const PROMOTABLE_FIELDS = [
   ["image", "digest"],
   ["image", "tag"],
+  ["worker", "bundle"],
 ] as const;
 
 /** The alarm-name prefix of an environment (explicit or `content-engine-<name>-`). */

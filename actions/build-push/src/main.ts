@@ -30,6 +30,7 @@ const inputs = z.object({
   "cache-scope": z.string().default("content-engine"),
   "build-args": z.string().optional(),
   push: booleanInput(true),
+  "worker-bundle": z.string().optional(),
   "aws-endpoint": z.url().optional(),
   plan: booleanInput(false),
 });
@@ -57,6 +58,7 @@ await runAction(async () => {
       ]),
     ),
     push: input.push,
+    workerBundle: input["worker-bundle"],
     aws: { region, ...awsOverride(input["aws-endpoint"]) },
     reporter: actionReporter,
   };

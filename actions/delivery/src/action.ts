@@ -43,6 +43,16 @@ function explain(error: unknown): string {
   return `${err?.name ?? "Error"}: ${err?.message ?? String(error)}`;
 }
 
+/** The job summary, when the runner offers one (older GHES runners have no GITHUB_STEP_SUMMARY). */
+async function writeSummary(markdown: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) {
+    core.info("no GITHUB_STEP_SUMMARY on this runner: the summary goes to the log only");
+    core.info(markdown);
+    return;
+  }
+  await core.summary.addRaw(markdown).write();
+}
+
 /** Runs one operation: plan → plan summary; apply → outputs, summary, and failure unless succeeded/unchanged. */
 export async function runAction(work: () => Promise<Outcome | Plan>): Promise<void> {
   try {
@@ -50,7 +60,7 @@ export async function runAction(work: () => Promise<Outcome | Plan>): Promise<vo
     if ("noop" in result) {
       core.setOutput("status", result.noop ? "unchanged" : "planned");
       core.setOutput("plan", JSON.stringify(result));
-      await core.summary.addRaw(planMarkdown(result)).write();
+      await writeSummary(planMarkdown(result));
       return;
     }
     core.setOutput("status", result.status);
@@ -59,18 +69,14 @@ export async function runAction(work: () => Promise<Outcome | Plan>): Promise<vo
     core.setOutput("revision", result.revisions.current ?? "");
     for (const [name, value] of Object.entries(result.outputs)) core.setOutput(name, value);
     core.setOutput("outcome", JSON.stringify(result));
-    await core.summary.addRaw(outcomeMarkdown(result)).write();
+    await writeSummary(outcomeMarkdown(result));
     if (!isSuccess(result)) core.setFailed(`${result.operation} ${result.status}: ${result.reason}`);
     else core.info(`${result.operation} ${result.status}: ${result.reason}`);
   } catch (error) {
     const message = explain(error);
     core.setOutput("status", "failed");
     core.setOutput("reason", message);
-    try {
-      await core.summary.addRaw(`### ❌ failed before any change\n\n${message}\n`).write();
-    } catch {
-      // no summary file outside a runner
-    }
+    await writeSummary(`### ❌ failed before any change\n\n${message}\n`).catch(() => undefined);
     core.setFailed(message);
   }
 }

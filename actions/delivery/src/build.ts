@@ -1,7 +1,7 @@
 // build-push: docker buildx build with OCI labels and GitHub cache, pushed to ECR; returns the digest.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { ECRClient } from "@aws-sdk/client-ecr";
 import { DIGEST_PATTERN } from "@content-engine/environments";
 import { type AwsOptions, createClient } from "./aws.ts";
@@ -9,6 +9,7 @@ import { type CommandRunner, runChecked, runCommand } from "./command.ts";
 import { ecrLogin } from "./ecr.ts";
 import { DeliveryError } from "./errors.ts";
 import { finish, type Outcome, type Plan, Stopwatch } from "./outcome.ts";
+import { pushWorkerBundle } from "./registry.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
 import { type Clock, systemClock } from "./wait.ts";
 
@@ -27,6 +28,10 @@ export interface BuildPushOptions {
   cacheScope: string | false;
   buildArgs?: Record<string, string>;
   push?: boolean;
+  /** The worker bundle (lambda.zip) to store next to the image, addressed by its sha256. */
+  workerBundle?: string;
+  /** Registry endpoint override for the worker bundle push (see registry.ts). */
+  registryEndpoint?: string;
   aws: AwsOptions;
   reporter?: Reporter;
   run?: CommandRunner;
@@ -40,6 +45,16 @@ function validate(options: BuildPushOptions) {
   if (!ECR_REPOSITORY.test(options.repository)) {
     throw new DeliveryError(
       `repository "${options.repository}" is not an ECR repository URL: expected <account>.dkr.ecr.<region>.amazonaws.com/<name>`,
+    );
+  }
+  if (!existsSync(resolve(options.dockerfile))) {
+    throw new DeliveryError(
+      `Dockerfile "${options.dockerfile}" does not exist (paths are relative to the working directory, e.g. services/api/Dockerfile)`,
+    );
+  }
+  if (options.workerBundle !== undefined && !existsSync(options.workerBundle)) {
+    throw new DeliveryError(
+      `worker bundle ${options.workerBundle} does not exist: run npm run build -w @content-engine/worker first`,
     );
   }
   if (!/^[0-9a-f]{40}$/.test(options.gitSha)) {
@@ -73,6 +88,10 @@ export function buildxArgs(options: BuildPushOptions, metadataFile: string): str
   return args;
 }
 
+/** The tag that keeps the worker bundle's manifest alive next to its image. */
+export const workerTag = (options: BuildPushOptions) =>
+  `${options.tags[0] ?? options.gitSha.slice(0, 7)}-worker`;
+
 export function planBuildPush(options: BuildPushOptions): Plan {
   validate(options);
   return {
@@ -87,6 +106,9 @@ export function planBuildPush(options: BuildPushOptions): Plan {
     steps: [
       "ecr:GetAuthorizationToken + docker login --password-stdin",
       `docker ${buildxArgs(options, "<metadata>").join(" ")}`,
+      ...(options.workerBundle
+        ? [`push ${options.workerBundle} as ${options.repository}:${workerTag(options)} (by its sha256)`]
+        : []),
     ],
     details: [],
   };
@@ -123,12 +145,33 @@ export async function buildPush(options: BuildPushOptions): Promise<Outcome> {
     });
   }
   const image = `${options.repository}@${digest}`;
+  let workerBundle = "";
+  if (options.workerBundle) {
+    const authorization = `Basic ${Buffer.from(`${login.username}:${login.password}`).toString("base64")}`;
+    reporter.secret(authorization.slice(6));
+    workerBundle = await pushWorkerBundle(
+      options.repository,
+      readFileSync(options.workerBundle),
+      workerTag(options),
+      {
+        endpoint: options.registryEndpoint,
+        authorization,
+        revision: options.gitSha,
+      },
+    );
+    reporter.info(`stored ${options.workerBundle} as ${options.repository}@${workerBundle}`);
+  }
   return finish(watch, {
     operation: "build-push",
     target: options.repository,
     status: "succeeded",
     reason: `pushed ${image}`,
     revisions: { current: digest },
-    outputs: { image, digest, tags: options.tags.map((t) => `${options.repository}:${t}`).join(",") },
+    outputs: {
+      image,
+      digest,
+      tags: options.tags.map((t) => `${options.repository}:${t}`).join(","),
+      "worker-bundle": workerBundle,
+    },
   });
 }

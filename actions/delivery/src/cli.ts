@@ -27,8 +27,10 @@ commands:
   deploy-helm    --env <name> [--digest sha256:…] [--chart helm/content-engine] [--offline]
                  [--kubeconfig file] (default: EKS DescribeCluster + an STS token)
   build-push     --env <name> --git-sha <sha> [--dockerfile Dockerfile] [--context .] [--tag t]
-  promote        --from <name> --to <name> --repository owner/name   (token: GITHUB_TOKEN)
-  set-image      --env <name> --digest sha256:… [--tag t]   edit environments/<name>.yaml, comments kept
+  promote        --from <name> --to <name> --repository owner/name
+                 (token: GITHUB_TOKEN; API: GITHUB_API_URL, default https://api.github.com)
+  set-image      --env <name> --digest sha256:… [--tag t] [--worker-bundle sha256:…]
+                 edit <environments-dir>/<name>.yaml, comments kept
   observability-apply --env <name> [--grafana-url URL] [--grafana-folder uid] [--deploy-marker]
                  (token: GRAFANA_TOKEN)
                  reconcile alarms/generated/<name> with CloudWatch, publish dashboards/generated
@@ -36,41 +38,64 @@ commands:
 common: --plan (dry-run, no mutating call)  --json  --endpoint <url> (AWS endpoint override)
         --environments-dir <dir> (default ./environments)`;
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    env: { type: "string" },
-    from: { type: "string" },
-    to: { type: "string" },
-    digest: { type: "string" },
-    tag: { type: "string", multiple: true },
-    "task-definition": { type: "string" },
-    timeout: { type: "string" },
-    zip: { type: "string" },
-    "no-canary": { type: "boolean" },
-    chart: { type: "string" },
-    offline: { type: "boolean" },
-    helm: { type: "string" },
-    kubeconfig: { type: "string" },
-    "git-sha": { type: "string" },
-    dockerfile: { type: "string" },
-    context: { type: "string" },
-    repository: { type: "string" },
-    "grafana-url": { type: "string" },
-    "grafana-folder": { type: "string" },
-    "deploy-marker": { type: "boolean" },
-    endpoint: { type: "string" },
-    "environments-dir": { type: "string" },
-    plan: { type: "boolean" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  },
-});
+/** A usage error: one line, exit status 2. */
+function usageError(message: string): never {
+  process.stderr.write(
+    `content-engine: ${message}\nrun content-engine --help for the commands and options\n`,
+  );
+  process.exit(2);
+}
 
+const OPTIONS = {
+  env: { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  digest: { type: "string" },
+  tag: { type: "string", multiple: true },
+  "task-definition": { type: "string" },
+  timeout: { type: "string" },
+  zip: { type: "string" },
+  "no-canary": { type: "boolean" },
+  chart: { type: "string" },
+  offline: { type: "boolean" },
+  helm: { type: "string" },
+  kubeconfig: { type: "string" },
+  "git-sha": { type: "string" },
+  "worker-bundle": { type: "string" },
+  dockerfile: { type: "string" },
+  context: { type: "string" },
+  repository: { type: "string" },
+  "grafana-url": { type: "string" },
+  "grafana-folder": { type: "string" },
+  "deploy-marker": { type: "boolean" },
+  endpoint: { type: "string" },
+  "environments-dir": { type: "string" },
+  plan: { type: "boolean" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function parseCommandLine() {
+  try {
+    return parseArgs({ allowPositionals: true, options: OPTIONS });
+  } catch (error) {
+    // parseArgs names the option: "Unknown option '--tiemout'", "Option '--env <value>' argument missing".
+    return usageError((error as Error).message.split("\n")[0]!.replace(/\. To specify.*$/, ""));
+  }
+}
+
+const { values, positionals } = parseCommandLine();
 const command = positionals[0];
 const dir = resolve(values["environments-dir"] ?? "environments");
 const aws = values.endpoint ? { endpoint: values.endpoint } : {};
-const timeoutSeconds = values.timeout ? Number(values.timeout) : undefined;
+const timeoutSeconds = (() => {
+  if (values.timeout === undefined) return undefined;
+  const seconds = Number(values.timeout);
+  if (!/^\d+(\.\d+)?$/.test(values.timeout.trim()) || !(seconds > 0)) {
+    return usageError(`--timeout "${values.timeout}" is not a number of seconds greater than 0`);
+  }
+  return seconds;
+})();
 
 function env() {
   if (!values.env) throw new DeliveryError(`${command} needs --env <dev|staging|prod>`);
@@ -136,6 +161,7 @@ async function run(): Promise<Outcome | Plan | string> {
         github: {
           token: process.env.GITHUB_TOKEN,
           repository: values.repository ?? process.env.GITHUB_REPOSITORY ?? "",
+          apiUrl: process.env.GITHUB_API_URL,
         },
         aws,
       };
@@ -147,8 +173,10 @@ async function run(): Promise<Outcome | Plan | string> {
       const file = environmentFile(values.env, dir);
       const changes = [{ path: ["image", "digest"], value: values.digest }];
       if (values.tag?.[0]) changes.push({ path: ["image", "tag"], value: values.tag[0] });
+      if (values["worker-bundle"])
+        changes.push({ path: ["worker", "bundle"], value: values["worker-bundle"] });
       updateEnvironmentFile(file, changes);
-      return `${file}: image.digest = ${values.digest}${values.tag?.[0] ? `, image.tag = ${values.tag[0]}` : ""}`;
+      return `${file}: ${changes.map((c) => `${c.path.join(".")} = ${c.value}`).join(", ")}`;
     }
     case "observability-apply": {
       const grafanaUrl = values["grafana-url"];

@@ -20,7 +20,7 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { DIGEST_PATTERN, type Environment } from "@content-engine/environments";
+import { DIGEST_PATTERN, type Environment, environmentSource } from "@content-engine/environments";
 import { type AwsOptions, createClient } from "./aws.ts";
 import { DeliveryError, explainAwsError } from "./errors.ts";
 import { finish, type Outcome, type Plan, type PlannedChange, Stopwatch } from "./outcome.ts";
@@ -130,7 +130,7 @@ async function readLive(ecs: ECSClient, env: Environment, file?: string): Promis
   } catch (error) {
     if ((error as Error).name === "ClusterNotFoundException") {
       throw new DeliveryError(
-        `ECS cluster "${cluster}" does not exist (api.cluster in environments/${env.name}.yaml)`,
+        `ECS cluster "${cluster}" does not exist (api.cluster in ${environmentSource(env)})`,
       );
     }
     throw explainAwsError(error);
@@ -138,7 +138,7 @@ async function readLive(ecs: ECSClient, env: Environment, file?: string): Promis
   const service = described.services?.find((s) => s.status !== "INACTIVE");
   if (!service?.taskDefinition) {
     throw new DeliveryError(
-      `ECS service "${serviceName}" does not exist in cluster "${cluster}" (api.service in environments/${env.name}.yaml)`,
+      `ECS service "${serviceName}" does not exist in cluster "${cluster}" (api.service in ${environmentSource(env)})`,
     );
   }
   if (file) {

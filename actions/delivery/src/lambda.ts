@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { ECRClient } from "@aws-sdk/client-ecr";
 import {
   CreateAliasCommand,
   type EventSourceMappingConfiguration,
@@ -16,12 +17,14 @@ import {
   UpdateEventSourceMappingCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
+  waitUntilFunctionUpdatedV2,
 } from "@aws-sdk/client-lambda";
-import type { Environment } from "@content-engine/environments";
+import { type Environment, environmentSource } from "@content-engine/environments";
 import { alarmsInAlarm } from "./alarms.ts";
 import { type AwsOptions, createClient } from "./aws.ts";
 import { DeliveryError, explainAwsError } from "./errors.ts";
 import { finish, type Outcome, type Plan, type PlannedChange, Stopwatch } from "./outcome.ts";
+import { ecrAuthorization, pullBlob } from "./registry.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
 import { type Clock, systemClock, waitFor } from "./wait.ts";
 
@@ -29,7 +32,10 @@ export const DEFAULT_WORKER_ZIP = "services/worker/dist/lambda.zip";
 
 export interface DeployLambdaOptions {
   env: Environment;
+  /** A local bundle; default the environment's worker.bundle fetched by digest, else DEFAULT_WORKER_ZIP. */
   zipFile?: string;
+  /** Registry endpoint override for fetching worker.bundle (see registry.ts). */
+  registryEndpoint?: string;
   /** Override the environment's canary (`false` shifts at once). */
   canary?: { percent: number; minutes: number } | false;
   aws?: Partial<AwsOptions>;
@@ -56,6 +62,27 @@ function readZip(path: string): Buffer {
   return readFileSync(path);
 }
 
+/** The code to deploy: the file given, else the bundle the environment records (fetched by digest), else the default zip. */
+async function loadCode(options: DeployLambdaOptions): Promise<Buffer> {
+  const { env } = options;
+  if (options.zipFile !== undefined || !env.worker.bundle)
+    return readZip(options.zipFile ?? DEFAULT_WORKER_ZIP);
+  const reporter = options.reporter ?? consoleReporter;
+  const aws: AwsOptions = { region: env.region, ...options.aws };
+  let authorization: string | undefined;
+  try {
+    authorization = await ecrAuthorization(createClient(ECRClient, aws), env.image.repository, reporter);
+  } catch (error) {
+    throw explainAwsError(error);
+  }
+  const zip = await pullBlob(env.image.repository, env.worker.bundle, {
+    endpoint: options.registryEndpoint,
+    authorization,
+  });
+  reporter.info(`worker bundle ${env.worker.bundle} fetched from ${env.image.repository}`);
+  return zip;
+}
+
 interface FunctionSettings {
   codeSha256?: string;
   memory?: number;
@@ -67,6 +94,8 @@ interface LambdaLive {
   latest: FunctionSettings;
   /** The version behind the alias, what serves. */
   aliasVersion?: string;
+  /** Weighted routing left on the alias (a canary that never finished), version -> weight. */
+  split: Record<string, number>;
   serving: FunctionSettings;
   /** SQS event source mappings that invoke the alias (created by terraform). */
   mappings: EventSourceMappingConfiguration[];
@@ -88,9 +117,11 @@ async function readLambda(lambda: LambdaClient, env: Environment): Promise<Lambd
   try {
     const latest = await readSettings(lambda, functionName);
     let aliasVersion: string | undefined;
+    let split: Record<string, number> = {};
     try {
-      aliasVersion = (await lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: alias })))
-        .FunctionVersion;
+      const got = await lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: alias }));
+      aliasVersion = got.FunctionVersion;
+      split = got.RoutingConfig?.AdditionalVersionWeights ?? {};
     } catch (error) {
       if ((error as Error).name !== "ResourceNotFoundException") throw error;
     }
@@ -98,11 +129,11 @@ async function readLambda(lambda: LambdaClient, env: Environment): Promise<Lambd
     const mapped = aliasVersion
       ? await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: `${functionName}:${alias}` }))
       : undefined;
-    return { latest, aliasVersion, serving, mappings: mapped?.EventSourceMappings ?? [] };
+    return { latest, aliasVersion, split, serving, mappings: mapped?.EventSourceMappings ?? [] };
   } catch (error) {
     if ((error as Error).name === "ResourceNotFoundException") {
       throw new DeliveryError(
-        `Lambda function "${functionName}" does not exist (worker.functionName in environments/${env.name}.yaml)`,
+        `Lambda function "${functionName}" does not exist (worker.functionName in ${environmentSource(env)})`,
       );
     }
     throw explainAwsError(error);
@@ -112,8 +143,15 @@ async function readLambda(lambda: LambdaClient, env: Environment): Promise<Lambd
 interface LambdaChanges {
   /** New code or settings: needs a new version behind the alias. */
   version: PlannedChange[];
+  /** A split left on the alias by an unfinished canary, to drop. */
+  routing: PlannedChange[];
   mapping: PlannedChange[];
 }
+
+const describeSplit = (split: Record<string, number>) =>
+  Object.entries(split)
+    .map(([version, weight]) => `${Math.round(weight * 100)}% on version ${version}`)
+    .join(", ");
 
 function lambdaChanges(live: LambdaLive, env: Environment, sha: string): LambdaChanges {
   const version: PlannedChange[] = [];
@@ -140,7 +178,17 @@ function lambdaChanges(live: LambdaLive, env: Environment, sha: string): LambdaC
       });
     }
   }
-  return { version, mapping };
+  const routing: PlannedChange[] =
+    version.length === 0 && Object.keys(live.split).length > 0
+      ? [
+          {
+            field: "alias routing",
+            from: describeSplit(live.split),
+            to: `100% on version ${live.aliasVersion}`,
+          },
+        ]
+      : [];
+  return { version, routing, mapping };
 }
 
 function clients(options: DeployLambdaOptions) {
@@ -157,7 +205,7 @@ function canaryOf(options: DeployLambdaOptions) {
 
 export async function planLambda(options: DeployLambdaOptions): Promise<Plan> {
   const { env } = options;
-  const zip = readZip(options.zipFile ?? DEFAULT_WORKER_ZIP);
+  const zip = await loadCode(options);
   const { lambda } = clients(options);
   const live = await readLambda(lambda, env);
   const changes = lambdaChanges(live, env, codeSha256(zip));
@@ -174,43 +222,65 @@ export async function planLambda(options: DeployLambdaOptions): Promise<Plan> {
         : `UpdateAlias ${env.worker.alias} -> new version`,
     );
   }
+  if (changes.routing.length > 0)
+    steps.push(`UpdateAlias ${env.worker.alias}: drop the unfinished canary's split`);
   if (changes.mapping.length > 0) steps.push("UpdateEventSourceMapping (batch size, maximum concurrency)");
   return {
     operation: "deploy-lambda",
     target: `${env.worker.functionName}:${env.worker.alias}`,
-    noop: changes.version.length + changes.mapping.length === 0,
-    changes: [...changes.version, ...changes.mapping],
+    noop: changes.version.length + changes.routing.length + changes.mapping.length === 0,
+    changes: [...changes.version, ...changes.routing, ...changes.mapping],
     steps,
     details: [],
   };
 }
 
+/** Lambda applies code and configuration asynchronously: the SDK's waiter, with a progress line now and then. */
 async function waitForUpdate(
   lambda: LambdaClient,
   functionName: string,
   options: DeployLambdaOptions,
   watch: Stopwatch,
-) {
-  const result = await watch.wait(
-    waitFor<{ ok: boolean; reason: string }>({
-      pollMs: (options.pollSeconds ?? 2) * 1000,
-      progressMs: (options.progressSeconds ?? 30) * 1000,
-      timeoutMs: (options.timeoutSeconds ?? 600) * 1000,
-      reporter: options.reporter ?? consoleReporter,
-      clock: options.clock,
-      poll: async () => {
-        const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
-        if (config.LastUpdateStatus === "Successful" && config.State !== "Pending")
-          return { done: { ok: true, reason: "" } };
-        if (config.LastUpdateStatus === "Failed")
-          return { done: { ok: false, reason: config.LastUpdateStatusReason ?? "update failed" } };
-        return { progress: `${functionName}: state ${config.State}, last update ${config.LastUpdateStatus}` };
-      },
-    }),
-  );
-  return result.status === "done"
-    ? result.value
-    : { ok: false, reason: "timed out waiting for the code update" };
+): Promise<{ ok: boolean; reason: string }> {
+  const reporter = options.reporter ?? consoleReporter;
+  const poll = options.pollSeconds ?? 2;
+  const progressMs = (options.progressSeconds ?? 30) * 1000;
+  const progress =
+    progressMs > 0
+      ? setInterval(() => {
+          lambda
+            .send(new GetFunctionConfigurationCommand({ FunctionName: functionName }))
+            .then((c) =>
+              reporter.info(`${functionName}: state ${c.State}, last update ${c.LastUpdateStatus}`),
+            )
+            .catch(() => undefined);
+        }, progressMs)
+      : undefined;
+  try {
+    await watch.wait(
+      waitUntilFunctionUpdatedV2(
+        {
+          client: lambda,
+          maxWaitTime: options.timeoutSeconds ?? 600,
+          minDelay: poll,
+          maxDelay: Math.max(poll, 10),
+        },
+        { FunctionName: functionName },
+      ),
+    );
+    return { ok: true, reason: "" };
+  } catch (error) {
+    if ((error as Error).name === "TimeoutError") {
+      return { ok: false, reason: "timed out waiting for the code update" };
+    }
+    const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
+    if (config.LastUpdateStatus === "Failed") {
+      return { ok: false, reason: config.LastUpdateStatusReason ?? "update failed" };
+    }
+    throw explainAwsError(error);
+  } finally {
+    clearInterval(progress);
+  }
 }
 
 /** Points the alias at one version, dropping any weighted routing. */
@@ -249,7 +319,32 @@ async function runCanary(
   reporter.info(
     `canary: ${canary.percent}% of ${env.worker.alias} on version ${version} for ${canary.minutes} min`,
   );
-  const names = env.alarms.deploymentAlarms;
+  // A cancelled job (the runner sends SIGINT, then SIGTERM) must not leave the alias split.
+  const restoreOnCancel = (signal: NodeJS.Signals) => {
+    reporter.warn(`${signal} during the canary: moving ${env.worker.alias} back to version ${previous}`);
+    pointAlias(lambda, env, previous)
+      .catch((error) => reporter.warn(`could not restore ${env.worker.alias}: ${(error as Error).message}`))
+      .finally(() => process.exit(130));
+  };
+  process.once("SIGINT", restoreOnCancel);
+  process.once("SIGTERM", restoreOnCancel);
+  try {
+    return await watchCanary(cloudwatch, options, version, canary, watch);
+  } finally {
+    process.off("SIGINT", restoreOnCancel);
+    process.off("SIGTERM", restoreOnCancel);
+  }
+}
+
+async function watchCanary(
+  cloudwatch: CloudWatchClient,
+  options: DeployLambdaOptions,
+  version: string,
+  canary: { percent: number; minutes: number },
+  watch: Stopwatch,
+): Promise<CanaryResult> {
+  const reporter = options.reporter ?? consoleReporter;
+  const names = options.env.alarms.deploymentAlarms;
   const watched = await watch.wait(
     waitFor<string[]>({
       pollMs: (options.pollSeconds ?? 15) * 1000,
@@ -292,14 +387,14 @@ export async function deployLambda(options: DeployLambdaOptions): Promise<Outcom
   const reporter = options.reporter ?? consoleReporter;
   const { functionName, alias } = env.worker;
   const target = `${functionName}:${alias}`;
-  const zip = readZip(options.zipFile ?? DEFAULT_WORKER_ZIP);
+  const zip = await loadCode(options);
   const sha = codeSha256(zip);
   const { lambda, cloudwatch } = clients(options);
   const live = await readLambda(lambda, env);
   const previous = live.aliasVersion;
   const changes = lambdaChanges(live, env, sha);
   const base = { operation: "deploy-lambda", target };
-  if (changes.version.length + changes.mapping.length === 0) {
+  if (changes.version.length + changes.routing.length + changes.mapping.length === 0) {
     return finish(watch, {
       ...base,
       status: "unchanged",
@@ -308,8 +403,26 @@ export async function deployLambda(options: DeployLambdaOptions): Promise<Outcom
       outputs: { version: previous ?? "", "code-sha256": sha },
     });
   }
-  for (const change of [...changes.version, ...changes.mapping]) {
+  for (const change of [...changes.version, ...changes.routing, ...changes.mapping]) {
     reporter.info(`${change.field}: ${change.from ?? "-"} -> ${change.to ?? "-"}`);
+  }
+  const canary = canaryOf(options);
+  if (changes.version.length > 0 && previous && canary) {
+    // A canary judged by alarms that already fire would blame the new version for an old fault.
+    const firing = await alarmsInAlarm(cloudwatch, { names: env.alarms.deploymentAlarms });
+    if (firing.length > 0) {
+      return finish(watch, {
+        ...base,
+        status: "failed",
+        reason: `refused to start the canary: ${firing.join(", ")} ${firing.length > 1 ? "are" : "is"} already in ALARM; nothing was changed`,
+        revisions: { previous, current: previous },
+        diagnostics: firing.map((name) => `alarm in ALARM before the deploy: ${name}`),
+      });
+    }
+  }
+  if (changes.routing.length > 0) {
+    await pointAlias(lambda, env, previous!);
+    reporter.info(`${alias}: dropped the split an unfinished canary left (${changes.routing[0]!.from})`);
   }
   const notMoved = (reason: string): Outcome =>
     finish(watch, {
@@ -339,7 +452,6 @@ export async function deployLambda(options: DeployLambdaOptions): Promise<Outcom
       .Version!;
     reporter.info(`published version ${version}`);
 
-    const canary = canaryOf(options);
     if (!previous) {
       await lambda.send(
         new CreateAliasCommand({ FunctionName: functionName, Name: alias, FunctionVersion: version }),
@@ -369,7 +481,9 @@ export async function deployLambda(options: DeployLambdaOptions): Promise<Outcom
     reason:
       changes.version.length > 0
         ? `${alias} points at version ${version}`
-        : `${alias} stays on version ${version}; the SQS mapping now has batch size ${env.worker.batchSize}, maximum concurrency ${env.worker.maxConcurrency}`,
+        : changes.routing.length > 0
+          ? `${alias} serves version ${version} alone again (was ${changes.routing[0]!.from})`
+          : `${alias} stays on version ${version}; the SQS mapping now has batch size ${env.worker.batchSize}, maximum concurrency ${env.worker.maxConcurrency}`,
     revisions: { previous, attempted: version, current: version },
     outputs: { version: version ?? "", "code-sha256": sha },
   });

@@ -6,6 +6,7 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import {
   alarmNamePrefix,
   assertEnvironmentName,
+  displayPath,
   type Environment,
   type EnvironmentName,
   getEnvironmentField,
@@ -56,8 +57,13 @@ function prepare(options: PromoteOptions): Prepared {
   const to = assertEnvironmentName(options.to);
   const read = (name: EnvironmentName) => {
     const file = join(options.environmentsDir, `${name}.yaml`);
-    const text = readFileSync(file, "utf8");
-    return { text, env: parseEnvironment(text, `environments/${name}.yaml`) };
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      throw new DeliveryError(`${displayPath(file)}: cannot read (${(error as NodeJS.ErrnoException).code})`);
+    }
+    return { text, env: parseEnvironment(text, displayPath(file)) };
   };
   const source = read(from);
   const target = read(to);
@@ -74,14 +80,27 @@ function prepare(options: PromoteOptions): Prepared {
       `cannot promote from ${from} straight to ${to}: promote to ${order[fromIndex + 1]} first (${order.join(" -> ")})`,
     );
   }
-  const gh = gitHubClient(options.github);
-  const edits = PROMOTABLE_FIELDS.map((path) => ({ path, value: getEnvironmentField(source.text, path) }));
-  const nextText = setEnvironmentFields(target.text, edits, `environments/${to}.yaml`);
-  const changes = PROMOTABLE_FIELDS.map((path) => ({
-    field: path.join("."),
-    from: String(getEnvironmentField(target.text, path)),
-    to: String(getEnvironmentField(source.text, path)),
-  })).filter((change) => change.from !== change.to);
+  const gh = gitHubClient({
+    ...options.github,
+    onWarning: options.github.onWarning ?? options.reporter?.warn,
+  });
+  // A field the source does not set (a worker bundle not yet recorded) is not carried.
+  const edits = PROMOTABLE_FIELDS.map((path) => ({
+    path,
+    value: getEnvironmentField(source.text, path),
+  })).filter((edit) => edit.value !== undefined);
+  const nextText = setEnvironmentFields(
+    target.text,
+    edits,
+    displayPath(join(options.environmentsDir, `${to}.yaml`)),
+  );
+  const changes = edits
+    .map(({ path }) => ({
+      field: path.join("."),
+      from: getEnvironmentField(target.text, path) as string | undefined,
+      to: String(getEnvironmentField(source.text, path)),
+    }))
+    .filter((change) => change.from !== change.to);
   return {
     source: source.env,
     target: target.env,
@@ -110,11 +129,12 @@ async function gateReasons(p: Prepared, options: PromoteOptions): Promise<string
   const soakMinutes = p.source.promotion.soakMinutes;
   if (soakMinutes > 0) {
     const path = `${options.environmentsPath ?? "environments"}/${p.source.name}.yaml`;
-    const commits = await p.gh.request<{ sha: string; commit: { committer: { date: string } } }[]>(
-      "GET",
-      `/repos/${p.gh.owner}/${p.gh.repo}/commits?path=${encodeURIComponent(path)}&sha=${encodeURIComponent(p.base)}&per_page=1`,
+    const { owner, repo, octokit } = p.gh;
+    const commits = await p.gh.call(() =>
+      octokit.rest.repos.listCommits({ owner, repo, path, sha: p.base, per_page: 1 }),
     );
-    const deployedAt = commits[0] ? new Date(commits[0].commit.committer.date) : undefined;
+    const date = commits[0]?.commit.committer?.date;
+    const deployedAt = date ? new Date(date) : undefined;
     const ranMinutes = deployedAt ? (now.getTime() - deployedAt.getTime()) / 60_000 : 0;
     if (ranMinutes < soakMinutes) {
       reasons.push(
@@ -151,10 +171,10 @@ async function pullRequestBody(p: Prepared, options: PromoteOptions): Promise<st
   const newSha = gitShaFromTag(p.source.image.tag);
   lines.push("", "### Commits");
   if (oldSha && newSha && oldSha !== newSha) {
-    const compare = await p.gh.find<{
-      commits: { sha: string; commit: { message: string } }[];
-      html_url: string;
-    }>(`/repos/${p.gh.owner}/${p.gh.repo}/compare/${oldSha}...${newSha}`);
+    const { owner, repo, octokit } = p.gh;
+    const compare = await p.gh.find(() =>
+      octokit.rest.repos.compareCommitsWithBasehead({ owner, repo, basehead: `${oldSha}...${newSha}` }),
+    );
     if (compare) {
       for (const commit of compare.commits.slice(-50)) {
         lines.push(`- ${commit.sha.slice(0, 7)} ${commit.commit.message.split("\n")[0]}`);
@@ -211,7 +231,6 @@ export async function promote(options: PromoteOptions): Promise<Outcome> {
   const reporter = options.reporter ?? consoleReporter;
   const p = prepare(options);
   const { gh } = p;
-  const repoPath = `/repos/${gh.owner}/${gh.repo}`;
   const target = `${p.source.name} -> ${p.target.name}`;
   if (p.changes.length === 0) {
     return finish(watch, {
@@ -235,39 +254,44 @@ export async function promote(options: PromoteOptions): Promise<Outcome> {
     });
   }
   const body = await pullRequestBody(p, options);
-  const baseRef = await gh.request<{ object: { sha: string } }>("GET", `${repoPath}/git/ref/heads/${p.base}`);
+  const { owner, repo, octokit } = gh;
+  const baseRef = await gh.call(() => octokit.rest.git.getRef({ owner, repo, ref: `heads/${p.base}` }));
   const baseSha = baseRef.object.sha;
-  const existing = await gh.find(`${repoPath}/git/ref/heads/${p.branch}`);
+  const existing = await gh.find(() => octokit.rest.git.getRef({ owner, repo, ref: `heads/${p.branch}` }));
   if (existing) {
-    await gh.request("PATCH", `${repoPath}/git/refs/heads/${p.branch}`, { sha: baseSha, force: true });
+    await gh.call(() =>
+      octokit.rest.git.updateRef({ owner, repo, ref: `heads/${p.branch}`, sha: baseSha, force: true }),
+    );
   } else {
-    await gh.request("POST", `${repoPath}/git/refs`, { ref: `refs/heads/${p.branch}`, sha: baseSha });
+    await gh.call(() =>
+      octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${p.branch}`, sha: baseSha }),
+    );
   }
-  const current = await gh.request<{ sha: string }>(
-    "GET",
-    `${repoPath}/contents/${p.file}?ref=${encodeURIComponent(p.branch)}`,
+  const current = await gh.call(() =>
+    octokit.rest.repos.getContent({ owner, repo, path: p.file, ref: p.branch }),
   );
-  await gh.request("PUT", `${repoPath}/contents/${p.file}`, {
-    message: `Promote ${p.source.name} to ${p.target.name}: ${p.source.image.tag}`,
-    content: Buffer.from(p.nextText).toString("base64"),
-    sha: current.sha,
-    branch: p.branch,
-  });
-  const open = await gh.request<{ number: number; html_url: string }[]>(
-    "GET",
-    `${repoPath}/pulls?state=open&head=${encodeURIComponent(`${gh.owner}:${p.branch}`)}&base=${encodeURIComponent(p.base)}`,
+  const currentSha = Array.isArray(current) ? undefined : current.sha;
+  await gh.call(() =>
+    octokit.rest.repos.createOrUpdateFileContents({
+      owner,
+      repo,
+      path: p.file,
+      message: `Promote ${p.source.name} to ${p.target.name}: ${p.source.image.tag}`,
+      content: Buffer.from(p.nextText).toString("base64"),
+      sha: currentSha,
+      branch: p.branch,
+    }),
+  );
+  const open = await gh.call(() =>
+    octokit.rest.pulls.list({ owner, repo, state: "open", head: `${owner}:${p.branch}`, base: p.base }),
   );
   const pull = open[0]
-    ? await gh.request<{ number: number; html_url: string }>("PATCH", `${repoPath}/pulls/${open[0].number}`, {
-        title: title(p),
-        body,
-      })
-    : await gh.request<{ number: number; html_url: string }>("POST", `${repoPath}/pulls`, {
-        title: title(p),
-        head: p.branch,
-        base: p.base,
-        body,
-      });
+    ? await gh.call(() =>
+        octokit.rest.pulls.update({ owner, repo, pull_number: open[0]!.number, title: title(p), body }),
+      )
+    : await gh.call(() =>
+        octokit.rest.pulls.create({ owner, repo, title: title(p), head: p.branch, base: p.base, body }),
+      );
   reporter.info(`${open[0] ? "updated" : "opened"} ${pull.html_url}`);
   return finish(watch, {
     operation: "promote",

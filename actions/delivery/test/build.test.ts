@@ -19,7 +19,7 @@ function options(overrides: Partial<BuildPushOptions> = {}): BuildPushOptions {
   return {
     repository,
     context: ".",
-    dockerfile: "services/Dockerfile",
+    dockerfile: "services/api/Dockerfile",
     platforms: ["linux/amd64"],
     tags: ["main-0123456"],
     gitSha,
@@ -51,7 +51,7 @@ describe("buildPush", () => {
       "buildx",
       "build",
       "--file",
-      "services/Dockerfile",
+      "services/api/Dockerfile",
       "--platform",
       "linux/amd64",
       "--label",

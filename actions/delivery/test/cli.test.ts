@@ -57,4 +57,67 @@ describe("the content-engine CLI", () => {
     );
     expect(readFileSync(join(workspace, "environments", "dev.yaml"), "utf8")).toBe(before);
   });
+
+  it("answers --timeout abc with a usage error (exit 2), never a wait that cannot end", () => {
+    const run = contentEngine(["deploy-ecs", "--env", "dev", "--timeout", "abc"], scratchWorkspace());
+    expect(run.status).toBe(2);
+    expect(run.stderr.split("\n")[0]).toBe(
+      'content-engine: --timeout "abc" is not a number of seconds greater than 0',
+    );
+  });
+
+  it("answers a misspelt option with one line and exit 2, not a stack trace", () => {
+    const run = contentEngine(["deploy-ecs", "--env", "dev", "--tiemout", "5"], scratchWorkspace());
+    expect(run.status).toBe(2);
+    expect(run.stderr.split("\n")[0]).toBe("content-engine: Unknown option '--tiemout'");
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("names the environments-dir it was given when the file is missing (exit 2, one line)", () => {
+    const workspace = scratchWorkspace();
+    const run = contentEngine(
+      ["deploy-ecs", "--env", "dev", "--plan", "--environments-dir", "deploy/envs"],
+      workspace,
+    );
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim()).toBe("content-engine: deploy/envs/dev.yaml: cannot read (ENOENT)");
+    const promote = contentEngine(
+      [
+        "promote",
+        "--from",
+        "dev",
+        "--to",
+        "staging",
+        "--plan",
+        "--repository",
+        "acme/x",
+        "--environments-dir",
+        "deploy/envs",
+      ],
+      workspace,
+    );
+    expect(promote.status).toBe(2);
+    expect(promote.stderr.trim()).toBe("content-engine: deploy/envs/dev.yaml: cannot read (ENOENT)");
+  });
+
+  it("records the worker bundle next to the image digest (what the record job commits)", () => {
+    const workspace = scratchWorkspace();
+    const run = contentEngine(
+      [
+        "set-image",
+        "--env",
+        "dev",
+        "--digest",
+        digest("e"),
+        "--tag",
+        "main-eeeeeee",
+        "--worker-bundle",
+        digest("f"),
+      ],
+      workspace,
+    );
+    expect(run.status).toBe(0);
+    const after = readFileSync(join(workspace, "environments", "dev.yaml"), "utf8");
+    expect(after).toContain(`  bundle: ${digest("f")}`);
+  });
 });

@@ -178,7 +178,7 @@ describe("deployEcs against moto", () => {
     );
     expect(error).toBeInstanceOf(DeliveryError);
     expect((error as Error).message).toBe(
-      'ECS cluster "content-engine-dev" does not exist (api.cluster in environments/dev.yaml)',
+      'ECS cluster "content-engine-dev" does not exist (api.cluster in dev.yaml)',
     );
   });
 
@@ -188,7 +188,7 @@ describe("deployEcs against moto", () => {
     await expect(
       deployEcs({ env: missing, digest: digest("b"), aws: awsFor(moto.endpoint) }),
     ).rejects.toThrow(
-      'ECS service "no-such-service" does not exist in cluster "content-engine-dev" (api.service in environments/dev.yaml)',
+      'ECS service "no-such-service" does not exist in cluster "content-engine-dev" (api.service in dev.yaml)',
     );
   });
 });

@@ -40,9 +40,18 @@ export function awsFor(endpoint: string): AwsOptions {
   return { region: MOTO_REGION, endpoint, credentials: MOTO_CREDENTIALS };
 }
 
-/** A cluster + service running `image`, as terraform would leave it. `healthy` makes moto report running tasks. */
-export async function createEcsService(endpoint: string, env: Environment, image: string, healthy = true) {
-  const ecs = createClient(ECSClient, awsFor(endpoint));
+/**
+ * A cluster + service running `image`, as terraform would leave it. `healthy` makes moto report running
+ * tasks; `aws` acts in another account (the rehearsal's assumed deploy roles).
+ */
+export async function createEcsService(
+  endpoint: string,
+  env: Environment,
+  image: string,
+  healthy = true,
+  aws: AwsOptions = awsFor(endpoint),
+) {
+  const ecs = createClient(ECSClient, aws);
   await ecs.send(new CreateClusterCommand({ clusterName: env.api.cluster }));
   const td = await ecs.send(
     new RegisterTaskDefinitionCommand({
@@ -100,8 +109,12 @@ export function workerZip(body: string): Uint8Array {
 }
 
 /** The worker function with version 1 behind the alias, as terraform would leave it. */
-export async function createWorkerFunction(endpoint: string, env: Environment, zip: Uint8Array) {
-  const aws = awsFor(endpoint);
+export async function createWorkerFunction(
+  endpoint: string,
+  env: Environment,
+  zip: Uint8Array,
+  aws: AwsOptions = awsFor(endpoint),
+) {
   const iam = createClient(IAMClient, aws);
   const role = await iam
     .send(

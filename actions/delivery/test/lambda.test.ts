@@ -7,7 +7,11 @@ import {
   GetEventSourceMappingCommand,
   GetFunctionConfigurationCommand,
   type LambdaClient,
+  PublishVersionCommand,
+  UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
 } from "@aws-sdk/client-lambda";
+import { parseEnvironment, setEnvironmentFields } from "@content-engine/environments";
 import { beforeEach, describe, expect, it } from "vitest";
 import { useMoto } from "../../../test/support/moto.ts";
 import { codeSha256, deployLambda, planLambda } from "../src/lambda.ts";
@@ -17,6 +21,7 @@ import {
   createAlarm,
   createWorkerFunction,
   createWorkerMapping,
+  devYaml,
   testEnvironment,
   workerZip,
 } from "./fixtures.ts";
@@ -93,21 +98,32 @@ describe("deployLambda against moto", () => {
     const { lambda } = await createWorkerFunction(moto.endpoint, env, oldZip);
     const alarmName = env.alarms.deploymentAlarms[1]!;
     const cloudwatch = await createAlarm(moto.endpoint, alarmName);
-    await cloudwatch.send(
-      new SetAlarmStateCommand({
-        AlarmName: alarmName,
-        StateValue: "ALARM",
-        StateReason: "errors during canary",
-      }),
-    );
+    // The alarm fires once the canary has started (an alarm already firing refuses the canary).
+    const base = memoryReporter();
+    let fired: Promise<unknown> | undefined;
+    const reporter = {
+      ...base,
+      info: (line: string) => {
+        base.info(line);
+        if (line.startsWith("canary:"))
+          fired = cloudwatch.send(
+            new SetAlarmStateCommand({
+              AlarmName: alarmName,
+              StateValue: "ALARM",
+              StateReason: "errors during canary",
+            }),
+          );
+      },
+    };
     const outcome = await deployLambda({
       env,
       zipFile: newZipFile,
       aws: awsFor(moto.endpoint),
       canary: { percent: 10, minutes: 1 },
-      reporter: memoryReporter(),
+      reporter,
       ...fast,
     });
+    await fired;
     expect(outcome.status).toBe("rolled_back");
     expect(outcome.reason).toBe(
       `alarm ${alarmName} went into ALARM during the canary; live is back on version 1`,
@@ -173,7 +189,7 @@ describe("deployLambda against moto", () => {
 
   it("names the environment field when the function does not exist", async () => {
     await expect(deployLambda({ env, zipFile: newZipFile, aws: awsFor(moto.endpoint) })).rejects.toThrow(
-      'Lambda function "content-engine-worker-dev" does not exist (worker.functionName in environments/dev.yaml)',
+      'Lambda function "content-engine-worker-dev" does not exist (worker.functionName in dev.yaml)',
     );
   });
 
@@ -181,5 +197,79 @@ describe("deployLambda against moto", () => {
     await expect(
       deployLambda({ env, zipFile: join(scratch, "missing.zip"), aws: awsFor(moto.endpoint) }),
     ).rejects.toThrow(/missing\.zip does not exist: run npm run build -w @content-engine\/worker first/);
+  });
+
+  it("refuses to start a canary while a deployment alarm is already in ALARM, changing nothing", async () => {
+    const { lambda } = await createWorkerFunction(moto.endpoint, env, oldZip);
+    for (const name of env.alarms.deploymentAlarms) await createAlarm(moto.endpoint, name);
+    const firing = env.alarms.deploymentAlarms[0]!;
+    const cloudwatch = await createAlarm(moto.endpoint, firing);
+    await cloudwatch.send(
+      new SetAlarmStateCommand({ AlarmName: firing, StateValue: "ALARM", StateReason: "test" }),
+    );
+    const outcome = await deployLambda({
+      env,
+      zipFile: newZipFile,
+      aws: awsFor(moto.endpoint),
+      canary: { percent: 10, minutes: 0.01 },
+      reporter: memoryReporter(),
+      ...fast,
+    });
+    expect(outcome.status).toBe("failed");
+    expect(outcome.reason).toBe(
+      `refused to start the canary: ${firing} is already in ALARM; nothing was changed`,
+    );
+    const live = await alias(lambda);
+    expect(live.FunctionVersion).toBe("1");
+    expect(live.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
+    const latest = await lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: env.worker.functionName }),
+    );
+    expect(latest.CodeSha256).toBe(codeSha256(oldZip));
+  });
+
+  it("repairs a split an unfinished canary left when the same code is deployed again", async () => {
+    const { lambda } = await createWorkerFunction(moto.endpoint, env, newZip);
+    // What a cancelled canary leaves: version 1 serves, 20 % goes to a version 2 of the same function.
+    await lambda.send(
+      new UpdateFunctionCodeCommand({ FunctionName: env.worker.functionName, ZipFile: oldZip }),
+    );
+    await lambda.send(new PublishVersionCommand({ FunctionName: env.worker.functionName }));
+    await lambda.send(
+      new UpdateAliasCommand({
+        FunctionName: env.worker.functionName,
+        Name: env.worker.alias,
+        FunctionVersion: "1",
+        RoutingConfig: { AdditionalVersionWeights: { "2": 0.2 } },
+      }),
+    );
+    const plan = await planLambda({ env, zipFile: newZipFile, aws: awsFor(moto.endpoint) });
+    expect(plan.noop).toBe(false);
+    expect(plan.changes).toEqual([
+      { field: "alias routing", from: "20% on version 2", to: "100% on version 1" },
+    ]);
+    const outcome = await deployLambda({
+      env,
+      zipFile: newZipFile,
+      aws: awsFor(moto.endpoint),
+      reporter: memoryReporter(),
+      ...fast,
+    });
+    expect(outcome.status).toBe("succeeded");
+    const live = await alias(lambda);
+    expect(live.FunctionVersion).toBe("1");
+    expect(live.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
+  });
+
+  it("names the environments folder it read in its errors", async () => {
+    const elsewhere = parseEnvironment(
+      setEnvironmentFields(devYaml, [{ path: ["region"], value: "eu-west-1" }]),
+      "deploy/envs/dev.yaml",
+    );
+    await expect(
+      deployLambda({ env: elsewhere, zipFile: newZipFile, aws: awsFor(moto.endpoint), ...fast }),
+    ).rejects.toThrow(
+      'Lambda function "content-engine-worker-dev" does not exist (worker.functionName in deploy/envs/dev.yaml)',
+    );
   });
 });

@@ -91,9 +91,9 @@ describe("promote", () => {
       soakedFor(120),
       compareCommits(),
       nock(api)
-        .get(`${repo}/git/ref/heads/main`)
+        .get(`${repo}/git/ref/heads%2Fmain`)
         .reply(200, { object: { sha: "base123" } }),
-      nock(api).get(`${repo}/git/ref/heads/promote/staging`).reply(404, { message: "Not Found" }),
+      nock(api).get(`${repo}/git/ref/heads%2Fpromote%2Fstaging`).reply(404, { message: "Not Found" }),
       nock(api)
         .post(`${repo}/git/refs`, (body) => {
           bodies.ref = body;
@@ -101,11 +101,11 @@ describe("promote", () => {
         })
         .reply(201, {}),
       nock(api)
-        .get(`${repo}/contents/environments/staging.yaml`)
+        .get(`${repo}/contents/environments%2Fstaging.yaml`)
         .query({ ref: "promote/staging" })
         .reply(200, { sha: "blob456" }),
       nock(api)
-        .put(`${repo}/contents/environments/staging.yaml`, (body) => {
+        .put(`${repo}/contents/environments%2Fstaging.yaml`, (body) => {
           bodies.contents = body;
           return true;
         })
@@ -159,16 +159,16 @@ describe("promote", () => {
     soakedFor(120);
     compareCommits();
     nock(api)
-      .get(`${repo}/git/ref/heads/main`)
+      .get(`${repo}/git/ref/heads%2Fmain`)
       .reply(200, { object: { sha: "base789" } });
     nock(api)
-      .get(`${repo}/git/ref/heads/promote/staging`)
+      .get(`${repo}/git/ref/heads%2Fpromote%2Fstaging`)
       .reply(200, { object: { sha: "old" } });
     const reset = nock(api)
-      .patch(`${repo}/git/refs/heads/promote/staging`, { sha: "base789", force: true })
+      .patch(`${repo}/git/refs/heads%2Fpromote%2Fstaging`, { sha: "base789", force: true })
       .reply(200, {});
-    nock(api).get(`${repo}/contents/environments/staging.yaml`).query(true).reply(200, { sha: "blob" });
-    nock(api).put(`${repo}/contents/environments/staging.yaml`).reply(200, {});
+    nock(api).get(`${repo}/contents/environments%2Fstaging.yaml`).query(true).reply(200, { sha: "blob" });
+    nock(api).put(`${repo}/contents/environments%2Fstaging.yaml`).reply(200, {});
     nock(api)
       .get(`${repo}/pulls`)
       .query(true)
@@ -255,7 +255,7 @@ describe("promote", () => {
   it("names an expired token in one line when GitHub answers 401", async () => {
     nock(api).get(`${repo}/commits`).query(true).reply(401, { message: "Bad credentials" });
     await expect(promote(options())).rejects.toThrow(
-      "GitHub rejected the token (401 on GET /repos/acme/content-engine/commits?path=environments%2Fdev.yaml&sha=main&per_page=1): it is missing, expired or revoked",
+      "GitHub rejected the token (401 on GET /repos/acme/content-engine/commits?path=environments/dev.yaml&sha=main&per_page=1): it is missing, expired or revoked",
     );
   });
 
@@ -270,5 +270,48 @@ describe("promote", () => {
     ]);
     expect(plan.details[0]).toContain("## Promote dev → staging");
     expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it("carries the worker bundle with the digest, so the target runs the bytes the source ran", async () => {
+    const devFile = join(dir, "dev.yaml");
+    writeFileSync(
+      devFile,
+      setEnvironmentFields(readFileSync(devFile, "utf8"), [
+        { path: ["worker", "bundle"], value: digest("c") },
+      ]),
+    );
+    soakedFor(120);
+    compareCommits();
+    const plan = await planPromote(options());
+    expect(plan.changes).toEqual([
+      { field: "image.digest", from: digest("a"), to: digest("b") },
+      { field: "image.tag", from: `main-${oldSha}`, to: `main-${newSha}` },
+      { field: "worker.bundle", from: undefined, to: digest("c") },
+    ]);
+    expect(plan.details[0]).toContain(`+  bundle: ${digest("c")}`);
+  });
+
+  it("calls GitHub Enterprise Server at GITHUB_API_URL when no API URL is passed", async () => {
+    const ghes = "https://ghe.example.com/api/v3";
+    const date = new Date(wednesdayNoon - 7_200_000).toISOString();
+    const commits = nock("https://ghe.example.com")
+      .get(`/api/v3${repo}/commits`)
+      .query({ path: "environments/dev.yaml", sha: "main", per_page: "1" })
+      .reply(200, [{ sha: "c0ffee", commit: { committer: { date } } }]);
+    const compare = nock("https://ghe.example.com")
+      .get(`/api/v3${repo}/compare/${oldSha}...${newSha}`)
+      .reply(200, { html_url: `${ghes}/compare`, commits: [] });
+    const saved = process.env.GITHUB_API_URL;
+    process.env.GITHUB_API_URL = ghes;
+    try {
+      const plan = await planPromote(
+        options({ github: { token: "ghs_test", repository: "acme/content-engine" } }),
+      );
+      expect(plan.steps[0]).toBe("update branch promote/staging from main");
+    } finally {
+      if (saved === undefined) delete process.env.GITHUB_API_URL;
+      else process.env.GITHUB_API_URL = saved;
+    }
+    expect(commits.isDone() && compare.isDone()).toBe(true);
   });
 });

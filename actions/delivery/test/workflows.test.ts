@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -10,7 +11,7 @@ const dir = join(repositoryRoot, ".github", "workflows");
 const files = ["ci.yml", "deploy.yml", "deploy-env.yml", "promote.yml"];
 type Job = {
   permissions?: Record<string, string>;
-  steps?: { uses?: string; with?: Record<string, string> }[];
+  steps?: { uses?: string; with?: Record<string, string>; run?: string }[];
   uses?: string;
   concurrency?: { group: string };
 };
@@ -88,5 +89,53 @@ describe("workflows", () => {
     };
     expect(step.if).toBeUndefined();
     expect(step.with?.["grafana-token"]).toMatch(/secrets\.GRAFANA_TOKEN/);
+  });
+
+  it("builds from a Dockerfile that exists in the repository", () => {
+    const steps = workflow("deploy.yml").jobs.build!.steps ?? [];
+    const build = steps.find((step) => step.uses === "./actions/build-push")!;
+    expect(existsSync(join(repositoryRoot, build.with!.dockerfile!)), build.with!.dockerfile).toBe(true);
+  });
+
+  it("deploys every environment file the push changed, not only the last commit's", () => {
+    const pick = (workflow("deploy-env.yml").jobs.changed!.steps ?? []).find(
+      (step) => (step as { id?: string }).id === "pick",
+    ) as { run: string };
+    const repo = mkdtempSync(join(tmpdir(), "pick-"));
+    const git = (...args: string[]) =>
+      spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], {
+        cwd: repo,
+        encoding: "utf8",
+      }).stdout.trim();
+    git("init", "-q");
+    mkdirSync(join(repo, "environments", "src"), { recursive: true });
+    for (const name of ["dev", "staging", "prod"])
+      writeFileSync(join(repo, "environments", `${name}.yaml`), `name: ${name}\n`);
+    git("add", "-A");
+    git("commit", "-qm", "start");
+    const before = git("rev-parse", "HEAD");
+    // One push, two commits: staging.yaml first, then dev.yaml (and a schema file that is no environment).
+    writeFileSync(join(repo, "environments", "staging.yaml"), "name: staging\n# more cpu\n");
+    git("commit", "-qam", "staging");
+    writeFileSync(join(repo, "environments", "dev.yaml"), "name: dev\n# more memory\n");
+    writeFileSync(join(repo, "environments", "src", "schema.yaml"), "x: 1\n");
+    git("add", "-A");
+    git("commit", "-qm", "dev");
+    const output = join(repo, "..", `pick-output-${Date.now()}`);
+    writeFileSync(output, "");
+    const run = spawnSync("bash", ["-e", "-c", pick.run], {
+      cwd: repo,
+      encoding: "utf8",
+      env: {
+        PATH: process.env.PATH,
+        HOME: repo,
+        CHOSEN: "",
+        EVENT: "push",
+        BEFORE: before,
+        GITHUB_OUTPUT: output,
+      },
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(readFileSync(output, "utf8").trim()).toBe('environments=["dev","staging"]');
   });
 });

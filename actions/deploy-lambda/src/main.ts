@@ -4,7 +4,6 @@ import {
   actionReporter,
   awsOverride,
   booleanInput,
-  DEFAULT_WORKER_ZIP,
   deployLambda,
   planLambda,
   readInputs,
@@ -15,7 +14,7 @@ import { z } from "zod";
 const inputs = z.object({
   environment: z.string(),
   "environments-dir": z.string().default("environments"),
-  "zip-file": z.string().default(DEFAULT_WORKER_ZIP),
+  "zip-file": z.string().optional(),
   canary: z.enum(["auto", "off"]).default("auto"),
   "canary-percent": z.coerce.number().int().min(1).max(99).optional(),
   "canary-minutes": z.coerce.number().positive().optional(),

@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GetAliasCommand } from "@aws-sdk/client-lambda";
@@ -40,5 +41,39 @@ describe("deploy-lambda dist/index.js run as the runner runs it", () => {
     expect(errorLines(run)).toEqual([
       '::error::Lambda function "content-engine-worker-dev" does not exist (worker.functionName in environments/dev.yaml)',
     ]);
+  });
+
+  it("moves the alias back to the serving version when the job is cancelled mid-canary", async () => {
+    const { lambda } = await createWorkerFunction(moto.endpoint, env, workerZip("v1"));
+    const workspace = scratchWorkspace();
+    writeFileSync(join(workspace, "lambda.zip"), workerZip("v2"));
+    let child: ChildProcess | undefined;
+    const running = runBundledAction(
+      "deploy-lambda",
+      {
+        environment: "dev",
+        "zip-file": "lambda.zip",
+        "canary-percent": "20",
+        "canary-minutes": "5",
+        "aws-endpoint": moto.endpoint,
+      },
+      { workspace, onSpawn: (spawned) => (child = spawned) },
+    );
+    const alias = () =>
+      lambda.send(new GetAliasCommand({ FunctionName: env.worker.functionName, Name: "live" }));
+    let split: Record<string, number> = {};
+    for (let i = 0; i < 300 && Object.keys(split).length === 0; i++) {
+      split = (await alias()).RoutingConfig?.AdditionalVersionWeights ?? {};
+      if (Object.keys(split).length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(split).toEqual({ "2": 0.2 });
+    // What the runner does when the run is cancelled.
+    child!.kill("SIGTERM");
+    const run = await running;
+    expect(run.code).toBe(130);
+    expect(run.stdout).toContain("SIGTERM during the canary: moving live back to version 1");
+    const after = await alias();
+    expect(after.FunctionVersion).toBe("1");
+    expect(after.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
   });
 });

@@ -27,15 +27,17 @@ const read = (req: IncomingMessage) =>
 beforeAll(async () => {
   server = createServer(async (req, res) => {
     const body = await read(req);
-    const route = `${req.method} ${req.url?.split("?")[0]}`;
-    calls.push(`${req.method} ${req.url}`);
+    // Octokit encodes the slashes of a ref or a path (heads%2Fmain); GitHub reads both forms.
+    const route = `${req.method} ${decodeURIComponent(req.url?.split("?")[0] ?? "")}`;
+    calls.push(`${req.method} ${decodeURIComponent(req.url ?? "")}`);
     if (body) bodies[route] = JSON.parse(body);
     const json = (status: number, value: unknown) => {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(value));
     };
     const repo = "/repos/acme/content-engine";
-    if (req.headers.authorization !== "Bearer ghs_test") return json(401, { message: "Bad credentials" });
+    if (!["Bearer ghs_test", "token ghs_test"].includes(req.headers.authorization ?? ""))
+      return json(401, { message: "Bad credentials" });
     switch (route) {
       case `GET ${repo}/commits`:
         return json(200, [{ sha: "c0ffee", commit: { committer: { date: "2020-01-01T00:00:00Z" } } }]);
@@ -100,13 +102,13 @@ describe("promote dist/index.js run as the runner runs it", () => {
     expect(run.code).toBe(0);
     expect(run.outputs).toMatchObject({ status: "succeeded", "pull-request-number": "12" });
     expect(calls.filter((call) => !call.includes("/compare/"))).toEqual([
-      "GET /repos/acme/content-engine/commits?path=environments%2Fdev.yaml&sha=main&per_page=1",
+      "GET /repos/acme/content-engine/commits?path=environments/dev.yaml&sha=main&per_page=1",
       "GET /repos/acme/content-engine/git/ref/heads/main",
       "GET /repos/acme/content-engine/git/ref/heads/promote/staging",
       "POST /repos/acme/content-engine/git/refs",
-      "GET /repos/acme/content-engine/contents/environments/staging.yaml?ref=promote%2Fstaging",
+      "GET /repos/acme/content-engine/contents/environments/staging.yaml?ref=promote/staging",
       "PUT /repos/acme/content-engine/contents/environments/staging.yaml",
-      "GET /repos/acme/content-engine/pulls?state=open&head=acme%3Apromote%2Fstaging&base=main",
+      "GET /repos/acme/content-engine/pulls?state=open&head=acme:promote/staging&base=main",
       "POST /repos/acme/content-engine/pulls",
     ]);
   });

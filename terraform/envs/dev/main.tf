@@ -15,6 +15,9 @@ module "stack" {
 
   environment = "dev"
 
+  # dev owns the one image repository; staging and prod pull promoted digests (and worker bundles) from it.
+  ecr_pull_account_ids = var.image_pull_account_ids
+
   network = {
     vpc_cidr            = "10.20.0.0/16"
     availability_zones  = ["eu-west-1a", "eu-west-1b"]

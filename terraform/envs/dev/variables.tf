@@ -79,3 +79,9 @@ variable "paging_subscriptions" {
   }))
   default = []
 }
+
+variable "image_pull_account_ids" {
+  description = "Accounts that deploy images from dev's repository (staging, prod)."
+  type        = list(string)
+  default     = ["222222222222", "333333333333"]
+}

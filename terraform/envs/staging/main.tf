@@ -15,6 +15,9 @@ module "stack" {
 
   environment = "staging"
 
+  # The one repository in the dev account (terraform/README.md "Images across accounts").
+  shared_ecr_repository = var.shared_ecr_repository
+
   network = {
     vpc_cidr            = "10.30.0.0/16"
     availability_zones  = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]

@@ -79,3 +79,15 @@ variable "paging_subscriptions" {
   }))
   default = []
 }
+
+variable "shared_ecr_repository" {
+  description = "The image repository in the dev account that every environment pulls from."
+  type = object({
+    arn = string
+    url = string
+  })
+  default = {
+    arn = "arn:aws:ecr:eu-west-1:111111111111:repository/content-engine"
+    url = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/content-engine"
+  }
+}

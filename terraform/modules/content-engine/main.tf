@@ -32,10 +32,18 @@ module "network" {
 
 module "ecr" {
   source = "../ecr"
+  count  = var.shared_ecr_repository == null ? 1 : 0
 
-  name         = var.ecr_repository_name
-  force_delete = !var.protect_data
-  tags         = local.tags
+  name             = var.ecr_repository_name
+  force_delete     = !var.protect_data
+  pull_account_ids = var.ecr_pull_account_ids
+  tags             = local.tags
+}
+
+locals {
+  # The repository the API image and the worker bundle are pulled from: this account's, or the shared one.
+  ecr_repository_arn = var.shared_ecr_repository == null ? module.ecr[0].repository_arn : var.shared_ecr_repository.arn
+  ecr_repository_url = var.shared_ecr_repository == null ? module.ecr[0].repository_url : var.shared_ecr_repository.url
 }
 
 module "storage" {
@@ -103,7 +111,7 @@ module "ecs_service" {
   deletion_protection = var.protect_data || var.api.deletion_protection
   access_logs_bucket  = var.api.access_logs_bucket
   waf_web_acl_arn     = var.api.waf_web_acl_arn
-  ecr_repository_arn  = module.ecr.repository_arn
+  ecr_repository_arn  = local.ecr_repository_arn
   api_keys_secret_arn = aws_secretsmanager_secret.api_keys.arn
   task_policy_json    = module.workload_iam.api_policy_json
   metrics_collector   = module.metrics.collector
@@ -191,7 +199,7 @@ module "github_oidc" {
   github_environments  = var.github.environments
   create_oidc_provider = var.github.create_oidc_provider
   oidc_provider_arn    = var.github.oidc_provider_arn
-  ecr_repository_arn   = module.ecr.repository_arn
+  ecr_repository_arn   = local.ecr_repository_arn
   lambda_function_arn  = module.lambda_worker.function_arn
   eks_cluster_arn      = var.eks.enabled ? module.eks[0].cluster_arn : null
   alarm_name_prefix    = "${local.name}-"

@@ -9,8 +9,8 @@ output "aws_account_id" {
 }
 
 output "ecr_repository_url" {
-  description = "ECR repository of the API/worker image."
-  value       = module.ecr.repository_url
+  description = "ECR repository of the API image and the worker bundle (this account's, or the shared one): image.repository of the environment file."
+  value       = local.ecr_repository_url
 }
 
 output "ecs_cluster_name" {

@@ -111,9 +111,29 @@ variable "eks" {
 }
 
 variable "ecr_repository_name" {
-  description = "Name of the image repository. Each environment lives in its own account, so the same name (content-engine) is used everywhere and a promotion copies the same digest between accounts; override it when environments share an account."
+  description = "Name of the image repository this environment creates (when shared_ecr_repository is null)."
   type        = string
   default     = "content-engine"
+}
+
+variable "ecr_pull_account_ids" {
+  description = "Accounts that pull images (and worker bundles) from the repository this environment creates: the staging and prod accounts, when dev owns the one repository."
+  type        = list(string)
+  default     = []
+}
+
+variable "shared_ecr_repository" {
+  description = "The repository of another account this environment pulls from (one repository serves every environment, a promotion moves only the digest). null creates a repository here."
+  type = object({
+    arn = string
+    url = string
+  })
+  default = null
+
+  validation {
+    condition     = var.shared_ecr_repository == null || can(regex("^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\\d{12}:repository/.+$", var.shared_ecr_repository.arn))
+    error_message = "shared_ecr_repository.arn must be an ECR repository ARN."
+  }
 }
 
 variable "metrics" {

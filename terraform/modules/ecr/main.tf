@@ -45,3 +45,30 @@ resource "aws_ecr_lifecycle_policy" "this" {
     ]
   })
 }
+
+# One repository serves every environment: the accounts that deploy a promoted digest pull it from
+# here. Pull only: nothing outside this account can push, re-tag or delete.
+data "aws_iam_policy_document" "cross_account_pull" {
+  count = length(var.pull_account_ids) > 0 ? 1 : 0
+
+  statement {
+    sid    = "PullFromEnvironmentAccounts"
+    effect = "Allow"
+    actions = [
+      "ecr:BatchGetImage",
+      "ecr:GetDownloadUrlForLayer",
+      "ecr:BatchCheckLayerAvailability",
+    ]
+
+    principals {
+      type        = "AWS"
+      identifiers = [for id in var.pull_account_ids : "arn:aws:iam::${id}:root"]
+    }
+  }
+}
+
+resource "aws_ecr_repository_policy" "cross_account_pull" {
+  count      = length(var.pull_account_ids) > 0 ? 1 : 0
+  repository = aws_ecr_repository.this.name
+  policy     = data.aws_iam_policy_document.cross_account_pull[0].json
+}

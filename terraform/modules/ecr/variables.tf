@@ -47,3 +47,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "pull_account_ids" {
+  description = "Accounts whose principals may pull from this repository (the staging and prod accounts when one repository serves every environment). Each pulling account still grants its own roles ecr:BatchGetImage on this repository's ARN."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.pull_account_ids : can(regex("^\\d{12}$", id))])
+    error_message = "pull_account_ids must be 12-digit AWS account ids."
+  }
+}

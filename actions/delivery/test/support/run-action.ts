@@ -1,6 +1,6 @@
 // Runs a bundled action exactly as a GitHub runner does: `node dist/index.js` with INPUT_* variables,
 // GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files and a workspace, and reads back what it wrote.
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,7 +46,12 @@ export function parseOutputFile(text: string): Record<string, string> {
 export function runBundledAction(
   action: string,
   inputs: Record<string, string>,
-  options: { workspace: string; env?: Record<string, string>; nodeArgs?: string[] },
+  options: {
+    workspace: string;
+    env?: Record<string, string>;
+    nodeArgs?: string[];
+    onSpawn?: (child: ChildProcess) => void;
+  },
 ): Promise<ActionRun> {
   const files = mkdtempSync(join(tmpdir(), "runner-"));
   const outputFile = join(files, "output");
@@ -77,6 +82,7 @@ export function runBundledAction(
       env,
       stdio: ["ignore", "pipe", "pipe"],
     });
+    options.onSpawn?.(child);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {

@@ -1,0 +1,144 @@
+// The worker bundle as an OCI artifact next to the image: pushed once by build-push, fetched by its
+// sha256 by every deploy, so staging and prod run the bytes dev ran. OCI distribution API over fetch
+// (blob upload, manifest put, blob get): ECR accepts Basic auth with the GetAuthorizationToken password.
+import { createHash } from "node:crypto";
+import type { ECRClient } from "@aws-sdk/client-ecr";
+import { ecrLogin } from "./ecr.ts";
+import { DeliveryError } from "./errors.ts";
+import type { Reporter } from "./reporter.ts";
+
+export const WORKER_ARTIFACT_TYPE = "application/vnd.content-engine.worker.v1+zip";
+const EMPTY_CONFIG = { mediaType: "application/vnd.oci.empty.v1+json", bytes: Buffer.from("{}") };
+const MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json";
+
+export interface RegistryAccess {
+  /**
+   * Registry endpoint override (a mirror or a local registry), e.g. http://127.0.0.1:5001: the
+   * repository's host becomes the first path segment there. Default REGISTRY_ENDPOINT_URL, else https://<host>.
+   */
+  endpoint?: string;
+  /** Authorization header value, e.g. `Basic …` from an ECR login. */
+  authorization?: string;
+}
+
+export const sha256Digest = (bytes: Uint8Array) =>
+  `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+
+function locate(repository: string, access: RegistryAccess) {
+  const slash = repository.indexOf("/");
+  if (slash <= 0) throw new DeliveryError(`repository "${repository}" has no registry host`);
+  const endpoint = access.endpoint ?? process.env.REGISTRY_ENDPOINT_URL;
+  return endpoint
+    ? { base: endpoint.replace(/\/$/, ""), name: repository }
+    : { base: `https://${repository.slice(0, slash)}`, name: repository.slice(slash + 1) };
+}
+
+async function call(url: string, init: RequestInit, access: RegistryAccess, what: string) {
+  const headers = new Headers(init.headers);
+  if (access.authorization) headers.set("authorization", access.authorization);
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, headers });
+  } catch (error) {
+    throw new DeliveryError(`${what}: cannot reach ${new URL(url).host} (${(error as Error).message})`);
+  }
+  if (!response.ok) {
+    const text = (await response.text()).slice(0, 300);
+    const hint = response.status === 401 || response.status === 403 ? " (may this role pull/push here?)" : "";
+    throw new DeliveryError(`${what} failed (${response.status})${hint}: ${text}`);
+  }
+  return response;
+}
+
+async function pushBlob(repository: string, bytes: Uint8Array, access: RegistryAccess): Promise<string> {
+  const { base, name } = locate(repository, access);
+  const digest = sha256Digest(bytes);
+  const head = await fetch(`${base}/v2/${name}/blobs/${digest}`, {
+    method: "HEAD",
+    headers: access.authorization ? { authorization: access.authorization } : {},
+  }).catch(() => undefined);
+  if (head?.ok) return digest;
+  const started = await call(
+    `${base}/v2/${name}/blobs/uploads/`,
+    { method: "POST" },
+    access,
+    `start blob upload to ${repository}`,
+  );
+  const location = started.headers.get("location");
+  if (!location) throw new DeliveryError(`registry of ${repository} returned no upload location`);
+  const url = new URL(location, base);
+  url.searchParams.set("digest", digest);
+  await call(
+    url.toString(),
+    {
+      method: "PUT",
+      headers: { "content-type": "application/octet-stream" },
+      body: Buffer.from(bytes),
+    },
+    access,
+    `upload blob ${digest} to ${repository}`,
+  );
+  return digest;
+}
+
+/** Pushes the worker zip as an OCI artifact tagged `tag`; returns the zip's digest (sha256:<hex>). */
+export async function pushWorkerBundle(
+  repository: string,
+  zip: Uint8Array,
+  tag: string,
+  access: RegistryAccess & { revision?: string } = {},
+): Promise<string> {
+  const configDigest = await pushBlob(repository, EMPTY_CONFIG.bytes, access);
+  const digest = await pushBlob(repository, zip, access);
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MANIFEST_TYPE,
+    artifactType: WORKER_ARTIFACT_TYPE,
+    config: { mediaType: EMPTY_CONFIG.mediaType, digest: configDigest, size: EMPTY_CONFIG.bytes.length },
+    layers: [
+      {
+        mediaType: "application/zip",
+        digest,
+        size: zip.byteLength,
+        annotations: { "org.opencontainers.image.title": "lambda.zip" },
+      },
+    ],
+    annotations: access.revision ? { "org.opencontainers.image.revision": access.revision } : {},
+  };
+  const { base, name } = locate(repository, access);
+  await call(
+    `${base}/v2/${name}/manifests/${tag}`,
+    { method: "PUT", headers: { "content-type": MANIFEST_TYPE }, body: JSON.stringify(manifest) },
+    access,
+    `push the worker manifest ${repository}:${tag}`,
+  );
+  return digest;
+}
+
+/** Fetches a blob by digest and checks its bytes hash to that digest. */
+export async function pullBlob(
+  repository: string,
+  digest: string,
+  access: RegistryAccess = {},
+): Promise<Buffer> {
+  const { base, name } = locate(repository, access);
+  const response = await call(
+    `${base}/v2/${name}/blobs/${digest}`,
+    { method: "GET" },
+    access,
+    `fetch ${repository}@${digest}`,
+  );
+  const bytes = Buffer.from(await response.arrayBuffer());
+  const got = sha256Digest(bytes);
+  if (got !== digest) throw new DeliveryError(`${repository}@${digest} answered bytes hashing to ${got}`);
+  return bytes;
+}
+
+/** Basic authorization for the repository's ECR registry (masked by ecrLogin). */
+export async function ecrAuthorization(ecr: ECRClient, repository: string, reporter: Reporter) {
+  const account = repository.match(/^(\d{12})\.dkr\.ecr\./)?.[1];
+  const login = await ecrLogin(ecr, reporter, account ? { registryIds: [account] } : {});
+  const value = Buffer.from(`${login.username}:${login.password}`).toString("base64");
+  reporter.secret(value);
+  return `Basic ${value}`;
+}

@@ -1,0 +1,84 @@
+// What the checks read: moto (in each environment's own account), the local registry, the bare remote.
+// Never the workflows' log lines.
+import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from "@aws-sdk/client-ecs";
+import { GetAliasCommand, GetFunctionConfigurationCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import type { Environment } from "@content-engine/environments";
+import { assume, client } from "./world.ts";
+
+const MANIFEST_ACCEPT = [
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+  "application/vnd.oci.image.index.v1+json",
+].join(", ");
+
+/** The registry's digest of `repository:tag` or `repository@digest`, or undefined when it has none. */
+export async function registryDigest(registry: string, repository: string, reference: string) {
+  const response = await fetch(`http://${registry}/v2/${repository}/manifests/${reference}`, {
+    method: "HEAD",
+    headers: { accept: MANIFEST_ACCEPT },
+  });
+  return response.ok ? (response.headers.get("docker-content-digest") ?? undefined) : undefined;
+}
+
+/** The layer digest of the worker bundle artifact stored under `tag`. */
+export async function workerBundleDigest(registry: string, repository: string, tag: string) {
+  const response = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, {
+    headers: { accept: MANIFEST_ACCEPT },
+  });
+  if (!response.ok) return undefined;
+  const manifest = (await response.json()) as { layers?: { digest: string }[] };
+  return manifest.layers?.[0]?.digest;
+}
+
+/** Lambda's CodeSha256 (base64) of a sha256:<hex> digest. */
+export const codeShaOf = (digest: string | undefined) =>
+  digest ? Buffer.from(digest.replace(/^sha256:/, ""), "hex").toString("base64") : undefined;
+
+export interface Live {
+  taskDefinitionArn?: string;
+  image?: string;
+  cpu?: string;
+  memory?: string;
+  aliasVersion?: string;
+  split: Record<string, number>;
+  codeSha256?: string;
+  alarms: { name: string; state: string }[];
+}
+
+/** What runs in an environment's account right now. */
+export async function observe(endpoint: string, env: Environment): Promise<Live> {
+  const credentials = await assume(endpoint, env.deployRoleArn!);
+  const ecs = client(ECSClient, endpoint, credentials, env.region);
+  const lambda = client(LambdaClient, endpoint, credentials, env.region);
+  const cloudwatch = client(CloudWatchClient, endpoint, credentials, env.region);
+  const service = (
+    await ecs.send(new DescribeServicesCommand({ cluster: env.api.cluster, services: [env.api.service] }))
+  ).services?.[0];
+  const td = service?.taskDefinition
+    ? (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition })))
+        .taskDefinition
+    : undefined;
+  const alias = await lambda.send(
+    new GetAliasCommand({ FunctionName: env.worker.functionName, Name: env.worker.alias }),
+  );
+  const config = await lambda.send(
+    new GetFunctionConfigurationCommand({
+      FunctionName: env.worker.functionName,
+      Qualifier: alias.FunctionVersion,
+    }),
+  );
+  const alarms = await cloudwatch.send(
+    new DescribeAlarmsCommand({ AlarmNamePrefix: env.alarms.namePrefix ?? `content-engine-${env.name}-` }),
+  );
+  return {
+    taskDefinitionArn: service?.taskDefinition,
+    image: td?.containerDefinitions?.find((c) => c.name === "api")?.image,
+    cpu: td?.cpu,
+    memory: td?.memory,
+    aliasVersion: alias.FunctionVersion,
+    split: alias.RoutingConfig?.AdditionalVersionWeights ?? {},
+    codeSha256: config.CodeSha256,
+    alarms: (alarms.MetricAlarms ?? []).map((a) => ({ name: a.AlarmName!, state: a.StateValue! })),
+  };
+}

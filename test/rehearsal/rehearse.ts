@@ -1,0 +1,108 @@
+// npm run rehearse: the repository's own workflows, run with act on this host against moto, a local
+// OCI registry, a local bare git remote and a fake GitHub, through the chains people use it for.
+// Exits non-zero when any check fails; one line per chain; .artifacts/rehearsal.json holds every
+// check's expected and observed value and every job's wall time.
+//   REHEARSAL_CHAINS=push-dev,promote npm run rehearse   runs a subset (ids in chains.ts)
+//   REHEARSAL_BREAK=dockerfile npm run rehearse          seeds a deliberate break (world.ts BREAKS): must go red
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { repoRoot, toolPath } from "../../scripts/tools.ts";
+import type { ActContext } from "./act.ts";
+import { CHAINS, type ChainResult, type Rehearsal, runChain } from "./chains.ts";
+import { startFakeGitHub } from "./fake-github.ts";
+import {
+  ENVIRONMENTS,
+  environmentAt,
+  OVERLAY,
+  provision,
+  seedRemote,
+  startMoto,
+  startRegistry,
+} from "./world.ts";
+
+const REPOSITORY = "acme/content-engine";
+const started = performance.now();
+const artifacts = resolve(repoRoot, ".artifacts");
+const logDir = join(artifacts, "rehearsal");
+rmSync(logDir, { recursive: true, force: true });
+mkdirSync(logDir, { recursive: true });
+
+for (const tool of ["act", "crane", "moto_server", "git"]) toolPath(tool);
+const work = mkdtempSync(join(tmpdir(), "rehearsal-"));
+const hooks = join(work, "hooks");
+mkdirSync(hooks);
+// moto with ECR tokens that do not expire in 2015 (moto_server.py says why); PATH keeps .tools/bin first.
+process.env.MOTO_SERVER = join(repoRoot, "test", "rehearsal", "moto-server");
+process.env.PATH = `${join(repoRoot, ".tools", "bin")}:${process.env.PATH ?? ""}`;
+const moto = await startMoto();
+const registry = await startRegistry();
+const breakName = process.env.REHEARSAL_BREAK || undefined;
+const { bare } = seedRemote(repoRoot, work, breakName);
+const github = await startFakeGitHub(bare, REPOSITORY);
+const results: ChainResult[] = [];
+try {
+  for (const name of ENVIRONMENTS)
+    await provision(moto.endpoint, environmentAt(bare, "main", name), { healthy: true });
+  const ctx: ActContext = {
+    root: repoRoot,
+    work,
+    bare,
+    repository: REPOSITORY,
+    token: "rehearsal-token",
+    env: {
+      REHEARSAL_REMOTE: bare,
+      REHEARSAL_REGISTRY: registry.host,
+      REHEARSAL_HOOKS: hooks,
+      REHEARSAL_NODE_BIN: dirname(process.execPath),
+      AWS_ENDPOINT_URL: moto.endpoint,
+      REGISTRY_ENDPOINT_URL: `http://${registry.host}`,
+      GITHUB_API_URL: github.apiUrl,
+      GITHUB_SERVER_URL: "https://github.example.invalid",
+    },
+  };
+  const rehearsal: Rehearsal = {
+    ctx,
+    github,
+    moto: moto.endpoint,
+    registry: registry.host,
+    hooks,
+    logs: (name, text) => writeFileSync(join(logDir, `${name}.log`), text),
+  };
+  const wanted = process.env.REHEARSAL_CHAINS?.split(",").filter(Boolean);
+  for (const chain of CHAINS.filter((c) => (wanted ? wanted.includes(c.id) : !c.optIn))) {
+    const result = await runChain(rehearsal, chain);
+    results.push(result);
+    const failed = result.checks.filter((c) => !c.ok);
+    process.stdout.write(
+      `${result.ok ? "✔" : "✖"} ${chain.name.padEnd(42)} ${result.seconds.toFixed(1).padStart(6)} s  ${result.checks.length - failed.length}/${result.checks.length} checks\n`,
+    );
+    for (const check of failed) {
+      process.stdout.write(
+        `    ✖ ${check.name}: expected ${JSON.stringify(check.expected)}, observed ${JSON.stringify(check.observed)}\n`,
+      );
+    }
+    if (result.error)
+      process.stdout.write(`    ✖ ${result.error.split("\n").slice(0, 3).join("\n      ")}\n`);
+    // A run that failed on purpose (the refused promotion) is not news when its chain is green.
+    for (const run of result.ok ? [] : result.runs.filter((r) => !r.ok)) {
+      process.stdout.write(`    (${run.workflow} failed: see .artifacts/rehearsal/*-${run.workflow}.log)\n`);
+    }
+  }
+} finally {
+  await github.close();
+  registry.stop();
+  await moto.stop();
+  rmSync(work, { recursive: true, force: true });
+}
+
+const ok = results.length > 0 && results.every((r) => r.ok);
+const seconds = (performance.now() - started) / 1000;
+writeFileSync(
+  join(artifacts, "rehearsal.json"),
+  `${JSON.stringify({ ok, seconds, break: breakName ?? null, overlay: OVERLAY, chains: results }, null, 2)}\n`,
+);
+process.stdout.write(
+  `${ok ? "✔ rehearsal green" : "✖ rehearsal red"} in ${seconds.toFixed(1)} s (.artifacts/rehearsal.json)\n`,
+);
+process.exitCode = ok ? 0 : 1;

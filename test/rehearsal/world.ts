@@ -1,0 +1,207 @@
+// The rehearsal's world: moto (one server, every account apart through STS), a local OCI registry
+// (crane), a bare git remote seeded from this checkout, and the AWS resources terraform would leave
+// in each environment's account. Nothing here is reachable beyond 127.0.0.1.
+import { type ChildProcess, spawn } from "node:child_process";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import {
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  ElasticLoadBalancingV2Client,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import type { AwsCredentialIdentity } from "@aws-sdk/types";
+import { type Environment, parseEnvironment, setEnvironmentFields } from "@content-engine/environments";
+import { createEcsService, createWorkerFunction, workerZip } from "../../actions/delivery/test/fixtures.ts";
+import { toolPath } from "../../scripts/tools.ts";
+import { freePort, MOTO_CREDENTIALS, type MotoServer, startMoto } from "../support/moto.ts";
+import { git } from "./git.ts";
+
+export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
+export type EnvName = (typeof ENVIRONMENTS)[number];
+
+/**
+ * What the rehearsal changes in the seeded environment files, and why: wall-clock gates that would
+ * make a ten-minute rehearsal wait hours. Everything else is the repository's own file.
+ */
+export const OVERLAY: Record<EnvName, Array<{ path: string[]; value: unknown; why: string }>> = {
+  dev: [
+    {
+      path: ["promotion", "soakMinutes"],
+      value: 0,
+      why: "soak time is wall-clock; the gate itself is unit-tested",
+    },
+  ],
+  staging: [
+    { path: ["promotion", "soakMinutes"], value: 0, why: "soak time is wall-clock" },
+    { path: ["worker", "canary", "minutes"], value: 0.05, why: "a 3 s canary instead of 5 min" },
+  ],
+  prod: [
+    { path: ["promotion", "freezeWindows"], value: [], why: "the weekend freeze would refuse on Saturdays" },
+    { path: ["worker", "canary", "minutes"], value: 0.05, why: "a 3 s canary instead of 5 min" },
+  ],
+};
+
+export interface Registry {
+  /** host:port */
+  host: string;
+  stop(): void;
+}
+
+export async function startRegistry(): Promise<Registry> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    toolPath("crane"),
+    ["registry", "serve", "--address", `127.0.0.1:${port}`],
+    {
+      stdio: "ignore",
+    },
+  );
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error("crane registry did not start");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { host: `127.0.0.1:${port}`, stop: () => child.kill("SIGTERM") };
+}
+
+/** Credentials acting in the account of `roleArn`: moto's STS keeps accounts apart by the assumed role. */
+export async function assume(endpoint: string, roleArn: string): Promise<AwsCredentialIdentity> {
+  const sts = new STSClient({ region: "eu-west-1", endpoint, credentials: MOTO_CREDENTIALS });
+  const { Credentials: c } = await sts.send(
+    new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "rehearsal" }),
+  );
+  return {
+    accessKeyId: c!.AccessKeyId!,
+    secretAccessKey: c!.SecretAccessKey!,
+    sessionToken: c!.SessionToken!,
+  };
+}
+
+export function client<T>(
+  Client: new (config: object) => T,
+  endpoint: string,
+  credentials: AwsCredentialIdentity,
+  region = "eu-west-1",
+): T {
+  return new Client({ region, endpoint, credentials });
+}
+
+/** The files of this checkout a clone would have (tracked and new, not ignored), copied to `dir`. */
+function copyCheckout(root: string, dir: string) {
+  const files = git(root, ["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+    .split("\0")
+    .filter(Boolean);
+  for (const file of files) {
+    try {
+      mkdirSync(dirname(join(dir, file)), { recursive: true });
+      cpSync(join(root, file), join(dir, file), { verbatimSymlinks: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error; // deleted, not yet committed
+    }
+  }
+}
+
+/**
+ * Deliberate breaks (REHEARSAL_BREAK=name) applied to the seed, never to the checkout: each must turn
+ * the rehearsal red, which is how we know its checks can fail.
+ */
+export const BREAKS: Record<string, { file: string; from: string; to: string }> = {
+  // deploy.yml points at a Dockerfile the repository does not have.
+  dockerfile: {
+    file: ".github/workflows/deploy.yml",
+    from: "dockerfile: services/api/Dockerfile",
+    to: "dockerfile: Dockerfile",
+  },
+  // promote stops carrying the worker bundle (in the bundled action that runs): staging keeps its own worker.
+  "drop-worker": {
+    file: "actions/promote/dist/action.js",
+    from: '[["image","digest"],["image","tag"],["worker","bundle"]]',
+    to: '[["image","digest"],["image","tag"]]',
+  },
+};
+
+function applyBreak(dir: string, name: string) {
+  const brk = BREAKS[name];
+  if (!brk) throw new Error(`REHEARSAL_BREAK=${name}: expected one of ${Object.keys(BREAKS).join(", ")}`);
+  const file = join(dir, brk.file);
+  const text = readFileSync(file, "utf8");
+  if (!text.includes(brk.from))
+    throw new Error(`REHEARSAL_BREAK=${name}: ${brk.file} no longer holds ${JSON.stringify(brk.from)}`);
+  writeFileSync(file, text.replace(brk.from, brk.to));
+}
+
+/** The bare remote, its main seeded with this checkout (overlay applied) in one commit. */
+export function seedRemote(root: string, work: string, breakName?: string): { bare: string; seed: string } {
+  const bare = join(work, "remote.git");
+  git(work, ["init", "-q", "--bare", "-b", "main", bare]);
+  git(bare, ["config", "uploadpack.allowAnySHA1InWant", "true"]);
+  const seedDir = join(work, "seed");
+  mkdirSync(seedDir);
+  copyCheckout(root, seedDir);
+  for (const name of ENVIRONMENTS) {
+    const file = join(seedDir, "environments", `${name}.yaml`);
+    const text = readFileSync(file, "utf8");
+    writeFileSync(file, setEnvironmentFields(text, OVERLAY[name], file));
+  }
+  if (breakName) applyBreak(seedDir, breakName);
+  git(seedDir, ["init", "-q", "-b", "main"]);
+  git(seedDir, ["add", "-A"]);
+  git(seedDir, ["commit", "-q", "-m", "seed: this checkout, rehearsal overlay on the environment files"]);
+  git(seedDir, ["push", "-q", `file://${bare}`, "HEAD:main"]);
+  return { bare, seed: git(seedDir, ["rev-parse", "HEAD"]) };
+}
+
+export function environmentAt(bare: string, ref: string, name: EnvName): Environment {
+  const text = git(bare, ["show", `${ref}:environments/${name}.yaml`]);
+  return parseEnvironment(text, `environments/${name}.yaml`);
+}
+
+const trust = JSON.stringify({
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }],
+});
+
+/** What terraform leaves in one environment's account: deploy role, ECS service on the seed image, ALB, worker function. */
+export async function provision(endpoint: string, env: Environment, options: { healthy: boolean }) {
+  const credentials = await assume(endpoint, env.deployRoleArn!);
+  const aws = { region: env.region, endpoint, credentials };
+  const iam = client(IAMClient, endpoint, credentials);
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: env.deployRoleArn!.split("/").pop()!,
+      AssumeRolePolicyDocument: trust,
+    }),
+  );
+  await createEcsService(endpoint, env, `${env.image.repository}@${env.image.digest}`, options.healthy, aws);
+  // The load balancer and target group the ALB alarms name (terraform's names).
+  const ec2 = client(EC2Client, endpoint, credentials, env.region);
+  const vpc = (await ec2.send(new DescribeVpcsCommand({}))).Vpcs![0]!.VpcId!;
+  const subnets = (await ec2.send(new DescribeSubnetsCommand({}))).Subnets!.filter((s) => s.VpcId === vpc);
+  const elb = client(ElasticLoadBalancingV2Client, endpoint, credentials, env.region);
+  await elb.send(
+    new CreateLoadBalancerCommand({
+      Name: env.api.cluster,
+      Subnets: subnets.slice(0, 2).map((s) => s.SubnetId!),
+    }),
+  );
+  await elb.send(
+    new CreateTargetGroupCommand({
+      Name: `${env.api.cluster}-api`,
+      Protocol: "HTTP",
+      Port: 8080,
+      VpcId: vpc,
+      TargetType: "ip",
+    }),
+  );
+  await createWorkerFunction(endpoint, env, workerZip("// terraform's placeholder"), aws);
+}
+
+export { type MotoServer, startMoto };

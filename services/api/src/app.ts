@@ -15,12 +15,14 @@ import type { Registry } from "prom-client";
 import type { Keyring } from "./auth.ts";
 import { DOCS_HTML, readDocsAsset } from "./docs.ts";
 import { createJob, getJob, getJobResult, jobView } from "./jobs-service.ts";
+import { createMessageSender } from "./message-sender.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { jobIdParamSchema } from "./schemas.ts";
 import { registerWebConsole } from "./web.ts";
 
 export interface ApiDeps {
-  config: Pick<RuntimeConfig, "bucket" | "queueUrl" | "maxUploadBytes">;
+  config: Pick<RuntimeConfig, "bucket" | "queueUrl" | "maxUploadBytes"> &
+    Partial<Pick<RuntimeConfig, "idempotencyTtlSeconds">>;
   s3: S3Client;
   sqs: SQSClient;
   jobs: JobStore;
@@ -52,6 +54,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
     jobsEnqueued: catalog.jobsEnqueued,
     enqueueFailures: catalog.enqueueFailures,
   });
+  const sendMessage = createMessageSender(deps.sqs, deps.config.queueUrl);
   const openapi = JSON.stringify(buildOpenApi(deps.version ?? "0.1.0"));
   const state = new WeakMap<H3Event, RequestState>();
   const stateOf = (event: H3Event): RequestState => {
@@ -162,24 +165,31 @@ export function createApiApp(deps: ApiDeps): ApiApp {
             ? Readable.fromWeb(event.req.body as import("node:stream/web").ReadableStream)
             : Readable.from([]),
         };
-    const record = await createJob(
+    const { record, replayed } = await createJob(
       {
         s3: deps.s3,
-        sqs: deps.sqs,
         jobs: deps.jobs,
         bucket: deps.config.bucket,
-        queueUrl: deps.config.queueUrl,
+        sendMessage,
         maxUploadBytes: deps.config.maxUploadBytes,
+        idempotencyTtlMs: (deps.config.idempotencyTtlSeconds ?? 86_400) * 1000,
         onUploaded: (bytes) => m.uploadBytes.inc(bytes),
         onEnqueued: () => m.jobsEnqueued.inc(),
         onEnqueueFailure: (stage) => m.enqueueFailures.inc({ stage }),
       },
-      { req: source, tenant, requestId: s.requestId, query: getQuery(event), log: s.log.child({ tenant }) },
+      {
+        req: source,
+        tenant,
+        requestId: s.requestId,
+        query: getQuery(event),
+        idempotencyKey: event.req.headers.get("idempotency-key"),
+        log: s.log.child({ tenant }),
+      },
     );
     const self = `/v1/jobs/${record.jobId}`;
     return Response.json(
       { jobId: record.jobId, status: "queued", links: { self, result: `${self}/result` } },
-      { status: 202, headers: { location: self } },
+      { status: 202, headers: { location: self, ...(replayed ? { "idempotent-replayed": "true" } : {}) } },
     );
   });
 

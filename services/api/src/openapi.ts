@@ -83,7 +83,17 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           operationId: "createJob",
           summary: "Upload a document and queue a job",
           security: auth,
-          parameters: parametersOf(createJobQuerySchema, "query"),
+          parameters: [
+            ...parametersOf(createJobQuerySchema, "query"),
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x21-\\x7e]+$" },
+              description:
+                "Makes a retried upload safe: within 24 hours, a request with the same key (per tenant) returns the first job (`Idempotent-Replayed: true`) instead of creating a second one, whatever its body.",
+            },
+          ],
           requestBody: {
             required: true,
             content: {
@@ -110,10 +120,18 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           responses: {
             "202": {
               description: "Stored and queued; processing happens in the background.",
-              headers: { Location: { schema: { type: "string" }, description: "URL of the job" } },
+              headers: {
+                Location: { schema: { type: "string" }, description: "URL of the job" },
+                "Idempotent-Replayed": {
+                  schema: { type: "string", enum: ["true"] },
+                  description: "Present when an Idempotency-Key named an existing job, which is returned.",
+                },
+              },
               content: json("JobAccepted"),
             },
-            "400": errorResponse("Missing file, empty file, malformed multipart, unknown task."),
+            "400": errorResponse(
+              "Missing file, empty file, malformed multipart, unknown task, invalid Idempotency-Key.",
+            ),
             "401": unauthorized,
             "413": errorResponse(
               "Larger than the upload limit (code `payload_too_large`); nothing is stored.",

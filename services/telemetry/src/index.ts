@@ -57,7 +57,7 @@ export const HTTP_ROUTES = [
   "unmatched",
 ] as const;
 export const HTTP_STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
-export const JOB_OUTCOMES = ["succeeded", "failed", "retried", "duplicate"] as const;
+export const JOB_OUTCOMES = ["succeeded", "rejected", "failed", "retried", "duplicate"] as const;
 export const ENQUEUE_FAILURE_STAGES = ["upload", "status", "send"] as const;
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

@@ -2,6 +2,7 @@ import { loadConfig } from "@content-engine/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createBatchHandler } from "./batch.ts";
 import { createEmfObserver } from "./emf.ts";
+import { checkDeadLetterQueue, sweepStalledJobs, sweepWindow } from "./recovery.ts";
 import { createWorkerRuntime } from "./runtime.ts";
 
 // Built once per execution environment (cold start), reused by every invocation.
@@ -16,4 +17,32 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   } finally {
     emf.flush();
   }
+}
+
+/**
+ * Scheduled entry point (handler `index.recoveryHandler`, e.g. an EventBridge rule every minute, with
+ * CONTENT_ENGINE_DLQ_URL set): marks dead-lettered jobs failed, and re-drives uploads that have waited
+ * longer than CONTENT_ENGINE_REDRIVE_AFTER_SECONDS with no final record. The consumer does the same
+ * in-process.
+ */
+export async function recoveryHandler(): Promise<{ markedFailed: number; redriven: number }> {
+  const { config, sqs, jobs, logger } = runtime;
+  const markedFailed = config.dlqUrl
+    ? await checkDeadLetterQueue({
+        sqs,
+        dlqUrl: config.dlqUrl,
+        jobs,
+        logger,
+        maxReceiveCount: config.maxReceiveCount,
+      })
+    : 0;
+  const redriven = await sweepStalledJobs({
+    sqs,
+    queueUrl: config.queueUrl,
+    bucket: config.bucket,
+    jobs,
+    logger,
+    ...sweepWindow(config),
+  });
+  return { markedFailed, redriven: redriven.length };
 }

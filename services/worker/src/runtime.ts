@@ -15,6 +15,7 @@ export interface WorkerRuntime {
   config: RuntimeConfig;
   s3: S3Client;
   sqs: SQSClient;
+  jobs: JobStore;
   logger: Logger;
   handlerDeps: (observe: JobHandlerDeps["observe"]) => JobHandlerDeps;
 }
@@ -32,6 +33,7 @@ export function createWorkerRuntime(
     config,
     s3,
     sqs,
+    jobs,
     logger,
     handlerDeps: (observe) => ({
       s3,

@@ -50,7 +50,8 @@ export function createMessageSender(
     return batch;
   };
 
-  const send = async (batch: Waiting[]): Promise<void> => {
+  /** Sends one batch; answers, per message, the error SQS gave it (undefined: accepted). */
+  const send = async (batch: Waiting[]): Promise<Array<Error | undefined>> => {
     const attributes = (m: JobMessage) => ({
       requestId: { DataType: "String", StringValue: m.requestId },
     });
@@ -63,8 +64,7 @@ export function createMessageSender(
           MessageAttributes: attributes(one.message),
         }),
       );
-      one.resolve();
-      return;
+      return [undefined];
     }
     const entries: SendMessageBatchRequestEntry[] = batch.map((w, i) => ({
       Id: String(i),
@@ -73,10 +73,11 @@ export function createMessageSender(
     }));
     const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
     const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
-    batch.forEach((w, i) => {
+    return batch.map((_, i) => {
       const f = failed.get(String(i));
-      if (f) w.reject(new Error(`SQS refused the message: ${f.Code ?? "error"} ${f.Message ?? ""}`.trim()));
-      else w.resolve();
+      return f
+        ? new Error(`SQS refused the message: ${f.Code ?? "error"} ${f.Message ?? ""}`.trim())
+        : undefined;
     });
   };
 
@@ -84,14 +85,23 @@ export function createMessageSender(
     while (inFlight < maxInFlight && waiting.length > 0) {
       const batch = takeBatch();
       inFlight++;
-      send(batch)
-        .catch((error: unknown) => {
-          for (const w of batch) w.reject(error);
-        })
-        .finally(() => {
+      // The slot is free before anyone hears back, so their next message can go at once.
+      send(batch).then(
+        (errors) => {
           inFlight--;
+          batch.forEach((w, i) => {
+            const error = errors[i];
+            if (error) w.reject(error);
+            else w.resolve();
+          });
           pump();
-        });
+        },
+        (error: unknown) => {
+          inFlight--;
+          for (const w of batch) w.reject(error);
+          pump();
+        },
+      );
     }
   };
 

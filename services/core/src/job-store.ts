@@ -110,27 +110,35 @@ export class JobStore {
   }
 
   /**
-   * Uploads created between `from` and `to` (by their time-ordered ids) that have no final record:
-   * two listings per tenant and window, no request per job.
+   * Uploads whose ids fall in the given time windows (ids are time-ordered) and that have no final
+   * record: two listings per tenant and window, no request per job.
    */
-  async listPending(from: Date, to: Date): Promise<PendingUpload[]> {
+  async listPending(windows: ReadonlyArray<{ from: Date; to: Date }>): Promise<PendingUpload[]> {
     const tenants = await this.listPrefixes("uploads/");
-    const pending: PendingUpload[] = [];
+    const pending = new Map<string, PendingUpload>();
     for (const tenant of tenants) {
-      const after = (prefix: string) => `${prefix}${jobIdFloor(from.getTime())}`;
-      const [uploads, finals] = await Promise.all([
-        this.listKeys(keys.uploadsOf(tenant), after(keys.uploadsOf(tenant)), to),
-        this.listKeys(keys.statusesOf(tenant), after(keys.statusesOf(tenant)), to),
-      ]);
-      const finished = new Set(
-        finals.map((o) => o.key.slice(keys.statusesOf(tenant).length, -".json".length)),
-      );
-      for (const upload of uploads) {
-        const jobId = upload.key.slice(keys.uploadsOf(tenant).length);
-        if (!finished.has(jobId)) pending.push({ tenant, jobId, lastModified: upload.lastModified });
+      for (const { from, to } of windows) {
+        const range = (prefix: string) =>
+          this.listKeys(
+            prefix,
+            `${prefix}${jobIdFloor(from.getTime())}`,
+            `${prefix}${jobIdFloor(to.getTime() + 1)}`,
+          );
+        const [uploads, finals] = await Promise.all([
+          range(keys.uploadsOf(tenant)),
+          range(keys.statusesOf(tenant)),
+        ]);
+        const finished = new Set(
+          finals.map((o) => o.key.slice(keys.statusesOf(tenant).length, -".json".length)),
+        );
+        for (const upload of uploads) {
+          const jobId = upload.key.slice(keys.uploadsOf(tenant).length);
+          if (!finished.has(jobId))
+            pending.set(upload.key, { tenant, jobId, lastModified: upload.lastModified });
+        }
       }
     }
-    return pending;
+    return [...pending.values()];
   }
 
   private async listPrefixes(prefix: string): Promise<string[]> {
@@ -145,13 +153,12 @@ export class JobStore {
     return found;
   }
 
-  /** Keys under `prefix` after `startAfter`, up to ids created at `to`. */
+  /** Keys under `prefix` after `startAfter` and before `end`. */
   private async listKeys(
     prefix: string,
     startAfter: string,
-    to: Date,
+    end: string,
   ): Promise<Array<{ key: string; lastModified: Date }>> {
-    const end = `${prefix}${jobIdFloor(to.getTime() + 1)}`;
     const found: Array<{ key: string; lastModified: Date }> = [];
     const pages = paginateListObjectsV2(
       { client: this.s3 },

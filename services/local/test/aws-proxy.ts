@@ -8,6 +8,8 @@ export interface AwsProxy {
   url: string;
   /** Requests seen per operation (`s3:PutObject`, `sqs:SendMessageBatch`, …), faulted ones included. */
   counts: Map<string, number>;
+  /** TCP connections the clients opened (keep-alive reuses them). */
+  connections: number;
   /** Every request seen, in order: operation and S3 key (if any). */
   log: Array<{ op: string; key: string | undefined }>;
   /** Decides a fault per request (default: none). */
@@ -28,6 +30,7 @@ export async function startAwsProxy(target: string): Promise<AwsProxy> {
   const proxy: AwsProxy = {
     url: "",
     counts: new Map(),
+    connections: 0,
     log: [],
     fault: () => undefined,
     onRequest: () => {},
@@ -38,6 +41,7 @@ export async function startAwsProxy(target: string): Promise<AwsProxy> {
     },
     reset() {
       this.counts.clear();
+      this.connections = 0;
       this.log.length = 0;
     },
     close: async () => {
@@ -91,6 +95,9 @@ export async function startAwsProxy(target: string): Promise<AwsProxy> {
     req.pipe(forward);
   });
   server.keepAliveTimeout = 5000;
+  server.on("connection", () => {
+    proxy.connections++;
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return proxy;

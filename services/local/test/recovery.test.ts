@@ -1,6 +1,13 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { createLogger, JobStore, keys, newJobId, uploadMetadata } from "@content-engine/core";
+import {
+  createLogger,
+  idempotentJobId,
+  JobStore,
+  keys,
+  newJobId,
+  uploadMetadata,
+} from "@content-engine/core";
 import { startWorkerService } from "@content-engine/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsProxy, startAwsProxy } from "./aws-proxy.ts";
@@ -80,43 +87,46 @@ describe("no job left behind", () => {
     }
   });
 
-  it("re-drives an upload whose message was never sent (the API died between its two writes) until it succeeds", async () => {
-    const jobId = newJobId(Date.now() - 5000);
+  it("re-drives uploads whose message was never sent (the API died between its two writes) until they succeed", async () => {
     const createdAt = new Date(Date.now() - 5000).toISOString();
-    await stack.s3.send(
-      new PutObjectCommand({
-        Bucket: stack.config.bucket,
-        Key: keys.upload("acme", jobId),
-        Body: "Orphaned uploads are picked up again by the sweep. Nothing waits forever.",
-        ContentType: "text/plain",
-        Metadata: uploadMetadata({
-          filename: "orphan.txt",
-          createdAt,
-          requestId: "orphan-1",
-          tasks: ["summary"],
+    const ttl = stack.config.idempotencyTtlSeconds * 1000;
+    const orphans = [
+      // An ordinary job id (UUIDv7 of its creation time), and an Idempotency-Key's (its window's start).
+      { jobId: newJobId(Date.now() - 5000), requestId: "orphan-1" },
+      {
+        jobId: idempotentJobId("acme", "never-retried", Math.floor(Date.now() / ttl) * ttl),
+        requestId: "orphan-2",
+      },
+    ];
+    for (const { jobId, requestId } of orphans) {
+      await stack.s3.send(
+        new PutObjectCommand({
+          Bucket: stack.config.bucket,
+          Key: keys.upload("acme", jobId),
+          Body: "Orphaned uploads are picked up again by the sweep. Nothing waits forever.",
+          ContentType: "text/plain",
+          Metadata: uploadMetadata({ filename: "orphan.txt", createdAt, requestId, tasks: ["summary"] }),
         }),
-      }),
-    );
-    expect((await store().get("acme", jobId))?.status).toBe("queued");
+      );
+      expect((await store().get("acme", jobId))?.status).toBe("queued");
+    }
     const worker = await startWorkerService(
       { ...stack.config, workerMetricsPort: 0, redriveAfterSeconds: 1 },
       createLogger("worker", "silent"),
     );
     try {
-      const done = await waitFor(
-        async () => {
-          const record = await store().get("acme", jobId);
-          return record?.status === "succeeded" ? record : undefined;
-        },
-        30_000,
-        "the orphan to be re-driven and succeed",
-      );
-      expect(done).toMatchObject({
-        requestId: "orphan-1",
-        input: { filename: "orphan.txt" },
-        tasks: ["summary"],
-      });
-      expect((await store().getResult("acme", jobId))?.summary?.length).toBeGreaterThan(0);
+      for (const { jobId, requestId } of orphans) {
+        const done = await waitFor(
+          async () => {
+            const record = await store().get("acme", jobId);
+            return record?.status === "succeeded" ? record : undefined;
+          },
+          30_000,
+          `the orphan ${requestId} to be re-driven and succeed`,
+        );
+        expect(done).toMatchObject({ requestId, input: { filename: "orphan.txt" }, tasks: ["summary"] });
+        expect((await store().getResult("acme", jobId))?.summary?.length).toBeGreaterThan(0);
+      }
     } finally {
       await worker.stop();
     }

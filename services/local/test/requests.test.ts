@@ -75,6 +75,8 @@ describe("AWS requests per job, counted on the wire", () => {
     // Everything but long polls (which cost per second waited, not per job).
     expect(workerProxy.total(nonEmpty)).toBe(2 * JOBS + deletes);
     const receives = worked.get("sqs:ReceiveMessage") ?? 0;
+    // Connections are kept alive and reused: far fewer than requests.
+    expect(workerProxy.connections).toBeLessThan(workerProxy.total() / 2);
 
     // Status reads: one GetObject for a finished job, the result too.
     apiProxy.reset();

@@ -124,8 +124,10 @@ export interface SweepOptions {
   logger: Logger;
   /** An upload this old without a final record is re-driven. */
   stalledAfterMs: number;
-  /** How far back a sweep looks (covers the idempotency window, whose ids carry its start). */
+  /** How far back a sweep looks for ordinary ids (a few sweep intervals: each upload is listed a few times). */
   lookbackMs: number;
+  /** The Idempotency-Key window: keyed ids carry their window's start, so those two instants are listed too. */
+  idempotencyTtlMs: number;
   now?: () => Date;
 }
 
@@ -137,10 +139,13 @@ export interface SweepOptions {
  */
 export async function sweepStalledJobs(options: SweepOptions): Promise<string[]> {
   const now = (options.now?.() ?? new Date()).getTime();
-  const pending = await options.jobs.listPending(
-    new Date(now - options.lookbackMs),
-    new Date(now - options.stalledAfterMs),
-  );
+  const ttl = options.idempotencyTtlMs;
+  const window = Math.floor(now / ttl) * ttl;
+  const pending = await options.jobs.listPending([
+    { from: new Date(now - options.lookbackMs), to: new Date(now - options.stalledAfterMs) },
+    { from: new Date(window - ttl), to: new Date(window - ttl) },
+    { from: new Date(window), to: new Date(window) },
+  ]);
   const redriven: string[] = [];
   for (const p of pending) {
     if (now - p.lastModified.getTime() < options.stalledAfterMs) continue;
@@ -166,14 +171,18 @@ export async function sweepStalledJobs(options: SweepOptions): Promise<string[]>
   return redriven;
 }
 
-/** The sweep's window from configuration: stalled after the redrive delay, back over the idempotency window. */
+/** The sweep's windows from configuration. */
 export function sweepWindow(config: { redriveAfterSeconds: number; idempotencyTtlSeconds: number }): {
   stalledAfterMs: number;
   lookbackMs: number;
+  idempotencyTtlMs: number;
 } {
   return {
     stalledAfterMs: config.redriveAfterSeconds * 1000,
-    lookbackMs: (config.idempotencyTtlSeconds + 2 * config.redriveAfterSeconds) * 1000,
+    // 3 h at the default delay: a sweep every 5 min lists each upload 36 times (≈ 0.07 list calls per
+    // job at 1,000 keys a page), and a fleet outage of nearly 3 h still has its orphans re-driven.
+    lookbackMs: 12 * config.redriveAfterSeconds * 1000,
+    idempotencyTtlMs: config.idempotencyTtlSeconds * 1000,
   };
 }
 

@@ -2,13 +2,14 @@ import { loadConfig } from "@content-engine/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createBatchHandler } from "./batch.ts";
 import { createEmfObserver } from "./emf.ts";
-import { checkDeadLetterQueue, sweepStalledJobs, sweepWindow } from "./recovery.ts";
+import { checkDeadLetterQueue, newDeadLetterState, sweepStalledJobs, sweepWindow } from "./recovery.ts";
 import { createWorkerRuntime } from "./runtime.ts";
 
 // Built once per execution environment (cold start), reused by every invocation.
 const runtime = createWorkerRuntime(loadConfig());
 const emf = createEmfObserver();
 const handleBatch = createBatchHandler(runtime.handlerDeps(emf.observe));
+const deadLetters = newDeadLetterState();
 
 /** SQS-triggered Lambda entry point; the event source mapping must enable ReportBatchItemFailures. */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
@@ -28,13 +29,16 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
 export async function recoveryHandler(): Promise<{ markedFailed: number; redriven: number }> {
   const { config, sqs, jobs, logger } = runtime;
   const markedFailed = config.dlqUrl
-    ? await checkDeadLetterQueue({
-        sqs,
-        dlqUrl: config.dlqUrl,
-        jobs,
-        logger,
-        maxReceiveCount: config.maxReceiveCount,
-      })
+    ? await checkDeadLetterQueue(
+        {
+          sqs,
+          dlqUrl: config.dlqUrl,
+          jobs,
+          logger,
+          maxReceiveCount: config.maxReceiveCount,
+        },
+        deadLetters,
+      )
     : 0;
   const redriven = await sweepStalledJobs({
     sqs,

@@ -1,4 +1,10 @@
-import { type Message, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import type { JobMessage, JobStore, Logger } from "@content-engine/core";
 import { parseMessage } from "./job-handler.ts";
 
@@ -48,51 +54,94 @@ export interface DeadLetterWatcherOptions {
   pollIntervalMs?: number;
 }
 
+/** What the dead-letter handler remembers between looks. */
+export interface DeadLetterState {
+  /** Message ids already handled (bounded), so each costs one check only. */
+  handled: Set<string>;
+  /** The DLQ's depth at the last look: receives happen only when it grows. */
+  depth: number;
+}
+
+export function newDeadLetterState(): DeadLetterState {
+  return { handled: new Set(), depth: 0 };
+}
+
+/** Message ids remembered (bounded). */
+const REMEMBERED = 10_000;
+
 /**
- * One look at the DLQ: marks the jobs of up to ten dead-lettered messages failed. It peeks
- * (`VisibilityTimeout: 0`), so the messages stay visible in the DLQ. `handled` remembers message ids
- * across looks so each costs one check only.
+ * One look at the DLQ: when its depth has grown since the last look, marks the jobs of the new
+ * dead-lettered messages failed. It peeks (`VisibilityTimeout: 0`), so the messages stay visible in
+ * the DLQ; and it receives only when messages arrive, because every receive counts against a
+ * message's receive count (SQS's ApproximateAgeOfOldestMessage skips messages received 3+ times).
+ * Returns how many jobs it marked failed.
  */
 export async function checkDeadLetterQueue(
   options: Omit<DeadLetterWatcherOptions, "pollIntervalMs">,
-  handled = new Set<string>(),
+  state: DeadLetterState = newDeadLetterState(),
 ): Promise<number> {
   const { sqs, dlqUrl, logger } = options;
-  let messages: Message[] = [];
+  let depth: number;
   try {
     const out = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
+      new GetQueueAttributesCommand({
+        QueueUrl: dlqUrl,
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
     );
-    messages = (out.Messages ?? []).filter((m) => !handled.has(m.MessageId!));
+    depth =
+      Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+      Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
   } catch (error) {
     logger.warn({ err: error }, "cannot read the DLQ; will look again");
+    return 0;
+  }
+  if (depth <= state.depth) {
+    state.depth = depth;
+    return 0;
   }
   let marked = 0;
-  await Promise.all(
-    messages.map(async (m) => {
-      try {
-        const action = await markDeadLettered(m.Body ?? "", options);
-        if (action === "marked_failed") marked++;
-        logger.info({ messageId: m.MessageId, action }, "dead-lettered message handled");
-        handled.add(m.MessageId!);
-        if (handled.size > REMEMBERED) handled.delete(handled.values().next().value!);
-      } catch (error) {
-        logger.warn({ err: error, messageId: m.MessageId }, "cannot mark a dead-lettered job; will retry");
-      }
-    }),
-  );
+  let failures = 0;
+  // A few receives: SQS returns a sample of at most ten messages per call.
+  for (let round = 0; round < 5; round++) {
+    let messages: Message[];
+    try {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
+      );
+      messages = (out.Messages ?? []).filter((m) => !state.handled.has(m.MessageId!));
+    } catch (error) {
+      logger.warn({ err: error }, "cannot read the DLQ; will look again");
+      failures++;
+      break;
+    }
+    if (messages.length === 0) break;
+    await Promise.all(
+      messages.map(async (m) => {
+        try {
+          const action = await markDeadLettered(m.Body ?? "", options);
+          if (action === "marked_failed") marked++;
+          logger.info({ messageId: m.MessageId, action }, "dead-lettered message handled");
+          state.handled.add(m.MessageId!);
+          if (state.handled.size > REMEMBERED) state.handled.delete(state.handled.values().next().value!);
+        } catch (error) {
+          failures++;
+          logger.warn({ err: error, messageId: m.MessageId }, "cannot mark a dead-lettered job; will retry");
+        }
+      }),
+    );
+  }
+  // Anything left to do is looked at again next time.
+  state.depth = failures > 0 ? 0 : depth;
   return marked;
 }
-
-/** Message ids remembered by the watcher (bounded). */
-const REMEMBERED = 10_000;
 
 /**
  * The consumer's dead-letter handler: `checkDeadLetterQueue` every few seconds. The messages stay
  * visible in the DLQ, for the alarm that pages and for the operator who redrives them.
  */
 export function startDeadLetterWatcher(options: DeadLetterWatcherOptions): { stop(): Promise<void> } {
-  const handled = new Set<string>();
+  const state = newDeadLetterState();
   let running = true;
   let wake: (() => void) | undefined;
   const pause = () =>
@@ -102,7 +151,7 @@ export function startDeadLetterWatcher(options: DeadLetterWatcherOptions): { sto
     });
   const loop = async () => {
     while (running) {
-      await checkDeadLetterQueue(options, handled);
+      await checkDeadLetterQueue(options, state);
       if (running) await pause();
     }
   };

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsProxy, startAwsProxy } from "./aws-proxy.ts";
 import {
   dlqDepth,
+  listKeys,
   queueCounts,
   serviceEnv,
   spawnService,
@@ -127,6 +128,56 @@ describe("no job left behind", () => {
         expect(done).toMatchObject({ requestId, input: { filename: "orphan.txt" }, tasks: ["summary"] });
         expect((await store().getResult("acme", jobId))?.summary?.length).toBeGreaterThan(0);
       }
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it("finishes the job of an API SIGKILLed between storing the upload and sending its message", async () => {
+    const api = spawnService("services/api/src/main.ts", consumerEnv({ PORT: "0" }));
+    const before = new Set(await listKeys(stack.s3, stack.config.bucket, "uploads/acme/"));
+    let killed = false;
+    proxy.fault = (op) => {
+      if (!op.startsWith("sqs:SendMessage")) return undefined;
+      // The upload is stored; the message never leaves: the process dies right here.
+      api.child.kill("SIGKILL");
+      killed = true;
+      return "reset";
+    };
+    try {
+      const listening = await waitFor(
+        async () => api.lines.find((l) => l.msg === "api listening"),
+        15_000,
+        "the API",
+      );
+      const answer = await submitText(
+        `http://127.0.0.1:${String(listening.port)}`,
+        stack.key,
+        "Written once, never announced: the sweep must finish it.",
+      ).catch((error: unknown) => error);
+      expect(answer).toBeInstanceOf(Error);
+      expect(killed).toBe(true);
+    } finally {
+      proxy.fault = () => undefined;
+      api.child.kill("SIGKILL");
+    }
+    const [orphan] = (await listKeys(stack.s3, stack.config.bucket, "uploads/acme/")).filter(
+      (k) => !before.has(k),
+    );
+    const jobId = orphan!.split("/").pop()!;
+    expect((await store().get("acme", jobId))?.status).toBe("queued");
+    expect(await queueCounts(stack.sqs, stack.config.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+
+    const worker = await startWorkerService(
+      { ...stack.config, workerMetricsPort: 0, redriveAfterSeconds: 1 },
+      createLogger("worker", "silent"),
+    );
+    try {
+      await waitFor(
+        async () => (await store().get("acme", jobId))?.status === "succeeded",
+        30_000,
+        "the swept job to succeed",
+      );
     } finally {
       await worker.stop();
     }

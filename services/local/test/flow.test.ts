@@ -1,3 +1,4 @@
+import { CopyObjectCommand } from "@aws-sdk/client-s3";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { resultSchema } from "@content-engine/api";
 import { createLogger, type JobMessage, JobStore, keys, newJobId } from "@content-engine/core";
@@ -185,6 +186,54 @@ describe("documents we cannot process (client faults)", () => {
     expect(after.rejected - before.rejected).toBe(2);
     expect(after.duplicate - before.duplicate).toBe(0);
     expect(after.failed - before.failed).toBe(0);
+  });
+});
+
+describe("outcomes are counted once", () => {
+  it("does not count a redelivery of a job that already failed by a system fault, and lets it go on to the DLQ", async () => {
+    const outcomes = async () =>
+      (await (await fetch(`${stack.workerUrl}/metrics`)).text()).match(
+        /jobs_processed_total\{outcome="(duplicate|failed|rejected)"\} \d+/g,
+      );
+    const res = await submitText(stack.apiUrl, stack.key, ARTICLE);
+    const { jobId } = (await res.json()) as { jobId: string };
+    const done = await waitForStatus(jobId, "succeeded");
+    await drained();
+    // The same job as if its last attempt had given up: a final `failed` record of a system fault.
+    const failedId = newJobId();
+    await stack.s3.send(
+      new CopyObjectCommand({
+        Bucket: stack.config.bucket,
+        CopySource: `${stack.config.bucket}/${keys.upload("acme", jobId)}`,
+        Key: keys.upload("acme", failedId),
+      }),
+    );
+    await jobs().finish({
+      ...done,
+      jobId: failedId,
+      input: { ...done.input, key: keys.upload("acme", failedId) },
+      status: "failed",
+      error: { code: "retries_exhausted", message: "gave up after 2 attempts" },
+    });
+    const before = await outcomes();
+    const dlqBefore = await dlqDepth(stack.sqs, stack.dlqUrl);
+    const message: JobMessage = {
+      jobId: failedId,
+      tenant: "acme",
+      bucket: stack.config.bucket,
+      key: keys.upload("acme", failedId),
+      contentType: "text/plain",
+      size: done.input.size,
+      tasks: done.tasks,
+      requestId: "redelivered-failed",
+      redrive: true,
+    };
+    await stack.sqs.send(
+      new SendMessageCommand({ QueueUrl: stack.config.queueUrl, MessageBody: JSON.stringify(message) }),
+    );
+    await waitFor(async () => (await dlqDepth(stack.sqs, stack.dlqUrl)) === dlqBefore + 1, 30_000, "the DLQ");
+    expect(await outcomes()).toEqual(before);
+    expect((await jobs().get("acme", failedId))?.error?.code).toBe("retries_exhausted");
   });
 });
 

@@ -228,8 +228,8 @@ export function sweepWindow(config: { redriveAfterSeconds: number; idempotencyTt
 } {
   return {
     stalledAfterMs: config.redriveAfterSeconds * 1000,
-    // 3 h at the default delay: a sweep every 5 min lists each upload 36 times (≈ 0.07 list calls per
-    // job at 1,000 keys a page), and a fleet outage of nearly 3 h still has its orphans re-driven.
+    // 3 h at the default delay: a sweep every 15 min lists each upload 12 times (≈ 0.02 list calls
+    // per job at 1,000 keys a page), and a fleet outage of nearly 3 h still has its orphans re-driven.
     lookbackMs: 12 * config.redriveAfterSeconds * 1000,
     idempotencyTtlMs: config.idempotencyTtlSeconds * 1000,
   };

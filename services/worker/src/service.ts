@@ -45,7 +45,7 @@ export async function startWorkerService(config: RuntimeConfig, logger?: Logger)
     jobs: runtime.jobs,
     logger: runtime.logger,
     ...sweepWindow(config),
-    intervalMs: Math.max(1000, (config.redriveAfterSeconds * 1000) / 3),
+    intervalMs: config.redriveAfterSeconds * 1000,
   });
   const server: Server = createServer(async (req, res) => {
     const json = (status: number, body: unknown) => {

@@ -219,3 +219,13 @@ export const PROMOTABLE_FIELDS = [
 export function alarmNamePrefix(env: Environment): string {
   return env.alarms.namePrefix ?? `content-engine-${env.name}-`;
 }
+
+/**
+ * The API's load balancer and target group names, as terraform/modules/ecs-service names them
+ * (`content-engine-<env>` and `content-engine-<env>-api`): CloudWatch's ALB dimensions are ids
+ * derived from these names, which dashboards and alarms look up.
+ */
+export function loadBalancerNames(env: Environment): { loadBalancer: string; targetGroup: string } {
+  const loadBalancer = `content-engine-${env.name}`;
+  return { loadBalancer, targetGroup: `${loadBalancer}-api` };
+}

@@ -16,6 +16,8 @@ export interface AwsProxy {
   fault: (op: string, key: string | undefined) => Fault;
   /** Called as each request arrives, before it is forwarded. */
   onRequest: (op: string, key: string | undefined) => void;
+  /** Called with the bodies of each forwarded SQS exchange once the answer is complete. */
+  onSqsExchange: (op: string, request: string, answer: string) => void;
   total(filter?: (op: string) => boolean): number;
   reset(): void;
   close(): Promise<void>;
@@ -34,6 +36,7 @@ export async function startAwsProxy(target: string): Promise<AwsProxy> {
     log: [],
     fault: () => undefined,
     onRequest: () => {},
+    onSqsExchange: () => {},
     total(filter = () => true) {
       let n = 0;
       for (const [op, c] of this.counts) if (filter(op)) n += c;
@@ -84,9 +87,22 @@ export async function startAwsProxy(target: string): Promise<AwsProxy> {
       },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        if (op.startsWith("sqs:")) {
+          const answered: Buffer[] = [];
+          answer.on("data", (d: Buffer) => answered.push(d));
+          answer.on("end", () =>
+            proxy.onSqsExchange(
+              op,
+              Buffer.concat(sent).toString("utf8"),
+              Buffer.concat(answered).toString("utf8"),
+            ),
+          );
+        }
         answer.pipe(res);
       },
     );
+    const sent: Buffer[] = [];
+    if (op.startsWith("sqs:")) req.on("data", (d: Buffer) => sent.push(d));
     forward.on("error", () => res.destroy());
     // A client that goes away (a killed process) takes its connection, and its long poll, with it.
     res.on("close", () => {

@@ -53,6 +53,10 @@ function uuidV7(ms: number, tail: Buffer): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/**
+ * `processing` stays in the enum for clients that know it, but is no longer written: a job reads
+ * `queued` until its final record exists (one write per job fewer; see `keys`).
+ */
 export const JOB_STATUSES = ["queued", "processing", "succeeded", "failed"] as const;
 export type JobStatusValue = (typeof JOB_STATUSES)[number];
 

@@ -2,7 +2,7 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { JobStore, keys, newJobId, uploadMetadata } from "@content-engine/core";
 import { toRecord } from "@content-engine/worker";
-import type { SQSEvent } from "aws-lambda";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { dlqDepth, startTestStack, submitText } from "./support.ts";
 
@@ -50,7 +50,7 @@ describe("Lambda handler", () => {
       written.push(String(chunk));
       return true;
     });
-    let response: Awaited<ReturnType<typeof import("@content-engine/worker/lambda").handler>>;
+    let response: SQSBatchResponse;
     try {
       const { handler } = await import("@content-engine/worker/lambda");
       const event: SQSEvent = { Records: [good, poison] };
@@ -82,7 +82,7 @@ describe("Lambda handler", () => {
     ).toEqual(["failed", "succeeded"]);
   });
 
-  it("recoveryHandler marks a dead-lettered job failed and re-drives an upload that never got its message", async () => {
+  it("on its schedule, marks a dead-lettered job failed and re-drives an upload that never got its message", async () => {
     const store = new JobStore(stack.s3, stack.config.bucket);
     // A job whose message died in the DLQ, and an upload whose message was never sent.
     const dead = (await (await submitText(stack.apiUrl, stack.key, "Dead on arrival.")).json()) as {
@@ -119,8 +119,20 @@ describe("Lambda handler", () => {
     );
     await new Promise((r) => setTimeout(r, 1500));
 
-    const { recoveryHandler } = await import("@content-engine/worker/lambda");
-    expect(await recoveryHandler()).toEqual({ markedFailed: 1, redriven: 1 });
+    // What the EventBridge schedule sends to the same function.
+    const { handler } = await import("@content-engine/worker/lambda");
+    const scheduled = {
+      version: "0",
+      id: "sched-1",
+      "detail-type": "Scheduled Event" as const,
+      source: "aws.events" as const,
+      account: "000000000000",
+      time: new Date().toISOString(),
+      region: "us-east-1",
+      resources: ["arn:aws:events:us-east-1:000000000000:rule/content-engine-dev-worker-recovery"],
+      detail: {},
+    };
+    expect(await handler(scheduled)).toEqual({ markedFailed: 1, redriven: 1 });
 
     expect((await store.get("acme", dead.jobId))?.error?.code).toBe("dead_lettered");
     // The DLQ keeps its message: it is what pages.

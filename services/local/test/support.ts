@@ -46,6 +46,27 @@ export function serviceEnv(
   };
 }
 
+/** Starts a service entry point as its own process and collects its JSON log lines. */
+export function spawnService(entry: string, env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [entry], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const lines: Array<Record<string, unknown>> = [];
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    try {
+      lines.push(JSON.parse(line));
+    } catch {
+      lines.push({ msg: line });
+    }
+  });
+  let stderr = "";
+  child.stderr!.on("data", (d) => {
+    stderr += String(d);
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  /** Resolves once the process has exited and all its output has been read. */
+  const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
+  return { child, lines, exited, closed, stderr: () => stderr };
+}
+
 export async function listKeys(s3: S3Client, bucket: string, prefix = ""): Promise<string[]> {
   const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
   return (out.Contents ?? []).map((o) => o.Key!);
@@ -159,25 +180,4 @@ export function streamBody(
     };
     pump();
   });
-}
-
-/** Starts a service entry point as its own process and collects its JSON log lines. */
-export function spawnService(entry: string, env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [entry], { env, stdio: ["ignore", "pipe", "pipe"] });
-  const lines: Array<Record<string, unknown>> = [];
-  createInterface({ input: child.stdout! }).on("line", (line) => {
-    try {
-      lines.push(JSON.parse(line));
-    } catch {
-      lines.push({ msg: line });
-    }
-  });
-  let stderr = "";
-  child.stderr!.on("data", (d) => {
-    stderr += String(d);
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  /** Resolves once the process has exited and all its output has been read. */
-  const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
-  return { child, lines, exited, closed, stderr: () => stderr };
 }

@@ -10,6 +10,7 @@ import {
 } from "@content-engine/core";
 import type { JobHandlerDeps } from "./job-handler.ts";
 import { createProcessor } from "./processors/index.ts";
+import type { Processor } from "./processors/processor.ts";
 
 export interface WorkerRuntime {
   config: RuntimeConfig;
@@ -17,6 +18,8 @@ export interface WorkerRuntime {
   sqs: SQSClient;
   jobs: JobStore;
   logger: Logger;
+  /** The configured processor; on the local one, a pool of model threads sized to the cores. */
+  processor: Processor;
   handlerDeps: (observe: JobHandlerDeps["observe"]) => JobHandlerDeps;
 }
 
@@ -35,6 +38,7 @@ export function createWorkerRuntime(
     sqs,
     jobs,
     logger,
+    processor,
     handlerDeps: (observe) => ({
       s3,
       jobs,

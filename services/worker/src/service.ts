@@ -75,6 +75,7 @@ export async function startWorkerService(config: RuntimeConfig, logger?: Logger)
     async stop() {
       sweeper.stop();
       await Promise.all([consumer.stop(), deadLetters?.stop()]);
+      await runtime.processor.close?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

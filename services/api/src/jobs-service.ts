@@ -37,8 +37,13 @@ export interface CreateJobInput {
   tenant: string;
   requestId: string;
   query: Record<string, unknown>;
-  /** The `Idempotency-Key` request header, if any. */
-  idempotencyKey?: string | null | undefined;
+  /** The `Idempotency-Key` request header, if any (validated by the route's header schema). */
+  idempotencyKey?: string | undefined;
+  /**
+   * Aborts when the request's connection fails before its answer is sent: the job is then not
+   * queued and its upload is removed, as when SQS refuses the message (not counted as a failure).
+   */
+  signal?: AbortSignal;
   log: Logger;
 }
 
@@ -47,8 +52,6 @@ export interface CreatedJob {
   /** True when an Idempotency-Key named a job that already existed: that job is returned. */
   replayed: boolean;
 }
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /**
  * Creating a job is two writes: the upload, which carries the job record in its metadata, then the
@@ -66,14 +69,8 @@ export async function createJob(deps: JobsServiceDeps, input: CreateJobInput): P
   if (!query.success) {
     throw new ServiceError(400, "invalid_query", query.error.issues.map((i) => i.message).join("; "));
   }
-  const idempotencyKey = input.idempotencyKey ?? undefined;
-  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-    throw new ServiceError(
-      400,
-      "invalid_idempotency_key",
-      "Idempotency-Key must be 1-255 visible ASCII characters",
-    );
-  }
+  const idempotencyKey = input.idempotencyKey;
+  throwIfAborted(input.signal);
   const started = Date.now();
   let jobId: string;
   if (idempotencyKey === undefined) {
@@ -118,7 +115,9 @@ export async function createJob(deps: JobsServiceDeps, input: CreateJobInput): P
       const first = await readOrUnavailable(() => deps.jobs.getQueued(input.tenant, jobId));
       if (first) return replay(deps, input, first);
     }
-    if (error instanceof ServiceError && error.status === 503) deps.onEnqueueFailure("upload");
+    if (error instanceof ServiceError && error.status === 503 && !input.signal?.aborted) {
+      deps.onEnqueueFailure("upload");
+    }
     throw error;
   }
   const removeUpload = () => removeDurably(deps.jobs, input.tenant, jobId, input.log);
@@ -149,6 +148,12 @@ export async function createJob(deps: JobsServiceDeps, input: CreateJobInput): P
     requestId: input.requestId,
     attempts: 0,
   };
+  if (input.signal?.aborted) {
+    // Nobody hears of this job: remove its upload, key or not (a retry with the key makes it anew).
+    input.log.info({ jobId }, "the connection closed before the job was queued; removing its upload");
+    await removeUpload();
+    throwIfAborted(input.signal);
+  }
   try {
     await deps.sendMessage(messageFor(deps, record));
   } catch (error) {
@@ -190,6 +195,14 @@ async function replay(deps: JobsServiceDeps, input: CreateJobInput, first: JobRe
   }
   input.log.info({ jobId: first.jobId }, "idempotent replay: returning the first job");
   return { record: first, replayed: true };
+}
+
+/** The request's connection is gone: nothing is created, and nobody reads this answer. */
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (!signal?.aborted) return;
+  throw new ServiceError(503, "queue_unavailable", "the connection closed before the job was queued", {
+    cause: signal.reason,
+  });
 }
 
 function messageFor(deps: JobsServiceDeps, record: JobRecord): JobMessage {

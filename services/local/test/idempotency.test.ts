@@ -46,13 +46,15 @@ describe("Idempotency-Key on POST /v1/jobs", () => {
     expect(await listKeys(stack.s3, stack.config.bucket, `uploads/globex/${theirs.jobId}`)).toHaveLength(1);
   });
 
-  it("refuses a malformed key with 400 and stores nothing", async () => {
+  it("refuses a malformed key with 400 invalid_header naming it, and stores nothing", async () => {
     const before = await listKeys(stack.s3, stack.config.bucket, "uploads/");
     const queued = await queueCounts(stack.sqs, stack.config.queueUrl);
     for (const bad of ["x".repeat(256), "has space", ""]) {
       const res = await submitText(stack.apiUrl, stack.key, "text", { headers: { "idempotency-key": bad } });
       expect(res.status, JSON.stringify(bad)).toBe(400);
-      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_idempotency_key");
+      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe("invalid_header");
+      expect(error.message).toContain("idempotency-key");
     }
     expect(await listKeys(stack.s3, stack.config.bucket, "uploads/")).toEqual(before);
     expect(await queueCounts(stack.sqs, stack.config.queueUrl)).toEqual(queued);

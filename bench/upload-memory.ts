@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { CreateBucketCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { CreateQueueCommand } from "@aws-sdk/client-sqs";
 import { API_NODE_OPTIONS } from "@content-engine/api";
-import { createS3Client, createSqsClient } from "@content-engine/core";
+import { createS3Client, createSqsClient, keys } from "@content-engine/core";
 import { startFauxqs } from "fauxqs";
 import { bundleNode } from "../scripts/bundle.ts";
 import {
@@ -299,7 +299,7 @@ export async function runUploadMemory(options: UploadMemoryOptions = {}): Promis
       if (r.status === 202) {
         const jobId = (JSON.parse(r.body) as { jobId: string }).jobId;
         const head = await s3
-          .send(new HeadObjectCommand({ Bucket: BUCKET, Key: `uploads/bench/${jobId}/big.txt` }))
+          .send(new HeadObjectCommand({ Bucket: BUCKET, Key: keys.upload("bench", jobId) }))
           .catch(() => ({ ContentLength: undefined }));
         if (head.ContentLength !== size)
           notes.push(`${mode}: stored object size ${String(head.ContentLength)} != ${size}`);

@@ -194,15 +194,13 @@ describe("IAM least privilege", () => {
       .sort();
   }
 
-  it("lets the API write uploads/ and jobs/, read jobs/ and results/, and enqueue — nothing else", () => {
+  it("lets the API write uploads/, read uploads/ (queued jobs live there) and jobs/, and enqueue — nothing else", () => {
     expect(grants("api")).toEqual(
       [
         "s3:PutObject ${var.bucket_arn}/uploads/*",
-        "s3:PutObject ${var.bucket_arn}/jobs/*",
         "s3:DeleteObject ${var.bucket_arn}/uploads/*",
-        "s3:DeleteObject ${var.bucket_arn}/jobs/*",
+        "s3:GetObject ${var.bucket_arn}/uploads/*",
         "s3:GetObject ${var.bucket_arn}/jobs/*",
-        "s3:GetObject ${var.bucket_arn}/results/*",
         "s3:ListBucket ${var.bucket_arn}",
         "sqs:SendMessage ${var.queue_arn}",
         "sqs:GetQueueAttributes ${var.queue_arn}",
@@ -210,17 +208,20 @@ describe("IAM least privilege", () => {
     );
   });
 
-  it("lets the worker consume the queue, read uploads/ and jobs/, write jobs/ and results/, and invoke only the configured model", () => {
+  it("lets the worker consume and re-drive to the queue, peek at the DLQ, read uploads/ and jobs/, write jobs/, list both, and invoke only the configured model", () => {
     expect(grants("worker")).toEqual(
       [
         "sqs:ReceiveMessage ${var.queue_arn}",
         "sqs:DeleteMessage ${var.queue_arn}",
         "sqs:ChangeMessageVisibility ${var.queue_arn}",
         "sqs:GetQueueAttributes ${var.queue_arn}",
+        "sqs:SendMessage ${var.queue_arn}",
+        "sqs:ReceiveMessage ${statement.value}",
+        "sqs:GetQueueAttributes ${statement.value}",
         "s3:GetObject ${var.bucket_arn}/uploads/*",
         "s3:GetObject ${var.bucket_arn}/jobs/*",
         "s3:PutObject ${var.bucket_arn}/jobs/*",
-        "s3:PutObject ${var.bucket_arn}/results/*",
+        "s3:ListBucket ${var.bucket_arn}",
         "bedrock:InvokeModel ${statement.value}",
       ].sort(),
     );
@@ -228,6 +229,7 @@ describe("IAM least privilege", () => {
       findOne(mod("workload-iam"), "data", "aws_iam_policy_document", "worker").body.dynamic,
     );
     expect(JSON.stringify(dynamic)).toContain("var.bedrock_model_arn == null ? [] : [var.bedrock_model_arn]");
+    expect(JSON.stringify(dynamic)).toContain("var.dlq_arn == null ? [] : [var.dlq_arn]");
   });
 
   it("lets KEDA read the queue's attributes and nothing else", () => {

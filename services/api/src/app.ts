@@ -13,14 +13,17 @@ import { H3, type H3Event, type HTTPError } from "h3";
 import type { Registry } from "prom-client";
 import type { Keyring } from "./auth.ts";
 import { errorBody, requestIdFrom, SECURITY_HEADERS } from "./edge.ts";
+import type { JobMessageSender } from "./jobs-service.ts";
+import { createMessageSender } from "./message-sender.ts";
 import { buildOpenApi } from "./openapi.ts";
-import { connectionSignal, sqsUntil } from "./request-abort.ts";
+import { connectionSignal } from "./request-abort.ts";
 import { type AnyRoute, allowedMethods, ROUTES } from "./routes.ts";
 import type { UploadSource } from "./upload.ts";
 import { WebConsole } from "./web.ts";
 
 export interface ApiDeps {
-  config: Pick<RuntimeConfig, "bucket" | "queueUrl" | "maxUploadBytes">;
+  config: Pick<RuntimeConfig, "bucket" | "queueUrl" | "maxUploadBytes"> &
+    Partial<Pick<RuntimeConfig, "idempotencyTtlSeconds">>;
   s3: S3Client;
   sqs: SQSClient;
   jobs: JobStore;
@@ -48,8 +51,8 @@ export interface ApiContext {
   /** The OpenAPI document of this app's routes, serialised once. */
   openapi: string;
   web: WebConsole;
-  /** The SQS client bound to a request: it sends nothing once `signal` has aborted. */
-  sqsUntil(signal: AbortSignal): SQSClient;
+  /** Sends job messages, grouping concurrent requests into SendMessageBatch calls (message-sender.ts). */
+  sendMessage: JobMessageSender;
   /** The request body as a Node stream when the app runs outside Node's HTTP server (`app.fetch`). */
   webRequestSource(event: H3Event): UploadSource;
 }
@@ -79,7 +82,7 @@ export function createApiApp(deps: ApiDeps, routes: readonly AnyRoute[] = ROUTES
     registry,
     openapi: JSON.stringify(buildOpenApi(deps.version ?? "0.1.0", routes)),
     web: new WebConsole({ dir: deps.webDir, maxUploadBytes: deps.config.maxUploadBytes }),
-    sqsUntil: (signal) => sqsUntil(deps.sqs, signal),
+    sendMessage: createMessageSender(deps.sqs, deps.config.queueUrl),
     webRequestSource,
   };
   const state = new WeakMap<H3Event, RequestState>();

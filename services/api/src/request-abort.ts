@@ -1,5 +1,4 @@
 // A request whose connection fails before its answer is sent must create nothing.
-import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { H3Event } from "h3";
 
 /**
@@ -19,26 +18,4 @@ export function connectionSignal(event: H3Event): AbortSignal {
   if (res.closed) onClose();
   else res.once("close", onClose);
   return controller.signal;
-}
-
-/**
- * The SQS client for one request: once `signal` has aborted it refuses to send (the caller's own
- * failure path then undoes the upload and the status). SendMessage is the commit point of an
- * ingest, so a request whose connection broke before it never becomes a queued job.
- */
-export function sqsUntil(sqs: SQSClient, signal: AbortSignal): SQSClient {
-  const bound = Object.create(sqs) as SQSClient;
-  const send = (...args: Parameters<SQSClient["send"]>) => {
-    if (signal.aborted) {
-      return Promise.reject(
-        Object.assign(new Error("not sent: the request's connection closed"), {
-          name: "AbortError",
-          cause: signal.reason,
-        }),
-      );
-    }
-    return (sqs.send as (...a: typeof args) => Promise<unknown>)(...args);
-  };
-  Object.defineProperty(bound, "send", { value: send });
-  return bound;
 }

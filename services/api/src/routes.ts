@@ -9,6 +9,7 @@ import { docsAsset, docsPage } from "./docs.ts";
 import { createJob, getJob, getJobResult, jobView } from "./jobs-service.ts";
 import { checkReadiness } from "./ready.ts";
 import {
+  createJobHeadersSchema,
   createJobQuerySchema,
   errorSchema,
   healthSchema,
@@ -106,6 +107,7 @@ export const ROUTES: readonly AnyRoute[] = [
     summary: "Upload a document and queue a job",
     auth: "apiKey",
     query: createJobQuerySchema,
+    headers: createJobHeadersSchema,
     requestBody: {
       required: true,
       content: {
@@ -128,10 +130,18 @@ export const ROUTES: readonly AnyRoute[] = [
     responses: {
       202: {
         description: "Stored and queued; processing happens in the background.",
-        headers: { Location: { schema: { type: "string" }, description: "URL of the job" } },
+        headers: {
+          Location: { schema: { type: "string" }, description: "URL of the job" },
+          "Idempotent-Replayed": {
+            schema: { type: "string", enum: ["true"] },
+            description: "Present when an Idempotency-Key named an existing job, which is returned.",
+          },
+        },
         json: jobAcceptedSchema,
       },
-      400: errorResponse("Missing file, empty file, malformed multipart, unknown task."),
+      400: errorResponse(
+        "Missing file, empty file, malformed multipart, unknown task (`invalid_tasks`, `invalid_query`), invalid Idempotency-Key (`invalid_header`).",
+      ),
       413: errorResponse("Larger than the upload limit (code `payload_too_large`); nothing is stored."),
       415: errorResponse("Unsupported media type (code `unsupported_media_type`)."),
       431: errorResponse(
@@ -142,33 +152,32 @@ export const ROUTES: readonly AnyRoute[] = [
     async handler(event, ctx) {
       const { api } = ctx;
       const node = event.runtime?.node?.req;
-      const record = await createJob(
+      const { record, replayed } = await createJob(
         {
           s3: api.deps.s3,
-          sqs: api.sqsUntil(ctx.signal),
           jobs: api.deps.jobs,
           bucket: api.deps.config.bucket,
-          queueUrl: api.deps.config.queueUrl,
+          sendMessage: api.sendMessage,
           maxUploadBytes: api.deps.config.maxUploadBytes,
+          idempotencyTtlMs: (api.deps.config.idempotencyTtlSeconds ?? 86_400) * 1000,
           onUploaded: (bytes) => api.metrics.uploadBytes.inc(bytes),
           onEnqueued: () => api.metrics.jobsEnqueued.inc(),
-          // A client that went away is not a failure of S3 or SQS.
-          onEnqueueFailure: (stage) => {
-            if (!ctx.signal.aborted) api.metrics.enqueueFailures.inc({ stage });
-          },
+          onEnqueueFailure: (stage) => api.metrics.enqueueFailures.inc({ stage }),
         },
         {
           req: node ? { headers: node.headers, body: node } : api.webRequestSource(event),
           tenant: ctx.tenant,
           requestId: ctx.requestId,
           query: getQuery(event),
+          idempotencyKey: ctx.headers["idempotency-key"],
+          signal: ctx.signal,
           log: ctx.log.child({ tenant: ctx.tenant }),
         },
       );
       const self = `/v1/jobs/${record.jobId}`;
       return Response.json(
         { jobId: record.jobId, status: "queued", links: { self, result: `${self}/result` } },
-        { status: 202, headers: { location: self } },
+        { status: 202, headers: { location: self, ...(replayed ? { "idempotent-replayed": "true" } : {}) } },
       );
     },
   }),

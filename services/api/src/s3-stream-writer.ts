@@ -13,6 +13,10 @@ export interface S3ObjectTarget {
   bucket: string;
   key: string;
   contentType: string;
+  /** S3 user metadata (the job record rides on its upload). */
+  metadata?: Record<string, string>;
+  /** Only create: S3 refuses (412) when the key exists (`If-None-Match: *`). */
+  createOnly?: boolean;
 }
 
 export interface S3StreamWriterOptions {
@@ -46,7 +50,8 @@ export async function writeStreamToS3(
 ): Promise<number> {
   const partSize = options.partSize ?? 5 * MIB;
   const queueSize = options.queueSize ?? 2;
-  const { bucket: Bucket, key: Key, contentType: ContentType } = target;
+  const { bucket: Bucket, key: Key, contentType: ContentType, metadata: Metadata } = target;
+  const IfNoneMatch = target.createOnly ? "*" : undefined;
   const s3 = target.s3;
   const guard = <T>(request: Promise<T>): Promise<T> =>
     request.catch((error: unknown) => {
@@ -90,8 +95,9 @@ export async function writeStreamToS3(
   const sendPart = async (size: number): Promise<void> => {
     const buffer = await takeBuffer();
     const length = fillPart(buffer, size);
-    uploadId ??= (await guard(s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType }))))
-      .UploadId!;
+    uploadId ??= (
+      await guard(s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType, Metadata })))
+    ).UploadId!;
     const PartNumber = ++partNumber;
     const part = new UploadPartCommand({
       Bucket,
@@ -124,7 +130,9 @@ export async function writeStreamToS3(
     }
     if (uploadId === undefined) {
       const body = Buffer.concat(pending, pendingBytes);
-      await guard(s3.send(new PutObjectCommand({ Bucket, Key, ContentType, Body: body })));
+      await guard(
+        s3.send(new PutObjectCommand({ Bucket, Key, ContentType, Metadata, IfNoneMatch, Body: body })),
+      );
       return total;
     }
     if (pendingBytes > 0) await sendPart(pendingBytes);
@@ -137,6 +145,7 @@ export async function writeStreamToS3(
           Bucket,
           Key,
           UploadId: uploadId,
+          IfNoneMatch,
           MultipartUpload: { Parts: parts },
         }),
       ),

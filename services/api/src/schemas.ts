@@ -38,6 +38,18 @@ export const createJobQuerySchema = z.object({
   tasks: tasksSchema,
 });
 
+/** Request headers of POST /v1/jobs (lower-case names; the router answers 400 `invalid_header`). */
+export const createJobHeadersSchema = z.object({
+  "idempotency-key": z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, "it must be 1-255 visible ASCII characters")
+    .optional()
+    .meta({
+      description:
+        "Makes a retried upload safe: within 24 hours, a request with the same key (per tenant) returns the first job (`Idempotent-Replayed: true`) instead of creating a second one, whatever its body.",
+    }),
+});
+
 export const jobIdParamSchema = z.object({
   id: z.uuid().meta({ description: "Job id returned by POST /v1/jobs." }),
 });

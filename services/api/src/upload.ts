@@ -27,8 +27,11 @@ const ALIASES: Record<string, SupportedContentType> = { "text/x-markdown": "text
 export interface UploadTarget {
   s3: S3Client;
   bucket: string;
-  /** Builds the object key once the (sanitised) filename is known. */
-  keyFor: (filename: string) => string;
+  key: string;
+  /** S3 metadata for the object once the (sanitised) filename and the form fields before the file are known. */
+  metadataFor?: (filename: string, fields: Record<string, string>) => Record<string, string>;
+  /** Refuse to replace an existing object: the upload fails with 409 `upload_exists`. */
+  createOnly?: boolean;
   maxBytes: number;
 }
 
@@ -88,7 +91,7 @@ export async function streamUploadToS3(
   if (!contentType)
     throw unsupported(mediaType ? `Content-Type '${base}'` : "a request without Content-Type");
   const filename = sanitizeFilename(query.filename, DEFAULT_NAMES[contentType]);
-  const stored = await storeStream(req.body, target, filename, contentType);
+  const stored = await storeStream(req.body, target, filename, contentType, {});
   return { ...stored, fields: {} };
 }
 
@@ -97,8 +100,10 @@ async function storeStream(
   target: UploadTarget,
   filename: string,
   contentType: SupportedContentType,
+  fields: Record<string, string>,
 ): Promise<Omit<StoredUpload, "fields">> {
-  const key = target.keyFor(filename);
+  const key = target.key;
+  const metadata = target.metadataFor?.(filename, fields);
   let size = 0;
   const limiter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -109,10 +114,22 @@ async function storeStream(
   });
   try {
     await pipeline(source, limiter, (chunks: AsyncIterable<Buffer>) =>
-      writeStreamToS3(chunks, { s3: target.s3, bucket: target.bucket, key, contentType }),
+      writeStreamToS3(chunks, {
+        s3: target.s3,
+        bucket: target.bucket,
+        key,
+        contentType,
+        ...(metadata ? { metadata } : {}),
+        ...(target.createOnly ? { createOnly: true } : {}),
+      }),
     );
   } catch (error) {
     if (error instanceof ServiceError) throw error;
+    if (error instanceof StorageWriteError && isPreconditionFailed(error.cause)) {
+      throw new ServiceError(409, "upload_exists", "an upload with this key already exists", {
+        cause: error,
+      });
+    }
     if (error instanceof StorageWriteError) {
       throw new ServiceError(503, "storage_unavailable", "the upload could not be stored; try again", {
         cause: error.cause,
@@ -179,7 +196,7 @@ function receiveMultipart(req: UploadSource, target: UploadTarget): Promise<Stor
         fail(unsupported(`a file of type '${info.mimeType}'`));
         return;
       }
-      stored = storeStream(stream, target, filename, contentType);
+      stored = storeStream(stream, target, filename, contentType, { ...fields });
       stored.catch((error: unknown) =>
         fail(error instanceof ServiceError ? error : new ServiceError(500, "internal", "upload failed")),
       );
@@ -221,6 +238,11 @@ function receiveMultipart(req: UploadSource, target: UploadTarget): Promise<Stor
     );
     req.body.pipe(parser);
   });
+}
+
+function isPreconditionFailed(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === "PreconditionFailed" || e.$metadata?.httpStatusCode === 412;
 }
 
 function isGeneric(mimeType: string): boolean {

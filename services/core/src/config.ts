@@ -28,6 +28,9 @@ const envSchema = z.object({
       "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
     ),
   CONTENT_ENGINE_QUEUE_URL: z.url(),
+  CONTENT_ENGINE_DLQ_URL: z.url().optional(),
+  CONTENT_ENGINE_REDRIVE_AFTER_SECONDS: positiveInt(900),
+  CONTENT_ENGINE_IDEMPOTENCY_TTL_SECONDS: positiveInt(86_400),
   CONTENT_ENGINE_API_KEYS: z.string().default(""),
   CONTENT_ENGINE_MAX_UPLOAD_BYTES: positiveInt(25 * 1024 * 1024),
   CONTENT_ENGINE_PROCESSOR: z.enum(["local", "bedrock"]).default("local"),
@@ -58,6 +61,12 @@ export interface RuntimeConfig {
   endpoint: string | undefined;
   bucket: string;
   queueUrl: string;
+  /** The jobs queue's DLQ: the consumer marks dead-lettered jobs failed (optional). */
+  dlqUrl: string | undefined;
+  /** Seconds an upload may wait without a final record before the consumer's sweep re-drives it. */
+  redriveAfterSeconds: number;
+  /** Seconds an Idempotency-Key names the same job. */
+  idempotencyTtlSeconds: number;
   /** Raw `key:tenant,key:tenant` list; parsed by the API's keyring. */
   apiKeys: string;
   maxUploadBytes: number;
@@ -99,6 +108,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     endpoint: e.AWS_ENDPOINT_URL,
     bucket: e.CONTENT_ENGINE_BUCKET,
     queueUrl: e.CONTENT_ENGINE_QUEUE_URL,
+    dlqUrl: e.CONTENT_ENGINE_DLQ_URL,
+    redriveAfterSeconds: e.CONTENT_ENGINE_REDRIVE_AFTER_SECONDS,
+    idempotencyTtlSeconds: e.CONTENT_ENGINE_IDEMPOTENCY_TTL_SECONDS,
     apiKeys: e.CONTENT_ENGINE_API_KEYS,
     maxUploadBytes: e.CONTENT_ENGINE_MAX_UPLOAD_BYTES,
     processor: e.CONTENT_ENGINE_PROCESSOR,

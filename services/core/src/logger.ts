@@ -2,7 +2,11 @@ import { type DestinationStream, type Logger, type LoggerOptions, pino } from "p
 
 export type { DestinationStream, Logger };
 
-/** JSON-lines logger; every line carries the service name, and request-scoped children add requestId. */
+/**
+ * JSON-lines logger; every line carries the service name, and request-scoped children add requestId.
+ * Lines go to stdout synchronously: pino's default destination buffers them in the process, and a
+ * SIGKILL (an OOM kill, a node drained hard) lost lines that said a job had succeeded.
+ */
 export function createLogger(
   service: string,
   level = process.env.LOG_LEVEL ?? "info",
@@ -15,5 +19,5 @@ export function createLogger(
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: ["req.headers.authorization", "authorization"], censor: "[redacted]" },
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }

@@ -28,6 +28,10 @@ export interface LocalStackOptions {
   maxReceiveCount?: number;
   maxUploadBytes?: number;
   workerConcurrency?: number;
+  /** Seconds before the worker's sweep re-drives an upload that has no final record (default 900). */
+  redriveAfterSeconds?: number;
+  /** Start the API, the worker and the clients against this endpoint instead of the emulator (a fault proxy). */
+  endpointFor?: (emulatorUrl: string) => Promise<string>;
   logLevel?: string;
   apiLogger?: Logger;
   workerLogger?: Logger;
@@ -90,13 +94,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   s3.destroy();
   sqs.destroy();
 
+  const serviceEndpoint = options.endpointFor
+    ? await options.endpointFor(emulator.address)
+    : emulator.address;
   const apiKey = `dev_${randomBytes(18).toString("base64url")}`;
   const apiKeys = options.apiKeys ?? `${apiKey}:dev`;
   const config = loadConfig({
     AWS_REGION: region,
-    AWS_ENDPOINT_URL: emulator.address,
+    AWS_ENDPOINT_URL: serviceEndpoint,
     CONTENT_ENGINE_BUCKET: bucket,
     CONTENT_ENGINE_QUEUE_URL: queue.QueueUrl!,
+    CONTENT_ENGINE_DLQ_URL: dlq.QueueUrl!,
+    CONTENT_ENGINE_REDRIVE_AFTER_SECONDS: options.redriveAfterSeconds?.toString(),
     CONTENT_ENGINE_API_KEYS: apiKeys,
     CONTENT_ENGINE_MAX_UPLOAD_BYTES: options.maxUploadBytes?.toString(),
     CONTENT_ENGINE_MAX_RECEIVE_COUNT: String(maxReceiveCount),

@@ -30,6 +30,13 @@ async function receiveAll() {
   return (out.Messages ?? []).map((m) => JSON.parse(m.Body!));
 }
 
+const filenameOf = async (jobId: string) =>
+  (
+    (await (await fetch(`${stack.apiUrl}/v1/jobs/${jobId}`, { headers: bearer(stack.key) })).json()) as {
+      input: { filename: string };
+    }
+  ).input.filename;
+
 /** Everything the API can write: objects under uploads/ and jobs/, and queue messages. */
 async function stored() {
   return {
@@ -171,15 +178,17 @@ describe("POST /v1/jobs", () => {
       jobId: body.jobId,
       tenant: "acme",
       bucket: stack.config.bucket,
-      key: `uploads/acme/${body.jobId}/notes.txt`,
+      key: `uploads/acme/${body.jobId}`,
       contentType: "text/plain",
       size: text.length,
       tasks: ["summary", "sentiment"],
       requestId: "req-multipart-1",
     });
-    expect(await listKeys(stack.s3, stack.config.bucket, `uploads/acme/${body.jobId}/`)).toEqual([
+    // One object: the upload, carrying the job record; no status object until the job ends.
+    expect(await listKeys(stack.s3, stack.config.bucket, `uploads/acme/${body.jobId}`)).toEqual([
       message.key,
     ]);
+    expect(await listKeys(stack.s3, stack.config.bucket, `jobs/acme/${body.jobId}`)).toEqual([]);
 
     const status = await (
       await fetch(`${stack.apiUrl}${body.links.self}`, { headers: bearer(stack.key) })
@@ -202,7 +211,8 @@ describe("POST /v1/jobs", () => {
     expect(res.status).toBe(202);
     const [message] = await receiveAll();
     expect(message.contentType).toBe(stored);
-    expect(message.key.endsWith(`/${defaultName}`)).toBe(true);
+    expect(message.key).toBe(`uploads/acme/${message.jobId}`);
+    expect(await filenameOf(message.jobId)).toBe(defaultName);
     expect(message.tasks).toEqual(["summary", "keywords", "sentiment"]);
   });
 
@@ -215,7 +225,7 @@ describe("POST /v1/jobs", () => {
       const res = await submitText(stack.apiUrl, stack.key, "Some text.", { query: `?filename=${name}` });
       expect(res.status).toBe(202);
       const [message] = await receiveAll();
-      expect(message.key).toBe(`uploads/acme/${message.jobId}/${expected}`);
+      expect(await filenameOf(message.jobId)).toBe(expected);
     }
   });
 

@@ -3,7 +3,7 @@ import { createLogger } from "@content-engine/core";
 import { startConsumer } from "@content-engine/worker";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queueCounts, startTestStack, waitFor } from "./support.ts";
+import { startTestStack, waitFor, waitForEmptyQueue } from "./support.ts";
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 let stack: Stack;
@@ -30,15 +30,7 @@ async function send(count: number, tag: string) {
   }
 }
 
-const drained = () =>
-  waitFor(
-    async () => {
-      const c = await queueCounts(stack.sqs, stack.config.queueUrl);
-      return c.visible + c.inFlight === 0;
-    },
-    30_000,
-    "the queue to drain",
-  );
+const drained = () => waitForEmptyQueue(stack.sqs, stack.config.queueUrl, 30_000);
 
 describe("long-poll consumer", () => {
   it("keeps a job that outlasts the visibility timeout invisible, so it runs once, then deletes it", async () => {

@@ -1,9 +1,10 @@
-import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { JobStore } from "@content-engine/core";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { JobStore, keys, newJobId, uploadMetadata } from "@content-engine/core";
 import { toRecord } from "@content-engine/worker";
-import type { SQSEvent } from "aws-lambda";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { startTestStack, submitText } from "./support.ts";
+import { dlqDepth, startTestStack, submitText } from "./support.ts";
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 let stack: Stack;
@@ -40,6 +41,8 @@ describe("Lambda handler", () => {
       AWS_ENDPOINT_URL: stack.emulatorUrl,
       CONTENT_ENGINE_BUCKET: stack.config.bucket,
       CONTENT_ENGINE_QUEUE_URL: stack.config.queueUrl,
+      CONTENT_ENGINE_DLQ_URL: stack.dlqUrl,
+      CONTENT_ENGINE_REDRIVE_AFTER_SECONDS: "1",
       LOG_LEVEL: "silent",
     });
     const written: string[] = [];
@@ -47,7 +50,7 @@ describe("Lambda handler", () => {
       written.push(String(chunk));
       return true;
     });
-    let response: Awaited<ReturnType<typeof import("@content-engine/worker/lambda").handler>>;
+    let response: SQSBatchResponse;
     try {
       const { handler } = await import("@content-engine/worker/lambda");
       const event: SQSEvent = { Records: [good, poison] };
@@ -77,5 +80,77 @@ describe("Lambda handler", () => {
         .map((r) => r.outcome)
         .sort(),
     ).toEqual(["failed", "succeeded"]);
+  });
+
+  it("on its schedule, marks a dead-lettered job failed and re-drives an upload that never got its message", async () => {
+    const store = new JobStore(stack.s3, stack.config.bucket);
+    // A job whose message died in the DLQ, and an upload whose message was never sent.
+    const dead = (await (await submitText(stack.apiUrl, stack.key, "Dead on arrival.")).json()) as {
+      jobId: string;
+    };
+    const [message] =
+      (
+        await stack.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: stack.config.queueUrl,
+            MaxNumberOfMessages: 1,
+            WaitTimeSeconds: 1,
+          }),
+        )
+      ).Messages ?? [];
+    await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.dlqUrl, MessageBody: message!.Body! }));
+    await stack.sqs.send(
+      new DeleteMessageCommand({ QueueUrl: stack.config.queueUrl, ReceiptHandle: message!.ReceiptHandle! }),
+    );
+    const orphanId = newJobId();
+    await stack.s3.send(
+      new PutObjectCommand({
+        Bucket: stack.config.bucket,
+        Key: keys.upload("acme", orphanId),
+        Body: "Left behind by an API that died.",
+        ContentType: "text/plain",
+        Metadata: uploadMetadata({
+          filename: "orphan.txt",
+          createdAt: new Date().toISOString(),
+          requestId: "orphan-lambda",
+          tasks: ["keywords"],
+        }),
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+
+    // What the EventBridge schedule sends to the same function.
+    const { handler } = await import("@content-engine/worker/lambda");
+    const scheduled = {
+      version: "0",
+      id: "sched-1",
+      "detail-type": "Scheduled Event" as const,
+      source: "aws.events" as const,
+      account: "000000000000",
+      time: new Date().toISOString(),
+      region: "us-east-1",
+      resources: ["arn:aws:events:us-east-1:000000000000:rule/content-engine-dev-worker-recovery"],
+      detail: {},
+    };
+    expect(await handler(scheduled)).toEqual({ markedFailed: 1, redriven: 1 });
+
+    expect((await store.get("acme", dead.jobId))?.error?.code).toBe("dead_lettered");
+    // The DLQ keeps its message: it is what pages.
+    expect(await dlqDepth(stack.sqs, stack.dlqUrl)).toBe(1);
+    const redriven = await stack.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: stack.config.queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+      }),
+    );
+    expect((redriven.Messages ?? []).map((m) => JSON.parse(m.Body!))).toEqual([
+      expect.objectContaining({
+        jobId: orphanId,
+        tasks: ["keywords"],
+        requestId: "orphan-lambda",
+        redrive: true,
+      }),
+    ]);
   });
 });

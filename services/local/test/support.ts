@@ -37,6 +37,8 @@ export function serviceEnv(
     AWS_SECRET_ACCESS_KEY: "local",
     CONTENT_ENGINE_BUCKET: stack.config.bucket,
     CONTENT_ENGINE_QUEUE_URL: stack.config.queueUrl,
+    ...(stack.config.dlqUrl ? { CONTENT_ENGINE_DLQ_URL: stack.config.dlqUrl } : {}),
+    CONTENT_ENGINE_REDRIVE_AFTER_SECONDS: String(stack.config.redriveAfterSeconds),
     CONTENT_ENGINE_API_KEYS: `${stack.key}:acme`,
     HOST: "127.0.0.1",
     LOG_LEVEL: "info",
@@ -60,7 +62,9 @@ export function spawnService(entry: string, env: NodeJS.ProcessEnv) {
     stderr += String(d);
   });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, lines, exited, stderr: () => stderr };
+  /** Resolves once the process has exited and all its output has been read. */
+  const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
+  return { child, lines, exited, closed, stderr: () => stderr };
 }
 
 export async function listKeys(s3: S3Client, bucket: string, prefix = ""): Promise<string[]> {
@@ -82,6 +86,27 @@ export async function queueCounts(
     visible: Number(out.Attributes?.ApproximateNumberOfMessages ?? 0),
     inFlight: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
   };
+}
+
+/** Waits until a queue has no message left, visible or in flight. */
+export function waitForEmptyQueue(sqs: SQSClient, queueUrl: string, timeoutMs = 20_000): Promise<true> {
+  return waitFor(
+    async () => {
+      const c = await queueCounts(sqs, queueUrl);
+      return c.visible + c.inFlight === 0;
+    },
+    timeoutMs,
+    "the queue to drain",
+  );
+}
+
+/**
+ * Messages in a DLQ, visible or not: the worker's dead-letter watcher peeks at them
+ * (`VisibilityTimeout: 0`), and fauxqs counts a peeked message as in flight until its next receive.
+ */
+export async function dlqDepth(sqs: SQSClient, dlqUrl: string): Promise<number> {
+  const c = await queueCounts(sqs, dlqUrl);
+  return c.visible + c.inFlight;
 }
 
 export async function waitFor<T>(

@@ -16,7 +16,7 @@ export class ReleasedRecordError extends Error {
 export function createBatchHandler(deps: JobHandlerDeps): (event: SQSEvent) => Promise<SQSBatchResponse> {
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     const handled = await handleJobRecord(record, deps);
-    if (handled.release) throw new ReleasedRecordError(handled.reason ?? handled.outcome);
+    if (handled.release) throw new ReleasedRecordError(handled.reason ?? handled.outcome ?? "released");
   };
   return async (event) => {
     if (event.Records.length === 0) return { batchItemFailures: [] };

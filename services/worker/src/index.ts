@@ -4,5 +4,6 @@ export * from "./emf.ts";
 export * from "./job-handler.ts";
 export * from "./processors/index.ts";
 export * from "./prom.ts";
+export * from "./recovery.ts";
 export * from "./runtime.ts";
 export * from "./service.ts";

@@ -1,10 +1,13 @@
-import { GetObjectCommand, NoSuchKey, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import {
+  type FinalJob,
+  isNotFound,
   type JobMessage,
   type JobRecord,
   type JobStore,
   jobMessageSchema,
   type Logger,
+  recordFromUpload,
 } from "@content-engine/core";
 import type { JOB_OUTCOMES } from "@content-engine/telemetry";
 import type { SQSRecord } from "aws-lambda";
@@ -24,7 +27,8 @@ export interface JobHandlerDeps {
 }
 
 export interface HandledRecord {
-  outcome: JobOutcome;
+  /** Undefined: this delivery is not counted (the job was already counted once). */
+  outcome: JobOutcome | undefined;
   /** True: leave the message on the queue (retry, and the DLQ after maxReceiveCount). */
   release: boolean;
   reason?: string;
@@ -32,13 +36,19 @@ export interface HandledRecord {
 
 /**
  * Handles one job message. The same function serves the Lambda (through the batch utility) and the
- * long-poll consumer. It never throws: every path ends in an outcome and a decision to ack or release.
+ * long-poll consumer. It never throws: every path ends in at most one outcome and a decision to ack
+ * or release.
  *
- *  - finished job (duplicate delivery): ack, no work;
- *  - document problems (bad message, missing upload, unreadable text): job `failed`, message released
- *    so it reaches the DLQ after maxReceiveCount;
- *  - transient errors (S3, model throttling): released for a retry; on the last receive the job is
- *    marked `failed` so no job stays `processing` forever.
+ *  - client fault (the document cannot be processed: invalid JSON, no text, too complex): the job
+ *    is `failed` with the code and reason, the message is acknowledged (no DLQ, no page): `rejected`;
+ *  - system fault (poison message, unknown job, retries exhausted): `failed`, the message is released
+ *    so it reaches the DLQ after maxReceiveCount, where the dead-letter handler makes sure the job
+ *    reads `failed` even if this process died before it could say so;
+ *  - transient errors (S3, model throttling): released for a retry (`retried`);
+ *  - a delivery of a finished job: acknowledged without work (`duplicate`); the first result stays.
+ *
+ * Per job it costs one GetObject (the upload, which carries the record in its metadata) and one
+ * conditional PutObject (the final record with the result); a redelivery reads the final record first.
  */
 export async function handleJobRecord(record: SQSRecord, deps: JobHandlerDeps): Promise<HandledRecord> {
   const started = performance.now();
@@ -48,7 +58,7 @@ export async function handleJobRecord(record: SQSRecord, deps: JobHandlerDeps): 
     Number.isFinite(sent) && sent > 0 ? Math.max(0, (now().getTime() - sent) / 1000) : undefined;
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? "1");
   const finish = (result: HandledRecord): HandledRecord => {
-    deps.observe(result.outcome, (performance.now() - started) / 1000, queueWait);
+    if (result.outcome) deps.observe(result.outcome, (performance.now() - started) / 1000, queueWait);
     return result;
   };
 
@@ -63,73 +73,119 @@ export async function handleJobRecord(record: SQSRecord, deps: JobHandlerDeps): 
   const job = message.value;
   const log = deps.logger.child({ requestId: job.requestId, jobId: job.jobId, tenant: job.tenant });
 
-  let status: JobRecord | undefined;
-  try {
-    status = await deps.jobs.get(job.tenant, job.jobId);
-  } catch (error) {
-    log.warn({ err: error }, "cannot read job status; will retry");
-    return finish({ outcome: "retried", release: true, reason: "status_unreadable" });
-  }
-  if (!status) {
-    log.error("poison message: no job record for this message");
-    return finish({ outcome: "failed", release: true, reason: "unknown_job" });
-  }
-  if (status.status === "succeeded") {
-    log.info("duplicate delivery of a finished job; nothing to do");
+  const alreadyFinished = (final: FinalJob): HandledRecord => {
+    if (final.status === "failed" && !isClientFault(final.error?.code)) {
+      // A system failure already counted once: let the message go on to the DLQ.
+      log.info({ error: final.error }, "redelivery of a failed job; leaving it for the DLQ");
+      return finish({ outcome: undefined, release: true, reason: final.error?.code ?? "failed" });
+    }
+    log.info({ status: final.status }, "duplicate delivery of a finished job; nothing to do");
     return finish({ outcome: "duplicate", release: false });
-  }
-  if (status.status === "failed") {
-    log.info({ error: status.error }, "redelivery of a failed job; leaving it for the DLQ");
-    return finish({ outcome: "duplicate", release: true, reason: status.error?.code ?? "failed" });
+  };
+
+  let upload: { raw: string; record: JobRecord } | undefined;
+  try {
+    if (job.redrive || receiveCount > 1) {
+      const final = await deps.jobs.getFinal(job.tenant, job.jobId);
+      if (final) return alreadyFinished(final);
+    }
+    upload = await readUpload(deps.s3, job);
+    if (!upload) {
+      const final = await deps.jobs.getFinal(job.tenant, job.jobId);
+      if (final) return alreadyFinished(final);
+      log.error({ key: job.key }, "poison message: no upload for this job");
+      return finish({ outcome: "failed", release: true, reason: "unknown_job" });
+    }
+  } catch (error) {
+    log.warn({ err: error }, "cannot read the job; will retry");
+    return finish({ outcome: "retried", release: true, reason: describe(error) });
   }
 
+  const base: JobRecord = { ...upload.record, tasks: job.tasks, attempts: receiveCount };
+  const end = async (change: Pick<FinalJob, "status" | "error" | "result">) =>
+    deps.jobs.finish({ ...base, ...change, updatedAt: now().toISOString() });
+
   try {
-    status = await deps.jobs.update(status, { status: "processing", attempts: status.attempts + 1 }, now());
-    const raw = await readUpload(deps.s3, job);
     // The processor extracts the text itself, off this event loop and within its time budget.
     const output = await deps.processor.process({
       jobId: job.jobId,
-      text: raw,
+      text: upload.raw,
       contentType: job.contentType,
       tasks: job.tasks,
     });
-    const existing = await deps.jobs.getResult(job.tenant, job.jobId);
-    if (!existing) await deps.jobs.putResult(job.tenant, { ...output, completedAt: now().toISOString() });
-    await deps.jobs.update(status, { status: "succeeded", error: undefined }, now());
-    log.info({ processor: deps.processor.name, attempts: status.attempts }, "job succeeded");
+    const written = await end({
+      status: "succeeded",
+      result: { ...output, completedAt: now().toISOString() },
+    });
+    if (written === "exists") {
+      log.info("duplicate delivery of a finished job; the first result stays");
+      return finish({ outcome: "duplicate", release: false });
+    }
+    // Written (synchronously, see createLogger) before the batch returns and the message is deleted.
+    log.info({ processor: deps.processor.name, attempts: receiveCount }, "job succeeded");
     return finish({ outcome: "succeeded", release: false });
   } catch (error) {
-    const permanent = error instanceof PermanentProcessingError;
-    const lastChance = receiveCount >= deps.maxReceiveCount;
-    if (permanent || lastChance) {
-      const code = permanent ? error.code : "retries_exhausted";
-      const reason = permanent ? error.message : `gave up after ${receiveCount} attempts: ${describe(error)}`;
-      log.error({ err: error, code }, "job failed");
-      await deps.jobs
-        .update(status, { status: "failed", error: { code, message: reason } }, now())
-        .catch((e) => {
-          log.error({ err: e }, "could not mark the job failed");
-        });
-      return finish({ outcome: "failed", release: true, reason: code });
+    if (error instanceof PermanentProcessingError) {
+      try {
+        await end({ status: "failed", error: { code: error.code, message: error.message } });
+      } catch (storeError) {
+        log.warn({ err: storeError }, "cannot record the rejection; will retry");
+        return finish({ outcome: "retried", release: true, reason: describe(storeError) });
+      }
+      log.warn({ code: error.code, reason: error.message }, "job rejected: the document cannot be processed");
+      return finish({ outcome: "rejected", release: false, reason: error.code });
+    }
+    if (receiveCount >= deps.maxReceiveCount) {
+      const reason = `gave up after ${receiveCount} attempts: ${describe(error)}`;
+      log.error({ err: error, code: "retries_exhausted" }, "job failed");
+      await end({ status: "failed", error: { code: "retries_exhausted", message: reason } }).catch((e) => {
+        log.error({ err: e }, "could not mark the job failed; the dead-letter handler will");
+      });
+      return finish({ outcome: "failed", release: true, reason: "retries_exhausted" });
     }
     log.warn({ err: error, receiveCount }, "transient failure; the message will be retried");
     return finish({ outcome: "retried", release: true, reason: describe(error) });
   }
 }
 
-async function readUpload(s3: S3Client, job: JobMessage): Promise<string> {
+/** Error codes of client faults: the document, not the system (see PermanentProcessingError). */
+const SYSTEM_FAULT_CODES = new Set(["retries_exhausted", "dead_lettered", "unknown_job"]);
+export function isClientFault(code: string | undefined): boolean {
+  return code !== undefined && !SYSTEM_FAULT_CODES.has(code);
+}
+
+/** The upload and the record its metadata carries; undefined when the upload does not exist. */
+async function readUpload(
+  s3: S3Client,
+  job: JobMessage,
+): Promise<{ raw: string; record: JobRecord } | undefined> {
   try {
     const out = await s3.send(new GetObjectCommand({ Bucket: job.bucket, Key: job.key }));
-    return await out.Body!.transformToString("utf8");
+    const raw = await out.Body!.transformToString("utf8");
+    const record = recordFromUpload(job.tenant, job.jobId, out) ?? {
+      jobId: job.jobId,
+      tenant: job.tenant,
+      status: "queued",
+      createdAt: (out.LastModified ?? new Date()).toISOString(),
+      updatedAt: (out.LastModified ?? new Date()).toISOString(),
+      input: {
+        filename: job.key.split("/").pop()!,
+        contentType: job.contentType,
+        size: job.size,
+        key: job.key,
+      },
+      tasks: job.tasks,
+      requestId: job.requestId,
+      attempts: 0,
+    };
+    return { raw, record };
   } catch (error) {
-    if (error instanceof NoSuchKey || (error as { name?: string }).name === "NoSuchKey") {
-      throw new PermanentProcessingError("upload_missing", `the uploaded object ${job.key} does not exist`);
-    }
+    if (isNotFound(error)) return undefined;
     throw error;
   }
 }
 
-function parseMessage(body: string): { ok: true; value: JobMessage } | { ok: false; reason: string } {
+export function parseMessage(body: string): { ok: true; value: JobMessage } | { ok: false; reason: string } {
   let json: unknown;
   try {
     json = JSON.parse(body);

@@ -16,6 +16,7 @@ export interface WorkerRuntime {
   config: RuntimeConfig;
   s3: S3Client;
   sqs: SQSClient;
+  jobs: JobStore;
   logger: Logger;
   /** The configured processor; on the local one, a pool of model threads sized to the cores. */
   processor: Processor;
@@ -35,6 +36,7 @@ export function createWorkerRuntime(
     config,
     s3,
     sqs,
+    jobs,
     logger,
     processor,
     handlerDeps: (observe) => ({

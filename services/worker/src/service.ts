@@ -4,6 +4,7 @@ import type { Logger, RuntimeConfig } from "@content-engine/core";
 import { createBatchHandler } from "./batch.ts";
 import { type Consumer, startConsumer } from "./consumer.ts";
 import { createConsumerMetrics } from "./prom.ts";
+import { startDeadLetterWatcher, startSweeper, sweepWindow } from "./recovery.ts";
 import { createWorkerRuntime } from "./runtime.ts";
 
 export interface RunningWorker {
@@ -26,6 +27,25 @@ export async function startWorkerService(config: RuntimeConfig, logger?: Logger)
     visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     logger: runtime.logger,
+  });
+  // No job left behind: dead-lettered jobs are marked failed, stalled uploads are re-driven.
+  const deadLetters = config.dlqUrl
+    ? startDeadLetterWatcher({
+        sqs: runtime.sqs,
+        dlqUrl: config.dlqUrl,
+        jobs: runtime.jobs,
+        logger: runtime.logger,
+        maxReceiveCount: config.maxReceiveCount,
+      })
+    : undefined;
+  const sweeper = startSweeper({
+    sqs: runtime.sqs,
+    queueUrl: config.queueUrl,
+    bucket: config.bucket,
+    jobs: runtime.jobs,
+    logger: runtime.logger,
+    ...sweepWindow(config),
+    intervalMs: config.redriveAfterSeconds * 1000,
   });
   const server: Server = createServer(async (req, res) => {
     const json = (status: number, body: unknown) => {
@@ -53,7 +73,8 @@ export async function startWorkerService(config: RuntimeConfig, logger?: Logger)
     consumer,
     url: `http://${host}:${port}`,
     async stop() {
-      await consumer.stop();
+      sweeper.stop();
+      await Promise.all([consumer.stop(), deadLetters?.stop()]);
       await runtime.processor.close?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

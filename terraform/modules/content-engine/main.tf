@@ -14,6 +14,7 @@ locals {
   shared_environment = {
     CONTENT_ENGINE_BUCKET    = module.storage.bucket_name
     CONTENT_ENGINE_QUEUE_URL = module.queue.queue_url
+    CONTENT_ENGINE_DLQ_URL   = module.queue.dlq_url
     LOG_LEVEL                = var.log_level
   }
 }
@@ -71,6 +72,7 @@ module "workload_iam" {
 
   bucket_arn        = module.storage.bucket_arn
   queue_arn         = module.queue.queue_arn
+  dlq_arn           = module.queue.dlq_arn
   bedrock_model_arn = local.bedrock_model_arn
 }
 

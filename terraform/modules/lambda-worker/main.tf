@@ -127,3 +127,26 @@ resource "aws_lambda_event_source_mapping" "jobs" {
 
   depends_on = [aws_iam_role_policy.worker]
 }
+
+# No job left behind: the same function, on a schedule, marks dead-lettered jobs failed and
+# re-drives uploads whose message was never sent (handler dispatches on the "Scheduled Event").
+resource "aws_cloudwatch_event_rule" "recovery" {
+  name                = "${var.name}-recovery"
+  description         = "Runs the worker's recovery: dead-lettered jobs marked failed, stalled uploads re-driven."
+  schedule_expression = var.recovery_schedule
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "recovery" {
+  rule = aws_cloudwatch_event_rule.recovery.name
+  arn  = aws_lambda_alias.live.arn
+}
+
+resource "aws_lambda_permission" "recovery" {
+  statement_id  = "AllowRecoverySchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.worker.function_name
+  qualifier     = aws_lambda_alias.live.name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.recovery.arn
+}

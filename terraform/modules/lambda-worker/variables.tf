@@ -108,3 +108,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "recovery_schedule" {
+  description = "EventBridge schedule of the worker's recovery run (dead-lettered jobs marked failed, stalled uploads re-driven); at most CONTENT_ENGINE_REDRIVE_AFTER_SECONDS apart."
+  type        = string
+  default     = "rate(5 minutes)"
+
+  validation {
+    condition     = can(regex("^(rate\\([0-9]+ (minute|minutes|hour|hours)\\)|cron\\(.+\\))$", var.recovery_schedule))
+    error_message = "recovery_schedule must be an EventBridge rate(...) or cron(...) expression."
+  }
+}

@@ -1,17 +1,19 @@
 # One home for the least-privilege policies of the two workloads; ECS, Lambda and EKS roles attach these.
-# Key layout: uploads/<tenant>/<jobId>/<file>, jobs/<tenant>/<jobId>.json, results/<tenant>/<jobId>.json.
+# Key layout: uploads/<tenant>/<jobId> (the document; its metadata is the queued job record) and
+# jobs/<tenant>/<jobId>.json (the final record with the result, written once by the worker).
 
 data "aws_iam_policy_document" "api" {
   statement {
-    sid       = "WriteUploadsAndJobStatus"
+    sid       = "WriteUploads"
     actions   = ["s3:PutObject", "s3:DeleteObject"]
-    resources = ["${var.bucket_arn}/uploads/*", "${var.bucket_arn}/jobs/*"]
+    resources = ["${var.bucket_arn}/uploads/*"]
   }
 
+  # HeadObject on uploads/ answers a queued job's status and finds an Idempotency-Key's first job.
   statement {
-    sid       = "ReadJobStatusAndResults"
+    sid       = "ReadUploadsAndJobRecords"
     actions   = ["s3:GetObject"]
-    resources = ["${var.bucket_arn}/jobs/*", "${var.bucket_arn}/results/*"]
+    resources = ["${var.bucket_arn}/uploads/*", "${var.bucket_arn}/jobs/*"]
   }
 
   # HeadBucket (the readiness probe) is authorised by s3:ListBucket on the bucket itself.
@@ -42,9 +44,39 @@ data "aws_iam_policy_document" "worker" {
   }
 
   statement {
-    sid       = "WriteResultsAndJobStatus"
+    sid       = "WriteFinalJobRecords"
     actions   = ["s3:PutObject"]
-    resources = ["${var.bucket_arn}/jobs/*", "${var.bucket_arn}/results/*"]
+    resources = ["${var.bucket_arn}/jobs/*"]
+  }
+
+  # The sweep lists recent uploads and final records to find stalled jobs, and re-drives them.
+  statement {
+    sid       = "ListUploadsAndJobRecords"
+    actions   = ["s3:ListBucket"]
+    resources = [var.bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["uploads/*", "jobs/*"]
+    }
+  }
+
+  statement {
+    sid       = "RedriveStalledJobs"
+    actions   = ["sqs:SendMessage"]
+    resources = [var.queue_arn]
+  }
+
+  # The dead-letter handler peeks at the DLQ (the messages stay there) to mark dead-lettered jobs failed.
+  dynamic "statement" {
+    for_each = var.dlq_arn == null ? [] : [var.dlq_arn]
+
+    content {
+      sid       = "PeekDeadLetters"
+      actions   = ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"]
+      resources = [statement.value]
+    }
   }
 
   dynamic "statement" {

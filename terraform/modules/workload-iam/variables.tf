@@ -18,6 +18,17 @@ variable "queue_arn" {
   }
 }
 
+variable "dlq_arn" {
+  description = "ARN of the jobs queue's dead-letter queue, which the worker's dead-letter handler reads; null to grant nothing."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dlq_arn == null ? true : can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", var.dlq_arn))
+    error_message = "dlq_arn must be an SQS queue ARN."
+  }
+}
+
 variable "bedrock_model_arn" {
   description = "ARN of the Bedrock foundation model or inference profile the worker may invoke; null when the local processor is used."
   type        = string

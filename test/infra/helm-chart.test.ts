@@ -283,6 +283,69 @@ describe("identity and monitoring", () => {
   });
 });
 
+/** The value of one environment variable of a container, or its valueFrom; undefined when absent. */
+function envVar(c: { env: { name: string; value?: string; valueFrom?: unknown }[] }, name: string) {
+  const entry = c.env.find((e) => e.name === name);
+  return entry && (entry.value ?? entry.valueFrom);
+}
+
+describe("runtime settings of the processor, the dead-letter handler and AWS calls", () => {
+  it.each(environments)("%s: the worker's thread pool follows its CPU limit, not the node's cores", (env) => {
+    const worker = container(one(rendered[env], "Deployment", "-worker"));
+    // The kubelet resolves this to ceil(limit / 1 core): 1 for "1", 2 for prod's 1500m.
+    expect(envVar(worker, "CONTENT_ENGINE_PROCESSOR_THREADS")).toEqual({
+      resourceFieldRef: { containerName: "worker", resource: "limits.cpu", divisor: "1" },
+    });
+    expect(worker.resources.limits.cpu).toBe(env === "prod" ? "1500m" : "1");
+    const api = container(one(rendered[env], "Deployment", "-api"));
+    expect(envVar(api, "CONTENT_ENGINE_PROCESSOR_THREADS")).toBeUndefined();
+  });
+
+  it("gives the worker the processing budget and the DLQ, and the API neither", () => {
+    for (const env of environments) {
+      const worker = container(one(rendered[env], "Deployment", "-worker"));
+      expect(envVar(worker, "CONTENT_ENGINE_PROCESSING_BUDGET_MS")).toBe(env === "prod" ? "15000" : "20000");
+      expect(envVar(worker, "CONTENT_ENGINE_DLQ_URL")).toMatch(
+        new RegExp(`^https://sqs\\.eu-west-1\\.amazonaws\\.com/\\d{12}/content-engine-${env}-jobs-dlq$`),
+      );
+      const api = container(one(rendered[env], "Deployment", "-api"));
+      expect(envVar(api, "CONTENT_ENGINE_DLQ_URL")).toBeUndefined();
+      expect(one(rendered[env], "ConfigMap", "-config").data).not.toHaveProperty("CONTENT_ENGINE_DLQ_URL");
+    }
+  });
+
+  it("leaves the optional settings to the services' defaults until they are set, then passes them", () => {
+    const defaults = rendered.dev;
+    const worker = container(one(defaults, "Deployment", "-worker"));
+    const api = container(one(defaults, "Deployment", "-api"));
+    const config = one(defaults, "ConfigMap", "-config").data;
+    expect(envVar(worker, "CONTENT_ENGINE_REDRIVE_AFTER_SECONDS")).toBeUndefined();
+    expect(envVar(api, "CONTENT_ENGINE_IDEMPOTENCY_TTL_SECONDS")).toBeUndefined();
+    for (const key of ["CONNECT_TIMEOUT_MS", "REQUEST_TIMEOUT_MS", "MAX_ATTEMPTS"])
+      expect(config).not.toHaveProperty(`CONTENT_ENGINE_AWS_${key}`);
+
+    const result = renderWith({
+      config: { dlqUrl: "", aws: { connectTimeoutMs: 1500, requestTimeoutMs: 8000, maxAttempts: 5 } },
+      api: { idempotencyTtlSeconds: 3600 },
+      worker: { processorThreads: 3, redriveAfterSeconds: 600, resources: { limits: { cpu: null } } },
+    });
+    expect(result.code, result.output).toBe(0);
+    const manifests = parseManifests(result.stdout);
+    const tuned = container(one(manifests, "Deployment", "-worker"));
+    expect(envVar(tuned, "CONTENT_ENGINE_PROCESSOR_THREADS")).toBe("3");
+    expect(envVar(tuned, "CONTENT_ENGINE_REDRIVE_AFTER_SECONDS")).toBe("600");
+    expect(envVar(tuned, "CONTENT_ENGINE_DLQ_URL")).toBeUndefined();
+    expect(
+      envVar(container(one(manifests, "Deployment", "-api")), "CONTENT_ENGINE_IDEMPOTENCY_TTL_SECONDS"),
+    ).toBe("3600");
+    expect(one(manifests, "ConfigMap", "-config").data).toMatchObject({
+      CONTENT_ENGINE_AWS_CONNECT_TIMEOUT_MS: "1500",
+      CONTENT_ENGINE_AWS_REQUEST_TIMEOUT_MS: "8000",
+      CONTENT_ENGINE_AWS_MAX_ATTEMPTS: "5",
+    });
+  });
+});
+
 describe("the values contract deploy-helm relies on", () => {
   it("accepts every agreed key, all at once", () => {
     const result = renderWith({
@@ -311,6 +374,7 @@ describe("the values contract deploy-helm relies on", () => {
         region: "eu-west-1",
         bucket: "content-engine-dev-123456789012",
         queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/content-engine-dev-jobs",
+        dlqUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/content-engine-dev-jobs-dlq",
         processor: "bedrock",
         bedrockModelId: "anthropic.claude-3-haiku-20240307-v1:0",
         maxUploadBytes: 1048576,
@@ -380,5 +444,31 @@ describe("values.schema.json rejects bad values", () => {
     const result = renderWith({ config: { processor: "bedrock", bedrockModelId: "" } });
     expect(result.code).not.toBe(0);
     expect(result.output).toContain("config.bedrockModelId is required when config.processor is bedrock");
+  });
+
+  it("rejects a processing budget, thread count or attempt count out of range, and a DLQ that is no queue URL", () => {
+    const budget = renderWith({ worker: { processingBudgetMs: -1 } });
+    expect(budget.code).not.toBe(0);
+    expect(budget.output).toContain("at '/worker/processingBudgetMs': minimum: got -1, want 1");
+    // 0 would mean "one per core" to the service: the very thing the chart exists to prevent.
+    const threads = renderWith({ worker: { processorThreads: 0 } });
+    expect(threads.code).not.toBe(0);
+    expect(threads.output).toContain("at '/worker/processorThreads': minimum: got 0, want 1");
+    const attempts = renderWith({ config: { aws: { maxAttempts: 11 } } });
+    expect(attempts.code).not.toBe(0);
+    expect(attempts.output).toContain("at '/config/aws/maxAttempts': maximum: got 11, want 10");
+    const dlq = renderWith({ config: { dlqUrl: "content-engine-dev-jobs-dlq" } });
+    expect(dlq.code).not.toBe(0);
+    expect(dlq.output).toContain("at '/config/dlqUrl'");
+  });
+
+  it("refuses to derive the thread count from a CPU limit that is missing or zero", () => {
+    for (const cpu of [null, "0", "0m"]) {
+      const result = renderWith({ worker: { resources: { limits: { cpu } } } });
+      expect(result.code, String(cpu)).not.toBe(0);
+      expect(result.output).toContain(
+        "worker.resources.limits.cpu (above 0) is required when worker.processorThreads is unset",
+      );
+    }
   });
 });

@@ -104,7 +104,14 @@ export function helmValues(env: Environment, digest: string, processor: "local" 
         maxReplicaCount: keda?.maxReplicas ?? 1,
       },
     },
-    config: { region: env.region, bucket: env.bucket, queueUrl: env.queue.url, processor },
+    config: {
+      region: env.region,
+      bucket: env.bucket,
+      queueUrl: env.queue.url,
+      // The worker's dead-letter handler marks the jobs that land here failed.
+      dlqUrl: env.queue.dlqUrl,
+      processor,
+    },
     serviceAccounts: {
       api: { roleArn: eks.apiRoleArn ?? "" },
       worker: { roleArn: eks.workerRoleArn ?? "" },

@@ -48,6 +48,7 @@ describe("deploy-helm building blocks", () => {
       region: "eu-west-1",
       bucket: env.bucket,
       queueUrl: env.queue.url,
+      dlqUrl: env.queue.dlqUrl,
       processor: "local",
     });
   });

@@ -34,6 +34,30 @@ const repository = (
   }
 ).image.repository;
 const image = (sha: string) => `${repository}@${sha}`;
+const dlqUrl = (
+  parse(readFileSync(join(repositoryRoot, "environments", "dev.yaml"), "utf8")) as {
+    queue: { dlqUrl: string };
+  }
+).queue.dlqUrl;
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { resourceFieldRef?: { containerName?: string; resource: string; divisor?: string } };
+}
+
+/** The worker pods' containers as the API server stored them (created by the real ReplicaSet controller). */
+async function workerContainers() {
+  const pods = await getJson<{
+    items: {
+      spec: { containers: { name: string; env: EnvVar[]; resources: { limits: { cpu: string } } }[] };
+    }[];
+  }>(
+    cluster.access,
+    `/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent("app.kubernetes.io/component=worker")}`,
+  );
+  return pods.items.map((p) => p.spec.containers[0]!);
+}
 
 interface Deployment {
   metadata: { name: string; generation: number };
@@ -198,6 +222,24 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
       expect(d.spec.template.spec.containers[0]!.image).toBe(image(good));
     }
     expect(await releaseRecords()).toEqual([{ version: 1, status: "deployed" }]);
+  });
+
+  it("gives the worker pods their thread count from the CPU limit and the environment's DLQ", async () => {
+    // kwok runs no kubelet, so nothing here resolves the downward API to a number: what is checked is
+    // that the API server admits the reference and the controllers carry it into every worker pod.
+    const containers = await workerContainers();
+    expect(containers.length).toBeGreaterThan(0);
+    for (const c of containers) {
+      const env = Object.fromEntries(c.env.map((e) => [e.name, e]));
+      expect(env.CONTENT_ENGINE_PROCESSOR_THREADS?.valueFrom?.resourceFieldRef).toEqual({
+        containerName: "worker",
+        resource: "limits.cpu",
+        divisor: "1",
+      });
+      expect(c.resources.limits.cpu).toBe("1");
+      expect(env.CONTENT_ENGINE_DLQ_URL?.value).toBe(dlqUrl);
+      expect(env.CONTENT_ENGINE_PROCESSING_BUDGET_MS?.value).toBe("20000");
+    }
   });
 
   it("answers unchanged for the same digest and writes no revision", async () => {

@@ -103,6 +103,12 @@ topologySpreadConstraints:
 {{- if and $k.enabled (gt (int $k.minReplicaCount) (int $k.maxReplicaCount)) -}}
 {{- fail "worker.keda.minReplicaCount must not exceed worker.keda.maxReplicaCount" -}}
 {{- end -}}
+{{- if not .Values.worker.processorThreads -}}
+{{- $cpu := toString (dig "limits" "cpu" "" .Values.worker.resources) -}}
+{{- if or (eq $cpu "") (regexMatch "^0*(\\.0*)?m?$" $cpu) -}}
+{{- fail "worker.resources.limits.cpu (above 0) is required when worker.processorThreads is unset: the worker's thread count comes from the CPU limit, and without one the kubelet reports the node's cores" -}}
+{{- end -}}
+{{- end -}}
 {{- if and (eq .Values.config.processor "bedrock") (not .Values.config.bedrockModelId) -}}
 {{- fail "config.bedrockModelId is required when config.processor is bedrock" -}}
 {{- end -}}

@@ -2,7 +2,13 @@
 // On by default: an environment gets all of them; thresholds only tune them.
 import type { Environment } from "@content-engine/environments";
 import { awsMetrics, catalog, kubernetesMetrics } from "@content-engine/telemetry";
-import type { AlarmDefinition, CompositeAlarmDefinition, MetricAlarmDefinition, MetricRef } from "./model.ts";
+import type {
+  AlarmDefinition,
+  CompositeAlarmDefinition,
+  MetricAlarmDefinition,
+  MetricRef,
+  PrometheusAlertDefinition,
+} from "./model.ts";
 import { type ResolvedThresholds, resolveThresholds } from "./thresholds.ts";
 
 /**
@@ -30,6 +36,9 @@ function round(value: number): number {
   return Number(value.toPrecision(6));
 }
 
+/** Probe and scrape routes: always 2xx, asked by machines; not part of what users get. */
+export const PROBE_ROUTES = ["/health", "/ready", "/metrics"] as const;
+
 export function alarmDefinitions(env: Environment): AlarmDefinition[] {
   const t: ResolvedThresholds = resolveThresholds(env);
   const queue = { QueueName: queueName(env.queue.url) };
@@ -37,6 +46,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
   const ecs = { ClusterName: env.api.cluster, ServiceName: env.api.service };
   const albName = `content-engine-${env.name}`;
   const alb = { LoadBalancer: loadBalancerRef(albName), TargetGroup: targetGroupRef(`${albName}-api`) };
+  const lb = { LoadBalancer: alb.LoadBalancer };
   const lambda = { FunctionName: env.worker.functionName };
   const k8sNamespace = env.eks?.namespace ?? "content-engine";
   const release = env.eks?.release ?? "content-engine";
@@ -50,6 +60,12 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
   });
   const http = catalog.httpRequests.name;
   const jobs = catalog.jobsProcessed.name;
+  // Every rule selects on the labels the collector adds at scrape time (env, and service where one is meant).
+  const inEnv = `env="${env.name}"`;
+  const api = `${inEnv}, service="api"`;
+  const worker = `${inEnv}, service="worker"`;
+  const served = `${api}, route!~"${PROBE_ROUTES.join("|")}"`;
+  const pods = `${inEnv}, namespace="${k8sNamespace}"`;
 
   const alarms: AlarmDefinition[] = [
     {
@@ -57,7 +73,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       id: "queue-age",
       summary: `The oldest job has waited more than ${t.queueAgeSeconds} s in the jobs queue: workers are not keeping up or not running.`,
       runbook: "queue-age",
-      pages: true,
+      severity: "page",
       metrics: m(awsMetrics.sqsAgeOfOldestMessage, queue, "Maximum"),
       period: 60,
       evaluationPeriods: 5,
@@ -71,7 +87,8 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       id: "queue-depth",
       summary: `More than ${t.queueVisibleMessages} jobs are waiting in the jobs queue.`,
       runbook: "queue-depth",
-      pages: true,
+      // A backlog alone is capacity to plan; queue-age pages once users wait for it.
+      severity: "ticket",
       metrics: m(awsMetrics.sqsMessagesVisible, queue, "Maximum"),
       period: 60,
       evaluationPeriods: 5,
@@ -80,18 +97,38 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       threshold: t.queueVisibleMessages,
       treatMissingData: "notBreaching",
       prometheus: {
-        expr: `max(${kubernetesMetrics.kedaScalerMetric.name}{namespace="${k8sNamespace}", scaledObject="${fullname}-worker"}) > ${t.queueVisibleMessages}`,
+        expr: `max(${kubernetesMetrics.kedaScalerMetric.name}{${pods}, scaledObject="${fullname}-worker"}) > ${t.queueVisibleMessages}`,
         for: "5m",
       },
     },
     {
       kind: "metric",
-      id: "dlq-not-empty",
-      summary: `The dead-letter queue holds more than ${t.dlqVisibleMessages} messages: jobs failed for good.`,
-      runbook: "dlq-not-empty",
-      pages: true,
-      metrics: m(awsMetrics.sqsMessagesVisible, dlq, "Maximum"),
+      id: "dlq-new-messages",
+      summary:
+        "New messages reached the dead-letter queue in the last minute: jobs failed for good on a system fault (retries exhausted, a crash, a dependency down).",
+      runbook: "dlq-new-messages",
+      severity: "page",
+      // SQS does not count messages its redrive moves into a DLQ in NumberOfMessagesSent, so growth
+      // is read from the visible count: any rise pages, however many old messages already wait.
+      // FILL(…, 0): an idle DLQ publishes nothing, and its first message must still rise from 0.
+      metrics: { dlq: { metric: awsMetrics.sqsMessagesVisible, dimensions: dlq, stat: "Maximum" } },
+      expression: { expr: "DIFF(FILL(dlq, 0))", label: "messages added to the DLQ" },
       period: 60,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparison: "GreaterThanThreshold",
+      threshold: 0,
+      treatMissingData: "notBreaching",
+    },
+    {
+      kind: "metric",
+      id: "dlq-not-empty",
+      summary: `The dead-letter queue holds more than ${t.dlqVisibleMessages} messages: look at them, fix the cause, redrive or delete them.`,
+      runbook: "dlq-not-empty",
+      // Each arrival already paged (dlq-new-messages); what stays is work for a ticket.
+      severity: "ticket",
+      metrics: m(awsMetrics.sqsMessagesVisible, dlq, "Maximum"),
+      period: 300,
       evaluationPeriods: 1,
       datapointsToAlarm: 1,
       comparison: "GreaterThanThreshold",
@@ -107,7 +144,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       id: "producer-stopped",
       summary: `No job has been sent to the queue for ${periods * 5} minutes: the API is not accepting work.`,
       runbook: "producer-stopped",
-      pages: true,
+      severity: "page",
       metrics: m(awsMetrics.sqsMessagesSent, queue, "Sum"),
       period: 300,
       evaluationPeriods: periods,
@@ -125,7 +162,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       id: "api-cpu-high",
       summary: `The API's tasks use more than ${t.apiCpuPercent} % of their CPU.`,
       runbook: "api-cpu-high",
-      pages: true,
+      severity: "ticket",
       metrics: m(awsMetrics.ecsCpu, ecs, "Average"),
       period: 60,
       evaluationPeriods: 5,
@@ -139,7 +176,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       id: "api-memory-high",
       summary: `The API's tasks use more than ${t.apiMemoryPercent} % of their memory.`,
       runbook: "api-memory-high",
-      pages: true,
+      severity: "ticket",
       metrics: m(awsMetrics.ecsMemory, ecs, "Average"),
       period: 60,
       evaluationPeriods: 5,
@@ -151,12 +188,13 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
   );
 
   if (env.api.minCount > 0) {
+    const replicas = `${kubernetesMetrics.deploymentReplicasAvailable.name}{${pods}, deployment="${fullname}-api"}`;
     alarms.push({
       kind: "metric",
       id: "api-tasks-below-min",
       summary: `Fewer than ${env.api.minCount} API tasks are running.`,
       runbook: "api-tasks-below-min",
-      pages: true,
+      severity: "page",
       metrics: m(awsMetrics.ecsRunningTasks, ecs, "Minimum"),
       period: 60,
       evaluationPeriods: 3,
@@ -166,7 +204,8 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       // Container Insights stops reporting a service with no tasks at all.
       treatMissingData: "breaching",
       prometheus: {
-        expr: `sum(${kubernetesMetrics.deploymentReplicasAvailable.name}{namespace="${k8sNamespace}", deployment="${fullname}-api"}) < ${env.api.minCount}`,
+        // No series at all (the Deployment is gone, or kube-state-metrics is) is not "enough replicas".
+        expr: `sum(${replicas}) < ${env.api.minCount} or absent(${replicas})`,
         for: "3m",
       },
     });
@@ -176,24 +215,31 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
     {
       kind: "metric",
       id: "api-5xx",
-      summary: `The API answered more than ${t.api5xxErrors} 5xx responses in 5 minutes.`,
+      summary: `The API answered more than ${t.api5xxErrors} 5xx responses in 5 minutes (its own, and the load balancer's 502/503/504).`,
       runbook: "api-5xx",
-      pages: true,
-      metrics: m(awsMetrics.albTarget5xx, alb, "Sum"),
+      severity: "page",
+      metrics: {
+        target: { metric: awsMetrics.albTarget5xx, dimensions: alb, stat: "Sum" },
+        elb: { metric: awsMetrics.albElb5xx, dimensions: lb, stat: "Sum" },
+      },
+      expression: {
+        expr: "FILL(target, 0) + FILL(elb, 0)",
+        label: "5xx answered by the API or its load balancer",
+      },
       period: 300,
       evaluationPeriods: 1,
       datapointsToAlarm: 1,
       comparison: "GreaterThanThreshold",
       threshold: t.api5xxErrors,
       treatMissingData: "notBreaching",
-      prometheus: { expr: `sum(increase(${http}{status="5xx"}[5m])) > ${t.api5xxErrors}`, for: "0m" },
+      prometheus: { expr: `sum(increase(${http}{${api}, status="5xx"}[5m])) > ${t.api5xxErrors}`, for: "0m" },
     },
     {
       kind: "metric",
       id: "api-latency-p99",
       summary: `The API's p99 response time is above ${t.apiP99LatencySeconds} s.`,
       runbook: "api-latency-p99",
-      pages: true,
+      severity: "page",
       metrics: m(awsMetrics.albTargetResponseTime, alb, "p99"),
       period: 60,
       evaluationPeriods: 5,
@@ -202,16 +248,16 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       threshold: t.apiP99LatencySeconds,
       treatMissingData: "notBreaching",
       prometheus: {
-        expr: `histogram_quantile(0.99, sum by (le) (rate(${catalog.httpRequestDuration.name}_bucket{route=~"/v1/.*"}[5m]))) > ${t.apiP99LatencySeconds}`,
+        expr: `histogram_quantile(0.99, sum by (le) (rate(${catalog.httpRequestDuration.name}_bucket{${api}, route=~"/v1/.*"}[5m]))) > ${t.apiP99LatencySeconds}`,
         for: "5m",
       },
     },
     {
       kind: "metric",
       id: "worker-errors",
-      summary: `The worker failed more than ${t.workerErrors} times in 5 minutes.`,
+      summary: `The worker's Lambda invocations failed more than ${t.workerErrors} times in 5 minutes.`,
       runbook: "worker-errors",
-      pages: true,
+      severity: "page",
       metrics: m(awsMetrics.lambdaErrors, lambda, "Sum"),
       period: 300,
       evaluationPeriods: 1,
@@ -219,14 +265,51 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       comparison: "GreaterThanThreshold",
       threshold: t.workerErrors,
       treatMissingData: "notBreaching",
-      prometheus: { expr: `sum(increase(${jobs}{outcome="failed"}[5m])) > ${t.workerErrors}`, for: "0m" },
+    },
+    {
+      kind: "metric",
+      id: "jobs-failed",
+      summary: `${t.jobsFailed === 0 ? "A job" : `More than ${t.jobsFailed} jobs`} failed on a system fault in 5 minutes (retries exhausted, a crash, a dependency down), though the worker may have returned normally.`,
+      runbook: "jobs-failed",
+      severity: "page",
+      // The batch handler reports failed jobs as batch item failures, never as a Lambda error: only
+      // the worker's own EMF count of outcome=failed sees a version that fails every job.
+      metrics: m(awsMetrics.jobsProcessed, { service: "worker", outcome: "failed" }, "Sum"),
+      period: 300,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparison: "GreaterThanThreshold",
+      threshold: t.jobsFailed,
+      treatMissingData: "notBreaching",
+      prometheus: {
+        expr: `sum(increase(${jobs}{${worker}, outcome="failed"}[5m])) > ${t.jobsFailed}`,
+        for: "0m",
+      },
+    },
+    {
+      kind: "metric",
+      id: "jobs-rejected",
+      summary: `More than ${t.jobsRejectedPerHour} documents in an hour were rejected for their content (a client fault: invalid JSON, no text, too complex). No page: look for a client sending them.`,
+      runbook: "jobs-rejected",
+      severity: "ticket",
+      metrics: m(awsMetrics.jobsProcessed, { service: "worker", outcome: "rejected" }, "Sum"),
+      period: 3600,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparison: "GreaterThanThreshold",
+      threshold: t.jobsRejectedPerHour,
+      treatMissingData: "notBreaching",
+      prometheus: {
+        expr: `sum(increase(${jobs}{${worker}, outcome="rejected"}[1h])) > ${t.jobsRejectedPerHour}`,
+        for: "0m",
+      },
     },
     {
       kind: "metric",
       id: "worker-throttles",
       summary: `The worker was throttled more than ${t.lambdaThrottles} times in 5 minutes: jobs wait for concurrency.`,
       runbook: "worker-throttles",
-      pages: true,
+      severity: "ticket",
       metrics: m(awsMetrics.lambdaThrottles, lambda, "Sum"),
       period: 300,
       evaluationPeriods: 1,
@@ -240,7 +323,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       id: "worker-duration-p90",
       summary: `The worker's p90 duration is above ${Math.round(t.lambdaDurationRatio * 100)} % of its ${env.worker.timeout} s timeout.`,
       runbook: "worker-duration-p90",
-      pages: true,
+      severity: "ticket",
       metrics: m(awsMetrics.lambdaDuration, lambda, "p90"),
       period: 300,
       evaluationPeriods: 3,
@@ -249,7 +332,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       threshold: round(t.lambdaDurationRatio * env.worker.timeout * 1000),
       treatMissingData: "notBreaching",
       prometheus: {
-        expr: `histogram_quantile(0.9, sum by (le) (rate(${catalog.jobDuration.name}_bucket[5m]))) > ${round(t.lambdaDurationRatio * env.worker.timeout)}`,
+        expr: `histogram_quantile(0.9, sum by (le) (rate(${catalog.jobDuration.name}_bucket{${worker}}[5m]))) > ${round(t.lambdaDurationRatio * env.worker.timeout)}`,
         for: "15m",
       },
     },
@@ -258,7 +341,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       id: "worker-concurrency",
       summary: `The worker runs at ${Math.round(t.lambdaConcurrencyRatio * 100)} % or more of its maximum concurrency (${env.worker.maxConcurrency}).`,
       runbook: "worker-concurrency",
-      pages: true,
+      severity: "ticket",
       metrics: m(awsMetrics.lambdaConcurrentExecutions, lambda, "Maximum"),
       period: 60,
       evaluationPeriods: 10,
@@ -277,11 +360,16 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       runbook: "api-availability-burn",
       metrics: {
         errors: { metric: awsMetrics.albTarget5xx, dimensions: alb, stat: "Sum" },
+        elb: { metric: awsMetrics.albElb5xx, dimensions: lb, stat: "Sum" },
         requests: { metric: awsMetrics.albRequests, dimensions: alb, stat: "Sum" },
       },
-      expression: "IF(requests > 0, FILL(errors, 0) / requests, 0)",
+      // The load balancer's own 5xx (no healthy target) never reach the target group's RequestCount:
+      // they join the bad and the total alike, which keeps the ratio within 0..1.
+      expression:
+        "IF(FILL(requests, 0) + FILL(elb, 0) > 0, (FILL(errors, 0) + FILL(elb, 0)) / (FILL(requests, 0) + FILL(elb, 0)), 0)",
       label: "5xx ratio",
-      promBadRatio: (w) => `sum(rate(${http}{status="5xx"}[${w}])) / sum(rate(${http}[${w}]))`,
+      promBadRatio: (w) =>
+        `sum(rate(${http}{${served}, status="5xx"}[${w}])) / sum(rate(${http}{${served}}[${w}]))`,
     }),
     ...burnRateAlarms({
       slo: "job-freshness",
@@ -298,9 +386,11 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       expression: "(100 - FILL(fresh, 100)) / 100",
       label: "share of stale jobs",
       promBadRatio: (w) =>
-        `(1 - sum(rate(${catalog.jobQueueWait.name}_bucket{le="${t.jobFreshnessSeconds}"}[${w}])) / sum(rate(${catalog.jobQueueWait.name}_count[${w}])))`,
+        `(1 - sum(rate(${catalog.jobQueueWait.name}_bucket{${worker}, le="${t.jobFreshnessSeconds}"}[${w}])) / sum(rate(${catalog.jobQueueWait.name}_count{${worker}}[${w}])))`,
     }),
   );
+
+  alarms.push(...kubernetesAlerts(env, { pods, api, worker, fullname }));
 
   if (env.platform === "eks") placeOnEks(alarms);
 
@@ -308,13 +398,15 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
     kind: "composite",
     id: "service-unhealthy",
     summary:
-      "Something that users notice is wrong (5xx, failing or stale jobs, DLQ, missing API tasks, a fast SLO burn). Deploys and promotions stop while this is in ALARM.",
+      "Something that users notice is wrong (5xx, failing or stale jobs, new dead letters, missing API tasks, a fast SLO burn). Deploys and promotions stop while this is in ALARM.",
     runbook: "service-unhealthy",
-    pages: false,
+    // A gate, not a notification: each member pages on its own.
+    severity: "none",
     rule: [
       "api-5xx",
       "worker-errors",
-      "dlq-not-empty",
+      "jobs-failed",
+      "dlq-new-messages",
       "api-tasks-below-min",
       "api-availability-fast-burn",
       "job-freshness-fast-burn",
@@ -325,6 +417,98 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
   };
   alarms.push(unhealthy);
   return alarms;
+}
+
+/**
+ * What only a cluster shows: pods against their limits, restarts and OOM kills, replicas below the
+ * minimum, and scrape targets that vanished. Prometheus rules only (no CloudWatch metric exists).
+ */
+function kubernetesAlerts(
+  env: Environment,
+  s: { pods: string; api: string; worker: string; fullname: string },
+): AlarmDefinition[] {
+  const k = kubernetesMetrics;
+  const containers = `${s.pods}, container=~"api|worker"`;
+  const rule = (
+    id: string,
+    summary: string,
+    severity: AlarmDefinition["severity"],
+    expr: string,
+    forDuration: string,
+  ): PrometheusAlertDefinition => ({
+    kind: "prometheus",
+    id,
+    summary,
+    runbook: id,
+    severity,
+    cloudwatch: false,
+    prometheus: { expr, for: forDuration },
+  });
+  const limit = (resource: string) =>
+    `max by (pod, container) (${k.containerResourceLimits.name}{${containers}, resource="${resource}"})`;
+  const out: AlarmDefinition[] = [
+    rule(
+      "pod-cpu-near-limit",
+      "A pod's container has used more than 90 % of its CPU limit for 15 minutes: it is being throttled.",
+      "ticket",
+      `sum by (pod, container) (rate(${k.containerCpu.name}{${containers}}[5m])) / ${limit("cpu")} > 0.9`,
+      "15m",
+    ),
+    rule(
+      "pod-memory-near-limit",
+      "A pod's container uses more than 90 % of its memory limit: the next spike is an OOM kill.",
+      "ticket",
+      `max by (pod, container) (${k.containerMemory.name}{${containers}}) / ${limit("memory")} > 0.9`,
+      "10m",
+    ),
+    rule(
+      "pod-restarts",
+      "A container restarted more than 3 times in 15 minutes: it is crash-looping.",
+      "page",
+      `sum by (pod, container) (increase(${k.containerRestarts.name}{${containers}}[15m])) > 3`,
+      "0m",
+    ),
+    rule(
+      "pod-oom-killed",
+      "A container was OOM-killed and restarted in the last 15 minutes: raise its memory limit or find the leak.",
+      "ticket",
+      `max by (pod, container) (${k.containerLastTerminatedReason.name}{${containers}, reason="OOMKilled"}) > 0 and on (pod, container) sum by (pod, container) (increase(${k.containerRestarts.name}{${containers}}[15m])) > 0`,
+      "0m",
+    ),
+    rule(
+      "api-scrape-down",
+      "Prometheus cannot scrape the API (a target answers no /metrics, or none is left): every API alert is blind.",
+      "page",
+      `up{${s.api}} == 0 or absent(up{${s.api}})`,
+      "5m",
+    ),
+  ];
+  const minWorkers = env.worker.keda?.minReplicas ?? 0;
+  out.push(
+    rule(
+      "worker-scrape-down",
+      minWorkers > 0
+        ? "Prometheus cannot scrape the worker (a target answers no /metrics, or none is left): every worker alert is blind."
+        : "Prometheus cannot scrape a running worker pod: the worker alerts are blind to it.",
+      "page",
+      // KEDA may scale the worker to zero: no target is then expected, only a failing one is wrong.
+      minWorkers > 0 ? `up{${s.worker}} == 0 or absent(up{${s.worker}})` : `up{${s.worker}} == 0`,
+      "5m",
+    ),
+  );
+  if (minWorkers > 0) {
+    const replicas = `${k.deploymentReplicasAvailable.name}{${s.pods}, deployment="${s.fullname}-worker"}`;
+    out.push(
+      rule(
+        "worker-replicas-below-min",
+        `Fewer than ${minWorkers} worker replicas are available.`,
+        "page",
+        `sum(${replicas}) < ${minWorkers} or absent(${replicas})`,
+        "5m",
+      ),
+    );
+  }
+  return out;
 }
 
 /**
@@ -368,7 +552,7 @@ function burnRateAlarms(spec: BurnRateSpec): AlarmDefinition[] {
       id: `${spec.slo}-burn-${window.label}`,
       summary: `${spec.what}: the ${window.label} bad ratio burns the ${spec.objective} SLO's budget at ${w.factor}x or more. Part of ${spec.slo}-${w.name}-burn.`,
       runbook: spec.runbook,
-      pages: false,
+      severity: "none",
       metrics: spec.metrics,
       expression: { expr: spec.expression, label: spec.label },
       period: window.seconds,
@@ -385,7 +569,8 @@ function burnRateAlarms(spec: BurnRateSpec): AlarmDefinition[] {
       id: `${spec.slo}-${w.name}-burn`,
       summary: `${spec.what} burns its ${spec.objective} SLO error budget at ${w.factor}x over ${w.long.label} and ${w.short.label}${w.name === "fast" ? ": the month's budget is gone in two days" : ": the budget is gone in five days"}.`,
       runbook: spec.runbook,
-      pages: true,
+      // Google SRE workbook: the fast burn pages, the slow burn is a ticket.
+      severity: w.name === "fast" ? "page" : "ticket",
       rule: `ALARM(${long.id}) AND ALARM(${short.id})`,
       prometheus: {
         expr: `(${spec.promBadRatio(w.long.label)} > ${threshold}) and (${spec.promBadRatio(w.short.label)} > ${threshold})`,

@@ -57,7 +57,7 @@ export const HTTP_ROUTES = [
   "unmatched",
 ] as const;
 export const HTTP_STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
-export const JOB_OUTCOMES = ["succeeded", "failed", "retried", "duplicate"] as const;
+export const JOB_OUTCOMES = ["succeeded", "rejected", "failed", "retried", "duplicate"] as const;
 export const ENQUEUE_FAILURE_STAGES = ["upload", "status", "send"] as const;
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -158,7 +158,7 @@ export function findMetric(name: string): MetricDefinition | undefined {
  * Labels Prometheus attaches to every scraped series (target labels), which queries may group by
  * although no service emits them.
  */
-export const TARGET_LABELS = ["job", "instance"] as const;
+export const TARGET_LABELS = ["job", "instance", "env", "service"] as const;
 
 export interface RuntimeMetricDefinition {
   readonly name: string;
@@ -211,12 +211,13 @@ export const runtimeMetrics = {
   },
 } as const satisfies Record<string, RuntimeMetricDefinition>;
 
-export type KubernetesExporter = "cadvisor" | "kube-state-metrics" | "keda";
+export type KubernetesExporter = "cadvisor" | "kube-state-metrics" | "keda" | "prometheus";
 
 export interface KubernetesMetricDefinition {
   readonly name: string;
   readonly type: MetricType;
-  readonly unit: "seconds" | "bytes" | "replicas" | "messages";
+  /** `resource`: cores or bytes, as the series' `unit` label says; `count`: restarts, or 0/1. */
+  readonly unit: "seconds" | "bytes" | "replicas" | "messages" | "resource" | "count";
   readonly help: string;
   /** Label names queries may use; values are Kubernetes object names (bounded by the release). */
   readonly labels: readonly string[];
@@ -270,6 +271,42 @@ export const kubernetesMetrics = {
     labels: ["namespace", "scaledObject", "scaler", "metric"],
     source: "kubernetes",
     exporter: "keda",
+  },
+  containerResourceLimits: {
+    name: "kube_pod_container_resource_limits",
+    type: "gauge",
+    unit: "resource",
+    help: "A container's limit of a resource (cpu in cores, memory in bytes), from its pod spec.",
+    labels: ["namespace", "pod", "container", "resource", "unit"],
+    source: "kubernetes",
+    exporter: "kube-state-metrics",
+  },
+  containerRestarts: {
+    name: "kube_pod_container_status_restarts_total",
+    type: "counter",
+    unit: "count",
+    help: "Restarts of a container.",
+    labels: ["namespace", "pod", "container"],
+    source: "kubernetes",
+    exporter: "kube-state-metrics",
+  },
+  containerLastTerminatedReason: {
+    name: "kube_pod_container_status_last_terminated_reason",
+    type: "gauge",
+    unit: "count",
+    help: "1 for the reason (OOMKilled, Error, ...) a container last terminated with.",
+    labels: ["namespace", "pod", "container", "reason"],
+    source: "kubernetes",
+    exporter: "kube-state-metrics",
+  },
+  scrapeUp: {
+    name: "up",
+    type: "gauge",
+    unit: "count",
+    help: "1 when Prometheus's last scrape of a target succeeded, 0 when it failed (Prometheus itself writes it).",
+    labels: [],
+    source: "kubernetes",
+    exporter: "prometheus",
   },
 } as const satisfies Record<string, KubernetesMetricDefinition>;
 
@@ -393,6 +430,16 @@ export const awsMetrics = {
     unit: "Count",
     help: "5xx responses the API's targets answered.",
     dimensions: ALB_TARGET,
+    statistics: ["Sum"],
+    percentiles: false,
+    source: "aws",
+  },
+  albElb5xx: {
+    namespace: "AWS/ApplicationELB",
+    name: "HTTPCode_ELB_5XX_Count",
+    unit: "Count",
+    help: "5xx responses the load balancer itself answered (502, 503, 504: no healthy target, a target reset or timed out).",
+    dimensions: ["LoadBalancer"],
     statistics: ["Sum"],
     percentiles: false,
     source: "aws",

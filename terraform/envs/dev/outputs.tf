@@ -49,9 +49,14 @@ output "dlq_url" {
   value       = module.stack.dlq_url
 }
 
-output "paging_topic_arn" {
-  description = "SNS paging topic."
-  value       = module.stack.paging_topic_arn
+output "page_topic_arn" {
+  description = "SNS topic of the page tier (environments/<env>.yaml alarms.pageTopicArn)."
+  value       = module.stack.page_topic_arn
+}
+
+output "ticket_topic_arn" {
+  description = "SNS topic of the ticket tier (environments/<env>.yaml alarms.ticketTopicArn)."
+  value       = module.stack.ticket_topic_arn
 }
 
 output "eks_cluster_name" {

@@ -79,3 +79,12 @@ variable "paging_subscriptions" {
   }))
   default = []
 }
+
+variable "ticket_subscriptions" {
+  description = "Who this environment's ticket-tier alarms notify (client faults, slow burns, capacity): list of {protocol = email | https, endpoint}; may be empty."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
+}

@@ -83,3 +83,12 @@ variable "paging_subscriptions" {
     error_message = "paging_subscriptions must not be empty in prod: an alarm that pages nobody is not an alarm."
   }
 }
+
+variable "ticket_subscriptions" {
+  description = "Who this environment's ticket-tier alarms notify (client faults, slow burns, capacity): list of {protocol = email | https, endpoint}; may be empty."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
+}

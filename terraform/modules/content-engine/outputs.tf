@@ -48,9 +48,14 @@ output "dlq_url" {
   value       = module.queue.dlq_url
 }
 
-output "paging_topic_arn" {
-  description = "SNS topic alarms page through."
-  value       = module.observability.paging_topic_arn
+output "page_topic_arn" {
+  description = "SNS topic of the page tier (system faults)."
+  value       = module.observability.page_topic_arn
+}
+
+output "ticket_topic_arn" {
+  description = "SNS topic of the ticket tier (client faults, slow burns, capacity)."
+  value       = module.observability.ticket_topic_arn
 }
 
 output "eks_cluster_name" {

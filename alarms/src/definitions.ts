@@ -1,6 +1,6 @@
 // Every alarm of one environment, from the telemetry catalog and environments/<env>.yaml.
 // On by default: an environment gets all of them; thresholds only tune them.
-import type { Environment } from "@content-engine/environments";
+import { type Environment, type KubernetesNames, kubernetesNames } from "@content-engine/environments";
 import { awsMetrics, catalog, kubernetesMetrics } from "@content-engine/telemetry";
 import type {
   AlarmDefinition,
@@ -44,13 +44,13 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
   const queue = { QueueName: queueName(env.queue.url) };
   const dlq = { QueueName: queueName(env.queue.dlqUrl) };
   const ecs = { ClusterName: env.api.cluster, ServiceName: env.api.service };
-  const albName = `content-engine-${env.name}`;
-  const alb = { LoadBalancer: loadBalancerRef(albName), TargetGroup: targetGroupRef(`${albName}-api`) };
+  const alb = {
+    LoadBalancer: loadBalancerRef(env.api.loadBalancer),
+    TargetGroup: targetGroupRef(env.api.targetGroup),
+  };
   const lb = { LoadBalancer: alb.LoadBalancer };
   const lambda = { FunctionName: env.worker.functionName };
-  const k8sNamespace = env.eks?.namespace ?? "content-engine";
-  const release = env.eks?.release ?? "content-engine";
-  const fullname = release.includes("content-engine") ? release : `${release}-content-engine`;
+  const k8s = kubernetesNames(env);
   const m = (
     metric: MetricRef["metric"],
     dimensions: Record<string, string>,
@@ -65,7 +65,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
   const api = `${inEnv}, service="api"`;
   const worker = `${inEnv}, service="worker"`;
   const served = `${api}, route!~"${PROBE_ROUTES.join("|")}"`;
-  const pods = `${inEnv}, namespace="${k8sNamespace}"`;
+  const pods = `${inEnv}, namespace="${k8s.namespace}"`;
 
   const alarms: AlarmDefinition[] = [
     {
@@ -97,7 +97,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       threshold: t.queueVisibleMessages,
       treatMissingData: "notBreaching",
       prometheus: {
-        expr: `max(${kubernetesMetrics.kedaScalerMetric.name}{${pods}, scaledObject="${fullname}-worker"}) > ${t.queueVisibleMessages}`,
+        expr: `max(${kubernetesMetrics.kedaScalerMetric.name}{${pods}, scaledObject="${k8s.worker}"}) > ${t.queueVisibleMessages}`,
         for: "5m",
       },
     },
@@ -188,7 +188,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
   );
 
   if (env.api.minCount > 0) {
-    const replicas = `${kubernetesMetrics.deploymentReplicasAvailable.name}{${pods}, deployment="${fullname}-api"}`;
+    const replicas = `${kubernetesMetrics.deploymentReplicasAvailable.name}{${pods}, deployment="${k8s.api}"}`;
     alarms.push({
       kind: "metric",
       id: "api-tasks-below-min",
@@ -390,7 +390,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
     }),
   );
 
-  alarms.push(...kubernetesAlerts(env, { pods, api, worker, fullname }));
+  alarms.push(...kubernetesAlerts(env, { pods, api, worker, k8s }));
 
   if (env.platform === "eks") placeOnEks(alarms);
 
@@ -425,7 +425,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
  */
 function kubernetesAlerts(
   env: Environment,
-  s: { pods: string; api: string; worker: string; fullname: string },
+  s: { pods: string; api: string; worker: string; k8s: KubernetesNames },
 ): AlarmDefinition[] {
   const k = kubernetesMetrics;
   const containers = `${s.pods}, container=~"api|worker"`;
@@ -497,7 +497,7 @@ function kubernetesAlerts(
     ),
   );
   if (minWorkers > 0) {
-    const replicas = `${k.deploymentReplicasAvailable.name}{${s.pods}, deployment="${s.fullname}-worker"}`;
+    const replicas = `${k.deploymentReplicasAvailable.name}{${s.pods}, deployment="${s.k8s.worker}"}`;
     out.push(
       rule(
         "worker-replicas-below-min",

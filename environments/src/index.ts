@@ -16,4 +16,5 @@ export {
   loadEnvironmentFile,
   parseEnvironment,
 } from "./load.ts";
+export { CHART_NAME, helmFullname, type KubernetesNames, kubernetesNames } from "./names.ts";
 export * from "./schema.ts";

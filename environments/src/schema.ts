@@ -32,6 +32,18 @@ export const apiSchema = z
   .object({
     cluster: z.string().min(1).describe("ECS cluster name."),
     service: z.string().min(1).describe("ECS service name of the HTTP API."),
+    loadBalancer: z
+      .string()
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,31}$/, {
+        message: "an ALB name (letters, digits, dashes; 32 at most)",
+      })
+      .describe("Name of the API's application load balancer (terraform output load_balancer_name)."),
+    targetGroup: z
+      .string()
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,31}$/, {
+        message: "a target group name (letters, digits, dashes; 32 at most)",
+      })
+      .describe("Name of the API's target group (terraform output target_group_name)."),
     cpu: positiveInt.describe("Task CPU units (256 = 0.25 vCPU)."),
     memory: positiveInt.describe("Task memory in MiB."),
     desiredCount: nonNegativeInt,

@@ -420,6 +420,8 @@ describe("environment roots", () => {
     "ecr_repository_url",
     "ecs_cluster_name",
     "ecs_service_name",
+    "load_balancer_name",
+    "target_group_name",
     "worker_function_name",
     "worker_alias",
     "bucket_name",

@@ -24,6 +24,16 @@ output "ecs_service_name" {
   value       = module.stack.ecs_service_name
 }
 
+output "load_balancer_name" {
+  description = "Load balancer of the API (environments/<env>.yaml api.loadBalancer; its alarms resolve the id by it)."
+  value       = module.stack.load_balancer_name
+}
+
+output "target_group_name" {
+  description = "Target group of the API (environments/<env>.yaml api.targetGroup)."
+  value       = module.stack.target_group_name
+}
+
 output "worker_function_name" {
   description = "Lambda function of the worker."
   value       = module.stack.worker_function_name

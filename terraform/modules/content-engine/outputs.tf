@@ -81,3 +81,13 @@ output "load_balancer_dns_name" {
   description = "DNS name of the API load balancer."
   value       = module.ecs_service.load_balancer_dns_name
 }
+
+output "load_balancer_name" {
+  description = "Name of the API's load balancer."
+  value       = module.ecs_service.load_balancer_name
+}
+
+output "target_group_name" {
+  description = "Name of the API's target group."
+  value       = module.ecs_service.target_group_name
+}

@@ -1,14 +1,10 @@
 // Every alarm of one environment, from the telemetry catalog and environments/<env>.yaml.
 // On by default: an environment gets all of them; thresholds only tune them.
-import { type Environment, type KubernetesNames, kubernetesNames } from "@content-engine/environments";
+import { type Environment, kubernetesNames } from "@content-engine/environments";
 import { awsMetrics, catalog, kubernetesMetrics } from "@content-engine/telemetry";
-import type {
-  AlarmDefinition,
-  CompositeAlarmDefinition,
-  MetricAlarmDefinition,
-  MetricRef,
-  PrometheusAlertDefinition,
-} from "./model.ts";
+import { burnRateAlarms, round } from "./burn-rate.ts";
+import { kubernetesAlerts } from "./kubernetes.ts";
+import type { AlarmDefinition, CompositeAlarmDefinition, MetricRef } from "./model.ts";
 import { type ResolvedThresholds, resolveThresholds } from "./thresholds.ts";
 
 /**
@@ -24,16 +20,6 @@ export function targetGroupRef(name: string): string {
 
 function queueName(url: string): string {
   return url.slice(url.lastIndexOf("/") + 1);
-}
-
-/** Burn-rate windows (Google SRE workbook): page on fast burn, where both windows agree. */
-export const BURN_WINDOWS = [
-  { name: "fast", factor: 14.4, long: { label: "1h", seconds: 3600 }, short: { label: "5m", seconds: 300 } },
-  { name: "slow", factor: 6, long: { label: "6h", seconds: 21600 }, short: { label: "30m", seconds: 1800 } },
-] as const;
-
-function round(value: number): number {
-  return Number(value.toPrecision(6));
 }
 
 /** Probe and scrape routes: always 2xx, asked by machines; not part of what users get. */
@@ -420,98 +406,6 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
 }
 
 /**
- * What only a cluster shows: pods against their limits, restarts and OOM kills, replicas below the
- * minimum, and scrape targets that vanished. Prometheus rules only (no CloudWatch metric exists).
- */
-function kubernetesAlerts(
-  env: Environment,
-  s: { pods: string; api: string; worker: string; k8s: KubernetesNames },
-): AlarmDefinition[] {
-  const k = kubernetesMetrics;
-  const containers = `${s.pods}, container=~"api|worker"`;
-  const rule = (
-    id: string,
-    summary: string,
-    severity: AlarmDefinition["severity"],
-    expr: string,
-    forDuration: string,
-  ): PrometheusAlertDefinition => ({
-    kind: "prometheus",
-    id,
-    summary,
-    runbook: id,
-    severity,
-    cloudwatch: false,
-    prometheus: { expr, for: forDuration },
-  });
-  const limit = (resource: string) =>
-    `max by (pod, container) (${k.containerResourceLimits.name}{${containers}, resource="${resource}"})`;
-  const out: AlarmDefinition[] = [
-    rule(
-      "pod-cpu-near-limit",
-      "A pod's container has used more than 90 % of its CPU limit for 15 minutes: it is being throttled.",
-      "ticket",
-      `sum by (pod, container) (rate(${k.containerCpu.name}{${containers}}[5m])) / ${limit("cpu")} > 0.9`,
-      "15m",
-    ),
-    rule(
-      "pod-memory-near-limit",
-      "A pod's container uses more than 90 % of its memory limit: the next spike is an OOM kill.",
-      "ticket",
-      `max by (pod, container) (${k.containerMemory.name}{${containers}}) / ${limit("memory")} > 0.9`,
-      "10m",
-    ),
-    rule(
-      "pod-restarts",
-      "A container restarted more than 3 times in 15 minutes: it is crash-looping.",
-      "page",
-      `sum by (pod, container) (increase(${k.containerRestarts.name}{${containers}}[15m])) > 3`,
-      "0m",
-    ),
-    rule(
-      "pod-oom-killed",
-      "A container was OOM-killed and restarted in the last 15 minutes: raise its memory limit or find the leak.",
-      "ticket",
-      `max by (pod, container) (${k.containerLastTerminatedReason.name}{${containers}, reason="OOMKilled"}) > 0 and on (pod, container) sum by (pod, container) (increase(${k.containerRestarts.name}{${containers}}[15m])) > 0`,
-      "0m",
-    ),
-    rule(
-      "api-scrape-down",
-      "Prometheus cannot scrape the API (a target answers no /metrics, or none is left): every API alert is blind.",
-      "page",
-      `up{${s.api}} == 0 or absent(up{${s.api}})`,
-      "5m",
-    ),
-  ];
-  const minWorkers = env.worker.keda?.minReplicas ?? 0;
-  out.push(
-    rule(
-      "worker-scrape-down",
-      minWorkers > 0
-        ? "Prometheus cannot scrape the worker (a target answers no /metrics, or none is left): every worker alert is blind."
-        : "Prometheus cannot scrape a running worker pod: the worker alerts are blind to it.",
-      "page",
-      // KEDA may scale the worker to zero: no target is then expected, only a failing one is wrong.
-      minWorkers > 0 ? `up{${s.worker}} == 0 or absent(up{${s.worker}})` : `up{${s.worker}} == 0`,
-      "5m",
-    ),
-  );
-  if (minWorkers > 0) {
-    const replicas = `${k.deploymentReplicasAvailable.name}{${s.pods}, deployment="${s.k8s.worker}"}`;
-    out.push(
-      rule(
-        "worker-replicas-below-min",
-        `Fewer than ${minWorkers} worker replicas are available.`,
-        "page",
-        `sum(${replicas}) < ${minWorkers} or absent(${replicas})`,
-        "5m",
-      ),
-    );
-  }
-  return out;
-}
-
-/**
  * On EKS the API and the worker run as pods: the ECS, ALB and Lambda metrics do not exist, so only
  * the SQS alarms stay in CloudWatch; what Prometheus can see becomes a rule only, the rest goes.
  */
@@ -524,59 +418,4 @@ function placeOnEks(alarms: AlarmDefinition[]): void {
     if (alarm.prometheus) alarms[i] = { ...alarm, cloudwatch: false };
     else alarms.splice(i, 1);
   }
-}
-
-interface BurnRateSpec {
-  slo: string;
-  what: string;
-  objective: number;
-  runbook: string;
-  metrics: Record<string, MetricRef>;
-  expression: string;
-  label: string;
-  promBadRatio: (window: string) => string;
-}
-
-/**
- * Multi-window burn-rate alarms: for each window pair, a (non-paging) alarm per window on the bad
- * ratio, and a paging composite that needs both — the long window proves it matters, the short
- * one that it is still happening.
- */
-function burnRateAlarms(spec: BurnRateSpec): AlarmDefinition[] {
-  const budget = 1 - spec.objective;
-  const out: AlarmDefinition[] = [];
-  for (const w of BURN_WINDOWS) {
-    const threshold = round(w.factor * budget);
-    const windowAlarm = (window: { label: string; seconds: number }): MetricAlarmDefinition => ({
-      kind: "metric",
-      id: `${spec.slo}-burn-${window.label}`,
-      summary: `${spec.what}: the ${window.label} bad ratio burns the ${spec.objective} SLO's budget at ${w.factor}x or more. Part of ${spec.slo}-${w.name}-burn.`,
-      runbook: spec.runbook,
-      severity: "none",
-      metrics: spec.metrics,
-      expression: { expr: spec.expression, label: spec.label },
-      period: window.seconds,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      comparison: "GreaterThanThreshold",
-      threshold,
-      treatMissingData: "notBreaching",
-    });
-    const long = windowAlarm(w.long);
-    const short = windowAlarm(w.short);
-    out.push(long, short, {
-      kind: "composite",
-      id: `${spec.slo}-${w.name}-burn`,
-      summary: `${spec.what} burns its ${spec.objective} SLO error budget at ${w.factor}x over ${w.long.label} and ${w.short.label}${w.name === "fast" ? ": the month's budget is gone in two days" : ": the budget is gone in five days"}.`,
-      runbook: spec.runbook,
-      // Google SRE workbook: the fast burn pages, the slow burn is a ticket.
-      severity: w.name === "fast" ? "page" : "ticket",
-      rule: `ALARM(${long.id}) AND ALARM(${short.id})`,
-      prometheus: {
-        expr: `(${spec.promBadRatio(w.long.label)} > ${threshold}) and (${spec.promBadRatio(w.short.label)} > ${threshold})`,
-        for: w.name === "fast" ? "2m" : "15m",
-      },
-    });
-  }
-  return out;
 }

@@ -1,7 +1,7 @@
 // Every alarm of one environment, from the telemetry catalog and environments/<env>.yaml.
 // On by default: an environment gets all of them; thresholds only tune them.
 import { type Environment, kubernetesNames } from "@content-engine/environments";
-import { awsMetrics, catalog, kubernetesMetrics } from "@content-engine/telemetry";
+import { awsMetrics, catalog, type HTTP_ROUTES, kubernetesMetrics } from "@content-engine/telemetry";
 import { burnRateAlarms, round } from "./burn-rate.ts";
 import { kubernetesAlerts } from "./kubernetes.ts";
 import type { AlarmDefinition, CompositeAlarmDefinition, MetricRef } from "./model.ts";
@@ -22,8 +22,13 @@ function queueName(url: string): string {
   return url.slice(url.lastIndexOf("/") + 1);
 }
 
-/** Probe and scrape routes: always 2xx, asked by machines; not part of what users get. */
-export const PROBE_ROUTES = ["/health", "/ready", "/metrics"] as const;
+/**
+ * Probe and scrape routes: always 2xx, asked by machines; not part of what users get. Typed against
+ * the route label's values, so a renamed route fails the type check instead of silently counting.
+ */
+export const PROBE_ROUTES = ["/health", "/ready", "/metrics"] as const satisfies ReadonlyArray<
+  (typeof HTTP_ROUTES)[number]
+>;
 
 export function alarmDefinitions(env: Environment): AlarmDefinition[] {
   const t: ResolvedThresholds = resolveThresholds(env);

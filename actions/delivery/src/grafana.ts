@@ -44,6 +44,9 @@ class TransientGrafanaError extends Error {
   override name = "TransientGrafanaError";
 }
 
+/** fetch's own failure: no HTTP answer at all (refused, reset, DNS). */
+const unreachable = (error: unknown) => error instanceof TypeError && /fetch failed/.test(error.message);
+
 export interface GrafanaClientOptions {
   fetch?: typeof fetch;
   retry?: RetryOptions;
@@ -131,12 +134,16 @@ export class GrafanaClient {
       },
       {
         ...this.retry,
-        retryable: (error) =>
-          error instanceof TransientGrafanaError ||
-          (error instanceof TypeError && /fetch failed/.test(error.message)),
+        retryable: (error) => error instanceof TransientGrafanaError || unreachable(error),
       },
     ).catch((error: unknown) => {
       if (error instanceof TransientGrafanaError) throw new DeliveryError(error.message);
+      if (unreachable(error)) {
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        throw new DeliveryError(
+          `Grafana at ${this.base} is unreachable (${cause?.code ?? cause?.message ?? "no answer"}) for ${what}: check grafana-url and the network`,
+        );
+      }
       throw error;
     });
     if (response.status === 401 || response.status === 403) {

@@ -18,7 +18,7 @@ import {
 } from "@content-engine/delivery";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { useMoto } from "../../../test/support/moto.ts";
+import { freePort, useMoto } from "../../../test/support/moto.ts";
 import { awsFor, testEnvironment } from "../../delivery/test/fixtures.ts";
 import {
   alarmsFolder,
@@ -370,6 +370,23 @@ describe("observability-apply publishing to Grafana", () => {
       grafana.unavailable = 0;
     }
     expect(grafana.posts).toBe(posts);
+    expect((await liveAlarms()).size).toBe(0);
+  });
+
+  it("says Grafana is unreachable, after retrying, when nothing answers at its URL", async () => {
+    await createLoadBalancer(moto.endpoint);
+    const closed = new URL(grafana.url);
+    closed.port = String(await freePort());
+    await expect(
+      applyObservability(
+        options(alarmsFolder(metricOnly()), {
+          grafana: { url: closed.origin, token: grafana.token },
+          grafanaRetry: { attempts: 2, baseDelayMs: 1 },
+        }),
+      ),
+    ).rejects.toThrow(
+      /Grafana at http:\/\/127\.0\.0\.1:\d+ is unreachable \(ECONNREFUSED\) for dashboard ce-dev-platform/,
+    );
     expect((await liveAlarms()).size).toBe(0);
   });
 

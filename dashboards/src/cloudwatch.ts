@@ -1,5 +1,6 @@
-// The CloudWatch dashboard of an environment: every CloudWatch query of the Grafana dashboards,
-// as a PutDashboard body, so the AWS-side metrics are one click away in the AWS console too.
+// The CloudWatch dashboard of an environment: every CloudWatch query of the Grafana dashboards whose
+// dimensions are known before a dashboard loads, as a PutDashboard body, so the AWS-side metrics
+// are one click away in the AWS console too.
 import { alarmNamePrefix, type Environment } from "@content-engine/environments";
 import { CloudWatchTarget, type ModernDashboard } from "./grafana.ts";
 
@@ -9,6 +10,7 @@ export interface CloudWatchDashboard {
 }
 
 const WIDTH = 8;
+const usesVariable = (value: string) => value.includes("$");
 const HEIGHT = 6;
 
 /** Named under the environment's alarm prefix, which the deploy role may write dashboards under. */
@@ -17,8 +19,11 @@ export function cloudWatchDashboard(env: Environment, sources: ModernDashboard[]
   for (const dashboard of sources) {
     for (const section of dashboard.sections) {
       for (const panel of section.panels) {
+        // A dimension that is a Grafana variable (`${alb}`: the load balancer's id, looked up when the
+        // Grafana dashboard loads) has no value here; the console's load balancer page shows those.
         const targets = panel.options.targets.filter(
-          (t): t is CloudWatchTarget => t instanceof CloudWatchTarget,
+          (t): t is CloudWatchTarget =>
+            t instanceof CloudWatchTarget && !Object.values(t.state.dimensions).some(usesVariable),
         );
         if (targets.length === 0) continue;
         const index = widgets.length;

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ENVIRONMENT_NAMES, loadEnvironment } from "@content-engine/environments";
 import { cloudWatchDashboard } from "./cloudwatch.ts";
+import { composeAgentConfig } from "./collector.ts";
 import { platformDashboard } from "./platform.ts";
 import { serviceOverviewDashboard } from "./service-overview.ts";
 
@@ -28,6 +29,8 @@ export function renderDashboards(environmentsDir = repositoryEnvironmentsDir): G
     files.set(`grafana/${name}-platform.json`, json(platform.generate()));
     files.set(`cloudwatch/${name}.json`, json(cloudWatchDashboard(env, [overview, platform])));
   }
+  // docker-compose.yml mounts it: the same collector template, for the compose network.
+  files.set("collector/docker-compose-agent.yml", composeAgentConfig());
   return files;
 }
 

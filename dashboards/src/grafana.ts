@@ -11,6 +11,7 @@ import type {
   Dashboard as GrafanaDashboard,
   Panel as GrafanaPanel,
   RowPanel,
+  TableFieldOptions,
   VariableModel,
 } from "@grafana/schema";
 import {
@@ -23,6 +24,7 @@ import {
   LegendDisplayMode,
   PercentChangeColorMode,
   SortOrder,
+  TableCellDisplayMode,
   TableCellHeight,
   TooltipDisplayMode,
   VisibilityMode,
@@ -36,6 +38,7 @@ import type {
   Options as TimeSeriesOptions,
 } from "@grafana/schema/dist/esm/raw/composable/timeseries/panelcfg/x/TimeSeriesPanelCfg_types.gen";
 import dashgen from "grafana-dash-gen";
+import { resolveGrafanaVariables } from "./queries.ts";
 
 /** Grafana 11.x writes 39; Grafana 11 and 12 import it without migration. */
 export const SCHEMA_VERSION = 39;
@@ -49,6 +52,20 @@ export interface DatasourceRef {
 export function variableRef(name: string): string {
   return `\${${name}}`;
 }
+/** The dashboard variable every PromQL query selects `env` with (a ConstantVariable per environment). */
+export const ENV_VARIABLE = "env";
+
+/**
+ * The label matchers of a PromQL selector scoped to the dashboard's environment and, where a service
+ * is meant, to that service (`api`, `worker`, or a regex such as `api|worker`): the `env` and
+ * `service` labels the collector adds at scrape time (see services/telemetry TARGET_LABELS).
+ */
+export function scope(service?: string, ...more: string[]): string {
+  const matchers = [`env="${variableRef(ENV_VARIABLE)}"`];
+  if (service) matchers.push(service.includes("|") ? `service=~"${service}"` : `service="${service}"`);
+  return [...matchers, ...more].join(", ");
+}
+
 export const PROMETHEUS: DatasourceRef = { type: "prometheus", uid: variableRef("datasource") };
 export const CLOUDWATCH: DatasourceRef = { type: "cloudwatch", uid: variableRef("cloudwatch") };
 
@@ -73,7 +90,10 @@ export interface PrometheusTargetOptions {
 export class PrometheusTarget {
   readonly state: PrometheusTargetOptions;
   constructor(options: PrometheusTargetOptions) {
-    assertPromqlInCatalog(options.expr, `query ${JSON.stringify(options.legendFormat ?? options.expr)}`);
+    assertPromqlInCatalog(
+      resolveGrafanaVariables(options.expr),
+      `query ${JSON.stringify(options.legendFormat ?? options.expr)}`,
+    );
     this.state = options;
   }
   generate(refId: string): PrometheusQuery {
@@ -146,6 +166,19 @@ export class CloudWatchTarget {
 
 export type Target = PrometheusTarget | CloudWatchTarget;
 
+/** CloudWatch queries in one region: `cw(metric, dimensions, statistic, label)`. */
+export function cloudWatchQueries(
+  region: string,
+): (
+  metric: AwsMetricDefinition,
+  dimensions: Record<string, string>,
+  statistic: string,
+  label: string,
+) => CloudWatchTarget {
+  return (metric, dimensions, statistic, label) =>
+    new CloudWatchTarget({ metric, dimensions, statistic, region, label });
+}
+
 export interface PanelOptions {
   title: string;
   description: string;
@@ -191,7 +224,7 @@ abstract class ModernPanel {
     };
   }
   protected abstract panelOptions(): TimeSeriesOptions | StatOptions | TableOptions;
-  protected custom(): TimeSeriesFieldConfig | Record<string, never> {
+  protected custom(): TimeSeriesFieldConfig | TableFieldOptions | Record<string, never> {
     return {};
   }
   /** The panel JSON without id and gridPos, which the dashboard assigns. */
@@ -248,16 +281,25 @@ export class StatPanel extends ModernPanel {
   }
 }
 
+/**
+ * One row per series. PromQL instant queries arrive as one frame per series and are merged;
+ * CloudWatch answers time series, which are reduced to their total over the dashboard's range.
+ */
 export class TablePanel extends ModernPanel {
   readonly type = "table";
   protected panelOptions(): TableOptions {
     return { showHeader: true, cellHeight: TableCellHeight.Sm, frameIndex: 0 };
   }
+  /** Grafana's table field options require `align` and `inspect` (grafana-foundation-sdk sets both). */
+  protected override custom(): TableFieldOptions {
+    return { align: "auto", inspect: false, cellOptions: { type: TableCellDisplayMode.Auto } };
+  }
   override generate(): Omit<GrafanaPanel, "id" | "gridPos"> {
-    return {
-      ...super.generate(),
-      transformations: [{ id: "merge", options: {} }],
-    };
+    const transformation =
+      this.datasource.type === "prometheus"
+        ? { id: "merge", options: {} }
+        : { id: "reduce", options: { reducers: ["sum"], mode: "seriesToRows", includeTimeField: false } };
+    return { ...super.generate(), transformations: [transformation] };
   }
 }
 
@@ -290,13 +332,96 @@ export class DatasourceVariable {
   }
 }
 
+/**
+ * A value fixed per generated dashboard (`$env`): every PromQL query selects `env="${env}"`, and the
+ * dashboard of each environment sets it to that environment's name. Hidden: nothing to choose.
+ */
+export class ConstantVariable {
+  readonly name: string;
+  readonly value: string;
+  readonly description: string;
+  constructor(name: string, value: string, description: string) {
+    this.name = name;
+    this.value = value;
+    this.description = description;
+  }
+  generate(): VariableModel {
+    const option = { text: this.value, value: this.value, selected: true };
+    return {
+      type: "constant",
+      name: this.name,
+      description: this.description,
+      query: this.value,
+      hide: 2,
+      current: option,
+      options: [option],
+      skipUrlSync: false,
+    };
+  }
+}
+
+export interface CloudWatchDimensionVariableOptions {
+  name: string;
+  label: string;
+  region: string;
+  metric: AwsMetricDefinition;
+  /** The dimension whose values the variable lists. */
+  dimension: string;
+  /** Other dimensions narrowing the list (may reference other variables). */
+  filters?: Record<string, string>;
+  /** Regex on the values: keeps the environment's own resource. */
+  regex: string;
+}
+
+/**
+ * A CloudWatch dimension value looked up when the dashboard loads (`$alb`, `$targetgroup`): the ALB
+ * dimensions hold ids (`app/<name>/<hash>`) that only exist once terraform created the load balancer.
+ */
+export class CloudWatchDimensionVariable {
+  readonly options: CloudWatchDimensionVariableOptions;
+  constructor(options: CloudWatchDimensionVariableOptions) {
+    if (!options.metric.dimensions.includes(options.dimension)) {
+      throw new Error(
+        `variable ${options.name}: ${options.metric.name} has no dimension ${options.dimension}`,
+      );
+    }
+    this.options = options;
+  }
+  generate(): VariableModel {
+    const { name, label, region, metric, dimension, filters, regex } = this.options;
+    return {
+      type: "query",
+      name,
+      label,
+      datasource: CLOUDWATCH,
+      query: {
+        refId: "CloudWatchVariableQueryEditor-VariableQuery",
+        queryType: "DimensionValues",
+        region,
+        namespace: metric.namespace,
+        metricName: metric.name,
+        dimensionKey: dimension,
+        dimensionFilters: filters ?? {},
+      },
+      regex,
+      hide: 0,
+      includeAll: false,
+      multi: false,
+      options: [],
+      refresh: 1,
+      sort: 1,
+      skipUrlSync: false,
+    };
+  }
+}
+
 /** Deploy markers: a Prometheus annotation on each service restart (a new task, pod or version). */
 export class PrometheusAnnotation {
   readonly name: string;
   readonly expr: string;
   readonly titleFormat: string;
   constructor(name: string, expr: string, titleFormat: string) {
-    assertPromqlInCatalog(expr, `annotation ${name}`);
+    assertPromqlInCatalog(resolveGrafanaVariables(expr), `annotation ${name}`);
     this.name = name;
     this.expr = expr;
     this.titleFormat = titleFormat;
@@ -314,7 +439,7 @@ export class PrometheusAnnotation {
         expr: this.expr,
         interval: "60s",
         titleFormat: this.titleFormat,
-        tagKeys: "job",
+        tagKeys: "service",
         useValueForTime: false,
       },
     };
@@ -365,7 +490,7 @@ export interface ModernDashboardOptions {
   title: string;
   description: string;
   tags: string[];
-  variables: DatasourceVariable[];
+  variables: Array<DatasourceVariable | ConstantVariable | CloudWatchDimensionVariable>;
   annotations?: Array<PrometheusAnnotation | DeployAnnotation>;
 }
 

@@ -53,7 +53,29 @@ export function dashboardQueries(dashboard: Record<string, unknown>): DashboardQ
   return out;
 }
 
-/** Grafana's built-in interval variables, replaced as Grafana would for a short range at a 1 s scrape. */
-export function resolveGrafanaVariables(expr: string, rateInterval = "1m"): string {
-  return expr.replaceAll("$__rate_interval", rateInterval);
+/**
+ * The query as Grafana sends it: its built-in interval variables replaced as Grafana would for a short
+ * range at a 1 s scrape, and the dashboard's own variables (`${env}`, `$env`) by their values.
+ * A variable without a value is left as it is, which no PromQL parser accepts outside a string.
+ */
+export function resolveGrafanaVariables(
+  expr: string,
+  variables: Record<string, string> = {},
+  rateInterval = "1m",
+): string {
+  return expr
+    .replaceAll("$__rate_interval", rateInterval)
+    .replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced?: string, bare?: string) => {
+      const value = variables[(braced ?? bare)!];
+      return value === undefined ? whole : value;
+    });
+}
+
+/** The values the dashboard sets its variables to when it loads: constants and their current value. */
+export function dashboardVariableValues(dashboard: Record<string, unknown>): Record<string, string> {
+  const list = (dashboard.templating as { list: Array<{ name: string; current?: { value?: unknown } }> })
+    .list;
+  const values: Record<string, string> = {};
+  for (const v of list) if (typeof v.current?.value === "string") values[v.name] = v.current.value;
+  return values;
 }

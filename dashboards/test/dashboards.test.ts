@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected values are Grafana variable references (${env}, ${alb}), not JS templates
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadEnvironment } from "@content-engine/environments";
@@ -7,6 +8,7 @@ import {
   familyOfSeries,
   findAwsMetric,
   promqlReferences,
+  runtimeMetrics,
 } from "@content-engine/telemetry";
 import { describe, expect, it } from "vitest";
 import { generatedDashboardsDir, renderDashboards, repositoryEnvironmentsDir } from "../src/generate.ts";
@@ -20,7 +22,9 @@ import {
   TimeseriesPanel,
 } from "../src/grafana.ts";
 
-import { dashboardQueries } from "../src/queries.ts";
+import { platformDashboard } from "../src/platform.ts";
+import { dashboardQueries, resolveGrafanaVariables } from "../src/queries.ts";
+import { serviceOverviewDashboard } from "../src/service-overview.ts";
 
 const rendered = renderDashboards();
 const grafana = [...rendered.entries()]
@@ -34,9 +38,17 @@ interface PanelJson {
   description?: string;
   gridPos: { x: number; y: number; w: number; h: number };
   datasource?: { type: string; uid: string };
-  fieldConfig?: { defaults: { unit?: string } };
+  fieldConfig?: { defaults: { unit?: string; custom?: Record<string, unknown> } };
   targets?: Array<{ datasource: { uid: string } }>;
 }
+
+/** The dashboards of an environment as if it ran on EKS (no environment file does yet). */
+const eksVariant = (name: "dev" | "staging" | "prod") => {
+  const env = { ...loadEnvironment(name, repositoryEnvironmentsDir), platform: "eks" as const };
+  return [serviceOverviewDashboard(env), platformDashboard(env)].map(
+    (d) => d.toGrafana() as unknown as Record<string, unknown>,
+  );
+};
 
 describe("the committed dashboards", () => {
   it("are exactly what npm run generate writes (regenerate and commit when this fails)", () => {
@@ -82,10 +94,9 @@ describe.each(grafana)("Grafana dashboard $path", ({ json }) => {
 
   it("gives every panel a description and a unit, and names datasources only through variables", () => {
     const variables = (json.templating as { list: Array<{ name: string; type: string }> }).list;
-    expect(variables.map((v) => `${v.type}:${v.name}`)).toEqual([
-      "datasource:datasource",
-      "datasource:cloudwatch",
-    ]);
+    expect(variables.map((v) => `${v.type}:${v.name}`)).toEqual(
+      expect.arrayContaining(["datasource:datasource", "datasource:cloudwatch", "constant:env"]),
+    );
     for (const panel of panels.filter((p) => p.type !== "row")) {
       expect(panel.description, panel.title).toBeTruthy();
       expect(panel.fieldConfig?.defaults.unit, panel.title).toBeTruthy();
@@ -102,7 +113,7 @@ describe.each(grafana)("Grafana dashboard $path", ({ json }) => {
         for (const dim of Object.keys(q.dimensions!)) expect(metric!.dimensions).toContain(dim);
         continue;
       }
-      const refs = promqlReferences(q.expr!);
+      const refs = promqlReferences(resolveGrafanaVariables(q.expr!));
       expect(refs.metrics.length, q.expr).toBeGreaterThan(0);
       for (const name of refs.metrics) {
         const family = familyOfSeries(name);
@@ -110,6 +121,78 @@ describe.each(grafana)("Grafana dashboard $path", ({ json }) => {
         for (const label of refs.matchers[name] ?? [])
           expect(family!.labels, `${name}{${label}}`).toContain(label);
       }
+    }
+  });
+});
+
+describe.each([
+  ...grafana.map(({ path, json }) => ({ name: path, json })),
+  ...(["dev", "prod"] as const).flatMap((env) =>
+    eksVariant(env).map((json) => ({ name: `${env} on EKS: ${json.title}`, json })),
+  ),
+])("scoping of $name", ({ json }) => {
+  const env = (json.templating as { list: Array<{ name: string; query?: unknown; type: string }> }).list.find(
+    (v) => v.name === "env",
+  );
+
+  it("fixes the env variable to the environment the dashboard is published to", () => {
+    expect(env?.type).toBe("constant");
+    expect(String(json.title)).toContain(`content-engine ${env?.query} /`);
+  });
+
+  it("selects env in every PromQL selector, and the service wherever a service's own series are read", () => {
+    const prom = dashboardQueries(json).filter((q) => q.kind !== "cloudwatch");
+    expect(prom.length).toBeGreaterThan(0);
+    for (const q of prom) {
+      const refs = promqlReferences(resolveGrafanaVariables(q.expr!));
+      for (const metric of refs.metrics) {
+        expect(refs.matchers[metric], `${q.panel}: ${metric} without env`).toContain("env");
+        if (familyOfSeries(metric)?.origin === "service")
+          expect(refs.matchers[metric], `${q.panel}: ${metric} without service`).toContain("service");
+      }
+      expect(q.expr, q.panel).toContain('env="${env}"');
+    }
+  });
+
+  it("defines every variable its queries use", () => {
+    const defined = new Set(
+      (json.templating as { list: Array<{ name: string }> }).list
+        .map((v) => v.name)
+        .concat(["__rate_interval"]),
+    );
+    const used = JSON.stringify(json.panels).match(/\$\{?(\w+)/g) ?? [];
+    for (const ref of used) expect(defined, ref).toContain(ref.replace(/^\$\{?/, ""));
+  });
+});
+
+describe("dashboards per platform", () => {
+  const titles = (json: Record<string, unknown>) => (json.panels as PanelJson[]).map((p) => p.title);
+  const metricNames = (json: Record<string, unknown>) =>
+    dashboardQueries(json).flatMap((q) =>
+      q.kind === "cloudwatch"
+        ? [`${q.namespace}`]
+        : promqlReferences(resolveGrafanaVariables(q.expr!)).metrics,
+    );
+
+  it.each(grafana)("ECS ($path): no EKS row, pod or KEDA series", ({ json }) => {
+    expect(titles(json).filter((t) => /EKS|KEDA|Pod /.test(t))).toEqual([]);
+    expect(metricNames(json).filter((m) => familyOfSeries(m)?.origin === "kubernetes")).toEqual([]);
+  });
+
+  it.each(["dev", "prod"] as const)("EKS (%s): no ECS, Lambda or ALB row or metric", (name) => {
+    const dashboards = eksVariant(name);
+    expect(dashboards.flatMap(titles)).toEqual(
+      expect.arrayContaining(["Pod CPU", "Jobs per second by outcome"]),
+    );
+    for (const json of dashboards) {
+      expect(titles(json).filter((t) => /ECS|Lambda|ALB|EMF/.test(t))).toEqual([]);
+      expect(
+        metricNames(json).filter((m) =>
+          ["AWS/ECS", "ECS/ContainerInsights", "AWS/Lambda", "AWS/ApplicationELB", "ContentEngine"].includes(
+            m,
+          ),
+        ),
+      ).toEqual([]);
     }
   });
 });
@@ -128,11 +211,49 @@ describe("the Service overview", () => {
         "Queue depth and in flight",
         "Age of oldest message",
         "DLQ depth",
-        "Jobs per second by outcome",
+        "Jobs by outcome (EMF)",
+        "Rejected (client) and failed (system) jobs",
         "Job duration p50 / p95 / p99",
         "Queue wait p50 / p95 / p99",
       ]),
     );
+  });
+
+  it("shows the ALB's golden signals on ECS: requests, target and ELB 5xx, p50/p99 latency, healthy hosts", () => {
+    const alb = dashboardQueries(overview).filter((q) => q.namespace === "AWS/ApplicationELB");
+    expect(alb.map((q) => `${q.metricName} ${q.statistic}`).sort()).toEqual(
+      [
+        "RequestCount Sum",
+        "HTTPCode_Target_5XX_Count Sum",
+        "HTTPCode_ELB_5XX_Count Sum",
+        "TargetResponseTime p50",
+        "TargetResponseTime p99",
+        "HealthyHostCount Minimum",
+        "UnHealthyHostCount Maximum",
+      ].sort(),
+    );
+    for (const q of alb) expect(q.dimensions!.LoadBalancer).toBe("${alb}");
+    const variables = (overview.templating as { list: Array<{ name: string; regex?: string }> }).list;
+    expect(variables.find((v) => v.name === "alb")?.regex).toBe("/^app\\/content-engine-prod\\/[0-9a-f]+$/");
+  });
+
+  it("reads the Lambda worker's outcomes from its EMF records, rejected and failed apart", () => {
+    const emf = dashboardQueries(overview).filter(
+      (q) => q.namespace === "ContentEngine" && q.metricName === "JobsProcessed",
+    );
+    const faults = emf.filter((q) => q.panel === "Rejected (client) and failed (system) jobs");
+    expect(faults.map((q) => q.dimensions!.outcome)).toEqual(["rejected", "failed"]);
+    const routine = emf.filter((q) => q.panel === "Jobs by outcome (EMF)").map((q) => q.dimensions!.outcome);
+    expect(routine).not.toContain("rejected");
+    expect(routine).not.toContain("failed");
+  });
+
+  it("gives the table panel the field options Grafana's schema requires (align, inspect)", () => {
+    const tables = (overview.panels as PanelJson[]).filter((p) => p.type === "table");
+    expect(tables.length).toBeGreaterThan(0);
+    for (const table of tables) {
+      expect(table.fieldConfig?.defaults.custom).toMatchObject({ align: "auto", inspect: false });
+    }
   });
 
   it("reads the environment's own queue and DLQ in CloudWatch", () => {
@@ -140,6 +261,22 @@ describe("the Service overview", () => {
       .filter((q) => q.kind === "cloudwatch" && q.namespace === "AWS/SQS")
       .map((q) => q.dimensions!.QueueName);
     expect(new Set(dims)).toEqual(new Set(["content-engine-prod-jobs", "content-engine-prod-jobs-dlq"]));
+  });
+
+  it("charts the Node runtime the services export: GC, heap, event-loop p99, open file descriptors", () => {
+    const platform = grafana.find((d) => d.path === "grafana/prod-platform.json")!.json;
+    const metrics = dashboardQueries(platform)
+      .filter((q) => q.kind === "prometheus")
+      .flatMap((q) => promqlReferences(resolveGrafanaVariables(q.expr!)).metrics);
+    for (const m of [
+      `${runtimeMetrics.gcDuration.name}_sum`,
+      runtimeMetrics.heapUsed.name,
+      runtimeMetrics.heapTotal.name,
+      runtimeMetrics.eventLoopLagP99.name,
+      runtimeMetrics.openFds.name,
+      runtimeMetrics.maxFds.name,
+    ])
+      expect(metrics).toContain(m);
   });
 
   it("marks deploys (annotations the deploy step posts, by tag) and restarts", () => {
@@ -155,16 +292,17 @@ describe("the Service overview", () => {
 });
 
 describe("the CloudWatch dashboard", () => {
-  it("carries every CloudWatch query of the environment's Grafana dashboards, in its region", () => {
+  it("carries every CloudWatch query of the environment's Grafana dashboards with known dimensions, in its region", () => {
     const env = loadEnvironment("staging", repositoryEnvironmentsDir);
     const body = JSON.parse(JSON.parse(rendered.get("cloudwatch/staging.json")!).DashboardBody) as {
       widgets: Array<{ properties: { region: string; metrics: unknown[][] } }>;
     };
     const inWidgets = body.widgets.flatMap((w) => w.properties.metrics.map((m) => `${m[0]} ${m[1]}`));
+    // The ALB's dimensions are Grafana variables (the load balancer's id): Grafana only.
     const inGrafana = grafana
       .filter((d) => d.path.startsWith("grafana/staging-"))
       .flatMap((d) => dashboardQueries(d.json))
-      .filter((q) => q.kind === "cloudwatch")
+      .filter((q) => q.kind === "cloudwatch" && !Object.values(q.dimensions!).some((v) => v.includes("$")))
       .map((q) => `${q.namespace} ${q.metricName}`);
     expect(inWidgets.sort()).toEqual(inGrafana.sort());
     for (const w of body.widgets) expect(w.properties.region).toBe(env.region);

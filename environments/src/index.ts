@@ -16,5 +16,11 @@ export {
   loadEnvironmentFile,
   parseEnvironment,
 } from "./load.ts";
-export { CHART_NAME, helmFullname, type KubernetesNames, kubernetesNames } from "./names.ts";
+export {
+  CHART_NAME,
+  helmFullname,
+  type KubernetesNames,
+  kubernetesNames,
+  loadBalancerNames,
+} from "./names.ts";
 export * from "./schema.ts";

@@ -13,6 +13,15 @@ export function helmFullname(release: string): string {
   return name.slice(0, 63).replace(/-+$/, "");
 }
 
+/**
+ * The API's load balancer and target group names, as terraform created them (its outputs
+ * load_balancer_name and target_group_name, recorded in the environment file): CloudWatch's ALB
+ * dimensions are ids derived from these names, which dashboards and alarms look up.
+ */
+export function loadBalancerNames(env: Environment): { loadBalancer: string; targetGroup: string } {
+  return { loadBalancer: env.api.loadBalancer, targetGroup: env.api.targetGroup };
+}
+
 export interface KubernetesNames {
   namespace: string;
   /** The API Deployment. */

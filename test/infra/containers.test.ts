@@ -173,7 +173,7 @@ describe("docker-compose.yml", () => {
 
   it("pins every image it pulls to a version", () => {
     for (const [name, service] of Object.entries(compose.services as Record<string, { image?: string }>)) {
-      if (service.image) expect(service.image, name).toMatch(/:[0-9]+\.[0-9]+\.[0-9]+$/);
+      if (service.image) expect(service.image, name).toMatch(/:v?[0-9]+\.[0-9]+\.[0-9]+$/);
     }
   });
 });

@@ -259,9 +259,13 @@ describe("identity and monitoring", () => {
 
   it("renders ServiceMonitors and the PrometheusRule only when the cluster serves their CRDs", () => {
     const withCrds = rendered.prod;
+    const relabel = (service: string) => [
+      { action: "replace", targetLabel: "env", replacement: "prod" },
+      { action: "replace", targetLabel: "service", replacement: service },
+    ];
     expect(byKind(withCrds, "ServiceMonitor").map((m) => m.spec.endpoints[0])).toEqual([
-      { port: "http", path: "/metrics", interval: "30s" },
-      { port: "metrics", path: "/metrics", interval: "30s" },
+      { port: "http", path: "/metrics", interval: "30s", relabelings: relabel("api") },
+      { port: "metrics", path: "/metrics", interval: "30s", relabelings: relabel("worker") },
     ]);
     expect(byKind(withCrds, "PrometheusRule")).toHaveLength(1);
     const withoutCrds = renderEnvironment("prod", []);

@@ -251,6 +251,31 @@ describe("IAM least privilege", () => {
     expect(eks.keda_policy_json).toBe("${module.workload_iam.queue_depth_reader_policy_json}");
   });
 
+  it("lets the metrics collector remote-write to its environment's workspace only, and Grafana only query it", () => {
+    const doc = (name: string) =>
+      policyStatements(findOne(mod("metrics"), "data", "aws_iam_policy_document", name)).flatMap((st) =>
+        st.actions.flatMap((a) => st.resources.map((r) => `${a} ${r}`)),
+      );
+    expect(doc("remote_write")).toEqual(["aps:RemoteWrite ${aws_prometheus_workspace.this.arn}"]);
+    expect(doc("query").sort()).toEqual(
+      ["aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata"]
+        .map((a) => `${a} \${aws_prometheus_workspace.this.arn}`)
+        .sort(),
+    );
+    const collectorPolicy = findOne(
+      mod("ecs-service"),
+      "resource",
+      "aws_iam_role_policy",
+      "metrics_collector",
+    ).body;
+    expect(collectorPolicy).toMatchObject({
+      role: "${aws_iam_role.task.id}",
+      policy: "${var.metrics_collector.policy_json}",
+    });
+    const stack = findOne(mod("content-engine"), "module", "", "ecs_service").body;
+    expect(stack.metrics_collector).toBe("${module.metrics.collector}");
+  });
+
   it("limits the Lambda worker's log permissions to its own log group", () => {
     const runtime = findOne(mod("lambda-worker"), "data", "aws_iam_policy_document", "runtime");
     const logs = policyStatements(runtime).find((s) => s.sid === "WriteOwnLogs");

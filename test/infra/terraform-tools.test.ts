@@ -192,4 +192,20 @@ describe("variable validations reject bad input", () => {
     expect(result.code).not.toBe(0);
     expect(result.output).toContain("container_image must be pinned by digest");
   });
+
+  it("rejects a metrics environment the dashboards do not select, and a collector image without a tag", () => {
+    const metrics = join(modulesRoot, "metrics", "variables.tf");
+    const env = planVariables(metrics, { name: "content-engine-qa", environment: "qa" });
+    expect(env.code).not.toBe(0);
+    expect(env.output).toContain("environment must be dev, staging or prod");
+    const image = planVariables(metrics, {
+      name: "content-engine-dev",
+      environment: "dev",
+      collector_image: "quay.io/prometheus/prometheus",
+    });
+    expect(image.code).not.toBe(0);
+    expect(image.output).toContain("collector_image must name a tag or a digest");
+    const ok = planVariables(metrics, { name: "content-engine-dev", environment: "dev" });
+    expect(ok.code, ok.output).toBe(0);
+  });
 });

@@ -145,9 +145,11 @@ async function readLive(ecs: ECSClient, env: Environment, file?: string): Promis
     const parsed = JSON.parse(readFileSync(file, "utf8")) as TaskDefinition & { tags?: Tag[] };
     return { service, taskDefinition: parsed, tags: parsed.tags };
   }
-  const td = await ecs.send(
-    new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition, include: ["TAGS"] }),
-  );
+  // The family's newest ACTIVE revision, not necessarily the one running: terraform registers a
+  // revision when the task's shape changes (a sidecar such as the metrics collector, environment,
+  // roles) and the service ignores it, so the next deploy is what carries it to the service.
+  const family = service.taskDefinition.slice(service.taskDefinition.lastIndexOf("/") + 1).split(":")[0]!;
+  const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ["TAGS"] }));
   return { service, taskDefinition: td.taskDefinition!, tags: td.tags };
 }
 

@@ -199,7 +199,11 @@ export function releaseValues(
 ) {
   return {
     ...helmValues(env, digest, processor),
-    monitoring: { prometheusRule: { additionalGroups: generatedRuleGroups(env, prometheusRules) } },
+    monitoring: {
+      // The env label the chart's ServiceMonitors add to every series the dashboards read.
+      environment: env.name,
+      prometheusRule: { additionalGroups: generatedRuleGroups(env, prometheusRules) },
+    },
   };
 }
 

@@ -66,6 +66,48 @@ describe("deployEcs against moto", () => {
     expect(reporter.lines).toContain(`image: ${oldImage} -> ${env.image.repository}@${digest("b")}`);
   });
 
+  it("carries a container terraform added to the family after the running revision (the metrics collector) to the service", async () => {
+    const { ecs, taskDefinitionArn } = await createEcsService(moto.endpoint, env, oldImage);
+    const running = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn })))
+      .taskDefinition!;
+    // What terraform registers when modules/metrics gives the API task its collector sidecar; the
+    // service keeps running the old revision (terraform ignores task_definition changes).
+    const collector = {
+      name: "metrics-collector",
+      image: "quay.io/prometheus/prometheus:v2.53.4",
+      essential: false,
+      memory: 64,
+    };
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: running.family!,
+        cpu: running.cpu,
+        memory: running.memory,
+        networkMode: running.networkMode,
+        requiresCompatibilities: running.requiresCompatibilities,
+        executionRoleArn: running.executionRoleArn,
+        containerDefinitions: [...running.containerDefinitions!, collector],
+      }),
+    );
+    const outcome = await deployEcs({
+      env,
+      digest: digest("b"),
+      aws: awsFor(moto.endpoint),
+      reporter: memoryReporter(),
+      ...fast,
+    });
+
+    expect(outcome.status).toBe("succeeded");
+    const td = await ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: (await liveService(ecs)).taskDefinition }),
+    );
+    expect(td.taskDefinition?.containerDefinitions?.map((c) => `${c.name} ${c.image}`)).toEqual([
+      `api ${env.image.repository}@${digest("b")}`,
+      "log-router public.ecr.aws/aws-observability/aws-for-fluent-bit:stable",
+      `metrics-collector ${collector.image}`,
+    ]);
+  });
+
   it("reports unchanged and registers nothing when the digest is already live", async () => {
     const { ecs } = await createEcsService(moto.endpoint, env, oldImage);
     const first = await deployEcs({

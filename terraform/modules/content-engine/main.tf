@@ -76,6 +76,17 @@ resource "aws_secretsmanager_secret" "api_keys" {
   tags = local.tags
 }
 
+module "metrics" {
+  source = "../metrics"
+
+  name                    = local.name
+  environment             = var.environment
+  scrape_interval_seconds = var.metrics.scrape_interval_seconds
+  collector_image         = var.metrics.collector_image
+  log_retention_days      = var.log_retention_days
+  tags                    = local.tags
+}
+
 module "ecs_service" {
   source = "../ecs-service"
 
@@ -95,6 +106,7 @@ module "ecs_service" {
   ecr_repository_arn  = module.ecr.repository_arn
   api_keys_secret_arn = aws_secretsmanager_secret.api_keys.arn
   task_policy_json    = module.workload_iam.api_policy_json
+  metrics_collector   = module.metrics.collector
   log_retention_days  = var.log_retention_days
 
   autoscaling = {

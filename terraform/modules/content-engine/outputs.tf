@@ -91,3 +91,23 @@ output "target_group_name" {
   description = "Name of the API's target group."
   value       = module.ecs_service.target_group_name
 }
+
+output "metrics_query_url" {
+  description = "Prometheus endpoint of the environment's metrics workspace: Grafana's Prometheus datasource (SigV4, service aps)."
+  value       = module.metrics.query_url
+}
+
+output "metrics_remote_write_url" {
+  description = "Remote-write endpoint of the metrics workspace (the ECS sidecar writes here; point the EKS cluster's Prometheus here too)."
+  value       = module.metrics.remote_write_url
+}
+
+output "metrics_remote_write_policy_json" {
+  description = "aps:RemoteWrite on this environment's workspace only: for the EKS cluster's Prometheus role."
+  value       = module.metrics.remote_write_policy_json
+}
+
+output "metrics_query_policy_json" {
+  description = "Read-only queries of this environment's workspace: for Grafana's role."
+  value       = module.metrics.query_policy_json
+}

@@ -125,6 +125,15 @@ variable "ecr_repository_name" {
   default     = "content-engine"
 }
 
+variable "metrics" {
+  description = "The metrics path: how often the ECS collector sidecar scrapes the API, and its Prometheus image; null keeps the defaults of terraform/modules/metrics."
+  type = object({
+    scrape_interval_seconds = optional(number)
+    collector_image         = optional(string)
+  })
+  default = {}
+}
+
 variable "log_level" {
   description = "LOG_LEVEL of the API and the worker."
   type        = string

@@ -2,6 +2,44 @@ data "aws_region" "current" {}
 
 locals {
   container_name = "api"
+  log_options = {
+    awslogs-group  = aws_cloudwatch_log_group.api.name
+    awslogs-region = data.aws_region.current.region
+  }
+
+  # The metrics collector sidecar (terraform/modules/metrics): Prometheus in agent mode, scraping the
+  # API at localhost (the task's shared network namespace) and remote-writing with SigV4. Not
+  # essential: a collector that crashes loses metrics, never the API. Its configuration arrives as
+  # an environment variable and is written to its own scratch volume, so both root filesystems stay
+  # read-only. The volume is mounted at /prometheus, the Prometheus image's own VOLUME path, which
+  # the image gives to nobody (65534): Fargate seeds a bind mount from the image's VOLUME directory
+  # at the same path, so the non-root collector can write its configuration and WAL there.
+  collector_containers = var.metrics_collector == null ? [] : [
+    {
+      name                   = "metrics-collector"
+      image                  = var.metrics_collector.image
+      essential              = false
+      user                   = "65534:65534"
+      readonlyRootFilesystem = true
+      memoryReservation      = 64
+      entryPoint             = ["/bin/sh", "-c"]
+      command = [join(" ", [
+        "printf '%s' \"$PROMETHEUS_CONFIG\" > /prometheus/agent.yml &&",
+        "exec /bin/prometheus --enable-feature=agent --config.file=/prometheus/agent.yml",
+        "--storage.agent.path=/prometheus/wal --web.listen-address=127.0.0.1:9090",
+      ])]
+      environment = [{ name = "PROMETHEUS_CONFIG", value = var.metrics_collector.config }]
+      mountPoints = [{ sourceVolume = "collector", containerPath = "/prometheus", readOnly = false }]
+      dependsOn   = [{ containerName = local.container_name, condition = "START" }]
+      linuxParameters = {
+        capabilities = { drop = ["ALL"] }
+      }
+      logConfiguration = {
+        logDriver = "awslogs"
+        options   = merge(local.log_options, { awslogs-stream-prefix = "metrics-collector" })
+      }
+    }
+  ]
 }
 
 resource "aws_ecs_cluster" "this" {
@@ -90,6 +128,15 @@ resource "aws_iam_role_policy" "task" {
   policy = var.task_policy_json
 }
 
+# The collector sidecar runs with the task role: aps:RemoteWrite to the environment's workspace only.
+resource "aws_iam_role_policy" "metrics_collector" {
+  count = var.metrics_collector == null ? 0 : 1
+
+  name   = "metrics-collector-remote-write"
+  role   = aws_iam_role.task.id
+  policy = var.metrics_collector.policy_json
+}
+
 # --- Task definition: non-root, read-only root filesystem, /tmp as the only writable path.
 
 resource "aws_ecs_task_definition" "api" {
@@ -110,7 +157,15 @@ resource "aws_ecs_task_definition" "api" {
     name = "tmp"
   }
 
-  container_definitions = jsonencode([
+  dynamic "volume" {
+    for_each = var.metrics_collector == null ? [] : ["collector"]
+
+    content {
+      name = volume.value
+    }
+  }
+
+  container_definitions = jsonencode(concat([
     {
       name                   = local.container_name
       image                  = var.container_image
@@ -129,14 +184,10 @@ resource "aws_ecs_task_definition" "api" {
       }
       logConfiguration = {
         logDriver = "awslogs"
-        options = {
-          awslogs-group         = aws_cloudwatch_log_group.api.name
-          awslogs-region        = data.aws_region.current.region
-          awslogs-stream-prefix = "api"
-        }
+        options   = merge(local.log_options, { awslogs-stream-prefix = "api" })
       }
     }
-  ])
+  ], local.collector_containers))
 
   tags = var.tags
 }

@@ -211,3 +211,13 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "metrics_collector" {
+  description = "The metrics collector sidecar (the `collector` output of modules/metrics): Prometheus image, agent configuration and the remote-write IAM policy for the task role. null runs the API without one."
+  type = object({
+    image       = string
+    config      = string
+    policy_json = string
+  })
+  default = null
+}

@@ -1,0 +1,72 @@
+variable "name" {
+  description = "Name of the metrics workspace and prefix of its resources, e.g. content-engine-dev."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,99}$", var.name))
+    error_message = "name must be lowercase letters, digits and dashes."
+  }
+}
+
+variable "environment" {
+  description = "Environment name the collector writes into the env label of every series (dev, staging, prod)."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.environment)
+    error_message = "environment must be dev, staging or prod (the values of the env label the dashboards select)."
+  }
+}
+
+variable "api_port" {
+  description = "Port the API serves /metrics on inside its task (the sidecar scrapes localhost:<api_port>)."
+  type        = number
+  default     = 8000
+
+  validation {
+    condition     = var.api_port > 0 && var.api_port < 65536
+    error_message = "api_port must be a TCP port."
+  }
+}
+
+variable "scrape_interval_seconds" {
+  description = "How often the collector scrapes the API (also the resolution of every Prometheus panel)."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.scrape_interval_seconds >= 5 && var.scrape_interval_seconds <= 300
+    error_message = "scrape_interval_seconds must be between 5 and 300."
+  }
+}
+
+variable "collector_image" {
+  description = "Prometheus image of the collector sidecar (runs in agent mode), pinned by tag or digest."
+  type        = string
+  default     = "quay.io/prometheus/prometheus:v2.53.4"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[^:@\\s]+(:[\\w.-]+)?(@sha256:[0-9a-f]{64})?$", var.collector_image)) && (can(regex(":[\\w.-]+$", var.collector_image)) || can(regex("@sha256:", var.collector_image)))
+    error_message = "collector_image must name a tag or a digest, never an implicit latest."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key that encrypts the workspace's data; null uses an AWS owned key (still encrypted)."
+  type        = string
+  default     = null
+}
+
+variable "log_retention_days" {
+  description = "Retention of the workspace's own log group (remote-write and rule errors)."
+  type        = number
+  default     = 30
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -56,4 +56,4 @@ export async function runIngest(options: IngestOptions = {}): Promise<BenchResul
   }
 }
 
-if (import.meta.main) report(await runIngest());
+if (import.meta.main) await report(await runIngest());

@@ -1,6 +1,8 @@
 // Shared pieces of the benchmarks: deterministic documents, percentiles, the result shape, the table.
+import { mkdir, writeFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
+import { fileURLToPath } from "node:url";
 
 /** One number a benchmark produced. */
 export interface Metric {
@@ -16,6 +18,10 @@ export interface BenchResult {
   metrics: Metric[];
   /** Anything a reader should know about the numbers (errors, fallbacks, caveats). */
   notes: string[];
+  /** A side-by-side table (e.g. ours against a reference), printed after the metrics. */
+  comparison?: { head: string[]; rows: string[][] };
+  /** Anything else worth keeping in the JSON (raw counts, per-run samples). */
+  details?: unknown;
 }
 
 export const KiB = 1024;
@@ -177,13 +183,14 @@ export interface PostResult {
   ms: number;
 }
 
-/** POSTs a text document to /v1/jobs over a keep-alive agent; never throws (status 0 = network error). */
+/** POSTs a document to /v1/jobs over a keep-alive agent; never throws (status 0 = network error). */
 export function postDocument(
   agent: Agent,
   apiUrl: string,
   apiKey: string,
   body: Buffer,
   filename: string,
+  contentType = "text/plain",
 ): Promise<PostResult> {
   const url = new URL(`/v1/jobs?filename=${encodeURIComponent(filename)}`, apiUrl);
   const started = performance.now();
@@ -195,7 +202,7 @@ export function postDocument(
         agent,
         headers: {
           authorization: `Bearer ${apiKey}`,
-          "content-type": "text/plain",
+          "content-type": contentType,
           "content-length": body.length,
         },
       },
@@ -259,15 +266,31 @@ function formatValue(m: Metric): string {
 /** `| bench | metric | value |` in Markdown. */
 export function table(results: readonly BenchResult[]): string {
   const rows = results.flatMap((r) => r.metrics.map((m) => [r.bench, m.metric, formatValue(m)]));
-  const head = ["bench", "metric", "value"];
+  return markdownTable(["bench", "metric", "value"], rows);
+}
+
+/** A Markdown table with padded columns. */
+export function markdownTable(head: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
   return [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
 }
 
-/** Prints one result the way the standalone scripts do. */
-export function report(result: BenchResult): void {
+/** Prints one result the way the standalone scripts do, and writes it to bench/results/<bench>.json. */
+export async function report(result: BenchResult): Promise<void> {
   console.log(`\n${result.bench}: ${result.setup}`);
   console.log(table([result]));
+  if (result.comparison) console.log(`\n${markdownTable(result.comparison.head, result.comparison.rows)}`);
   for (const note of result.notes) console.log(`  note: ${note}`);
+  console.log(`wrote ${await writeResult(result)}`);
+}
+
+/** bench/results/<bench>.json (git-ignored): the result, the date, the machine and its load. */
+export async function writeResult(result: BenchResult): Promise<string> {
+  const dir = fileURLToPath(new URL("./results/", import.meta.url));
+  await mkdir(dir, { recursive: true });
+  const file = `${dir}${result.bench}.json`;
+  const record = { date: new Date().toISOString(), machine: machine(), loadAverage: loadavg(), ...result };
+  await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
+  return file;
 }

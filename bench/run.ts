@@ -1,15 +1,18 @@
 // `npm run bench`: runs every benchmark in turn, prints one table and the machine, and writes
-// bench/results/latest.json. Numbers only: nothing here passes or fails on a threshold.
+// bench/results/latest.json plus bench/results/<bench>.json each. Numbers only: nothing here passes
+// or fails on a threshold. `npm run bench -- ingest-cost delivery` runs the named sections only.
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { runDelivery } from "./delivery.ts";
 import { runIngest } from "./ingest.ts";
-import { type BenchResult, machine, table } from "./lib.ts";
+import { runIngestCost } from "./ingest-cost.ts";
+import { type BenchResult, machine, markdownTable, table, writeResult } from "./lib.ts";
 import { runUploadMemory } from "./upload-memory.ts";
 import { runWorker } from "./worker.ts";
 
 const benches: { name: string; run: () => Promise<BenchResult> }[] = [
   { name: "ingest", run: () => runIngest() },
+  { name: "ingest-cost", run: () => runIngestCost() },
   { name: "upload-memory", run: () => runUploadMemory() },
   { name: "worker", run: () => runWorker() },
   { name: "delivery", run: () => runDelivery() },
@@ -28,7 +31,9 @@ for (const bench of benches) {
   const t0 = performance.now();
   process.stdout.write(`running ${bench.name}… `);
   try {
-    results.push(await bench.run());
+    const result = await bench.run();
+    results.push(result);
+    await writeResult(result);
     console.log(`${((performance.now() - t0) / 1000).toFixed(1)} s`);
   } catch (error) {
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
@@ -41,6 +46,7 @@ const totalSeconds = (performance.now() - started) / 1000;
 console.log(`\n${table(results)}\n`);
 for (const r of results) {
   console.log(`${r.bench}: ${r.setup}`);
+  if (r.comparison) console.log(`${markdownTable(r.comparison.head, r.comparison.rows)}\n`);
   for (const note of r.notes) console.log(`  - ${note}`);
 }
 console.log(`\ntotal ${totalSeconds.toFixed(1)} s`);

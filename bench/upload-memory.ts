@@ -141,14 +141,21 @@ interface ProbeSample {
 
 type Mode = "source" | "bundled";
 
-/** Bundles the memory probe + services/api/src/main.ts the way an image would (one .mjs, no type stripping). */
-async function bundleApi(alias: Record<string, string> | undefined): Promise<string> {
+/**
+ * Bundles services/api/src/main.ts the way the image does (scripts/bundle.ts: one .mjs, no type
+ * stripping) into bench/results/build/<name>.mjs, with `preload` modules (e.g. the memory probe)
+ * loaded first.
+ */
+export async function bundleApi(
+  name: string,
+  options: { preload?: string[]; alias?: Record<string, string> | undefined } = {},
+): Promise<string> {
   // Inside the repository (git-ignored bench/results/), so runtime lookups in node_modules still resolve.
-  const outfile = fileURLToPath(new URL("./results/build/api.mjs", import.meta.url));
-  // The image's bundle configuration (scripts/bundle.ts), with the memory probe loaded first.
+  const outfile = fileURLToPath(new URL(`./results/build/${name}.mjs`, import.meta.url));
+  const alias = options.alias;
   await bundleNode(undefined, outfile, {
     stdin: {
-      contents: `import ${JSON.stringify(PROBE)};\nimport ${JSON.stringify(API_MAIN)};\n`,
+      contents: [...(options.preload ?? []), API_MAIN].map((m) => `import ${JSON.stringify(m)};\n`).join(""),
       resolveDir: fileURLToPath(new URL(".", import.meta.url)),
       loader: "ts",
     },
@@ -270,7 +277,10 @@ export async function runUploadMemory(options: UploadMemoryOptions = {}): Promis
       "source = `node --import bench/memory-probe.ts services/api/src/main.ts` (Node type stripping); bundled = one esbuild .mjs like the image's dist/main.mjs",
     ];
     for (const mode of modes) {
-      const script = mode === "source" ? ["--import", PROBE, API_MAIN] : [await bundleApi(options.alias)];
+      const script =
+        mode === "source"
+          ? ["--import", PROBE, API_MAIN]
+          : [await bundleApi("api", { preload: [PROBE], alias: options.alias })];
       const entry = [...(options.nodeArgs ?? API_NODE_OPTIONS.split(" ")), ...script];
       const r = await measure(mode, entry, env, size, chunkBytes);
       const mib = (kib: number) => round(kib / KiB);
@@ -315,5 +325,5 @@ export async function runUploadMemory(options: UploadMemoryOptions = {}): Promis
 
 if (import.meta.main) {
   const arg = process.argv[2];
-  report(await runUploadMemory(arg ? { sizeMiB: Number(arg) } : {}));
+  await report(await runUploadMemory(arg ? { sizeMiB: Number(arg) } : {}));
 }

@@ -139,6 +139,28 @@ install_prometheus() {
   ln -sf /usr/bin/promtool "$BIN/promtool"
 }
 
+# wrk (Debian package): the load generator of bench/ingest-cost.ts. Only `npm run bench` needs it.
+install_wrk() {
+  local sudo=""
+  [[ $EUID -ne 0 ]] && sudo="sudo -n"
+  if [[ ! -x /usr/bin/wrk ]]; then
+    log "installing wrk (Debian package)"
+    local start=$SECONDS
+    # apt's lock may be held by the prometheus job: wait for it rather than fail.
+    if ! { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      -o DPkg::Lock::Timeout=300 --no-install-recommends wrk; } >"$LOGS/wrk.log" 2>&1; then
+      # No test needs it: a failure is reported, not fatal (also with CI=true).
+      log "could not install wrk (npm run bench -- ingest-cost needs it), see $LOGS/wrk.log:"
+      tail -n 20 "$LOGS/wrk.log" >&2
+      return 0
+    fi
+    log "installed wrk in $((SECONDS - start))s"
+  else
+    log "wrk already installed"
+  fi
+  ln -sf /usr/bin/wrk "$BIN/wrk"
+}
+
 # Run every installer as a background job; each one's exit status is collected below.
 declare -A jobs=()
 start_job() {
@@ -157,6 +179,7 @@ start_job checkov pip_tool checkov checkov "$CHECKOV_VERSION"
 start_job schemathesis pip_tool schemathesis schemathesis "$SCHEMATHESIS_VERSION"
 start_job moto install_moto
 start_job prometheus install_prometheus
+start_job wrk install_wrk
 
 failed=()
 for name in "${!jobs[@]}"; do

@@ -47,18 +47,59 @@ describe("waitFor", () => {
 describe("withRetry", () => {
   it("retries throttling with growing backoff and returns the first success", async () => {
     const delays: number[] = [];
+    const slept: number[] = [];
     let calls = 0;
     const value = await withRetry(
       async () => {
-        if (++calls < 3) throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+        if (++calls < 4) throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
         return "done";
       },
-      { sleep: async () => {}, onRetry: (_e, _attempt, delay) => delays.push(delay), baseDelayMs: 100 },
+      {
+        sleep: async (ms) => {
+          slept.push(ms);
+        },
+        onRetry: (_e, _attempt, delay) => delays.push(delay),
+        baseDelayMs: 100,
+      },
     );
     expect(value).toBe("done");
-    expect(calls).toBe(3);
-    expect(delays[0]).toBeLessThanOrEqual(100);
-    expect(delays[1]).toBeLessThanOrEqual(200);
+    expect(calls).toBe(4);
+    // Full jitter: each delay is drawn from [0, 100 · 2^(attempt-1)], and the retry sleeps what it reports.
+    expect(slept).toEqual(delays);
+    expect(delays).toHaveLength(3);
+    delays.forEach((delay, i) => {
+      expect(delay).toBeGreaterThanOrEqual(0);
+      expect(delay).toBeLessThanOrEqual(100 * 2 ** i);
+    });
+  });
+
+  // Math.random is pinned here (a mock): no real source of randomness can be made to draw a chosen value.
+  it("doubles the jitter window on every retry up to the cap (random pinned to 0.5, then to its maximum)", async () => {
+    const run = async (random: number, options: { maxDelayMs?: number } = {}) => {
+      const spy = vi.spyOn(Math, "random").mockReturnValue(random);
+      const delays: number[] = [];
+      try {
+        await expect(
+          withRetry(
+            async () => {
+              throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+            },
+            {
+              attempts: 6,
+              baseDelayMs: 100,
+              sleep: async () => {},
+              onRetry: (_e, _a, delay) => delays.push(delay),
+              ...options,
+            },
+          ),
+        ).rejects.toThrow("Rate exceeded");
+      } finally {
+        spy.mockRestore();
+      }
+      return delays;
+    };
+    expect(await run(0.5)).toEqual([50, 100, 200, 400, 800]);
+    expect(await run(0.999_999, { maxDelayMs: 500 })).toEqual([100, 200, 400, 500, 500]);
   });
 
   it("does not retry an error that retrying cannot fix", async () => {

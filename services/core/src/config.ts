@@ -23,6 +23,8 @@ const envSchema = z.object({
   CONTENT_ENGINE_PROCESSOR: z.enum(["local", "bedrock"]).default("local"),
   CONTENT_ENGINE_BEDROCK_MODEL_ID: z.string().min(1).default("anthropic.claude-3-haiku-20240307-v1:0"),
   CONTENT_ENGINE_WORKER_CONCURRENCY: positiveInt(8),
+  CONTENT_ENGINE_PROCESSOR_THREADS: z.coerce.number().int().min(0).default(0),
+  CONTENT_ENGINE_PROCESSING_BUDGET_MS: positiveInt(20_000),
   CONTENT_ENGINE_MAX_RECEIVE_COUNT: positiveInt(3),
   CONTENT_ENGINE_VISIBILITY_TIMEOUT: positiveInt(60),
   CONTENT_ENGINE_SHUTDOWN_TIMEOUT_MS: positiveInt(25_000),
@@ -44,6 +46,10 @@ export interface RuntimeConfig {
   processor: "local" | "bedrock";
   bedrockModelId: string;
   workerConcurrency: number;
+  /** Worker threads of the local processor; 0 = one per core. */
+  processorThreads: number;
+  /** Wall-clock milliseconds one document may take in the local processor (`document_too_complex` after). */
+  processingBudgetMs: number;
   maxReceiveCount: number;
   visibilityTimeoutSeconds: number;
   shutdownTimeoutMs: number;
@@ -76,6 +82,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     processor: e.CONTENT_ENGINE_PROCESSOR,
     bedrockModelId: e.CONTENT_ENGINE_BEDROCK_MODEL_ID,
     workerConcurrency: e.CONTENT_ENGINE_WORKER_CONCURRENCY,
+    processorThreads: e.CONTENT_ENGINE_PROCESSOR_THREADS,
+    processingBudgetMs: e.CONTENT_ENGINE_PROCESSING_BUDGET_MS,
     maxReceiveCount: e.CONTENT_ENGINE_MAX_RECEIVE_COUNT,
     visibilityTimeoutSeconds: e.CONTENT_ENGINE_VISIBILITY_TIMEOUT,
     shutdownTimeoutMs: e.CONTENT_ENGINE_SHUTDOWN_TIMEOUT_MS,

@@ -63,7 +63,8 @@ describe("shipped artefacts", () => {
   it("packs the Lambda as a reproducible zip whose index.handler processes a real SQS record", async () => {
     const zipPath = join(out, "worker", "lambda.zip");
     const zip = readFileSync(zipPath);
-    expect(Object.keys(unzipSync(zip))).toEqual(["index.mjs"]);
+    // The handler and the processor pool's thread script, which the pool loads from beside it.
+    expect(Object.keys(unzipSync(zip))).toEqual(["index.mjs", "processor-thread.mjs"]);
     // Same sources → same bytes → same CodeSha256 on Lambda.
     execFileSync(process.execPath, ["build.ts", join(out, "worker2")], {
       cwd: resolve("services/worker"),
@@ -85,7 +86,7 @@ describe("shipped artefacts", () => {
     };
     const task = join(out, "task");
     mkdirSync(task);
-    writeFileSync(join(task, "index.mjs"), unzipSync(zip)["index.mjs"]!);
+    for (const [name, bytes] of Object.entries(unzipSync(zip))) writeFileSync(join(task, name), bytes);
     const script = `import("./index.mjs").then(async (m) => { const r = await m.handler(${JSON.stringify(event)}); console.log("RESULT " + JSON.stringify(r)); })`;
     // Asynchronously: the emulator lives in this process and must keep answering the child.
     const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], {

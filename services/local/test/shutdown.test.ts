@@ -1,10 +1,17 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { request } from "node:http";
-import { createInterface } from "node:readline";
 import { createLogger, JobStore } from "@content-engine/core";
 import { startWorkerService } from "@content-engine/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, queueCounts, serviceEnv, startTestStack, submitText, waitFor } from "./support.ts";
+import {
+  bearer,
+  queueCounts,
+  serviceEnv,
+  spawnService,
+  startTestStack,
+  submitText,
+  waitFor,
+} from "./support.ts";
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 let stack: Stack;
@@ -17,25 +24,6 @@ afterAll(async () => {
 });
 
 const childEnv = (extra: Record<string, string> = {}) => serviceEnv(stack, extra);
-
-/** Starts a service entry point as its own process and collects its JSON log lines. */
-function spawnService(entry: string, env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [entry], { env, stdio: ["ignore", "pipe", "pipe"] });
-  const lines: Array<Record<string, unknown>> = [];
-  createInterface({ input: child.stdout! }).on("line", (line) => {
-    try {
-      lines.push(JSON.parse(line));
-    } catch {
-      lines.push({ msg: line });
-    }
-  });
-  let stderr = "";
-  child.stderr!.on("data", (d) => {
-    stderr += String(d);
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, lines, exited, stderr: () => stderr };
-}
 
 const longDocument = (n: number) =>
   Array.from(

@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import { request as httpRequest } from "node:http";
+import { createInterface } from "node:readline";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { createS3Client, createSqsClient } from "@content-engine/core";
@@ -40,6 +42,25 @@ export function serviceEnv(
     LOG_LEVEL: "info",
     ...extra,
   };
+}
+
+/** Starts a service entry point as its own process and collects its JSON log lines. */
+export function spawnService(entry: string, env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [entry], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const lines: Array<Record<string, unknown>> = [];
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    try {
+      lines.push(JSON.parse(line));
+    } catch {
+      lines.push({ msg: line });
+    }
+  });
+  let stderr = "";
+  child.stderr!.on("data", (d) => {
+    stderr += String(d);
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, lines, exited, stderr: () => stderr };
 }
 
 export async function listKeys(s3: S3Client, bucket: string, prefix = ""): Promise<string[]> {

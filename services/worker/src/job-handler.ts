@@ -9,7 +9,6 @@ import {
 import type { JOB_OUTCOMES } from "@content-engine/telemetry";
 import type { SQSRecord } from "aws-lambda";
 import { PermanentProcessingError, type Processor } from "./processors/processor.ts";
-import { extractText } from "./processors/text.ts";
 
 export type JobOutcome = (typeof JOB_OUTCOMES)[number];
 
@@ -87,8 +86,13 @@ export async function handleJobRecord(record: SQSRecord, deps: JobHandlerDeps): 
   try {
     status = await deps.jobs.update(status, { status: "processing", attempts: status.attempts + 1 }, now());
     const raw = await readUpload(deps.s3, job);
-    const text = extractText(raw, job.contentType);
-    const output = await deps.processor.process({ jobId: job.jobId, text, tasks: job.tasks });
+    // The processor extracts the text itself, off this event loop and within its time budget.
+    const output = await deps.processor.process({
+      jobId: job.jobId,
+      text: raw,
+      contentType: job.contentType,
+      tasks: job.tasks,
+    });
     const existing = await deps.jobs.getResult(job.tenant, job.jobId);
     if (!existing) await deps.jobs.putResult(job.tenant, { ...output, completedAt: now().toISOString() });
     await deps.jobs.update(status, { status: "succeeded", error: undefined }, now());

@@ -10,12 +10,15 @@ import {
 } from "@content-engine/core";
 import type { JobHandlerDeps } from "./job-handler.ts";
 import { createProcessor } from "./processors/index.ts";
+import type { Processor } from "./processors/processor.ts";
 
 export interface WorkerRuntime {
   config: RuntimeConfig;
   s3: S3Client;
   sqs: SQSClient;
   logger: Logger;
+  /** The configured processor; on the local one, a pool of model threads sized to the cores. */
+  processor: Processor;
   handlerDeps: (observe: JobHandlerDeps["observe"]) => JobHandlerDeps;
 }
 
@@ -33,6 +36,7 @@ export function createWorkerRuntime(
     s3,
     sqs,
     logger,
+    processor,
     handlerDeps: (observe) => ({
       s3,
       jobs,

@@ -54,6 +54,7 @@ export async function startWorkerService(config: RuntimeConfig, logger?: Logger)
     url: `http://${host}:${port}`,
     async stop() {
       await consumer.stop();
+      await runtime.processor.close?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

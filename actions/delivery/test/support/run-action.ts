@@ -18,6 +18,9 @@ export interface ActionRun {
   durationMs: number;
 }
 
+/** The runner's name for an input's variable: INPUT_ + upper-cased name, spaces as underscores, hyphens kept. */
+export const inputVariable = (name: string) => `INPUT_${name.replace(/ /g, "_").toUpperCase()}`;
+
 /** A scratch GITHUB_WORKSPACE holding a copy of environments/. */
 export function scratchWorkspace(): string {
   const workspace = mkdtempSync(join(tmpdir(), "workspace-"));
@@ -43,7 +46,7 @@ export function parseOutputFile(text: string): Record<string, string> {
 export function runBundledAction(
   action: string,
   inputs: Record<string, string>,
-  options: { workspace: string; env?: Record<string, string> },
+  options: { workspace: string; env?: Record<string, string>; nodeArgs?: string[] },
 ): Promise<ActionRun> {
   const files = mkdtempSync(join(tmpdir(), "runner-"));
   const outputFile = join(files, "output");
@@ -65,12 +68,11 @@ export function runBundledAction(
     AWS_REGION: MOTO_REGION,
     ...options.env,
   };
-  // The runner's naming: INPUT_ + upper-cased name, spaces as underscores, hyphens kept.
-  for (const [name, value] of Object.entries(inputs))
-    env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = value;
+  for (const [name, value] of Object.entries(inputs)) env[inputVariable(name)] = value;
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repositoryRoot, "actions", action, "dist", "index.js")], {
+    const entry = join(repositoryRoot, "actions", action, "dist", "index.js");
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entry], {
       cwd: options.workspace,
       env,
       stdio: ["ignore", "pipe", "pipe"],

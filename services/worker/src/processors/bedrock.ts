@@ -7,7 +7,7 @@ import {
   type ProcessorInput,
   type ProcessorOutput,
 } from "./processor.ts";
-import { baseOutput } from "./text.ts";
+import { baseOutput, extractText } from "./text.ts";
 
 /** Bedrock models take long inputs, but cost grows with them: send at most this much text. */
 const MAX_PROMPT_CHARS = 60_000;
@@ -38,7 +38,8 @@ export class BedrockProcessor implements Processor {
   }
 
   async process(input: ProcessorInput): Promise<ProcessorOutput> {
-    const prompt = `Requested keys: ${input.tasks.join(", ")}.\n\nDocument:\n${input.text.slice(0, MAX_PROMPT_CHARS)}`;
+    const document = input.contentType ? extractText(input.text, input.contentType) : input.text;
+    const prompt = `Requested keys: ${input.tasks.join(", ")}.\n\nDocument:\n${document.slice(0, MAX_PROMPT_CHARS)}`;
     const response = await this.client.send(
       new ConverseCommand({
         modelId: this.modelId,
@@ -55,7 +56,7 @@ export class BedrockProcessor implements Processor {
     }
     const text = response.output?.message?.content?.map((c) => c.text ?? "").join("") ?? "";
     const answer = parseAnswer(text);
-    const out = baseOutput(this.name, this.modelId, input);
+    const out = baseOutput(this.name, this.modelId, { ...input, text: document });
     if (input.tasks.includes("summary")) out.summary = answer.summary ?? [];
     if (input.tasks.includes("keywords")) {
       const terms = answer.keywords ?? [];

@@ -1,10 +1,12 @@
 import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
 import type { RuntimeConfig } from "@content-engine/core";
+import { ProcessorPool } from "../processor-pool.ts";
 import { BedrockProcessor } from "./bedrock.ts";
-import { LocalNlpProcessor } from "./local-nlp.ts";
 import type { Processor } from "./processor.ts";
 
+export * from "../processor-pool.ts";
 export * from "./bedrock.ts";
+export * from "./keywords.ts";
 export * from "./local-nlp.ts";
 export * from "./processor.ts";
 export * from "./text.ts";
@@ -17,5 +19,8 @@ export function createProcessor(config: RuntimeConfig): Processor {
     const client = new BedrockRuntimeClient({ region: config.region });
     return new BedrockProcessor(client, config.bedrockModelId);
   }
-  return new LocalNlpProcessor();
+  return new ProcessorPool({
+    threads: config.processorThreads === 0 ? undefined : config.processorThreads,
+    budgetMs: config.processingBudgetMs,
+  });
 }

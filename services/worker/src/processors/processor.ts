@@ -2,8 +2,14 @@ import type { JobResult, SupportedContentType, Task } from "@content-engine/core
 
 export interface ProcessorInput {
   jobId: string;
+  /** The document's text; with `contentType`, the raw upload the processor extracts the text from. */
   text: string;
   tasks: readonly Task[];
+  /**
+   * How to read `text` (HTML, markdown, JSON…). Set it to let the processor extract the text itself,
+   * off the caller's event loop and within its time budget; leave it out when `text` is plain text.
+   */
+  contentType?: SupportedContentType;
 }
 
 export type ProcessorOutput = Omit<JobResult, "completedAt">;
@@ -12,6 +18,8 @@ export type ProcessorOutput = Omit<JobResult, "completedAt">;
 export interface Processor {
   readonly name: string;
   process(input: ProcessorInput): Promise<ProcessorOutput>;
+  /** Releases what the processor holds (threads); a long-running service calls it on shutdown. */
+  close?(): Promise<void>;
 }
 
 /** A processing failure that retrying cannot fix (bad document, model refused): the job fails. */

@@ -1,7 +1,6 @@
-import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
-import { HeadBucketCommand, type S3Client } from "@aws-sdk/client-s3";
-import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import {
   createCatalogRegistry,
   type JobStore,
@@ -9,15 +8,16 @@ import {
   type RuntimeConfig,
   ServiceError,
 } from "@content-engine/core";
-import { catalog, HTTP_METHODS, HTTP_ROUTES } from "@content-engine/telemetry";
-import { getQuery, H3, type H3Event, type HTTPError } from "h3";
+import { catalog, HTTP_METHODS } from "@content-engine/telemetry";
+import { H3, type H3Event, type HTTPError } from "h3";
 import type { Registry } from "prom-client";
 import type { Keyring } from "./auth.ts";
-import { DOCS_HTML, readDocsAsset } from "./docs.ts";
-import { createJob, getJob, getJobResult, jobView } from "./jobs-service.ts";
+import { errorBody, requestIdFrom, SECURITY_HEADERS } from "./edge.ts";
 import { buildOpenApi } from "./openapi.ts";
-import { jobIdParamSchema } from "./schemas.ts";
-import { registerWebConsole } from "./web.ts";
+import { connectionSignal, sqsUntil } from "./request-abort.ts";
+import { type AnyRoute, allowedMethods, ROUTES } from "./routes.ts";
+import type { UploadSource } from "./upload.ts";
+import { WebConsole } from "./web.ts";
 
 export interface ApiDeps {
   config: Pick<RuntimeConfig, "bucket" | "queueUrl" | "maxUploadBytes">;
@@ -27,6 +27,31 @@ export interface ApiDeps {
   keyring: Keyring;
   logger: Logger;
   version?: string;
+  /** The built web console; default: services/web/dist (see web.ts). */
+  webDir?: string;
+}
+
+const apiMetricDefinitions = {
+  httpRequests: catalog.httpRequests,
+  httpRequestDuration: catalog.httpRequestDuration,
+  uploadBytes: catalog.uploadBytes,
+  jobsEnqueued: catalog.jobsEnqueued,
+  enqueueFailures: catalog.enqueueFailures,
+};
+type ApiMetrics = ReturnType<typeof createCatalogRegistry<typeof apiMetricDefinitions>>["metrics"];
+
+/** What every route handler may use (routes.ts): the dependencies and the app's own parts. */
+export interface ApiContext {
+  deps: ApiDeps;
+  metrics: ApiMetrics;
+  registry: Registry;
+  /** The OpenAPI document of this app's routes, serialised once. */
+  openapi: string;
+  web: WebConsole;
+  /** The SQS client bound to a request: it sends nothing once `signal` has aborted. */
+  sqsUntil(signal: AbortSignal): SQSClient;
+  /** The request body as a Node stream when the app runs outside Node's HTTP server (`app.fetch`). */
+  webRequestSource(event: H3Event): UploadSource;
 }
 
 interface RequestState {
@@ -35,29 +60,34 @@ interface RequestState {
   log: Logger;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const READY_TIMEOUT_MS = 2000;
-
 export interface ApiApp {
   app: H3;
   registry: Registry;
+  /** Counts a request Node's parser refused (server.ts) like any other answered request. */
+  countRefused(status: number): void;
 }
 
-/** The HTTP API as an h3 app: routes are small and push the work into jobs-service. */
-export function createApiApp(deps: ApiDeps): ApiApp {
-  const { registry, metrics: m } = createCatalogRegistry({
-    httpRequests: catalog.httpRequests,
-    httpRequestDuration: catalog.httpRequestDuration,
-    uploadBytes: catalog.uploadBytes,
-    jobsEnqueued: catalog.jobsEnqueued,
-    enqueueFailures: catalog.enqueueFailures,
-  });
-  const openapi = JSON.stringify(buildOpenApi(deps.version ?? "0.1.0"));
+/**
+ * The HTTP API as an h3 app, mounted from the route table (routes.ts): each route's method, HEAD
+ * wherever GET is, and 405 + `Allow` for every other method on a known path.
+ */
+export function createApiApp(deps: ApiDeps, routes: readonly AnyRoute[] = ROUTES): ApiApp {
+  const { registry, metrics } = createCatalogRegistry(apiMetricDefinitions);
+  const api: ApiContext = {
+    deps,
+    metrics,
+    registry,
+    openapi: JSON.stringify(buildOpenApi(deps.version ?? "0.1.0", routes)),
+    web: new WebConsole({ dir: deps.webDir, maxUploadBytes: deps.config.maxUploadBytes }),
+    sqsUntil: (signal) => sqsUntil(deps.sqs, signal),
+    webRequestSource,
+  };
   const state = new WeakMap<H3Event, RequestState>();
+  /** The one place a request's id (and its logger) is made. */
   const stateOf = (event: H3Event): RequestState => {
     let s = state.get(event);
     if (!s) {
-      const requestId = randomUUID();
+      const requestId = requestIdFrom(event.req.headers.get("x-request-id"));
       s = { requestId, started: performance.now(), log: deps.logger.child({ requestId }) };
       state.set(event, s);
     }
@@ -68,10 +98,9 @@ export function createApiApp(deps: ApiDeps): ApiApp {
     // errorResponse logs what deserves it; h3 would print every ServiceError as "unhandled".
     silent: true,
     onRequest(event) {
-      const incoming = event.req.headers.get("x-request-id");
-      const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-      state.set(event, { requestId, started: performance.now(), log: deps.logger.child({ requestId }) });
-      event.res.headers.set("x-request-id", requestId);
+      const s = stateOf(event);
+      event.res.headers.set("x-request-id", s.requestId);
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) event.res.headers.set(name, value);
     },
     onResponse(response, event) {
       const s = stateOf(event);
@@ -79,12 +108,11 @@ export function createApiApp(deps: ApiDeps): ApiApp {
       const method = (HTTP_METHODS as readonly string[]).includes(event.req.method)
         ? event.req.method
         : "OTHER";
-      const template = event.context.matchedRoute?.route;
-      const route =
-        template && (HTTP_ROUTES as readonly string[]).includes(template) ? template : "unmatched";
+      // Only table routes are mounted, so a matched template is always one of the route labels.
+      const route = event.context.matchedRoute?.route ?? "unmatched";
       const labels = { method, route, status: `${String(response.status).charAt(0)}xx` };
-      m.httpRequests.inc(labels);
-      m.httpRequestDuration.observe(labels, seconds);
+      metrics.httpRequests.inc(labels);
+      metrics.httpRequestDuration.observe(labels, seconds);
       s.log.info(
         {
           method: event.req.method,
@@ -101,144 +129,73 @@ export function createApiApp(deps: ApiDeps): ApiApp {
     },
   });
 
-  app.get("/health", () => ({ status: "healthy", service: "content-engine" }));
-
-  app.get("/ready", async () => {
-    const [bucket, queue] = await Promise.all([
-      check(() => deps.s3.send(new HeadBucketCommand({ Bucket: deps.config.bucket }), timeout())),
-      check(() =>
-        deps.sqs.send(
-          new GetQueueAttributesCommand({ QueueUrl: deps.config.queueUrl, AttributeNames: ["QueueArn"] }),
-          timeout(),
-        ),
-      ),
-    ]);
-    const ok = bucket === "ok" && queue === "ok";
-    const failed = [bucket === "ok" ? "" : "bucket", queue === "ok" ? "" : "queue"]
-      .filter(Boolean)
-      .join(" and ");
-    const body = ok
-      ? { status: "ready", checks: { bucket, queue } }
-      : {
-          status: "unavailable",
-          checks: { bucket, queue },
-          error: {
-            code: "dependency_unavailable",
-            message: `the ${failed} ${bucket !== "ok" && queue !== "ok" ? "do" : "does"} not answer`,
-          },
-        };
-    return Response.json(body, { status: ok ? 200 : 503, headers: ok ? {} : { "retry-after": "5" } });
-  });
-
-  app.get("/metrics", async () => {
-    return new Response(await registry.metrics(), { headers: { "content-type": registry.contentType } });
-  });
-
-  app.get("/openapi.json", () => new Response(openapi, { headers: { "content-type": "application/json" } }));
-  app.get(
-    "/docs",
-    () => new Response(DOCS_HTML, { headers: { "content-type": "text/html; charset=utf-8" } }),
-  );
-  app.get("/docs/:asset", async (event) => {
-    const asset = await readDocsAsset(event.context.params?.asset ?? "");
-    if (!asset) throw new ServiceError(404, "not_found", "no such docs asset");
-    return new Response(typeof asset.body === "string" ? asset.body : new Uint8Array(asset.body), {
-      headers: { "content-type": asset.type, "cache-control": "public, max-age=86400" },
-    });
-  });
-
-  // The web console (services/web) at `/`, its assets and `/config.json`; a JSON 404 until it is built.
-  registerWebConsole(app, { maxUploadBytes: deps.config.maxUploadBytes });
-
-  app.post("/v1/jobs", async (event) => {
-    const tenant = deps.keyring.authenticate(event.req.headers.get("authorization"));
-    const s = stateOf(event);
-    const node = event.runtime?.node?.req;
-    const source = node
-      ? { headers: node.headers, body: node }
-      : {
-          headers: Object.fromEntries(event.req.headers.entries()),
-          body: event.req.body
-            ? Readable.fromWeb(event.req.body as import("node:stream/web").ReadableStream)
-            : Readable.from([]),
-        };
-    const record = await createJob(
-      {
-        s3: deps.s3,
-        sqs: deps.sqs,
-        jobs: deps.jobs,
-        bucket: deps.config.bucket,
-        queueUrl: deps.config.queueUrl,
-        maxUploadBytes: deps.config.maxUploadBytes,
-        onUploaded: (bytes) => m.uploadBytes.inc(bytes),
-        onEnqueued: () => m.jobsEnqueued.inc(),
-        onEnqueueFailure: (stage) => m.enqueueFailures.inc({ stage }),
-      },
-      { req: source, tenant, requestId: s.requestId, query: getQuery(event), log: s.log.child({ tenant }) },
-    );
-    const self = `/v1/jobs/${record.jobId}`;
-    return Response.json(
-      { jobId: record.jobId, status: "queued", links: { self, result: `${self}/result` } },
-      { status: 202, headers: { location: self } },
-    );
-  });
-
-  app.get("/v1/jobs/:id", async (event) => {
-    const tenant = deps.keyring.authenticate(event.req.headers.get("authorization"));
-    return jobView(await getJob(deps.jobs, tenant, jobIdOf(event)));
-  });
-
-  app.get("/v1/jobs/:id/result", async (event) => {
-    const tenant = deps.keyring.authenticate(event.req.headers.get("authorization"));
-    return getJobResult(deps.jobs, tenant, jobIdOf(event));
-  });
-
-  // Known paths answer other methods with 405 and the methods they do allow.
-  const allowed: Record<string, string> = {
-    "/v1/jobs": "POST",
-    "/v1/jobs/:id": "GET, HEAD",
-    "/v1/jobs/:id/result": "GET, HEAD",
-    "/health": "GET, HEAD",
-    "/ready": "GET, HEAD",
-    "/metrics": "GET, HEAD",
-    "/openapi.json": "GET, HEAD",
-    "/docs": "GET, HEAD",
-    "/docs/:asset": "GET, HEAD",
-  };
-  for (const [route, allow] of Object.entries(allowed)) {
-    app.all(route, (event) => {
+  for (const route of routes) {
+    const handler = (event: H3Event) => runRoute(route, event, api, stateOf(event));
+    app.on(route.method, route.path, handler);
+    if (route.method === "GET") app.on("HEAD", route.path, handler);
+  }
+  for (const [path, allow] of allowedMethods(routes)) {
+    app.all(path, (event) => {
       throw new ServiceError(
         405,
         "method_not_allowed",
         `${event.req.method} is not allowed here; use ${allow}`,
-        {
-          headers: { allow },
-        },
+        { headers: { allow } },
       );
     });
   }
 
-  return { app, registry };
+  const countRefused = (status: number) =>
+    metrics.httpRequests.inc({
+      method: "OTHER",
+      route: "unmatched",
+      status: `${String(status).charAt(0)}xx`,
+    });
+  return { app, registry, countRefused };
 }
 
-function jobIdOf(event: H3Event): string {
-  const parsed = jobIdParamSchema.safeParse(event.context.params ?? {});
-  if (!parsed.success) throw new ServiceError(404, "job_not_found", "no such job (job ids are UUIDs)");
-  return parsed.data.id;
-}
-
-function timeout() {
-  return { abortSignal: AbortSignal.timeout(READY_TIMEOUT_MS) };
-}
-
-async function check(probe: () => Promise<unknown>): Promise<string> {
-  try {
-    await probe();
-    return "ok";
-  } catch (error) {
-    const e = error as { name?: string; message?: string };
-    return `error: ${e.name ?? "Error"}${e.message ? ` (${e.message.slice(0, 120)})` : ""}`;
+/** Authenticates, parses the declared params and headers, then calls the route's handler. */
+function runRoute(route: AnyRoute, event: H3Event, api: ApiContext, s: RequestState): unknown {
+  const tenant =
+    route.auth === "apiKey" ? api.deps.keyring.authenticate(event.req.headers.get("authorization")) : "";
+  let params: unknown = {};
+  if (route.params) {
+    const parsed = route.params.safeParse(event.context.params ?? {});
+    const invalid = route.invalidParams ?? { code: "not_found", message: "no such resource" };
+    if (!parsed.success) throw new ServiceError(404, invalid.code, invalid.message);
+    params = parsed.data;
   }
+  let headers: unknown = {};
+  if (route.headers) {
+    const parsed = route.headers.safeParse(Object.fromEntries(event.req.headers.entries()));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new ServiceError(
+        400,
+        "invalid_header",
+        `the ${String(issue.path[0] ?? "request")} header is invalid: ${issue.message}`,
+      );
+    }
+    headers = parsed.data;
+  }
+  return route.handler(event, {
+    api,
+    requestId: s.requestId,
+    log: s.log,
+    tenant,
+    params,
+    headers,
+    signal: connectionSignal(event),
+  });
+}
+
+function webRequestSource(event: H3Event): UploadSource {
+  return {
+    headers: Object.fromEntries(event.req.headers.entries()),
+    body: event.req.body
+      ? Readable.fromWeb(event.req.body as import("node:stream/web").ReadableStream)
+      : Readable.from([]),
+  };
 }
 
 /** Every error leaves as `{"error":{"code","message"}}` with the right status and the request id. */
@@ -247,12 +204,19 @@ function errorResponse(error: HTTPError, event: H3Event, s: RequestState): Respo
   let status: number;
   let code: string;
   let message: string;
-  const headers = new Headers({ "content-type": "application/json", "x-request-id": s.requestId });
+  const headers = new Headers({
+    "content-type": "application/json",
+    "x-request-id": s.requestId,
+    ...SECURITY_HEADERS,
+  });
   if (cause instanceof ServiceError) {
     ({ status, code, message } = cause);
     if (cause.retryAfter) headers.set("retry-after", String(cause.retryAfter));
     for (const [name, value] of Object.entries(cause.headers)) headers.set(name, value);
-    if (status >= 500) s.log.error({ err: cause.cause ?? cause, code }, message);
+    // A request whose connection already broke was undone on purpose (request-abort.ts): not an outage.
+    if (status >= 500 && event.runtime?.node?.res?.destroyed) {
+      s.log.info({ code }, "the connection closed before the answer; nothing was kept");
+    } else if (status >= 500) s.log.error({ err: cause.cause ?? cause, code }, message);
   } else if (!error.unhandled && error.status === 404) {
     status = 404;
     code = "not_found";
@@ -277,5 +241,5 @@ function errorResponse(error: HTTPError, event: H3Event, s: RequestState): Respo
     node &&
     (node.headers["transfer-encoding"] !== undefined || Number(node.headers["content-length"] ?? 0) > 0);
   if (node && hasBody && !node.readableEnded) headers.set("connection", "close");
-  return new Response(JSON.stringify({ error: { code, message } }), { status, headers });
+  return new Response(event.req.method === "HEAD" ? null : errorBody(code, message), { status, headers });
 }

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ServiceError } from "@content-engine/core";
 
 const ASSETS: Record<string, string> = {
   "swagger-ui.css": "text/css; charset=utf-8",
@@ -46,10 +47,46 @@ export const DOCS_HTML = `<!doctype html>
 
 export const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true, persistAuthorization: false });\n`;
 
+/**
+ * Swagger UI from its own files only, never framed. No inline script or style markup is needed:
+ * init.js is a file, and React writes its styles through the CSSOM. "Try it out" calls this
+ * origin only. (The docs browser test in services/web/test/e2e.test.ts fails on any violation.)
+ */
+export const DOCS_CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self' data:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** `/docs`: the Swagger UI page. */
+export function docsPage(): Response {
+  return new Response(DOCS_HTML, {
+    headers: {
+      "content-type": "text/html; charset=utf-8",
+      "content-security-policy": DOCS_CONTENT_SECURITY_POLICY,
+      "referrer-policy": "no-referrer",
+    },
+  });
+}
+
+/** `/docs/:asset`: a whitelisted Swagger UI file, or a JSON 404. */
+export async function docsAsset(name: string): Promise<Response> {
+  const asset = await readDocsAsset(name);
+  if (!asset) throw new ServiceError(404, "not_found", "no such docs asset");
+  return new Response(typeof asset.body === "string" ? asset.body : new Uint8Array(asset.body), {
+    headers: { "content-type": asset.type, "cache-control": "public, max-age=86400" },
+  });
+}
+
 /** A whitelisted docs asset, or undefined. */
-export async function readDocsAsset(
-  name: string,
-): Promise<{ body: Buffer | string; type: string } | undefined> {
+async function readDocsAsset(name: string): Promise<{ body: Buffer | string; type: string } | undefined> {
   if (name === "init.js") return { body: DOCS_INIT, type: "text/javascript; charset=utf-8" };
   const type = ASSETS[name];
   if (!type) return undefined;

@@ -1,32 +1,22 @@
-import { CONTENT_TYPES } from "@content-engine/core";
 import { z } from "zod";
-import {
-  createJobQuerySchema,
-  errorSchema,
-  healthSchema,
-  jobAcceptedSchema,
-  jobIdParamSchema,
-  jobViewSchema,
-  readySchema,
-  resultSchema,
-  tasksSchema,
-} from "./schemas.ts";
+import { type AnyRoute, ROUTES, type RouteResponse } from "./routes.ts";
+import { errorSchema } from "./schemas.ts";
 
 type JsonSchema = Record<string, unknown>;
 
-/** The named response schemas, emitted once under components.schemas and referenced from paths. */
-const NAMED = {
-  JobAccepted: jobAcceptedSchema,
-  Job: jobViewSchema,
-  JobResult: resultSchema,
-  Error: errorSchema,
-  Health: healthSchema,
-  Readiness: readySchema,
-};
+const idOf = (s: z.ZodType): string | undefined => (z.globalRegistry.get(s) as { id?: string })?.id;
 
-function componentSchemas(): Record<string, JsonSchema> {
+/** The named response schemas of the routes, emitted once under components.schemas. */
+function componentSchemas(routes: readonly AnyRoute[]): Record<string, JsonSchema> {
   const registry = z.registry<{ id: string }>();
-  for (const [id, s] of Object.entries(NAMED)) registry.add(s, { id });
+  const named = new Map<string, z.ZodType>([["Error", errorSchema]]);
+  for (const route of routes) {
+    for (const response of Object.values(route.responses)) {
+      const id = response.json && idOf(response.json);
+      if (response.json && id) named.set(id, response.json);
+    }
+  }
+  for (const [id, s] of named) registry.add(s, { id });
   const out = z.toJSONSchema(registry, {
     uri: (id) => `#/components/schemas/${id}`,
     unrepresentable: "any",
@@ -37,172 +27,90 @@ function componentSchemas(): Record<string, JsonSchema> {
   );
 }
 
-const schema = (s: z.ZodType, io: "input" | "output" = "output"): JsonSchema =>
-  z.toJSONSchema(s, { io, unrepresentable: "any", reused: "inline" }) as JsonSchema;
+const inline = (s: z.ZodType, io: "input" | "output" = "output"): JsonSchema => {
+  const { $schema: _s, ...rest } = z.toJSONSchema(s, { io, unrepresentable: "any", reused: "inline" });
+  return rest;
+};
 
-const json = (name: keyof typeof NAMED) => ({
-  "application/json": { schema: { $ref: `#/components/schemas/${name}` } },
-});
-const errorResponse = (description: string) => ({ description, content: json("Error") });
-
-function parametersOf(object: z.ZodObject, location: "query" | "path"): unknown[] {
-  const jsonSchema = schema(object, "input") as {
-    properties: Record<string, JsonSchema>;
+function parametersOf(object: z.ZodType, location: "query" | "path" | "header"): unknown[] {
+  const jsonSchema = inline(object, "input") as {
+    properties?: Record<string, JsonSchema>;
     required?: string[];
   };
-  return Object.entries(jsonSchema.properties).map(([name, s]) => ({
+  return Object.entries(jsonSchema.properties ?? {}).map(([name, s]) => ({
     name,
     in: location,
     required: location === "path" || (jsonSchema.required ?? []).includes(name),
-    description: s.description,
+    ...(s.description ? { description: s.description } : {}),
     schema: s,
   }));
 }
 
-/** OpenAPI 3.1 for every route, built from the same zod schemas that validate requests. */
-export function buildOpenApi(version: string): Record<string, unknown> {
-  const jobId = parametersOf(jobIdParamSchema, "path");
-  const auth = [{ bearerAuth: [] }];
-  const unauthorized = errorResponse("Missing or invalid API key (code `unauthorized`).");
-  const notFound = errorResponse("Unknown job, or a job of another tenant (code `job_not_found`).");
+function responseOf(response: RouteResponse): JsonSchema {
+  const id = response.json && idOf(response.json);
+  const json = response.json
+    ? { "application/json": { schema: id ? { $ref: `#/components/schemas/${id}` } : inline(response.json) } }
+    : undefined;
+  const content = json || response.content ? { ...json, ...response.content } : undefined;
+  return {
+    description: response.description,
+    ...(response.headers ? { headers: response.headers } : {}),
+    ...(content ? { content } : {}),
+  };
+}
+
+const errorRef = (description: string): RouteResponse => ({ description, json: errorSchema });
+
+function operationOf(route: AnyRoute): JsonSchema {
+  const responses: Record<string, RouteResponse> = Object.fromEntries(
+    Object.entries(route.responses).map(([status, r]) => [status, r]),
+  );
+  if (route.auth === "apiKey") {
+    responses["401"] ??= errorRef("Missing or invalid API key (code `unauthorized`).");
+  }
+  if (route.headers) {
+    responses["400"] ??= errorRef("A request header does not parse (code `invalid_header`).");
+  }
+  const parameters = [
+    ...(route.params ? parametersOf(route.params, "path") : []),
+    ...(route.query ? parametersOf(route.query, "query") : []),
+    ...(route.headers ? parametersOf(route.headers, "header") : []),
+  ];
+  const sorted = Object.keys(responses).sort();
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    ...(route.auth === "apiKey" ? { security: [{ bearerAuth: [] }] } : {}),
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(route.requestBody ? { requestBody: route.requestBody } : {}),
+    responses: Object.fromEntries(sorted.map((status) => [status, responseOf(responses[status]!)])),
+  };
+}
+
+/**
+ * OpenAPI 3.1 for every documented route of the table, built from the same zod schemas that
+ * validate requests. HEAD is implied wherever GET is (RFC 9110), so it is not listed.
+ */
+export function buildOpenApi(version: string, routes: readonly AnyRoute[] = ROUTES): Record<string, unknown> {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const route of routes) {
+    if (route.documented === false) continue;
+    const path = route.path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
+    paths[path] ??= {};
+    paths[path][route.method.toLowerCase()] = operationOf(route);
+  }
   return {
     openapi: "3.1.0",
     info: {
       title: "content-engine API",
       version,
       description:
-        "Upload a document; it is streamed to S3, a job is queued, and the worker analyses it in the background.",
+        "Upload a document; it is streamed to S3, a job is queued, and the worker analyses it in the background. Every GET also answers HEAD.",
     },
     components: {
       securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", description: "API key" } },
-      schemas: componentSchemas(),
+      schemas: componentSchemas(routes),
     },
-    paths: {
-      "/v1/jobs": {
-        post: {
-          operationId: "createJob",
-          summary: "Upload a document and queue a job",
-          security: auth,
-          parameters: parametersOf(createJobQuerySchema, "query"),
-          requestBody: {
-            required: true,
-            content: {
-              "multipart/form-data": {
-                schema: {
-                  type: "object",
-                  required: ["file"],
-                  properties: {
-                    file: {
-                      type: "string",
-                      format: "binary",
-                      description: `One of ${CONTENT_TYPES.join(", ")}`,
-                    },
-                    tasks: schema(tasksSchema, "input"),
-                  },
-                },
-              },
-              // Raw bodies: any text, or any JSON document for application/json.
-              ...Object.fromEntries(
-                CONTENT_TYPES.map((t) => [t, { schema: t === "application/json" ? {} : { type: "string" } }]),
-              ),
-            },
-          },
-          responses: {
-            "202": {
-              description: "Stored and queued; processing happens in the background.",
-              headers: { Location: { schema: { type: "string" }, description: "URL of the job" } },
-              content: json("JobAccepted"),
-            },
-            "400": errorResponse("Missing file, empty file, malformed multipart, unknown task."),
-            "401": unauthorized,
-            "413": errorResponse(
-              "Larger than the upload limit (code `payload_too_large`); nothing is stored.",
-            ),
-            "415": errorResponse("Unsupported media type (code `unsupported_media_type`)."),
-            "431": { description: "Request line or headers over the server's 16 KiB limit; no body." },
-            "503": errorResponse(
-              "S3 or SQS unavailable; nothing half-made is left. Retry after `Retry-After`.",
-            ),
-          },
-        },
-      },
-      "/v1/jobs/{id}": {
-        get: {
-          operationId: "getJob",
-          summary: "Job status",
-          security: auth,
-          parameters: jobId,
-          responses: {
-            "200": { description: "The job", content: json("Job") },
-            "401": unauthorized,
-            "404": notFound,
-          },
-        },
-      },
-      "/v1/jobs/{id}/result": {
-        get: {
-          operationId: "getJobResult",
-          summary: "Job result",
-          security: auth,
-          parameters: jobId,
-          responses: {
-            "200": { description: "The analysis", content: json("JobResult") },
-            "401": unauthorized,
-            "404": notFound,
-            "409": errorResponse("Not finished yet (`not_ready`) or failed (`job_failed`)."),
-          },
-        },
-      },
-      "/health": {
-        get: {
-          operationId: "health",
-          summary: "Liveness",
-          responses: { "200": { description: "Alive", content: json("Health") } },
-        },
-      },
-      "/ready": {
-        get: {
-          operationId: "ready",
-          summary: "Readiness: the bucket and the queue answer",
-          responses: {
-            "200": { description: "Ready", content: json("Readiness") },
-            "503": { description: "A dependency does not answer", content: json("Readiness") },
-          },
-        },
-      },
-      "/metrics": {
-        get: {
-          operationId: "metrics",
-          summary: "Prometheus metrics",
-          responses: {
-            "200": {
-              description: "Prometheus text format",
-              content: { "text/plain": { schema: { type: "string" } } },
-            },
-          },
-        },
-      },
-      "/openapi.json": {
-        get: {
-          operationId: "openapi",
-          summary: "This document",
-          responses: {
-            "200": {
-              description: "OpenAPI 3.1",
-              content: { "application/json": { schema: { type: "object" } } },
-            },
-          },
-        },
-      },
-      "/docs": {
-        get: {
-          operationId: "docs",
-          summary: "Interactive API documentation (served locally, works offline)",
-          responses: {
-            "200": { description: "HTML page", content: { "text/html": { schema: { type: "string" } } } },
-          },
-        },
-      },
-    },
+    paths,
   };
 }

@@ -3,10 +3,6 @@ import { readFile, stat } from "node:fs/promises";
 import { dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ServiceError } from "@content-engine/core";
-import type { H3 } from "h3";
-
-/** Route templates this module adds (the telemetry catalog's HTTP_ROUTES lists them too). */
-export const WEB_ROUTES = ["/", "/assets/:file", "/config.json"] as const;
 
 const TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
@@ -73,55 +69,53 @@ async function isFile(path: string): Promise<boolean> {
 }
 
 /**
- * Adds `/` (index.html, never cached), `/assets/:file` (content-hashed, cached for a year) and
- * `/config.json` (the limits the console needs). The directory is looked up per request, so the API
- * starts without a built console and serves one as soon as it is built; until then `/` is a JSON 404.
+ * The console's three routes (declared in routes.ts): `/` (index.html, never cached),
+ * `/assets/:file` (content-hashed, cached for a year) and `/config.json` (the limits the console
+ * needs). The directory is looked up per request, so the API starts without a built console and
+ * serves one as soon as it is built; until then `/` is a JSON 404.
  */
-export function registerWebConsole(app: H3, options: WebConsoleOptions): void {
-  const dir = options.dir ?? resolveWebDir();
-  const assets = new Map<string, Buffer>();
-  const config = JSON.stringify({ maxUploadBytes: options.maxUploadBytes });
+export class WebConsole {
+  readonly #dir: string;
+  readonly #assets = new Map<string, Buffer>();
+  readonly #config: string;
 
-  app.get("/", async () => {
-    const index = join(dir, "index.html");
+  constructor(options: WebConsoleOptions) {
+    this.#dir = options.dir ?? resolveWebDir();
+    this.#config = JSON.stringify({ maxUploadBytes: options.maxUploadBytes });
+  }
+
+  async index(): Promise<Response> {
+    const index = join(this.#dir, "index.html");
     if (!(await isFile(index))) throw notBuilt();
     return new Response(await readFile(index), {
       headers: {
         "content-type": "text/html; charset=utf-8",
         "cache-control": "no-cache",
         "content-security-policy": CONTENT_SECURITY_POLICY,
-        "x-content-type-options": "nosniff",
         "referrer-policy": "no-referrer",
       },
     });
-  });
+  }
 
-  app.get("/assets/:file", async (event) => {
-    const name = event.context.params?.file ?? "";
+  async asset(name: string): Promise<Response> {
     const type = TYPES[extname(name).toLowerCase()];
     if (!ASSET_NAME.test(name) || !type) throw new ServiceError(404, "not_found", "no such console asset");
-    let body = assets.get(name);
+    let body = this.#assets.get(name);
     if (!body) {
-      const path = join(dir, "assets", name);
+      const path = join(this.#dir, "assets", name);
       if (!(await isFile(path))) throw new ServiceError(404, "not_found", "no such console asset");
       body = await readFile(path);
       // Names carry a content hash: a file never changes under its name, so it can be kept.
-      if (/[-.][A-Za-z0-9_-]{8,}\.[a-z0-9]+$/.test(name)) assets.set(name, body);
+      if (/[-.][A-Za-z0-9_-]{8,}\.[a-z0-9]+$/.test(name)) this.#assets.set(name, body);
     }
     return new Response(new Uint8Array(body), {
-      headers: {
-        "content-type": type,
-        "cache-control": "public, max-age=31536000, immutable",
-        "x-content-type-options": "nosniff",
-      },
+      headers: { "content-type": type, "cache-control": "public, max-age=31536000, immutable" },
     });
-  });
+  }
 
-  app.get(
-    "/config.json",
-    () =>
-      new Response(config, {
-        headers: { "content-type": "application/json", "cache-control": "no-store" },
-      }),
-  );
+  config(): Response {
+    return new Response(this.#config, {
+      headers: { "content-type": "application/json", "cache-control": "no-store" },
+    });
+  }
 }

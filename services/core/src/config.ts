@@ -6,6 +6,16 @@ export type Task = (typeof TASKS)[number];
 export const ALL_TASKS: readonly Task[] = TASKS;
 export const taskSchema = z.enum(TASKS);
 
+/**
+ * Deadlines of every AWS call (see aws.ts): the TCP/TLS connect, the time to the response's first
+ * byte (and the longest silence while a body streams), and how many attempts the SDK makes.
+ */
+export const AWS_CALL_DEFAULTS = {
+  connectTimeoutMs: 3000,
+  requestTimeoutMs: 10_000,
+  maxAttempts: 3,
+} as const;
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const envSchema = z.object({
@@ -28,6 +38,14 @@ const envSchema = z.object({
   CONTENT_ENGINE_MAX_RECEIVE_COUNT: positiveInt(3),
   CONTENT_ENGINE_VISIBILITY_TIMEOUT: positiveInt(60),
   CONTENT_ENGINE_SHUTDOWN_TIMEOUT_MS: positiveInt(25_000),
+  CONTENT_ENGINE_AWS_CONNECT_TIMEOUT_MS: positiveInt(AWS_CALL_DEFAULTS.connectTimeoutMs),
+  CONTENT_ENGINE_AWS_REQUEST_TIMEOUT_MS: positiveInt(AWS_CALL_DEFAULTS.requestTimeoutMs),
+  CONTENT_ENGINE_AWS_MAX_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(AWS_CALL_DEFAULTS.maxAttempts),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default("0.0.0.0"),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9100),
@@ -53,6 +71,10 @@ export interface RuntimeConfig {
   maxReceiveCount: number;
   visibilityTimeoutSeconds: number;
   shutdownTimeoutMs: number;
+  /** Deadlines of every AWS call made through the client factory. */
+  awsConnectTimeoutMs: number;
+  awsRequestTimeoutMs: number;
+  awsMaxAttempts: number;
   port: number;
   host: string;
   workerMetricsPort: number;
@@ -87,6 +109,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxReceiveCount: e.CONTENT_ENGINE_MAX_RECEIVE_COUNT,
     visibilityTimeoutSeconds: e.CONTENT_ENGINE_VISIBILITY_TIMEOUT,
     shutdownTimeoutMs: e.CONTENT_ENGINE_SHUTDOWN_TIMEOUT_MS,
+    awsConnectTimeoutMs: e.CONTENT_ENGINE_AWS_CONNECT_TIMEOUT_MS,
+    awsRequestTimeoutMs: e.CONTENT_ENGINE_AWS_REQUEST_TIMEOUT_MS,
+    awsMaxAttempts: e.CONTENT_ENGINE_AWS_MAX_ATTEMPTS,
     port: e.PORT,
     host: e.HOST,
     workerMetricsPort: e.WORKER_METRICS_PORT,

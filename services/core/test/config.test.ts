@@ -39,6 +39,34 @@ describe("runtime configuration", () => {
     );
   });
 
+  it("bounds every AWS call by default and takes the deadlines from the environment", () => {
+    expect(loadConfig(minimal)).toMatchObject({
+      awsConnectTimeoutMs: 3000,
+      awsRequestTimeoutMs: 10_000,
+      awsMaxAttempts: 3,
+    });
+    expect(
+      loadConfig({
+        ...minimal,
+        CONTENT_ENGINE_AWS_CONNECT_TIMEOUT_MS: "500",
+        CONTENT_ENGINE_AWS_REQUEST_TIMEOUT_MS: "2500",
+        CONTENT_ENGINE_AWS_MAX_ATTEMPTS: "1",
+      }),
+    ).toMatchObject({ awsConnectTimeoutMs: 500, awsRequestTimeoutMs: 2500, awsMaxAttempts: 1 });
+  });
+
+  it("refuses an AWS deadline that is not a positive number of milliseconds, naming the variable", () => {
+    expect(() => loadConfig({ ...minimal, CONTENT_ENGINE_AWS_REQUEST_TIMEOUT_MS: "0" })).toThrow(
+      /CONTENT_ENGINE_AWS_REQUEST_TIMEOUT_MS: expected .*, got "0"/,
+    );
+    expect(() => loadConfig({ ...minimal, CONTENT_ENGINE_AWS_CONNECT_TIMEOUT_MS: "3s" })).toThrow(
+      /CONTENT_ENGINE_AWS_CONNECT_TIMEOUT_MS: expected .*, got "3s"/,
+    );
+    expect(() => loadConfig({ ...minimal, CONTENT_ENGINE_AWS_MAX_ATTEMPTS: "50" })).toThrow(
+      /CONTENT_ENGINE_AWS_MAX_ATTEMPTS: expected a value of at most 10, got "50"/,
+    );
+  });
+
   it("treats an empty variable as unset", () => {
     expect(loadConfig({ ...minimal, PORT: "" }).port).toBe(8000);
   });

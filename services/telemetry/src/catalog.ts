@@ -6,6 +6,11 @@
  * a label or a unit.
  */
 
+import { HTTP_ROUTES } from "./http-routes.ts";
+
+// The route labels are generated from the API's route table (services/api/src/routes.ts).
+export { HTTP_ROUTES };
+
 export type MetricType = "counter" | "histogram" | "gauge";
 export type MetricUnit = "requests" | "seconds" | "bytes" | "jobs" | "messages";
 export type Emitter = "api" | "consumer" | "lambda";
@@ -41,21 +46,6 @@ export interface MetricDefinition {
 export const CLOUDWATCH_NAMESPACE = "ContentEngine";
 
 export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"] as const;
-export const HTTP_ROUTES = [
-  "/v1/jobs",
-  "/v1/jobs/:id",
-  "/v1/jobs/:id/result",
-  "/health",
-  "/ready",
-  "/metrics",
-  "/openapi.json",
-  "/docs",
-  "/docs/:asset",
-  "/",
-  "/assets/:file",
-  "/config.json",
-  "unmatched",
-] as const;
 export const HTTP_STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
 export const JOB_OUTCOMES = ["succeeded", "rejected", "failed", "retried", "duplicate"] as const;
 export const ENQUEUE_FAILURE_STAGES = ["upload", "status", "send"] as const;

@@ -185,6 +185,46 @@ describe("the web console in Chromium", () => {
   });
 });
 
+describe("the API docs in Chromium", () => {
+  it("render Swagger UI under their CSP: no violation, no script error, nothing remote", async () => {
+    const docs = await context.newPage();
+    const errors: string[] = [];
+    const urls: string[] = [];
+    docs.on("request", (req) => urls.push(req.url()));
+    docs.on("pageerror", (error) => errors.push(error.message));
+    docs.on("console", (message) => {
+      if (message.type() === "error") errors.push(message.text());
+    });
+    await docs.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (e) => {
+        console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
+      });
+    });
+    const res = await docs.goto(`${stack.apiUrl}/docs`);
+    expect(res?.headers()["content-security-policy"]).toContain("frame-ancestors 'none'");
+    await docs.locator(".swagger-ui .info .title").filter({ hasText: "content-engine API" }).waitFor();
+    // Open an operation: its highlighted examples, then "Try it out" with its form.
+    await docs.locator("#operations-default-getJob .opblock-summary").click();
+    await docs.locator("#operations-default-getJob .highlight-code").first().waitFor();
+    await docs.locator("#operations-default-getJob .try-out__btn").click();
+    await docs.locator("#operations-default-getJob .execute").waitFor();
+    // "Try it out" really calls the API under connect-src 'self'.
+    await docs.locator("#operations-default-health .opblock-summary").click();
+    await docs.locator("#operations-default-health .try-out__btn").click();
+    await docs.locator("#operations-default-health .execute").click();
+    await docs
+      .locator("#operations-default-health .live-responses-table .response-col_status")
+      .filter({ hasText: "200" })
+      .first()
+      .waitFor();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await docs.screenshot({ path: join(ARTIFACTS, "api-docs.png"), fullPage: true });
+    expect(errors).toEqual([]);
+    expect(urls.filter((u) => !u.startsWith(`${stack.apiUrl}/`) && !u.startsWith("data:"))).toEqual([]);
+    await docs.close();
+  });
+});
+
 async function expectText(locator: ReturnType<Page["locator"]>, text: string): Promise<void> {
   await locator.filter({ hasText: text }).first().waitFor({ timeout: 10_000 });
   expect((await locator.first().textContent())?.trim()).toBe(text);

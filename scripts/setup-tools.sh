@@ -28,6 +28,15 @@ SCHEMATHESIS_VERSION="4.32.5"
 MOTO_VERSION="5.2.5"
 # Distribution package: Debian 12 ships 2.42 (Ubuntu 24.04 runners 2.45); any release from 2.42 on will do.
 PROMETHEUS_MIN="2.42"
+# A local Kubernetes control plane (scripts/cluster.ts, test/support/cluster.ts): built from the Go
+# module proxy, no container engine. kwok simulates the node and the pod lifecycle.
+ETCD_VERSION="v3.6.13"
+KUBERNETES_VERSION="v1.34.0"
+KWOK_VERSION="v0.7.0"
+# Their published CRDs (and kwok's Stage CRD and default Stages) go to .tools/kubernetes, so the
+# local API server validates the chart's objects against the real schemas.
+KEDA_VERSION="v2.21.0"
+PROMETHEUS_OPERATOR_VERSION="v0.85.0"
 
 export GOBIN="$BIN"
 export CGO_ENABLED=0
@@ -161,11 +170,120 @@ install_wrk() {
   ln -sf /usr/bin/wrk "$BIN/wrk"
 }
 
+# go_dep_version BINARY MODULE -> the version of MODULE the binary was built from ("" if none).
+go_dep_version() {
+  [[ -x "$1" ]] || return 0
+  go version -m "$1" 2>/dev/null | awk -v m="$2" '($1 == "mod" || $1 == "dep") && $2 == m { print $3; exit }'
+}
+
+# go_wrapper_dir NAME MODULE VERSION -> a fresh wrapper module dir in .tools/src that requires
+# MODULE@VERSION. `go install pkg@version` refuses modules with replace directives (etcd's server,
+# k8s.io/kubernetes); a wrapper module that requires them builds them as ordinary dependencies.
+go_wrapper_dir() {
+  local dir="$TOOLS/src/$1-$3"
+  rm -rf "$dir" && mkdir -p "$dir" || return 1
+  (cd "$dir" && go mod init "content-engine.local/tools/$1" && go mod edit -require="$2@$3") || return 1
+  printf '%s\n' "$dir"
+}
+
+install_etcd() {
+  if [[ "$(go_dep_version "$BIN/etcd" go.etcd.io/etcd/server/v3)" == "$ETCD_VERSION" ]]; then
+    log "etcd $ETCD_VERSION already installed"
+    return 0
+  fi
+  log "building etcd $ETCD_VERSION (wrapper module around go.etcd.io/etcd/server/v3)"
+  local start=$SECONDS dir
+  if ! {
+    dir="$(go_wrapper_dir etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION")" &&
+      cd "$dir" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" &&
+      go build -trimpath -o "$BIN/etcd" go.etcd.io/etcd/server/v3
+  } >"$LOGS/etcd.log" 2>&1; then
+    log "FAILED to build etcd, see $LOGS/etcd.log:"
+    tail -n 20 "$LOGS/etcd.log" >&2
+    return 1
+  fi
+  log "built etcd $ETCD_VERSION in $((SECONDS - start))s"
+}
+
+# kube-apiserver, kube-controller-manager, kube-scheduler from k8s.io/kubernetes. Its go.mod
+# replaces the k8s.io/* staging modules with ./staging paths; the wrapper replaces each with the
+# published v0.<minor>.<patch> instead. The ldflags stamp the version, else the server reports
+# v0.0.0 and the chart's kubeVersion constraint refuses it.
+install_kubernetes() {
+  local cmds=(kube-apiserver kube-controller-manager kube-scheduler) c ok=1
+  for c in "${cmds[@]}"; do
+    [[ "$(go_dep_version "$BIN/$c" k8s.io/kubernetes)" == "$KUBERNETES_VERSION" ]] || ok=0
+  done
+  if [[ $ok == 1 ]]; then
+    log "kubernetes $KUBERNETES_VERSION already installed (${cmds[*]})"
+    return 0
+  fi
+  log "building kubernetes $KUBERNETES_VERSION (${cmds[*]}, wrapper module around k8s.io/kubernetes)"
+  local start=$SECONDS dir gomod staging="v0.${KUBERNETES_VERSION#v1.}" minor replaces
+  local pkgs=("${cmds[@]/#/k8s.io/kubernetes/cmd/}")
+  minor="${KUBERNETES_VERSION#v1.}" && minor="${minor%%.*}"
+  local ldflags="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION"
+  ldflags+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
+  if ! {
+    dir="$(go_wrapper_dir kubernetes k8s.io/kubernetes "$KUBERNETES_VERSION")" &&
+      gomod="$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | awk -F'"' '$2 == "GoMod" { print $4 }')" &&
+      [[ -f "$gomod" ]] && cd "$dir" &&
+      replaces=($(awk -v v="$staging" '$2 == "=>" && $3 ~ /^\.\/staging\// { print "-replace=" $1 "=" $1 "@" v }' "$gomod")) &&
+      ((${#replaces[@]} > 0)) && go mod edit "${replaces[@]}" &&
+      go get "${pkgs[@]/%/@$KUBERNETES_VERSION}" &&
+      go build -trimpath -ldflags "$ldflags" -o "$BIN/" "${pkgs[@]}"
+  } >"$LOGS/kubernetes.log" 2>&1; then
+    log "FAILED to build kubernetes, see $LOGS/kubernetes.log:"
+    tail -n 20 "$LOGS/kubernetes.log" >&2
+    return 1
+  fi
+  log "built kubernetes $KUBERNETES_VERSION in $((SECONDS - start))s"
+}
+
+# module_dir MODULE VERSION -> the module's folder in the Go module cache (downloaded, not built).
+module_dir() {
+  go mod download -json "$1@$2" | awk -F'"' '$2 == "Dir" { print $4 }'
+}
+
+# The manifests the local cluster installs (test/support/cluster-control-plane.ts): KEDA's and the
+# Prometheus Operator's CRDs as they publish them, kwok's Stage CRD and its default node/pod Stages.
+install_cluster_manifests() {
+  local out="$TOOLS/kubernetes" stamp="keda $KEDA_VERSION, prometheus-operator $PROMETHEUS_OPERATOR_VERSION, kwok $KWOK_VERSION"
+  if [[ "$(cat "$out/VERSIONS" 2>/dev/null)" == "$stamp" ]]; then
+    log "cluster manifests ($stamp) already installed"
+    return 0
+  fi
+  log "installing cluster manifests ($stamp) from the Go module proxy"
+  local start=$SECONDS keda prom kwok
+  if ! {
+    keda="$(module_dir github.com/kedacore/keda/v2 "$KEDA_VERSION")" &&
+      prom="$(module_dir github.com/prometheus-operator/prometheus-operator "$PROMETHEUS_OPERATOR_VERSION")" &&
+      kwok="$(module_dir sigs.k8s.io/kwok "$KWOK_VERSION")" &&
+      rm -rf "$out" && mkdir -p "$out/crds" "$out/kwok-stages" &&
+      cp "$keda/config/crd/bases/keda.sh_"{scaledobjects,scaledjobs,triggerauthentications,clustertriggerauthentications}.yaml "$out/crds/" &&
+      cp "$prom/example/prometheus-operator-crd/monitoring.coreos.com_"{servicemonitors,podmonitors,prometheusrules,probes}.yaml "$out/crds/" &&
+      cp "$kwok/kustomize/crd/bases/kwok.x-k8s.io_stages.yaml" "$out/crds/" &&
+      cp "$kwok/kustomize/stage/node/fast/node-initialize.yaml" \
+        "$kwok/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" \
+        "$kwok/kustomize/stage/pod/fast/pod-ready.yaml" "$kwok/kustomize/stage/pod/fast/pod-complete.yaml" \
+        "$kwok/kustomize/stage/pod/fast/pod-delete.yaml" "$out/kwok-stages/" &&
+      chmod -R u+w "$out" && printf '%s' "$stamp" >"$out/VERSIONS"
+  } >"$LOGS/cluster-manifests.log" 2>&1; then
+    log "FAILED to install cluster manifests, see $LOGS/cluster-manifests.log:"
+    tail -n 20 "$LOGS/cluster-manifests.log" >&2
+    return 1
+  fi
+  log "installed cluster manifests in $((SECONDS - start))s"
+}
+
 # Run every installer as a background job; each one's exit status is collected below.
+# With arguments (`bash scripts/setup-tools.sh etcd kubernetes kwok`) only the named ones run.
+only=" $* "
 declare -A jobs=()
 start_job() {
   local name="$1"
   shift
+  [[ "$only" == "  " || "$only" == *" $name "* ]] || return 0
   "$@" &
   jobs[$name]=$!
 }
@@ -180,6 +298,10 @@ start_job schemathesis pip_tool schemathesis schemathesis "$SCHEMATHESIS_VERSION
 start_job moto install_moto
 start_job prometheus install_prometheus
 start_job wrk install_wrk
+start_job etcd install_etcd
+start_job kubernetes install_kubernetes
+start_job kwok go_tool kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
+start_job cluster-manifests install_cluster_manifests
 
 failed=()
 for name in "${!jobs[@]}"; do

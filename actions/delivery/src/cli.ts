@@ -25,6 +25,7 @@ commands:
   deploy-ecs     --env <name> [--digest sha256:…] [--task-definition file] [--timeout seconds]
   deploy-lambda  --env <name> [--zip ${DEFAULT_WORKER_ZIP}] [--no-canary]
   deploy-helm    --env <name> [--digest sha256:…] [--chart helm/content-engine] [--offline]
+                 [--kubeconfig file] (default: EKS DescribeCluster + an STS token)
   build-push     --env <name> --git-sha <sha> [--dockerfile Dockerfile] [--context .] [--tag t]
   promote        --from <name> --to <name> --repository owner/name   (token: GITHUB_TOKEN)
   set-image      --env <name> --digest sha256:… [--tag t]   edit environments/<name>.yaml, comments kept
@@ -50,6 +51,7 @@ const { values, positionals } = parseArgs({
     chart: { type: "string" },
     offline: { type: "boolean" },
     helm: { type: "string" },
+    kubeconfig: { type: "string" },
     "git-sha": { type: "string" },
     dockerfile: { type: "string" },
     context: { type: "string" },
@@ -103,6 +105,7 @@ async function run(): Promise<Outcome | Plan | string> {
         digest: values.digest,
         chart: values.chart,
         helm: values.helm,
+        kubeconfig: values.kubeconfig,
         offline: values.offline,
         timeoutSeconds,
         aws,

@@ -1,29 +1,45 @@
 // deploy-helm: values from the environment file, `helm upgrade --install` with rollback on failure,
-// recovery of releases stuck in pending-* by a cancelled run, and `helm template` as the plan.
+// recovery of releases stuck in pending-* by a cancelled run. The plan is `helm upgrade --dry-run=server`
+// against the cluster plus a server-side dry-run apply of every object (or `helm template` offline).
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import { DIGEST_PATTERN, type Environment } from "@content-engine/environments";
 import { createTwoFilesPatch } from "diff";
-import { parse, stringify } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import type { AwsOptions } from "./aws.ts";
 import { type CommandRunner, runChecked, runCommand } from "./command.ts";
 import { writeKubeconfig } from "./eks.ts";
 import { DeliveryError } from "./errors.ts";
-import { kubeAccessFromConfig, recentEvents } from "./kube.ts";
+import {
+  dryRunApply,
+  type FailingPod,
+  failingPods,
+  getJson,
+  type KubeAccess,
+  KubeApiError,
+  type KubeObject,
+  kubeAccessFromConfig,
+  recentEvents,
+  serverVersion,
+} from "./kube.ts";
 import { finish, type Outcome, type Plan, Stopwatch } from "./outcome.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
 
 export interface DeployHelmOptions {
   env: Environment;
   digest?: string;
-  /** Chart directory; default helm/content-engine. */
+  /** Chart directory; default this repository's helm/content-engine. */
   chart?: string;
   timeoutSeconds?: number;
   /** Path of the helm binary; default `helm` on PATH. */
   helm?: string;
-  /** Existing kubeconfig; default: generated from DescribeCluster + an STS token. */
+  /**
+   * Existing kubeconfig (any cluster: a local one from `npm run cluster`, a bastion's); default:
+   * generated from DescribeCluster + an STS token.
+   */
   kubeconfig?: string;
   /** Plan only: render without contacting a cluster (no diff against the live release). */
   offline?: boolean;
@@ -32,7 +48,7 @@ export interface DeployHelmOptions {
   kubeVersion?: string;
   /**
    * Generated Prometheus alerting rules to ship in the chart's PrometheusRule; default
-   * alarms/generated/<env>/prometheus-rules.yaml when that file exists.
+   * this repository's alarms/generated/<env>/prometheus-rules.yaml when that file exists.
    */
   prometheusRules?: string;
   aws?: Partial<AwsOptions>;
@@ -40,7 +56,17 @@ export interface DeployHelmOptions {
   run?: CommandRunner;
 }
 
-export const DEFAULT_CHART = "helm/content-engine";
+/**
+ * The repository this library ships in, found from this module rather than the working directory:
+ * src/helm.ts and every action's bundled dist/index.js both sit three folders below the root.
+ */
+const REPOSITORY_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const DEFAULT_CHART = join(REPOSITORY_ROOT, "helm", "content-engine");
+
+/** The generated Prometheus alerting rules of an environment (alarms/, npm run generate). */
+export function generatedRulesFile(envName: string): string {
+  return join(REPOSITORY_ROOT, "alarms", "generated", envName, "prometheus-rules.yaml");
+}
 export const DEFAULT_KUBE_VERSION = "1.31.0";
 
 function eksOf(env: Environment) {
@@ -59,7 +85,9 @@ export function helmValues(env: Environment, digest: string, processor: "local" 
       replicaCount: env.api.desiredCount,
       resources: {
         requests: { cpu: `${env.api.cpu}m`, memory: `${env.api.memory}Mi` },
-        limits: { memory: `${env.api.memory}Mi` },
+        // Limits equal the requests, as a Fargate task's size is both; a CPU request above the
+        // chart's default limit (1) is refused by the API server.
+        limits: { cpu: `${env.api.cpu}m`, memory: `${env.api.memory}Mi` },
       },
       autoscaling: {
         enabled: env.api.maxCount > env.api.minCount,
@@ -179,7 +207,7 @@ export async function recoverPendingRelease(
  * monitoring.prometheusRule.additionalGroups; none when the default file does not exist.
  */
 export function generatedRuleGroups(env: Environment, file?: string): unknown[] {
-  const path = file ?? join("alarms", "generated", env.name, "prometheus-rules.yaml");
+  const path = file ?? generatedRulesFile(env.name);
   if (!existsSync(path)) {
     if (file) throw new DeliveryError(`prometheus rules file ${file} does not exist`);
     return [];
@@ -233,60 +261,143 @@ function prepare(options: DeployHelmOptions) {
   };
 }
 
-/** Dry-run: lint and render the chart with the environment's values; diff against the live release when online. */
+function clusterHint(envName: string, kubeconfig?: string) {
+  return kubeconfig ? `the kubeconfig ${kubeconfig}` : `eks.cluster in environments/${envName}.yaml`;
+}
+
+/**
+ * Fails with one clear sentence when the API server does not answer or refuses the credentials,
+ * before helm would print a stack of retries (or, for `helm get`, nothing at all).
+ */
+async function reachCluster(kubeconfig: string, given: string | undefined, envName: string) {
+  const access = kubeAccessFromConfig(kubeconfig);
+  if (!access) return { access: undefined, version: undefined };
+  try {
+    return { access, version: await serverVersion(access) };
+  } catch (error) {
+    const reason =
+      error instanceof KubeApiError && (error.status === 401 || error.status === 403)
+        ? `it refused the credentials (${error.status})`
+        : (error as Error).message;
+    throw new DeliveryError(
+      `cannot reach the Kubernetes API server ${access.server}: ${reason} (check ${clusterHint(envName, given)})`,
+    );
+  }
+}
+
+/** The live release's manifest; "" when the release does not exist yet. */
+async function liveManifest(run: CommandRunner, helm: string, base: string[]): Promise<string> {
+  const manifest = await run(helm, ["get", "manifest", ...base]);
+  // helm get prints the stored manifest plus a newline; normalise both sides of the diff alike.
+  if (manifest.code === 0) return `${manifest.stdout.trimEnd()}\n`;
+  if (/release: not found/i.test(manifest.stderr)) return "";
+  throw new DeliveryError(`helm get manifest failed: ${manifest.stderr.trim().split("\n").pop()}`);
+}
+
+/** Server-side admission of every rendered object; a refused object fails the plan. */
+async function admitOnServer(access: KubeAccess, manifest: string, namespace: string): Promise<string> {
+  const objects = parseAllDocuments(manifest)
+    .map((doc) => doc.toJS() as KubeObject | null)
+    .filter((doc): doc is KubeObject => Boolean(doc?.kind));
+  try {
+    await getJson(access, `/api/v1/namespaces/${encodeURIComponent(namespace)}`);
+  } catch (error) {
+    if (error instanceof KubeApiError && error.status === 404)
+      return `server-side dry-run skipped: namespace ${namespace} does not exist yet (the first install creates it)`;
+    throw error;
+  }
+  const refused = await dryRunApply(access, objects, namespace);
+  if (refused.length)
+    throw new DeliveryError(
+      `the API server refused ${refused.length} of ${objects.length} objects (server-side dry-run):\n${refused.map((line) => `- ${line}`).join("\n")}`,
+    );
+  const kinds = [...new Set(objects.map((o) => o.kind))].sort().join(", ");
+  return `server-side dry-run: the API server accepted all ${objects.length} objects (${kinds})`;
+}
+
+/**
+ * Dry-run. Offline: lint and `helm template`. Online: `helm upgrade --dry-run=server` renders with the
+ * cluster's capabilities, every object goes through a server-side dry-run apply (schemas, CRDs,
+ * admission), and the result is diffed against the live release. An unreachable cluster fails.
+ */
 export async function planHelm(options: DeployHelmOptions): Promise<Plan> {
   const { eks, values, helm, run, chart, aws, digest } = prepare(options);
   const valuesFile = writeValues(values);
   const kubeVersion = ["--kube-version", options.kubeVersion ?? DEFAULT_KUBE_VERSION];
   await runChecked(run, helm, ["lint", chart, "--values", valuesFile, ...kubeVersion]);
-  const rendered = (
-    await runChecked(run, helm, [
-      "template",
-      eks.release,
-      chart,
-      "--namespace",
-      eks.namespace,
-      "--values",
-      valuesFile,
-      ...kubeVersion,
-    ])
-  ).stdout;
-  let live = "";
-  if (!options.offline) {
-    const kubeconfig =
-      options.kubeconfig ?? (await writeKubeconfig(aws, eks.cluster, eks.namespace, options.env.name)).path;
-    const manifest = await run(helm, [
-      "get",
-      "manifest",
-      eks.release,
-      "--namespace",
-      eks.namespace,
-      "--kubeconfig",
-      kubeconfig,
-    ]);
-    if (manifest.code === 0) live = manifest.stdout;
+  const target = `${eks.cluster}/${eks.namespace}/${eks.release}`;
+  const steps = [
+    `helm ${helmUpgradeArgs({ release: eks.release, chart, namespace: eks.namespace, valuesFile: "<values>", timeoutSeconds: options.timeoutSeconds ?? 600, helmMajor: 3 }).join(" ")}`,
+  ];
+  const changes = [{ field: "image.digest", from: undefined, to: digest }];
+  const release = [eks.release, chart, "--namespace", eks.namespace, "--values", valuesFile];
+  if (options.offline) {
+    const rendered = await runChecked(run, helm, ["template", ...release, ...kubeVersion]);
+    return { operation: "deploy-helm", target, noop: false, changes, steps, details: [rendered.stdout] };
   }
-  const patch = createTwoFilesPatch("live", "rendered", live, rendered, "", "", { context: 3 });
+  const kubeconfig =
+    options.kubeconfig ?? (await writeKubeconfig(aws, eks.cluster, eks.namespace, options.env.name)).path;
+  const { access } = await reachCluster(kubeconfig, options.kubeconfig, options.env.name);
+  const base = [eks.release, "--namespace", eks.namespace, "--kubeconfig", kubeconfig];
+  const live = await liveManifest(run, helm, base);
+  const dryRun = await run(helm, [
+    "upgrade",
+    "--install",
+    ...release,
+    "--dry-run=server",
+    "--output",
+    "json",
+    "--kubeconfig",
+    kubeconfig,
+  ]);
+  if (dryRun.code !== 0)
+    throw new DeliveryError(
+      `helm upgrade --dry-run=server failed: ${dryRun.stderr.trim().split("\n").pop()}`,
+    );
+  const rendered = `${((JSON.parse(dryRun.stdout) as { manifest?: string }).manifest ?? "").trimEnd()}\n`;
+  const admission = access
+    ? await admitOnServer(access, rendered, eks.namespace)
+    : "server-side dry-run skipped: the kubeconfig has no bearer token to send the objects with";
+  const patch = createTwoFilesPatch("live", "planned", live, rendered, "", "", { context: 3 });
+  const previous = live.match(/image: "?[^"\s]+@(sha256:[a-f0-9]{64})/)?.[1];
   return {
     operation: "deploy-helm",
-    target: `${eks.cluster}/${eks.namespace}/${eks.release}`,
+    target,
     noop: live === rendered,
-    changes: [{ field: "image.digest", from: undefined, to: digest }],
-    steps: [
-      `helm ${helmUpgradeArgs({ release: eks.release, chart, namespace: eks.namespace, valuesFile: "<values>", timeoutSeconds: options.timeoutSeconds ?? 600, helmMajor: 3 }).join(" ")}`,
-    ],
-    details: [options.offline ? rendered : patch],
+    changes: [{ field: "image.digest", from: previous, to: digest }],
+    steps,
+    details: [admission, patch],
   };
 }
 
-async function namespaceEvents(kubeconfig: string, namespace: string): Promise<string[]> {
+/**
+ * Why the rollout failed, read from the API: the pods that reported Warning events since the upgrade
+ * began, with their events (they outlive pods that --atomic already deleted); else the namespace's
+ * newest events.
+ */
+async function rolloutDiagnostics(
+  access: KubeAccess | undefined,
+  namespace: string,
+  since: Date,
+): Promise<{ pods: FailingPod[]; lines: string[] }> {
+  if (!access) return { pods: [], lines: ["events: the kubeconfig has no bearer token to read them with"] };
   try {
-    const access = kubeAccessFromConfig(kubeconfig);
-    if (!access) return ["events: the kubeconfig has no bearer token to read them with"];
+    const pods = await failingPods(access, namespace, since);
+    if (pods.length)
+      return {
+        pods,
+        lines: pods.flatMap((pod) => [
+          `failing pod ${pod.name} (${pod.state}):`,
+          ...pod.events.map((line) => `  event: ${line}`),
+        ]),
+      };
     const events = await recentEvents(access, namespace);
-    return events.length ? events.map((line) => `event: ${line}`) : [`events: none in ${namespace}`];
+    return {
+      pods,
+      lines: events.length ? events.map((line) => `event: ${line}`) : [`events: none in ${namespace}`],
+    };
   } catch (error) {
-    return [`events: could not read them (${(error as Error).message})`];
+    return { pods: [], lines: [`events: could not read them (${(error as Error).message})`] };
   }
 }
 
@@ -297,6 +408,7 @@ export async function deployHelm(options: DeployHelmOptions): Promise<Outcome> {
   const target = `${eks.cluster}/${eks.namespace}/${eks.release}`;
   const kubeconfig =
     options.kubeconfig ?? (await writeKubeconfig(aws, eks.cluster, eks.namespace, options.env.name)).path;
+  const { access } = await reachCluster(kubeconfig, options.kubeconfig, options.env.name);
   const base = [eks.release, "--namespace", eks.namespace, "--kubeconfig", kubeconfig];
   const helmMajor = await helmMajorVersion(run, helm);
 
@@ -328,6 +440,7 @@ export async function deployHelm(options: DeployHelmOptions): Promise<Outcome> {
     helmMajor,
   });
   reporter.info(`helm ${args.join(" ")}`);
+  const upgradeStarted = new Date();
   const upgrade = await watch.wait(run(helm, args, { onLine: (line) => reporter.info(line) }));
   const after = await releaseStatus(run, helm, base);
   const revisions = {
@@ -344,15 +457,19 @@ export async function deployHelm(options: DeployHelmOptions): Promise<Outcome> {
       outputs: { revision: revisions.current ?? "", digest },
     });
   }
+  const failing = await rolloutDiagnostics(access, eks.namespace, upgradeStarted);
   const diagnostics = [
     `helm upgrade: ${(upgrade.stderr || upgrade.stdout).trim().split("\n").slice(-5).join(" | ")}`,
+    ...failing.lines,
   ];
   const status = await run(helm, ["status", ...base, "--show-resources"]);
   diagnostics.push(...status.stdout.trim().split("\n").slice(0, 40));
   const history = await run(helm, ["history", ...base, "--max", "5"]);
   diagnostics.push(...history.stdout.trim().split("\n"));
-  diagnostics.push(...(await namespaceEvents(kubeconfig, eks.namespace)));
   const rolledBack = Boolean(before) && after?.status === "deployed";
+  const culprits = failing.pods.length
+    ? `; failing pods: ${failing.pods.map((pod) => pod.name).join(", ")}`
+    : "";
   return finish(watch, {
     operation: "deploy-helm",
     target,
@@ -362,8 +479,8 @@ export async function deployHelm(options: DeployHelmOptions): Promise<Outcome> {
         ? "timed_out"
         : "failed",
     reason: rolledBack
-      ? `upgrade failed; helm rolled back and revision ${after?.revision} (the previous values) serves`
-      : `upgrade failed: ${upgrade.stderr.trim().split("\n").pop() ?? `exit ${upgrade.code}`}`,
+      ? `upgrade failed; helm rolled back and revision ${after?.revision} (the previous values) serves${culprits}`
+      : `upgrade failed: ${upgrade.stderr.trim().split("\n").pop() ?? `exit ${upgrade.code}`}${culprits}`,
     revisions,
     diagnostics,
     outputs: { revision: revisions.current ?? "", digest },

@@ -31,7 +31,10 @@ export function Console({ apiKey, store, maxUploadBytes, onSignOut, fetch, pollP
     setJobs((now) => now.map((j) => (j.jobId === jobId ? { ...j, ...patch } : j)));
   }, []);
 
-  // One poller per unfinished job; each stops by itself when its job finishes.
+  // One poller per unfinished job; each stops by itself when its job finishes (or on 401/404). A job's
+  // entry stays in `watchers` after its poller stopped: the finished status reaches `jobs` only on
+  // React's next commit, and an effect still pending from an earlier render (job "processing") would
+  // otherwise find no entry and start a second poller for a job that already finished.
   useEffect(() => {
     for (const job of jobs) {
       if (isFinished(job.status) || watchers.current.has(job.jobId)) continue;
@@ -42,10 +45,8 @@ export function Console({ apiKey, store, maxUploadBytes, onSignOut, fetch, pollP
           onUpdate(view) {
             setPollError(undefined);
             update(view.jobId, { status: view.status, error: view.error });
-            if (isFinished(view.status)) watchers.current.delete(view.jobId);
           },
           onError(error, final) {
-            if (final) watchers.current.delete(job.jobId);
             const message = describeError(error);
             if (final && error instanceof ApiError && error.status === 401) onSignOut(message);
             else setPollError(final ? `${job.filename}: ${message}` : `${message} Still checking…`);

@@ -1,0 +1,363 @@
+// deploy-helm against a real Kubernetes control plane (test/support/cluster.ts: etcd, kube-apiserver,
+// controller-manager, scheduler, kwok), its bundled dist run as a runner runs it. Every outcome is
+// read back from the API server: Deployments, pods, events and helm's release records (Secrets).
+import { type ChildProcess, spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { toolPath } from "../../../scripts/tools.ts";
+import {
+  createOrReplace,
+  NODE_NAME,
+  neverReadyStage,
+  until,
+  useCluster,
+} from "../../../test/support/cluster.ts";
+import { dryRunApply, getJson, kubeRequest } from "../../delivery/src/kube.ts";
+import { digest } from "../../delivery/test/fixtures.ts";
+import {
+  errorLines,
+  repositoryRoot,
+  runBundledAction,
+  scratchWorkspace,
+} from "../../delivery/test/support/run-action.ts";
+
+const cluster = useCluster();
+const helm = toolPath("helm");
+const namespace = "content-engine";
+const release = "content-engine";
+const repository = (
+  parse(readFileSync(join(repositoryRoot, "environments", "dev.yaml"), "utf8")) as {
+    image: { repository: string };
+  }
+).image.repository;
+const image = (sha: string) => `${repository}@${sha}`;
+
+interface Deployment {
+  metadata: { name: string; generation: number };
+  spec: { template: { spec: { containers: { image: string }[] } } };
+  status: { conditions?: { type: string; status: string }[]; readyReplicas?: number };
+}
+
+/** The chart's two Deployments as the API server has them. */
+async function deployments(): Promise<Record<string, Deployment>> {
+  const list = await getJson<{ items: Deployment[] }>(
+    cluster.access,
+    `/apis/apps/v1/namespaces/${namespace}/deployments`,
+  );
+  return Object.fromEntries(list.items.map((d) => [d.metadata.name, d]));
+}
+
+const available = (d: Deployment) =>
+  d.status.conditions?.some((c) => c.type === "Available" && c.status === "True") ?? false;
+
+/** helm's release records: one Secret per revision, labelled with its status. */
+async function releaseRecords(ns = namespace): Promise<{ version: number; status: string }[]> {
+  const list = await getJson<{ items: { metadata: { labels: Record<string, string> } }[] }>(
+    cluster.access,
+    `/api/v1/namespaces/${ns}/secrets?labelSelector=${encodeURIComponent(`owner=helm,name=${release}`)}`,
+  );
+  return list.items
+    .map((s) => ({ version: Number(s.metadata.labels.version), status: s.metadata.labels.status! }))
+    .sort((a, b) => a.version - b.version);
+}
+
+function deployHelm(
+  inputs: Record<string, string>,
+  kubeconfig = cluster.kubeconfig,
+  workspace = scratchWorkspace(),
+) {
+  return runBundledAction(
+    "deploy-helm",
+    { environment: "dev", helm, kubeconfig, "timeout-seconds": "60", ...inputs },
+    { workspace },
+  );
+}
+
+/** Through kwok's Stage API: pods running the `broken` digest start but never turn Ready. */
+function markBroken() {
+  return createOrReplace(
+    cluster.access,
+    "/apis/kwok.x-k8s.io/v1alpha1/stages",
+    neverReadyStage("never-ready-broken", image(broken)),
+  );
+}
+
+/** A helm run cancelled mid-wait (on never-Ready pods): killed once its release record reads `status`. */
+async function cancelledHelm(args: string[], ns: string, status: string) {
+  await markBroken();
+  const child: ChildProcess = spawn(
+    helm,
+    [
+      ...args,
+      "--set",
+      `image.digest=${broken}`,
+      "--wait",
+      "--timeout",
+      "120s",
+      "--kubeconfig",
+      cluster.kubeconfig,
+    ],
+    { stdio: "ignore" },
+  );
+  await until(
+    `the helm run did not reach ${status}`,
+    async () => ((await releaseRecords(ns)).at(-1)?.status === status ? true : undefined),
+    30_000,
+  );
+  child.kill("SIGKILL");
+}
+
+const good = digest("a");
+const broken = digest("b");
+const fixed = digest("c");
+
+// Each helm run waits on real controllers; generous limits for a shared 2-core machine.
+describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180_000 }, () => {
+  it("serves Kubernetes v1.34.0 with one schedulable kwok node", async () => {
+    const version = await getJson<{ gitVersion: string }>(cluster.access, "/version");
+    expect(version.gitVersion).toBe("v1.34.0");
+    const node = await getJson<{ status: { conditions: { type: string; status: string }[] } }>(
+      cluster.access,
+      `/api/v1/nodes/${NODE_NAME}`,
+    );
+    expect(node.status.conditions.find((c) => c.type === "Ready")?.status).toBe("True");
+    process.stdout.write(`control plane ready in ${cluster.readyMs} ms\n`);
+  });
+
+  it("validates KEDA and Prometheus Operator objects against the published CRD schemas", async () => {
+    await kubeRequest(cluster.access, "POST", "/api/v1/namespaces", {
+      body: { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } },
+    });
+    // Both are wrong in ways only the real schemas know: a misspelt field, a duration that is not one.
+    const wrong = [
+      {
+        apiVersion: "keda.sh/v1alpha1",
+        kind: "ScaledObject",
+        metadata: { name: "typo" },
+        spec: { scaleTargetRef: { name: "worker" }, minReplicas: 0, triggers: [] },
+      },
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata: { name: "bad-duration" },
+        spec: { groups: [{ name: "g", rules: [{ alert: "A", expr: "up == 0", for: "five minutes" }] }] },
+      },
+    ];
+    const refused = await dryRunApply(cluster.access, wrong, namespace);
+    expect(refused).toHaveLength(2);
+    expect(refused[0]).toMatch(/^ScaledObject typo: .*\.spec\.minReplicas: field not declared in schema/);
+    expect(refused[1]).toMatch(/^PrometheusRule bad-duration: .*spec.groups\[0\].rules\[0\].for/);
+  });
+
+  it.each(["dev", "staging", "prod"])(
+    "the API server admits everything the chart renders for %s, generated alarm rules included",
+    async (env) => {
+      const run = await runBundledAction(
+        "deploy-helm",
+        { environment: env, helm, kubeconfig: cluster.kubeconfig, plan: "true" },
+        { workspace: scratchWorkspace() },
+      );
+      expect(run.code, run.stdout).toBe(0);
+      expect(run.outputs.status).toBe("planned");
+      const accepted = run.summary.match(/the API server accepted all (\d+) objects \(([^)]*)\)/);
+      expect(accepted, run.summary).not.toBeNull();
+      const kinds = accepted![2]!.split(", ");
+      expect(kinds).toEqual(
+        expect.arrayContaining([
+          "Deployment",
+          "HorizontalPodAutoscaler",
+          "NetworkPolicy",
+          "PodDisruptionBudget",
+          "PrometheusRule",
+          "ScaledObject",
+          "ServiceMonitor",
+          "TriggerAuthentication",
+        ]),
+      );
+      const generated = parse(
+        readFileSync(join(repositoryRoot, "alarms", "generated", env, "prometheus-rules.yaml"), "utf8"),
+      ) as { groups: { rules: { alert: string }[] }[] };
+      for (const alert of generated.groups.flatMap((g) => g.rules.map((r) => r.alert)))
+        expect(run.summary).toContain(`alert: ${alert}`);
+      // A plan changes nothing.
+      expect(await releaseRecords()).toEqual([]);
+    },
+  );
+
+  it("installs the release: succeeded, both Deployments Available on the new digest", async () => {
+    const run = await deployHelm({ digest: good });
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.outputs.status).toBe("succeeded");
+    const live = await deployments();
+    expect(Object.keys(live).sort()).toEqual(["content-engine-api", "content-engine-worker"]);
+    for (const d of Object.values(live)) {
+      expect(available(d)).toBe(true);
+      expect(d.spec.template.spec.containers[0]!.image).toBe(image(good));
+    }
+    expect(await releaseRecords()).toEqual([{ version: 1, status: "deployed" }]);
+  });
+
+  it("answers unchanged for the same digest and writes no revision", async () => {
+    const generations = Object.values(await deployments()).map((d) => d.metadata.generation);
+    const run = await deployHelm({ digest: good });
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.outputs.status).toBe("unchanged");
+    expect(await releaseRecords()).toEqual([{ version: 1, status: "deployed" }]);
+    expect(Object.values(await deployments()).map((d) => d.metadata.generation)).toEqual(generations);
+  });
+
+  it("rolls back a rollout whose pods never turn Ready and names them with their events", async () => {
+    await markBroken();
+    const run = await deployHelm({ digest: broken, "timeout-seconds": "15" });
+    expect(run.code).toBe(1);
+    expect(run.outputs.status).toBe("rolled_back");
+    // The previous revision serves, read from the API server.
+    const live = await deployments();
+    for (const d of Object.values(live)) {
+      expect(d.spec.template.spec.containers[0]!.image).toBe(image(good));
+      expect(available(d)).toBe(true);
+    }
+    expect(await releaseRecords()).toEqual([
+      { version: 1, status: "superseded" },
+      { version: 2, status: "failed" },
+      { version: 3, status: "deployed" },
+    ]);
+    // The summary names the failing pods and what the API said about them.
+    const named = [...run.summary.matchAll(/failing pod (content-engine-(?:api|worker)-[a-z0-9-]+) \(/g)].map(
+      (m) => m[1],
+    );
+    expect(named.length).toBeGreaterThan(0);
+    expect(run.summary).toContain("Warning Unhealthy Pod/");
+    expect(run.summary).toContain("Readiness probe failed");
+    expect(run.outputs.reason).toContain(`failing pods: ${named[0]}`);
+  });
+
+  it("recovers a release left in pending-upgrade by a cancelled run, then deploys", async () => {
+    // A run cancelled mid-wait: helm killed while the upgrade to a never-ready digest waits.
+    await cancelledHelm(
+      [
+        "upgrade",
+        release,
+        join(repositoryRoot, "helm", "content-engine"),
+        "--namespace",
+        namespace,
+        "--reuse-values",
+      ],
+      namespace,
+      "pending-upgrade",
+    );
+    expect((await releaseRecords()).at(-1)).toEqual({ version: 4, status: "pending-upgrade" });
+
+    const run = await deployHelm({ digest: fixed });
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.outputs.status).toBe("succeeded");
+    expect(run.stdout).toContain(
+      "release content-engine was stuck in pending-upgrade at revision 4: rolled back to revision 3",
+    );
+    // helm keeps the cancelled revision's record as it was; the release moved past it.
+    expect((await releaseRecords()).slice(3)).toEqual([
+      { version: 4, status: "pending-upgrade" },
+      { version: 5, status: "superseded" },
+      { version: 6, status: "deployed" },
+    ]);
+    for (const d of Object.values(await deployments())) {
+      expect(d.spec.template.spec.containers[0]!.image).toBe(image(fixed));
+      expect(available(d)).toBe(true);
+    }
+  });
+
+  it("uninstalls a first install left in pending-install by a cancelled run, then installs", async () => {
+    const ns = "first-install";
+    const workspace = scratchWorkspace();
+    const file = join(workspace, "environments", "dev.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace("namespace: content-engine", `namespace: ${ns}`));
+    await cancelledHelm(
+      [
+        "install",
+        release,
+        join(repositoryRoot, "helm", "content-engine"),
+        "--namespace",
+        ns,
+        "--create-namespace",
+        "--values",
+        join(repositoryRoot, "helm", "content-engine", "ci", "dev-values.yaml"),
+        "--set",
+        `image.repository=${repository}`,
+      ],
+      ns,
+      "pending-install",
+    );
+    const run = await deployHelm({ digest: good }, cluster.kubeconfig, workspace);
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.outputs.status).toBe("succeeded");
+    expect(run.stdout).toContain(
+      "release content-engine was stuck in pending-install at revision 1: uninstalled it",
+    );
+    expect(await releaseRecords(ns)).toEqual([{ version: 1, status: "deployed" }]);
+  });
+
+  it("plans against the server: unchanged for the live digest, a diff for a new one, nothing applied", async () => {
+    const same = await deployHelm({ digest: fixed, plan: "true" });
+    expect(same.code, same.stdout).toBe(0);
+    expect(same.outputs.status).toBe("unchanged");
+    const next = await deployHelm({ digest: digest("d"), plan: "true" });
+    expect(next.code, next.stdout).toBe(0);
+    expect(next.outputs.status).toBe("planned");
+    const plan = JSON.parse(next.outputs.plan!) as {
+      changes: { field: string; from?: string; to?: string }[];
+    };
+    expect(plan.changes).toEqual([{ field: "image.digest", from: fixed, to: digest("d") }]);
+    expect(next.summary).toContain(`-          image: ${image(fixed)}`);
+    expect(next.summary).toContain(`+          image: ${image(digest("d"))}`);
+    expect((await releaseRecords()).at(-1)).toEqual({ version: 6, status: "deployed" });
+  });
+
+  describe("after the control plane stops", () => {
+    let bystander: ChildProcess | undefined;
+    afterAll(() => {
+      bystander?.kill("SIGKILL");
+    });
+
+    it("stop() ends exactly the processes it started, and plan and deploy then fail clearly", async () => {
+      const kubeconfig = join(mkdtempSync(join(tmpdir(), "stale-")), "config");
+      copyFileSync(cluster.kubeconfig, kubeconfig);
+      const { pids, dir, server } = cluster;
+      bystander = spawn("sleep", ["300"], { stdio: "ignore" });
+      await cluster.stop();
+      const alive = (pid: number) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      expect(Object.keys(pids).sort()).toEqual([
+        "etcd",
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "kwok",
+      ]);
+      expect(Object.values(pids).filter(alive)).toEqual([]);
+      expect(alive(bystander.pid!)).toBe(true);
+      expect(existsSync(dir)).toBe(false);
+
+      for (const inputs of [{ plan: "true" }, { plan: "false" }]) {
+        const run = await deployHelm({ digest: digest("e"), ...inputs }, kubeconfig);
+        expect(run.code).toBe(1);
+        expect(run.outputs.status).toBe("failed");
+        expect(errorLines(run)).toEqual([
+          expect.stringMatching(
+            new RegExp(
+              `^::error::cannot reach the Kubernetes API server ${server.replace(/\./g, "\\.")}: connect ECONNREFUSED 127\\.0\\.0\\.1:\\d+ \\(check the kubeconfig ${kubeconfig.replace(/\./g, "\\.")}\\)$`,
+            ),
+          ),
+        ]);
+      }
+    });
+  });
+});

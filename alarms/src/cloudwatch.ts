@@ -1,9 +1,9 @@
 // Renders alarm definitions as the PutMetricAlarm / PutCompositeAlarm inputs of one environment.
 import { alarmNamePrefix, type Environment } from "@content-engine/environments";
-import type { AlarmDefinition, CompositeAlarmDefinition, MetricAlarmDefinition } from "./model.ts";
+import type { AlarmDefinition, CompositeAlarmDefinition, MetricAlarmDefinition, Severity } from "./model.ts";
+import { runbookUrl } from "./runbooks.ts";
 
 export const MANAGED_BY_TAG = { Key: "managed-by", Value: "content-engine/alarms" } as const;
-export const RUNBOOK_DIR = "alarms/runbooks";
 
 export interface Tag {
   Key: string;
@@ -70,11 +70,18 @@ export interface CloudWatchAlarms {
 const dimensions = (d: Record<string, string>): Dimension[] =>
   Object.entries(d).map(([Name, Value]) => ({ Name, Value }));
 
+/** The SNS topic a severity notifies in this environment (none for the members of a composite). */
+export function severityTopics(env: Environment, severity: Severity): string[] {
+  if (severity === "page") return [env.alarms.pageTopicArn];
+  if (severity === "ticket") return [env.alarms.ticketTopicArn];
+  return [];
+}
+
 function common(env: Environment, alarm: AlarmDefinition) {
-  const actions = alarm.pages ? [env.alarms.snsTopicArn] : [];
+  const actions = severityTopics(env, alarm.severity);
   return {
     AlarmName: `${alarmNamePrefix(env)}${alarm.id}`,
-    AlarmDescription: `${alarm.summary} Runbook: ${RUNBOOK_DIR}/${alarm.runbook}.md`,
+    AlarmDescription: `${alarm.summary} Runbook: ${runbookUrl(alarm.runbook)}`,
     ActionsEnabled: true,
     AlarmActions: actions,
     OKActions: actions,
@@ -82,8 +89,12 @@ function common(env: Environment, alarm: AlarmDefinition) {
   };
 }
 
-function tags(env: Environment): Tag[] {
-  return [{ ...MANAGED_BY_TAG }, { Key: "environment", Value: env.name }];
+function tags(env: Environment, alarm: AlarmDefinition): Tag[] {
+  return [
+    { ...MANAGED_BY_TAG },
+    { Key: "environment", Value: env.name },
+    { Key: "severity", Value: alarm.severity },
+  ];
 }
 
 function metricAlarm(env: Environment, alarm: MetricAlarmDefinition): MetricAlarmInput {
@@ -105,7 +116,7 @@ function metricAlarm(env: Environment, alarm: MetricAlarmDefinition): MetricAlar
       ...(extended ? { ExtendedStatistic: ref.stat } : { Statistic: ref.stat }),
       Period: alarm.period,
       ...evaluation,
-      Tags: tags(env),
+      Tags: tags(env, alarm),
     };
   }
   return {
@@ -127,7 +138,7 @@ function metricAlarm(env: Environment, alarm: MetricAlarmDefinition): MetricAlar
       })),
     ],
     ...evaluation,
-    Tags: tags(env),
+    Tags: tags(env, alarm),
   };
 }
 
@@ -139,7 +150,7 @@ function compositeAlarm(env: Environment, alarm: CompositeAlarmDefinition): Comp
       /(ALARM|OK|INSUFFICIENT_DATA)\(([^)]+)\)/g,
       (_m, state: string, id: string) => `${state}("${prefix}${id}")`,
     ),
-    Tags: tags(env),
+    Tags: tags(env, alarm),
   };
 }
 

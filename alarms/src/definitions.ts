@@ -1,8 +1,10 @@
 // Every alarm of one environment, from the telemetry catalog and environments/<env>.yaml.
 // On by default: an environment gets all of them; thresholds only tune them.
-import type { Environment } from "@content-engine/environments";
-import { awsMetrics, catalog, kubernetesMetrics } from "@content-engine/telemetry";
-import type { AlarmDefinition, CompositeAlarmDefinition, MetricAlarmDefinition, MetricRef } from "./model.ts";
+import { type Environment, kubernetesNames } from "@content-engine/environments";
+import { awsMetrics, catalog, type HTTP_ROUTES, kubernetesMetrics } from "@content-engine/telemetry";
+import { burnRateAlarms, round } from "./burn-rate.ts";
+import { kubernetesAlerts } from "./kubernetes.ts";
+import type { AlarmDefinition, CompositeAlarmDefinition, MetricRef } from "./model.ts";
 import { type ResolvedThresholds, resolveThresholds } from "./thresholds.ts";
 
 /**
@@ -20,27 +22,26 @@ function queueName(url: string): string {
   return url.slice(url.lastIndexOf("/") + 1);
 }
 
-/** Burn-rate windows (Google SRE workbook): page on fast burn, where both windows agree. */
-export const BURN_WINDOWS = [
-  { name: "fast", factor: 14.4, long: { label: "1h", seconds: 3600 }, short: { label: "5m", seconds: 300 } },
-  { name: "slow", factor: 6, long: { label: "6h", seconds: 21600 }, short: { label: "30m", seconds: 1800 } },
-] as const;
-
-function round(value: number): number {
-  return Number(value.toPrecision(6));
-}
+/**
+ * Probe and scrape routes: always 2xx, asked by machines; not part of what users get. Typed against
+ * the route label's values, so a renamed route fails the type check instead of silently counting.
+ */
+export const PROBE_ROUTES = ["/health", "/ready", "/metrics"] as const satisfies ReadonlyArray<
+  (typeof HTTP_ROUTES)[number]
+>;
 
 export function alarmDefinitions(env: Environment): AlarmDefinition[] {
   const t: ResolvedThresholds = resolveThresholds(env);
   const queue = { QueueName: queueName(env.queue.url) };
   const dlq = { QueueName: queueName(env.queue.dlqUrl) };
   const ecs = { ClusterName: env.api.cluster, ServiceName: env.api.service };
-  const albName = `content-engine-${env.name}`;
-  const alb = { LoadBalancer: loadBalancerRef(albName), TargetGroup: targetGroupRef(`${albName}-api`) };
+  const alb = {
+    LoadBalancer: loadBalancerRef(env.api.loadBalancer),
+    TargetGroup: targetGroupRef(env.api.targetGroup),
+  };
+  const lb = { LoadBalancer: alb.LoadBalancer };
   const lambda = { FunctionName: env.worker.functionName };
-  const k8sNamespace = env.eks?.namespace ?? "content-engine";
-  const release = env.eks?.release ?? "content-engine";
-  const fullname = release.includes("content-engine") ? release : `${release}-content-engine`;
+  const k8s = kubernetesNames(env);
   const m = (
     metric: MetricRef["metric"],
     dimensions: Record<string, string>,
@@ -50,6 +51,12 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
   });
   const http = catalog.httpRequests.name;
   const jobs = catalog.jobsProcessed.name;
+  // Every rule selects on the labels the collector adds at scrape time (env, and service where one is meant).
+  const inEnv = `env="${env.name}"`;
+  const api = `${inEnv}, service="api"`;
+  const worker = `${inEnv}, service="worker"`;
+  const served = `${api}, route!~"${PROBE_ROUTES.join("|")}"`;
+  const pods = `${inEnv}, namespace="${k8s.namespace}"`;
 
   const alarms: AlarmDefinition[] = [
     {
@@ -57,7 +64,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       id: "queue-age",
       summary: `The oldest job has waited more than ${t.queueAgeSeconds} s in the jobs queue: workers are not keeping up or not running.`,
       runbook: "queue-age",
-      pages: true,
+      severity: "page",
       metrics: m(awsMetrics.sqsAgeOfOldestMessage, queue, "Maximum"),
       period: 60,
       evaluationPeriods: 5,
@@ -71,7 +78,8 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       id: "queue-depth",
       summary: `More than ${t.queueVisibleMessages} jobs are waiting in the jobs queue.`,
       runbook: "queue-depth",
-      pages: true,
+      // A backlog alone is capacity to plan; queue-age pages once users wait for it.
+      severity: "ticket",
       metrics: m(awsMetrics.sqsMessagesVisible, queue, "Maximum"),
       period: 60,
       evaluationPeriods: 5,
@@ -80,18 +88,38 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       threshold: t.queueVisibleMessages,
       treatMissingData: "notBreaching",
       prometheus: {
-        expr: `max(${kubernetesMetrics.kedaScalerMetric.name}{namespace="${k8sNamespace}", scaledObject="${fullname}-worker"}) > ${t.queueVisibleMessages}`,
+        expr: `max(${kubernetesMetrics.kedaScalerMetric.name}{${pods}, scaledObject="${k8s.worker}"}) > ${t.queueVisibleMessages}`,
         for: "5m",
       },
     },
     {
       kind: "metric",
-      id: "dlq-not-empty",
-      summary: `The dead-letter queue holds more than ${t.dlqVisibleMessages} messages: jobs failed for good.`,
-      runbook: "dlq-not-empty",
-      pages: true,
-      metrics: m(awsMetrics.sqsMessagesVisible, dlq, "Maximum"),
+      id: "dlq-new-messages",
+      summary:
+        "New messages reached the dead-letter queue in the last minute: jobs failed for good on a system fault (retries exhausted, a crash, a dependency down).",
+      runbook: "dlq-new-messages",
+      severity: "page",
+      // SQS does not count messages its redrive moves into a DLQ in NumberOfMessagesSent, so growth
+      // is read from the visible count: any rise pages, however many old messages already wait.
+      // FILL(…, 0): an idle DLQ publishes nothing, and its first message must still rise from 0.
+      metrics: { dlq: { metric: awsMetrics.sqsMessagesVisible, dimensions: dlq, stat: "Maximum" } },
+      expression: { expr: "DIFF(FILL(dlq, 0))", label: "messages added to the DLQ" },
       period: 60,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparison: "GreaterThanThreshold",
+      threshold: 0,
+      treatMissingData: "notBreaching",
+    },
+    {
+      kind: "metric",
+      id: "dlq-not-empty",
+      summary: `The dead-letter queue holds more than ${t.dlqVisibleMessages} messages: look at them, fix the cause, redrive or delete them.`,
+      runbook: "dlq-not-empty",
+      // Each arrival already paged (dlq-new-messages); what stays is work for a ticket.
+      severity: "ticket",
+      metrics: m(awsMetrics.sqsMessagesVisible, dlq, "Maximum"),
+      period: 300,
       evaluationPeriods: 1,
       datapointsToAlarm: 1,
       comparison: "GreaterThanThreshold",
@@ -107,7 +135,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       id: "producer-stopped",
       summary: `No job has been sent to the queue for ${periods * 5} minutes: the API is not accepting work.`,
       runbook: "producer-stopped",
-      pages: true,
+      severity: "page",
       metrics: m(awsMetrics.sqsMessagesSent, queue, "Sum"),
       period: 300,
       evaluationPeriods: periods,
@@ -125,7 +153,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       id: "api-cpu-high",
       summary: `The API's tasks use more than ${t.apiCpuPercent} % of their CPU.`,
       runbook: "api-cpu-high",
-      pages: true,
+      severity: "ticket",
       metrics: m(awsMetrics.ecsCpu, ecs, "Average"),
       period: 60,
       evaluationPeriods: 5,
@@ -139,7 +167,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       id: "api-memory-high",
       summary: `The API's tasks use more than ${t.apiMemoryPercent} % of their memory.`,
       runbook: "api-memory-high",
-      pages: true,
+      severity: "ticket",
       metrics: m(awsMetrics.ecsMemory, ecs, "Average"),
       period: 60,
       evaluationPeriods: 5,
@@ -151,12 +179,13 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
   );
 
   if (env.api.minCount > 0) {
+    const replicas = `${kubernetesMetrics.deploymentReplicasAvailable.name}{${pods}, deployment="${k8s.api}"}`;
     alarms.push({
       kind: "metric",
       id: "api-tasks-below-min",
       summary: `Fewer than ${env.api.minCount} API tasks are running.`,
       runbook: "api-tasks-below-min",
-      pages: true,
+      severity: "page",
       metrics: m(awsMetrics.ecsRunningTasks, ecs, "Minimum"),
       period: 60,
       evaluationPeriods: 3,
@@ -166,7 +195,8 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       // Container Insights stops reporting a service with no tasks at all.
       treatMissingData: "breaching",
       prometheus: {
-        expr: `sum(${kubernetesMetrics.deploymentReplicasAvailable.name}{namespace="${k8sNamespace}", deployment="${fullname}-api"}) < ${env.api.minCount}`,
+        // No series at all (the Deployment is gone, or kube-state-metrics is) is not "enough replicas".
+        expr: `sum(${replicas}) < ${env.api.minCount} or absent(${replicas})`,
         for: "3m",
       },
     });
@@ -176,24 +206,31 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
     {
       kind: "metric",
       id: "api-5xx",
-      summary: `The API answered more than ${t.api5xxErrors} 5xx responses in 5 minutes.`,
+      summary: `The API answered more than ${t.api5xxErrors} 5xx responses in 5 minutes (its own, and the load balancer's 502/503/504).`,
       runbook: "api-5xx",
-      pages: true,
-      metrics: m(awsMetrics.albTarget5xx, alb, "Sum"),
+      severity: "page",
+      metrics: {
+        target: { metric: awsMetrics.albTarget5xx, dimensions: alb, stat: "Sum" },
+        elb: { metric: awsMetrics.albElb5xx, dimensions: lb, stat: "Sum" },
+      },
+      expression: {
+        expr: "FILL(target, 0) + FILL(elb, 0)",
+        label: "5xx answered by the API or its load balancer",
+      },
       period: 300,
       evaluationPeriods: 1,
       datapointsToAlarm: 1,
       comparison: "GreaterThanThreshold",
       threshold: t.api5xxErrors,
       treatMissingData: "notBreaching",
-      prometheus: { expr: `sum(increase(${http}{status="5xx"}[5m])) > ${t.api5xxErrors}`, for: "0m" },
+      prometheus: { expr: `sum(increase(${http}{${api}, status="5xx"}[5m])) > ${t.api5xxErrors}`, for: "0m" },
     },
     {
       kind: "metric",
       id: "api-latency-p99",
       summary: `The API's p99 response time is above ${t.apiP99LatencySeconds} s.`,
       runbook: "api-latency-p99",
-      pages: true,
+      severity: "page",
       metrics: m(awsMetrics.albTargetResponseTime, alb, "p99"),
       period: 60,
       evaluationPeriods: 5,
@@ -202,16 +239,16 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       threshold: t.apiP99LatencySeconds,
       treatMissingData: "notBreaching",
       prometheus: {
-        expr: `histogram_quantile(0.99, sum by (le) (rate(${catalog.httpRequestDuration.name}_bucket{route=~"/v1/.*"}[5m]))) > ${t.apiP99LatencySeconds}`,
+        expr: `histogram_quantile(0.99, sum by (le) (rate(${catalog.httpRequestDuration.name}_bucket{${api}, route=~"/v1/.*"}[5m]))) > ${t.apiP99LatencySeconds}`,
         for: "5m",
       },
     },
     {
       kind: "metric",
       id: "worker-errors",
-      summary: `The worker failed more than ${t.workerErrors} times in 5 minutes.`,
+      summary: `The worker's Lambda invocations failed more than ${t.workerErrors} times in 5 minutes.`,
       runbook: "worker-errors",
-      pages: true,
+      severity: "page",
       metrics: m(awsMetrics.lambdaErrors, lambda, "Sum"),
       period: 300,
       evaluationPeriods: 1,
@@ -219,14 +256,51 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       comparison: "GreaterThanThreshold",
       threshold: t.workerErrors,
       treatMissingData: "notBreaching",
-      prometheus: { expr: `sum(increase(${jobs}{outcome="failed"}[5m])) > ${t.workerErrors}`, for: "0m" },
+    },
+    {
+      kind: "metric",
+      id: "jobs-failed",
+      summary: `${t.jobsFailed === 0 ? "A job" : `More than ${t.jobsFailed} jobs`} failed on a system fault in 5 minutes (retries exhausted, a crash, a dependency down), though the worker may have returned normally.`,
+      runbook: "jobs-failed",
+      severity: "page",
+      // The batch handler reports failed jobs as batch item failures, never as a Lambda error: only
+      // the worker's own EMF count of outcome=failed sees a version that fails every job.
+      metrics: m(awsMetrics.jobsProcessed, { service: "worker", outcome: "failed" }, "Sum"),
+      period: 300,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparison: "GreaterThanThreshold",
+      threshold: t.jobsFailed,
+      treatMissingData: "notBreaching",
+      prometheus: {
+        expr: `sum(increase(${jobs}{${worker}, outcome="failed"}[5m])) > ${t.jobsFailed}`,
+        for: "0m",
+      },
+    },
+    {
+      kind: "metric",
+      id: "jobs-rejected",
+      summary: `More than ${t.jobsRejectedPerHour} documents in an hour were rejected for their content (a client fault: invalid JSON, no text, too complex). No page: look for a client sending them.`,
+      runbook: "jobs-rejected",
+      severity: "ticket",
+      metrics: m(awsMetrics.jobsProcessed, { service: "worker", outcome: "rejected" }, "Sum"),
+      period: 3600,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparison: "GreaterThanThreshold",
+      threshold: t.jobsRejectedPerHour,
+      treatMissingData: "notBreaching",
+      prometheus: {
+        expr: `sum(increase(${jobs}{${worker}, outcome="rejected"}[1h])) > ${t.jobsRejectedPerHour}`,
+        for: "0m",
+      },
     },
     {
       kind: "metric",
       id: "worker-throttles",
       summary: `The worker was throttled more than ${t.lambdaThrottles} times in 5 minutes: jobs wait for concurrency.`,
       runbook: "worker-throttles",
-      pages: true,
+      severity: "ticket",
       metrics: m(awsMetrics.lambdaThrottles, lambda, "Sum"),
       period: 300,
       evaluationPeriods: 1,
@@ -240,7 +314,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       id: "worker-duration-p90",
       summary: `The worker's p90 duration is above ${Math.round(t.lambdaDurationRatio * 100)} % of its ${env.worker.timeout} s timeout.`,
       runbook: "worker-duration-p90",
-      pages: true,
+      severity: "ticket",
       metrics: m(awsMetrics.lambdaDuration, lambda, "p90"),
       period: 300,
       evaluationPeriods: 3,
@@ -249,7 +323,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       threshold: round(t.lambdaDurationRatio * env.worker.timeout * 1000),
       treatMissingData: "notBreaching",
       prometheus: {
-        expr: `histogram_quantile(0.9, sum by (le) (rate(${catalog.jobDuration.name}_bucket[5m]))) > ${round(t.lambdaDurationRatio * env.worker.timeout)}`,
+        expr: `histogram_quantile(0.9, sum by (le) (rate(${catalog.jobDuration.name}_bucket{${worker}}[5m]))) > ${round(t.lambdaDurationRatio * env.worker.timeout)}`,
         for: "15m",
       },
     },
@@ -258,7 +332,7 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       id: "worker-concurrency",
       summary: `The worker runs at ${Math.round(t.lambdaConcurrencyRatio * 100)} % or more of its maximum concurrency (${env.worker.maxConcurrency}).`,
       runbook: "worker-concurrency",
-      pages: true,
+      severity: "ticket",
       metrics: m(awsMetrics.lambdaConcurrentExecutions, lambda, "Maximum"),
       period: 60,
       evaluationPeriods: 10,
@@ -277,11 +351,16 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       runbook: "api-availability-burn",
       metrics: {
         errors: { metric: awsMetrics.albTarget5xx, dimensions: alb, stat: "Sum" },
+        elb: { metric: awsMetrics.albElb5xx, dimensions: lb, stat: "Sum" },
         requests: { metric: awsMetrics.albRequests, dimensions: alb, stat: "Sum" },
       },
-      expression: "IF(requests > 0, FILL(errors, 0) / requests, 0)",
+      // The load balancer's own 5xx (no healthy target) never reach the target group's RequestCount:
+      // they join the bad and the total alike, which keeps the ratio within 0..1.
+      expression:
+        "IF(FILL(requests, 0) + FILL(elb, 0) > 0, (FILL(errors, 0) + FILL(elb, 0)) / (FILL(requests, 0) + FILL(elb, 0)), 0)",
       label: "5xx ratio",
-      promBadRatio: (w) => `sum(rate(${http}{status="5xx"}[${w}])) / sum(rate(${http}[${w}]))`,
+      promBadRatio: (w) =>
+        `sum(rate(${http}{${served}, status="5xx"}[${w}])) / sum(rate(${http}{${served}}[${w}]))`,
     }),
     ...burnRateAlarms({
       slo: "job-freshness",
@@ -298,9 +377,11 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
       expression: "(100 - FILL(fresh, 100)) / 100",
       label: "share of stale jobs",
       promBadRatio: (w) =>
-        `(1 - sum(rate(${catalog.jobQueueWait.name}_bucket{le="${t.jobFreshnessSeconds}"}[${w}])) / sum(rate(${catalog.jobQueueWait.name}_count[${w}])))`,
+        `(1 - sum(rate(${catalog.jobQueueWait.name}_bucket{${worker}, le="${t.jobFreshnessSeconds}"}[${w}])) / sum(rate(${catalog.jobQueueWait.name}_count{${worker}}[${w}])))`,
     }),
   );
+
+  alarms.push(...kubernetesAlerts(env, { pods, api, worker, k8s }));
 
   if (env.platform === "eks") placeOnEks(alarms);
 
@@ -308,13 +389,15 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
     kind: "composite",
     id: "service-unhealthy",
     summary:
-      "Something that users notice is wrong (5xx, failing or stale jobs, DLQ, missing API tasks, a fast SLO burn). Deploys and promotions stop while this is in ALARM.",
+      "Something that users notice is wrong (5xx, failing or stale jobs, new dead letters, missing API tasks, a fast SLO burn). Deploys and promotions stop while this is in ALARM.",
     runbook: "service-unhealthy",
-    pages: false,
+    // A gate, not a notification: each member pages on its own.
+    severity: "none",
     rule: [
       "api-5xx",
       "worker-errors",
-      "dlq-not-empty",
+      "jobs-failed",
+      "dlq-new-messages",
       "api-tasks-below-min",
       "api-availability-fast-burn",
       "job-freshness-fast-burn",
@@ -340,58 +423,4 @@ function placeOnEks(alarms: AlarmDefinition[]): void {
     if (alarm.prometheus) alarms[i] = { ...alarm, cloudwatch: false };
     else alarms.splice(i, 1);
   }
-}
-
-interface BurnRateSpec {
-  slo: string;
-  what: string;
-  objective: number;
-  runbook: string;
-  metrics: Record<string, MetricRef>;
-  expression: string;
-  label: string;
-  promBadRatio: (window: string) => string;
-}
-
-/**
- * Multi-window burn-rate alarms: for each window pair, a (non-paging) alarm per window on the bad
- * ratio, and a paging composite that needs both — the long window proves it matters, the short
- * one that it is still happening.
- */
-function burnRateAlarms(spec: BurnRateSpec): AlarmDefinition[] {
-  const budget = 1 - spec.objective;
-  const out: AlarmDefinition[] = [];
-  for (const w of BURN_WINDOWS) {
-    const threshold = round(w.factor * budget);
-    const windowAlarm = (window: { label: string; seconds: number }): MetricAlarmDefinition => ({
-      kind: "metric",
-      id: `${spec.slo}-burn-${window.label}`,
-      summary: `${spec.what}: the ${window.label} bad ratio burns the ${spec.objective} SLO's budget at ${w.factor}x or more. Part of ${spec.slo}-${w.name}-burn.`,
-      runbook: spec.runbook,
-      pages: false,
-      metrics: spec.metrics,
-      expression: { expr: spec.expression, label: spec.label },
-      period: window.seconds,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      comparison: "GreaterThanThreshold",
-      threshold,
-      treatMissingData: "notBreaching",
-    });
-    const long = windowAlarm(w.long);
-    const short = windowAlarm(w.short);
-    out.push(long, short, {
-      kind: "composite",
-      id: `${spec.slo}-${w.name}-burn`,
-      summary: `${spec.what} burns its ${spec.objective} SLO error budget at ${w.factor}x over ${w.long.label} and ${w.short.label}${w.name === "fast" ? ": the month's budget is gone in two days" : ": the budget is gone in five days"}.`,
-      runbook: spec.runbook,
-      pages: true,
-      rule: `ALARM(${long.id}) AND ALARM(${short.id})`,
-      prometheus: {
-        expr: `(${spec.promBadRatio(w.long.label)} > ${threshold}) and (${spec.promBadRatio(w.short.label)} > ${threshold})`,
-        for: w.name === "fast" ? "2m" : "15m",
-      },
-    });
-  }
-  return out;
 }

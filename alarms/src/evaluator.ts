@@ -72,14 +72,11 @@ function metricMathSeries(alarm: MetricAlarmInput, data: Record<string, Datapoin
   const ids = (alarm.Metrics ?? []).filter((q) => q.MetricStat).map((q) => q.Id);
   for (const id of ids) if (!data[id]) throw new Error(`${alarm.AlarmName}: no series for metric ${id}`);
   const length = Math.max(...ids.map((id) => data[id]!.length));
-  const ast = parseExpression(output.Expression);
-  return Array.from({ length }, (_, i) =>
-    evaluateNode(ast, (id) => {
-      const series = data[id];
-      if (!series) throw new Error(`${alarm.AlarmName}: expression uses unknown metric ${id}`);
-      return series[i] ?? null;
-    }),
-  );
+  return evaluateSeries(parseExpression(output.Expression), length, (id) => {
+    const series = data[id];
+    if (!series) throw new Error(`${alarm.AlarmName}: expression uses unknown metric ${id}`);
+    return Array.from({ length }, (_, i) => series[i] ?? null);
+  });
 }
 
 type Node =
@@ -103,7 +100,7 @@ function tokenize(text: string): string[] {
   return tokens;
 }
 
-/** Parses the metric-math subset the generated alarms use: + - * /, comparisons, AND/OR, IF, FILL. */
+/** Parses the metric-math subset the generated alarms use: + - * /, comparisons, AND/OR, IF, FILL, DIFF. */
 export function parseExpression(text: string): Node {
   const tokens = tokenize(text);
   let pos = 0;
@@ -151,54 +148,71 @@ export function parseExpression(text: string): Node {
   return ast;
 }
 
-function evaluateNode(node: Node, lookup: (id: string) => Datapoint): Datapoint {
+/** Metric math works on whole series: most operators point by point, DIFF and FILL(…, REPEAT) across points. */
+function evaluateSeries(node: Node, length: number, lookup: (id: string) => Datapoint[]): Datapoint[] {
+  const pointwise = (f: (i: number) => Datapoint) => Array.from({ length }, (_, i) => f(i));
   switch (node.kind) {
     case "number":
-      return node.value;
+      return pointwise(() => node.value);
     case "ref":
-      return lookup(node.id);
+      return node.id.toUpperCase() === "REPEAT" ? pointwise(() => null) : lookup(node.id);
     case "negate": {
-      const v = evaluateNode(node.arg, lookup);
-      return v === null ? null : -v;
+      const v = evaluateSeries(node.arg, length, lookup);
+      return pointwise((i) => (v[i] === null ? null : -v[i]!));
     }
     case "call": {
-      const args = node.args.map((a) => evaluateNode(a, lookup));
-      if (node.name === "FILL") return args[0] ?? args[1] ?? null;
+      const args = node.args.map((a) => evaluateSeries(a, length, lookup));
+      const [a = [], b = [], c = []] = args;
+      if (node.name === "FILL") {
+        const repeat = node.args[1]?.kind === "ref" && node.args[1].id.toUpperCase() === "REPEAT";
+        let last: Datapoint = null;
+        return pointwise((i) => {
+          if (a[i] !== null) last = a[i]!;
+          return a[i] ?? (repeat ? last : (b[i] ?? null));
+        });
+      }
+      // CloudWatch's DIFF: each value minus the one before it; the first has none.
+      if (node.name === "DIFF")
+        return pointwise((i) => (i === 0 || a[i] === null || a[i - 1] === null ? null : a[i]! - a[i - 1]!));
       if (node.name === "IF")
-        return args[0] === null ? null : args[0] !== 0 ? (args[1] ?? null) : (args[2] ?? null);
+        return pointwise((i) => (a[i] === null ? null : a[i] !== 0 ? (b[i] ?? null) : (c[i] ?? null)));
       throw new Error(`metric-math function ${node.name} is not supported by the evaluator`);
     }
     case "binary": {
-      const a = evaluateNode(node.left, lookup);
-      const b = evaluateNode(node.right, lookup);
-      if (a === null || b === null) return null;
-      switch (node.op) {
-        case "+":
-          return a + b;
-        case "-":
-          return a - b;
-        case "*":
-          return a * b;
-        case "/":
-          return b === 0 ? null : a / b;
-        case ">":
-          return Number(a > b);
-        case "<":
-          return Number(a < b);
-        case ">=":
-          return Number(a >= b);
-        case "<=":
-          return Number(a <= b);
-        case "==":
-          return Number(a === b);
-        case "!=":
-          return Number(a !== b);
-        case "AND":
-          return Number(a !== 0 && b !== 0);
-        default:
-          return Number(a !== 0 || b !== 0);
-      }
+      const left = evaluateSeries(node.left, length, lookup);
+      const right = evaluateSeries(node.right, length, lookup);
+      return pointwise((i) => binaryOp(node.op, left[i] ?? null, right[i] ?? null));
     }
+  }
+}
+
+function binaryOp(op: string, a: Datapoint, b: Datapoint): Datapoint {
+  if (a === null || b === null) return null;
+  switch (op) {
+    case "+":
+      return a + b;
+    case "-":
+      return a - b;
+    case "*":
+      return a * b;
+    case "/":
+      return b === 0 ? null : a / b;
+    case ">":
+      return Number(a > b);
+    case "<":
+      return Number(a < b);
+    case ">=":
+      return Number(a >= b);
+    case "<=":
+      return Number(a <= b);
+    case "==":
+      return Number(a === b);
+    case "!=":
+      return Number(a !== b);
+    case "AND":
+      return Number(a !== 0 && b !== 0);
+    default:
+      return Number(a !== 0 || b !== 0);
   }
 }
 
@@ -219,6 +233,6 @@ export function evaluateCompositeAlarm(
     .replace(/\bTRUE\b/g, "1")
     .replace(/\bFALSE\b/g, "0")
     .replace(/\bNOT\s+/g, "1 - ");
-  const value = evaluateNode(parseExpression(normalised), () => null);
+  const [value] = evaluateSeries(parseExpression(normalised), 1, () => [null]);
   return value === 1 ? "ALARM" : "OK";
 }

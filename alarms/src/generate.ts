@@ -7,11 +7,13 @@ import { ENVIRONMENT_NAMES, type Environment, loadEnvironment } from "@content-e
 import { type CloudWatchAlarms, renderCloudWatchAlarms } from "./cloudwatch.ts";
 import { alarmDefinitions } from "./definitions.ts";
 import { renderPrometheusRules, rulesYaml } from "./prometheus.ts";
+
+export { runbooksDir } from "./runbooks.ts";
+
 import { validateDefinitions } from "./validate.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const generatedAlarmsDir: string = resolve(here, "../generated");
-export const runbooksDir: string = resolve(here, "../runbooks");
 /** The repository's environment files, wherever the command runs from. */
 export const repositoryEnvironmentsDir: string = resolve(here, "../../environments");
 

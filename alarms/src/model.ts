@@ -6,6 +6,12 @@ export type Comparison =
   | "GreaterThanOrEqualToThreshold"
   | "LessThanThreshold"
   | "LessThanOrEqualToThreshold";
+/**
+ * `page`: a system fault users notice; the page-tier SNS topic, someone acts now.
+ * `ticket`: a client fault, a slow trend or a capacity warning; the ticket-tier topic, next working day.
+ * `none`: no notification (the members of a composite, which notifies in their place).
+ */
+export type Severity = "page" | "ticket" | "none";
 export type TreatMissingData = "breaching" | "notBreaching" | "ignore" | "missing";
 
 export interface MetricRef {
@@ -20,10 +26,10 @@ interface AlarmCommon {
   id: string;
   /** One sentence: what is wrong when this fires. */
   summary: string;
-  /** `alarms/runbooks/<runbook>.md`. */
+  /** `alarms/runbooks/<runbook>.md`, linked by an absolute URL (see runbooks.ts). */
   runbook: string;
-  /** Page through the environment's SNS topic (sub-alarms of a composite do not). */
-  pages: boolean;
+  /** Who hears of it: the page tier, the ticket tier, or nobody (a member of a composite). */
+  severity: Severity;
   /**
    * false: a Prometheus rule only (on EKS the API and worker metrics live in Prometheus, and the
    * ECS, ALB and Lambda metrics do not exist). Default: a CloudWatch alarm too.
@@ -53,9 +59,16 @@ export interface CompositeAlarmDefinition extends AlarmCommon {
   prometheus?: PrometheusCondition;
 }
 
+/** Only a cluster shows it (pods, restarts, scrape targets): a Prometheus rule, never a CloudWatch alarm. */
+export interface PrometheusAlertDefinition extends AlarmCommon {
+  kind: "prometheus";
+  cloudwatch: false;
+  prometheus: PrometheusCondition;
+}
+
 export interface PrometheusCondition {
   expr: string;
   for: string;
 }
 
-export type AlarmDefinition = MetricAlarmDefinition | CompositeAlarmDefinition;
+export type AlarmDefinition = MetricAlarmDefinition | CompositeAlarmDefinition | PrometheusAlertDefinition;

@@ -2,8 +2,8 @@
 // `spec.groups`, or a plain rules file).
 import { alarmNamePrefix, type Environment } from "@content-engine/environments";
 import { stringify } from "yaml";
-import { RUNBOOK_DIR } from "./cloudwatch.ts";
 import type { AlarmDefinition } from "./model.ts";
+import { runbookUrl } from "./runbooks.ts";
 
 export interface AlertingRule {
   alert: string;
@@ -34,11 +34,11 @@ export function renderPrometheusRules(env: Environment, alarms: AlarmDefinition[
       expr: alarm.prometheus.expr,
       for: alarm.prometheus.for,
       labels: {
-        severity: alarm.pages ? "page" : "info",
+        severity: alarm.severity,
         environment: env.name,
         alarm: `${alarmNamePrefix(env)}${alarm.id}`,
       },
-      annotations: { summary: alarm.summary, runbook_url: `${RUNBOOK_DIR}/${alarm.runbook}.md` },
+      annotations: { summary: alarm.summary, runbook_url: runbookUrl(alarm.runbook) },
     });
   }
   return { groups: [{ name: `content-engine-${env.name}`, rules }] };

@@ -19,6 +19,8 @@ export interface ResolvedThresholds {
   apiAvailabilitySlo: number;
   jobFreshnessSlo: number;
   jobFreshnessSeconds: number;
+  jobsFailed: number;
+  jobsRejectedPerHour: number;
 }
 
 export const THRESHOLD_DEFAULTS = {
@@ -29,6 +31,8 @@ export const THRESHOLD_DEFAULTS = {
   apiAvailabilitySlo: 0.999,
   jobFreshnessSlo: 0.99,
   jobFreshnessSeconds: 60,
+  jobsFailed: 0,
+  jobsRejectedPerHour: 50,
 } as const;
 
 export class AlarmDefinitionError extends Error {
@@ -53,6 +57,8 @@ export function resolveThresholds(env: Environment): ResolvedThresholds {
     apiAvailabilitySlo: t.apiAvailabilitySlo ?? THRESHOLD_DEFAULTS.apiAvailabilitySlo,
     jobFreshnessSlo: t.jobFreshnessSlo ?? THRESHOLD_DEFAULTS.jobFreshnessSlo,
     jobFreshnessSeconds: t.jobFreshnessSeconds ?? THRESHOLD_DEFAULTS.jobFreshnessSeconds,
+    jobsFailed: t.jobsFailed ?? THRESHOLD_DEFAULTS.jobsFailed,
+    jobsRejectedPerHour: t.jobsRejectedPerHour ?? THRESHOLD_DEFAULTS.jobsRejectedPerHour,
   };
   const field = (name: keyof ResolvedThresholds) =>
     `environments/${env.name}.yaml: alarms.thresholds.${name}`;

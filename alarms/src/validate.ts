@@ -67,6 +67,7 @@ export function validateDefinitions(env: Environment, alarms: AlarmDefinition[])
       }
       continue;
     }
+    if (alarm.kind === "prometheus") continue;
     const keys = Object.keys(alarm.metrics);
     if (keys.length === 0) throw new AlarmDefinitionError(`alarm ${alarm.id}: no metric`);
     if (keys.length > 1 && !alarm.expression)
@@ -91,7 +92,10 @@ export function validateDefinitions(env: Environment, alarms: AlarmDefinition[])
   }
   // Deployment alarms stop ECS roll-outs and Lambda canaries: they exist on the ECS platform.
   for (const name of env.platform === "ecs" ? env.alarms.deploymentAlarms : []) {
-    if (!name.startsWith(prefix) || !ids.has(name.slice(prefix.length))) {
+    const alarm = name.startsWith(prefix)
+      ? alarms.find((a) => a.id === name.slice(prefix.length))
+      : undefined;
+    if (!alarm || alarm.cloudwatch === false) {
       throw new AlarmDefinitionError(
         `environments/${env.name}.yaml: alarms.deploymentAlarms names ${name}, which no generated alarm is`,
       );

@@ -15,6 +15,7 @@ import {
   runbooksDir,
 } from "../src/generate.ts";
 import type { MetricAlarmDefinition } from "../src/model.ts";
+import { runbookBaseUrl, runbookUrl } from "../src/runbooks.ts";
 import { validateDefinitions } from "../src/validate.ts";
 
 const rendered = renderAlarms();
@@ -45,6 +46,7 @@ describe.each(ENVIRONMENT_NAMES)("the %s alarms", (name) => {
     const expected = [
       "queue-age",
       "queue-depth",
+      "dlq-new-messages",
       "dlq-not-empty",
       "api-cpu-high",
       "api-memory-high",
@@ -52,6 +54,8 @@ describe.each(ENVIRONMENT_NAMES)("the %s alarms", (name) => {
       "api-5xx",
       "api-latency-p99",
       "worker-errors",
+      "jobs-failed",
+      "jobs-rejected",
       "worker-throttles",
       "worker-duration-p90",
       "worker-concurrency",
@@ -82,20 +86,41 @@ describe.each(ENVIRONMENT_NAMES)("the %s alarms", (name) => {
     }
   });
 
-  it("page the environment's SNS topic on ALARM and OK, except window and gate alarms", () => {
+  it("notify the page tier for system faults, the ticket tier for client faults and slow trends, and nobody for gates and window members", () => {
+    const tierOf = (a: (typeof all)[number]) => a.Tags.find((t) => t.Key === "severity")?.Value;
+    const topics = { page: [env.alarms.pageTopicArn], ticket: [env.alarms.ticketTopicArn], none: [] };
     for (const a of all) {
-      const isPart = /-burn-(1h|5m|6h|30m)$/.test(a.AlarmName) || a.AlarmName.endsWith("-service-unhealthy");
-      expect(a.AlarmActions, a.AlarmName).toEqual(isPart ? [] : [env.alarms.snsTopicArn]);
+      const tier = tierOf(a) as keyof typeof topics;
+      expect(Object.keys(topics), a.AlarmName).toContain(tier);
+      expect(a.AlarmActions, a.AlarmName).toEqual(topics[tier]);
       expect(a.OKActions, a.AlarmName).toEqual(a.AlarmActions);
       expect(a.Tags).toContainEqual({ Key: "managed-by", Value: "content-engine/alarms" });
     }
+    const byTier = (tier: string) =>
+      all.filter((a) => tierOf(a) === tier).map((a) => a.AlarmName.slice(`content-engine-${name}-`.length));
+    // System faults page.
+    expect(byTier("page")).toEqual(
+      expect.arrayContaining(["dlq-new-messages", "jobs-failed", "worker-errors", "api-5xx", "queue-age"]),
+    );
+    // A client fault (a rejected document) and a DLQ that still holds an old message never page.
+    expect(byTier("ticket")).toEqual(
+      expect.arrayContaining(["jobs-rejected", "dlq-not-empty", "api-availability-slow-burn"]),
+    );
+    expect(byTier("none")).toEqual(expect.arrayContaining(["service-unhealthy", "api-availability-burn-1h"]));
+    // Every deployment alarm is a page: a deploy never stops for a ticket.
+    for (const alarmName of env.alarms.deploymentAlarms)
+      expect(tierOf(all.find((a) => a.AlarmName === alarmName)!), alarmName).toBe("page");
   });
 
-  it("link a runbook that exists from every description", () => {
+  it("link a runbook by an absolute URL that resolves to a file in alarms/runbooks", () => {
+    const base = runbookBaseUrl();
+    expect(base).toMatch(/^https:\/\/[^/]+\/[^/]+\/[^/]+\/blob\/main\/alarms\/runbooks\/$/);
     for (const a of all) {
-      const link = /Runbook: alarms\/runbooks\/([a-z0-9-]+\.md)$/.exec(a.AlarmDescription);
-      expect(link, a.AlarmName).not.toBeNull();
-      expect(existsSync(join(runbooksDir, link![1]!)), link![1]).toBe(true);
+      const link = / Runbook: (\S+)$/.exec(a.AlarmDescription)?.[1];
+      expect(link, a.AlarmName).toBeDefined();
+      expect(new URL(link!).href, a.AlarmName).toBe(link);
+      expect(link!.startsWith(base), link).toBe(true);
+      expect(existsSync(join(runbooksDir, link!.slice(base.length))), link).toBe(true);
       expect(a.AlarmDescription.length).toBeLessThanOrEqual(1024);
     }
   });
@@ -117,13 +142,54 @@ describe.each(ENVIRONMENT_NAMES)("the %s alarms", (name) => {
     for (const alarmName of env.alarms.deploymentAlarms) expect(names).toContain(alarmName);
   });
 
+  const rules = (parse(rendered.get(`${name}/prometheus-rules.yaml`)!) as RuleFile).groups.flatMap(
+    (g) => g.rules,
+  );
+
   it("write Prometheus rules that read only catalog metrics and labels", () => {
-    const groups = parse(rendered.get(`${name}/prometheus-rules.yaml`)!) as {
-      groups: Array<{ rules: Array<{ alert: string; expr: string }> }>;
-    };
-    const rules = groups.groups.flatMap((g) => g.rules);
     expect(rules.length).toBeGreaterThan(5);
     for (const rule of rules) expect(() => assertPromqlInCatalog(rule.expr, rule.alert)).not.toThrow();
+  });
+
+  it("write Prometheus rules that select the environment on every series, and the service where one is meant", () => {
+    for (const rule of rules) {
+      const selectors = [...rule.expr.matchAll(/([a-z_:]+)\{([^}]*)\}/g)];
+      expect(selectors.length, rule.alert).toBeGreaterThan(0);
+      for (const [, metric, matchers] of selectors) {
+        expect(matchers, `${rule.alert}: ${metric}`).toContain(`env="${name}"`);
+        if (metric!.startsWith("content_engine_http"))
+          expect(matchers, rule.alert).toContain('service="api"');
+        if (metric!.startsWith("content_engine_job"))
+          expect(matchers, rule.alert).toContain('service="worker"');
+      }
+    }
+  });
+
+  it("leave probe and scrape routes out of the availability SLI", () => {
+    const burns = rules.filter((r) => r.alert.startsWith("ContentEngineApiAvailability"));
+    expect(burns).toHaveLength(2);
+    for (const rule of burns) {
+      for (const [, matchers] of rule.expr.matchAll(/content_engine_http_requests_total\{([^}]*)\}/g))
+        expect(matchers).toContain('route!~"/health|/ready|/metrics"');
+    }
+  });
+
+  it("count the load balancer's own 5xx in the 5xx alarm and the availability SLO", () => {
+    for (const id of ["api-5xx", "api-availability-burn-1h", "api-availability-burn-5m"]) {
+      const alarm = metricAlarms.find((a) => a.AlarmName === `content-engine-${name}-${id}`)!;
+      const metrics = alarm.Metrics!.filter((q) => q.MetricStat).map((q) => q.MetricStat!.Metric.MetricName);
+      expect(metrics, id).toEqual(
+        expect.arrayContaining(["HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count"]),
+      );
+    }
+  });
+
+  it("page on new dead letters by their growth, not on a DLQ that is merely not empty", () => {
+    const growth = metricAlarms.find((a) => a.AlarmName.endsWith("-dlq-new-messages"))!;
+    expect(growth.Metrics?.find((q) => q.ReturnData)?.Expression).toBe("DIFF(FILL(dlq, 0))");
+    expect(growth.AlarmActions).toEqual([env.alarms.pageTopicArn]);
+    const backlog = metricAlarms.find((a) => a.AlarmName.endsWith("-dlq-not-empty"))!;
+    expect(backlog.AlarmActions).toEqual([env.alarms.ticketTopicArn]);
   });
 
   it("put the queue-age threshold above the worker timeout", () => {
@@ -133,6 +199,17 @@ describe.each(ENVIRONMENT_NAMES)("the %s alarms", (name) => {
   });
 });
 
+interface RuleFile {
+  groups: Array<{
+    rules: Array<{
+      alert: string;
+      expr: string;
+      labels: Record<string, string>;
+      annotations: Record<string, string>;
+    }>;
+  }>;
+}
+
 describe("an environment on EKS", () => {
   const prodText = readFileSync(join(repositoryEnvironmentsDir, "prod.yaml"), "utf8");
   const eks = parseEnvironment(prodText.replace("platform: ecs", "platform: eks"), "environments/prod.yaml");
@@ -140,17 +217,22 @@ describe("an environment on EKS", () => {
 
   it("keeps in CloudWatch only the SQS alarms and the gate over them (no ECS, ALB or Lambda metrics exist there)", () => {
     expect(cloudwatch.metricAlarms.map((a) => a.AlarmName).sort()).toEqual(
-      ["dlq-not-empty", "producer-stopped", "queue-age", "queue-depth"].map(
+      ["dlq-new-messages", "dlq-not-empty", "producer-stopped", "queue-age", "queue-depth"].map(
         (id) => `content-engine-prod-${id}`,
       ),
     );
-    expect(cloudwatch.metricAlarms.every((a) => a.Namespace === "AWS/SQS")).toBe(true);
+    for (const a of cloudwatch.metricAlarms) {
+      const namespaces = a.Metrics
+        ? a.Metrics.filter((q) => q.MetricStat).map((q) => q.MetricStat!.Metric.Namespace)
+        : [a.Namespace];
+      expect(namespaces, a.AlarmName).toEqual(namespaces.map(() => "AWS/SQS"));
+    }
     expect(cloudwatch.compositeAlarms.map((a) => [a.AlarmName, a.AlarmRule])).toEqual([
-      ["content-engine-prod-service-unhealthy", 'ALARM("content-engine-prod-dlq-not-empty")'],
+      ["content-engine-prod-service-unhealthy", 'ALARM("content-engine-prod-dlq-new-messages")'],
     ]);
   });
 
-  it("moves what Prometheus sees into alerting rules: 5xx, latency, worker failures, replicas, both SLO burns", () => {
+  it("moves what Prometheus sees into alerting rules: 5xx, latency, job failures, replicas, both SLO burns, pods and scrape targets", () => {
     const alerts = (
       parse(rules) as { groups: Array<{ rules: Array<{ alert: string }> }> }
     ).groups[0]!.rules.map((r) => r.alert);
@@ -158,27 +240,101 @@ describe("an environment on EKS", () => {
       expect.arrayContaining([
         "ContentEngineApi5xx",
         "ContentEngineApiLatencyP99",
-        "ContentEngineWorkerErrors",
+        "ContentEngineJobsFailed",
+        "ContentEngineJobsRejected",
         "ContentEngineApiTasksBelowMin",
         "ContentEngineApiAvailabilityFastBurn",
         "ContentEngineJobFreshnessSlowBurn",
+        "ContentEnginePodCpuNearLimit",
+        "ContentEnginePodMemoryNearLimit",
+        "ContentEnginePodRestarts",
+        "ContentEnginePodOomKilled",
+        "ContentEngineApiScrapeDown",
+        "ContentEngineWorkerScrapeDown",
       ]),
     );
   });
 });
 
+/** prod on EKS with KEDA keeping 2 workers (no environment file does): one rule more than the files get. */
+function warmWorkerRules(): RuleFile["groups"][number]["rules"] {
+  const prodText = readFileSync(join(repositoryEnvironmentsDir, "prod.yaml"), "utf8");
+  const warm = parseEnvironment(
+    prodText.replace("platform: ecs", "platform: eks").replace("minReplicas: 0", "minReplicas: 2"),
+    "environments/prod.yaml",
+  );
+  return (parse(renderEnvironmentAlarms(warm).rules) as RuleFile).groups.flatMap((g) => g.rules);
+}
+
+describe("an environment on EKS whose KEDA keeps workers warm", () => {
+  const rules = warmWorkerRules();
+  const expr = (alert: string) => rules.find((r) => r.alert === alert)?.expr;
+
+  it("pages when fewer workers are available than KEDA's minimum, or their series vanished", () => {
+    expect(expr("ContentEngineWorkerReplicasBelowMin")).toBe(
+      'sum(kube_deployment_status_replicas_available{env="prod", namespace="content-engine", deployment="content-engine-worker"}) < 2 or absent(kube_deployment_status_replicas_available{env="prod", namespace="content-engine", deployment="content-engine-worker"})',
+    );
+  });
+
+  it("expects a worker scrape target then, so a vanished one pages too", () => {
+    expect(expr("ContentEngineWorkerScrapeDown")).toBe(
+      'up{env="prod", service="worker"} == 0 or absent(up{env="prod", service="worker"})',
+    );
+    expect(renderEnvironmentAlarms(loadEnvironment("prod", repositoryEnvironmentsDir)).rules).toContain(
+      'expr: up{env="prod", service="worker"} == 0\n',
+    );
+  });
+});
+
 describe("every runbook", () => {
-  it("is linked from at least one alarm", () => {
-    const descriptions = ENVIRONMENT_NAMES.flatMap((n) => [
-      ...generated(n).metricAlarms,
-      ...generated(n).compositeAlarms,
-    ]).map((a) => a.AlarmDescription);
-    for (const file of readdirSync(runbooksDir)) {
-      expect(
-        descriptions.some((d) => d.endsWith(`alarms/runbooks/${file}`)),
-        file,
-      ).toBe(true);
-    }
+  const links = [
+    ...warmWorkerRules().map((r) => r.annotations.runbook_url!),
+    ...ENVIRONMENT_NAMES.flatMap((n) => [
+      ...[...generated(n).metricAlarms, ...generated(n).compositeAlarms].map(
+        (a) => / Runbook: (\S+)$/.exec(a.AlarmDescription)![1]!,
+      ),
+      ...(parse(rendered.get(`${n}/prometheus-rules.yaml`)!) as RuleFile).groups
+        .flatMap((g) => g.rules)
+        .map((r) => r.annotations.runbook_url!),
+    ]),
+  ];
+
+  it("is linked from at least one alarm or alerting rule", () => {
+    for (const file of readdirSync(runbooksDir)) expect(links, file).toContain(`${runbookBaseUrl()}${file}`);
+  });
+
+  it("that a Prometheus rule links resolves to a file in alarms/runbooks", () => {
+    for (const link of links)
+      expect(existsSync(join(runbooksDir, link.slice(runbookBaseUrl().length))), link).toBe(true);
+  });
+});
+
+describe("the runbook base URL", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "ce-runbook-"));
+  const withRepository = (repository: unknown) => {
+    const file = join(scratch, "package.json");
+    writeFileSync(file, JSON.stringify({ name: "content-engine", repository }));
+    return file;
+  };
+
+  it("is built from the one setting, package.json repository.url", () => {
+    expect(
+      runbookBaseUrl(withRepository({ type: "git", url: "git+https://github.com/acme/engine.git" })),
+    ).toBe("https://github.com/acme/engine/blob/main/alarms/runbooks/");
+    expect(
+      runbookUrl("queue-age", runbookBaseUrl(withRepository("https://git.example.com/ops/engine"))),
+    ).toBe("https://git.example.com/ops/engine/blob/main/alarms/runbooks/queue-age.md");
+  });
+
+  it.each([
+    ["no repository", undefined],
+    ["a path inside the repository", "alarms/runbooks"],
+    ["an ssh remote", "git@github.com:acme/engine.git"],
+    ["a URL with a script", "javascript:alert(1)"],
+  ])("refuses %s, naming the setting", (_what, repository) => {
+    expect(() =>
+      runbookBaseUrl(withRepository(repository === undefined ? undefined : { url: repository })),
+    ).toThrow(/package\.json: repository\.url .* is not an https URL of a repository/);
   });
 });
 

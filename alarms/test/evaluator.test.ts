@@ -109,9 +109,16 @@ describe("the generated prod alarms, fed datapoint series", () => {
     ["queue-age", [400, 400, 400, 400, 400], "ALARM"],
     ["queue-age", [400, 400, 400, 400, 100], "OK"],
     ["queue-age", [_, _, _, _, _], "OK"],
-    // dlq-not-empty: a single message pages at once
+    // dlq-not-empty: a single message opens a ticket (each arrival pages through dlq-new-messages)
     ["dlq-not-empty", [0, 0, 0, 0, 1], "ALARM"],
     ["dlq-not-empty", [1, 1, 0], "OK"],
+    // jobs-failed: any job failed on a system fault in 5 minutes; none failed means no datapoint
+    ["jobs-failed", [1], "ALARM"],
+    ["jobs-failed", [0], "OK"],
+    ["jobs-failed", [_], "OK"],
+    // jobs-rejected: more than 50 client-fault documents in an hour (a ticket)
+    ["jobs-rejected", [51], "ALARM"],
+    ["jobs-rejected", [50], "OK"],
     // producer-stopped: silence is breaching (SQS stops publishing an idle queue)
     ["producer-stopped", Array(12).fill(_), "ALARM"],
     ["producer-stopped", [...Array(11).fill(0), 3], "OK"],
@@ -123,10 +130,6 @@ describe("the generated prod alarms, fed datapoint series", () => {
     ["api-tasks-below-min", [2, 2, 1], "ALARM"],
     ["api-tasks-below-min", [3, 3, 3], "OK"],
     ["api-tasks-below-min", [_, _, _], "ALARM"],
-    // api-5xx: more than 5 in the 5-minute period; no 5xx means no datapoint
-    ["api-5xx", [6], "ALARM"],
-    ["api-5xx", [5], "OK"],
-    ["api-5xx", [_], "OK"],
     // worker-duration-p90: 80 % of a 60 s timeout, in milliseconds
     ["worker-duration-p90", [50_000, 51_000, 49_000], "ALARM"],
     ["worker-duration-p90", [50_000, 51_000, 47_000], "OK"],
@@ -137,13 +140,37 @@ describe("the generated prod alarms, fed datapoint series", () => {
     expect(evaluateMetricAlarm(alarm(id), datapoints)).toBe(state);
   });
 
+  it.each<[string, Record<string, Datapoint[]>, AlarmState]>([
+    // more than 5 in the 5-minute period, the targets' and the load balancer's own together
+    ["targets alone", { target: [6], elb: [_] }, "ALARM"],
+    ["the load balancer alone (no healthy target: 503)", { target: [_], elb: [6] }, "ALARM"],
+    ["both, 3 each", { target: [3], elb: [3] }, "ALARM"],
+    ["both, 5 in all", { target: [2], elb: [3] }, "OK"],
+    ["no 5xx at all (no datapoints)", { target: [_], elb: [_] }, "OK"],
+  ])("api-5xx counts %s: %j is %s", (_what, data, state) => {
+    expect(evaluateMetricAlarm(alarm("api-5xx"), data)).toBe(state);
+  });
+
+  it.each<[string, Datapoint[], AlarmState]>([
+    ["a first message in an idle DLQ (which published nothing before)", [_, _, _, _, 1], "ALARM"],
+    ["a new message next to an old one", [1, 1, 1, 1, 2], "ALARM"],
+    ["an old message that stays", [1, 1, 1, 1, 1], "OK"],
+    ["a DLQ being drained", [3, 3, 3, 2, 0], "OK"],
+    ["an empty DLQ", [0, 0, 0, 0, 0], "OK"],
+  ])("dlq-new-messages pages on %s: %j is %s", (_what, dlq, state) => {
+    expect(evaluateMetricAlarm(alarm("dlq-new-messages"), { dlq })).toBe(state);
+  });
+
   it("computes the API 5xx ratio with metric math and fires the 1 h window above 14.4x the budget", () => {
     const longWindow = alarm("api-availability-burn-1h");
-    expect(evaluateMetricAlarm(longWindow, { errors: [20], requests: [1000] })).toBe("ALARM");
-    expect(evaluateMetricAlarm(longWindow, { errors: [10], requests: [1000] })).toBe("OK");
+    expect(evaluateMetricAlarm(longWindow, { errors: [20], elb: [_], requests: [1000] })).toBe("ALARM");
+    expect(evaluateMetricAlarm(longWindow, { errors: [10], elb: [_], requests: [1000] })).toBe("OK");
+    // The load balancer's own 5xx reached no target: they are bad requests the targets never counted.
+    expect(evaluateMetricAlarm(longWindow, { errors: [_], elb: [20], requests: [980] })).toBe("ALARM");
+    expect(evaluateMetricAlarm(longWindow, { errors: [_], elb: [20], requests: [0] })).toBe("ALARM");
     // No 5xx datapoint at all (FILL to 0) and no traffic (IF guards the division).
-    expect(evaluateMetricAlarm(longWindow, { errors: [_], requests: [1000] })).toBe("OK");
-    expect(evaluateMetricAlarm(longWindow, { errors: [_], requests: [0] })).toBe("OK");
+    expect(evaluateMetricAlarm(longWindow, { errors: [_], elb: [_], requests: [1000] })).toBe("OK");
+    expect(evaluateMetricAlarm(longWindow, { errors: [_], elb: [_], requests: [0] })).toBe("OK");
   });
 
   it("turns the queue-wait percentile rank into a stale share for job freshness", () => {

@@ -1,7 +1,7 @@
 // Platform: what the services run on, for one environment and only its platform — on ECS the API's
 // tasks and the Lambda worker, on EKS the pods and KEDA — and the Node runtime of the processes
 // the collector scrapes (the API on ECS; the API and the consumer on EKS).
-import type { Environment } from "@content-engine/environments";
+import { type Environment, kubernetesNames } from "@content-engine/environments";
 import { awsMetrics, kubernetesMetrics, runtimeMetrics } from "@content-engine/telemetry";
 import {
   ConstantVariable,
@@ -19,22 +19,8 @@ import {
 
 const RATE = "[$__rate_interval]";
 
-/** Names the Helm chart gives the workloads of a release (see helm/content-engine/templates). */
-export function kubernetesNames(env: Environment): {
-  namespace: string;
-  api: string;
-  worker: string;
-  hpa: string;
-} {
-  const release = env.eks?.release ?? "content-engine";
-  const fullname = release.includes("content-engine") ? release : `${release}-content-engine`;
-  return {
-    namespace: env.eks?.namespace ?? "content-engine",
-    api: `${fullname}-api`,
-    worker: `${fullname}-worker`,
-    hpa: `keda-hpa-${fullname}-worker`,
-  };
-}
+/** Names the Helm chart gives the workloads of a release: one home, @content-engine/environments. */
+export { kubernetesNames };
 
 function awsPanels(env: Environment): Array<{ title: string; panels: Panel[] }> {
   const ecs = { ClusterName: env.api.cluster, ServiceName: env.api.service };

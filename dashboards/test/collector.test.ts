@@ -270,6 +270,6 @@ describe("the generated alerting rules, loaded by the store", () => {
       .flatMap((g) => g.rules)
       .filter((r) => r.state !== "inactive")
       .map((r) => r.name);
-    expect(firing.filter((name) => /Api5xx|WorkerErrors|Burn/.test(name))).toEqual([]);
+    expect(firing.filter((name) => /Api5xx|JobsFailed|Burn/.test(name))).toEqual([]);
   });
 });

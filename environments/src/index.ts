@@ -18,4 +18,11 @@ export {
   loadEnvironmentFile,
   parseEnvironment,
 } from "./load.ts";
+export {
+  CHART_NAME,
+  helmFullname,
+  type KubernetesNames,
+  kubernetesNames,
+  loadBalancerNames,
+} from "./names.ts";
 export * from "./schema.ts";

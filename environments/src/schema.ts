@@ -32,6 +32,18 @@ export const apiSchema = z
   .object({
     cluster: z.string().min(1).describe("ECS cluster name."),
     service: z.string().min(1).describe("ECS service name of the HTTP API."),
+    loadBalancer: z
+      .string()
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,31}$/, {
+        message: "an ALB name (letters, digits, dashes; 32 at most)",
+      })
+      .describe("Name of the API's application load balancer (terraform output load_balancer_name)."),
+    targetGroup: z
+      .string()
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,31}$/, {
+        message: "a target group name (letters, digits, dashes; 32 at most)",
+      })
+      .describe("Name of the API's target group (terraform output target_group_name)."),
     cpu: positiveInt.describe("Task CPU units (256 = 0.25 vCPU)."),
     memory: positiveInt.describe("Task memory in MiB."),
     desiredCount: nonNegativeInt,
@@ -91,7 +103,9 @@ export const thresholdsSchema = z
   .object({
     queueAgeSeconds: positiveInt.default(300).describe("Oldest message age in the jobs queue."),
     queueVisibleMessages: positiveInt.default(1000).describe("Visible messages in the jobs queue."),
-    dlqVisibleMessages: nonNegativeInt.default(0).describe("Alarm when the DLQ holds more than this."),
+    dlqVisibleMessages: nonNegativeInt
+      .default(0)
+      .describe("Ticket when the DLQ holds more than this (new arrivals page on their own)."),
     apiCpuPercent: z.number().min(1).max(100).default(80),
     apiMemoryPercent: z.number().min(1).max(100).default(85),
     api5xxErrors: nonNegativeInt.default(5).describe("HTTP 5xx responses per 5 minutes."),
@@ -135,12 +149,31 @@ export const thresholdsSchema = z
     jobFreshnessSeconds: positiveInt
       .optional()
       .describe("Queue wait a fresh job stays under; a bucket of the queue-wait histogram (default 60)."),
+    jobsFailed: nonNegativeInt
+      .optional()
+      .describe(
+        "Jobs failed by a system fault (outcome failed) per 5 minutes that page and stop deploys (default 0).",
+      ),
+    jobsRejectedPerHour: nonNegativeInt
+      .optional()
+      .describe("Jobs rejected for their content (a client fault) per hour that open a ticket (default 50)."),
   })
   .strict();
 
 export const alarmsSchema = z
   .object({
-    snsTopicArn: z.string().startsWith("arn:").describe("SNS topic that pages."),
+    pageTopicArn: z
+      .string()
+      .startsWith("arn:")
+      .describe(
+        "SNS topic of the page tier: system faults users notice, someone acts now (terraform output page_topic_arn).",
+      ),
+    ticketTopicArn: z
+      .string()
+      .startsWith("arn:")
+      .describe(
+        "SNS topic of the ticket tier: client faults and slow trends, the next working day (terraform output ticket_topic_arn).",
+      ),
     namePrefix: z.string().min(1).optional().describe("Prefix of this environment's alarm names."),
     deploymentAlarms: z
       .array(z.string().min(1))
@@ -229,14 +262,4 @@ export const PROMOTABLE_FIELDS = [
 /** The alarm-name prefix of an environment (explicit or `content-engine-<name>-`). */
 export function alarmNamePrefix(env: Environment): string {
   return env.alarms.namePrefix ?? `content-engine-${env.name}-`;
-}
-
-/**
- * The API's load balancer and target group names, as terraform/modules/ecs-service names them
- * (`content-engine-<env>` and `content-engine-<env>-api`): CloudWatch's ALB dimensions are ids
- * derived from these names, which dashboards and alarms look up.
- */
-export function loadBalancerNames(env: Environment): { loadBalancer: string; targetGroup: string } {
-  const loadBalancer = `content-engine-${env.name}`;
-  return { loadBalancer, targetGroup: `${loadBalancer}-api` };
 }

@@ -334,8 +334,10 @@ describe("GitHub OIDC deploy role", () => {
   it("lets the deploy role make every CloudWatch and ELB call observability-apply makes", () => {
     const deploy = findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "deploy");
     const granted = new Set(policyStatements(deploy).flatMap((s) => s.actions));
-    const source = readFileSync(join(repoRoot, "actions", "delivery", "src", "observability.ts"), "utf8");
-    const calls = [...source.matchAll(/new (\w+)Command\(/g)].map((m) => m[1]!);
+    const source = ["observability.ts", "alarm-reconcile.ts", "cloudwatch-dashboard.ts"]
+      .map((file) => readFileSync(join(repoRoot, "actions", "delivery", "src", file), "utf8"))
+      .join("\n");
+    const calls = [...source.matchAll(/new (\w+)Command\(|paginate(\w+)\(/g)].map((m) => (m[1] ?? m[2])!);
     const prefix: Record<string, string> = {
       DescribeLoadBalancers: "elasticloadbalancing",
       DescribeTargetGroups: "elasticloadbalancing",
@@ -382,10 +384,12 @@ describe("encryption and data protection", () => {
     expect(JSON.stringify(rules)).toContain("abort_incomplete_multipart_upload");
   });
 
-  it("encrypts the paging topic with a key CloudWatch may use, and images with KMS", () => {
-    expect(findOne(mod("observability"), "resource", "aws_sns_topic", "paging").body.kms_master_key_id).toBe(
-      "${aws_kms_key.paging.arn}",
-    );
+  it("encrypts both alarm topics (page and ticket tier) with a key CloudWatch may use, and images with KMS", () => {
+    for (const tier of ["paging", "ticket"]) {
+      expect(findOne(mod("observability"), "resource", "aws_sns_topic", tier).body.kms_master_key_id).toBe(
+        "${aws_kms_key.paging.arn}",
+      );
+    }
     const ecr = findOne(mod("ecr"), "resource", "aws_ecr_repository", "this").body;
     expect(JSON.stringify(ecr.encryption_configuration)).toContain('"encryption_type":"KMS"');
     expect(ecr.image_tag_mutability).toBe("IMMUTABLE");
@@ -443,12 +447,15 @@ describe("environment roots", () => {
     "ecr_repository_url",
     "ecs_cluster_name",
     "ecs_service_name",
+    "load_balancer_name",
+    "target_group_name",
     "worker_function_name",
     "worker_alias",
     "bucket_name",
     "queue_url",
     "dlq_url",
-    "paging_topic_arn",
+    "page_topic_arn",
+    "ticket_topic_arn",
     "eks_cluster_name",
     "deploy_role_arn",
   ];

@@ -29,7 +29,9 @@ export {
 export { EKS_TOKEN_PREFIX, eksToken, renderKubeconfig, resolveCredentials, writeKubeconfig } from "./eks.ts";
 export { DeliveryError, explainAwsError } from "./errors.ts";
 export { activeFreezeWindow, describeFreezeWindow } from "./freeze.ts";
+export { generatedAlarmsDir, generatedDashboardsDir, repositoryRoot } from "./generated.ts";
 export { type GitHub, type GitHubOptions, gitHubClient } from "./github.ts";
+export { GrafanaClient, GrafanaHttpError } from "./grafana.ts";
 export {
   DEFAULT_CHART,
   DEFAULT_KUBE_VERSION,

@@ -149,6 +149,7 @@ async function gateReasons(p: Prepared, options: PromoteOptions): Promise<string
   try {
     firing = await alarmsInAlarm(cloudwatch, {
       prefix: alarmNamePrefix(p.source),
+      pageTopicArn: p.source.alarms.pageTopicArn,
       names: p.source.alarms.deploymentAlarms,
     });
   } catch (error) {

@@ -175,11 +175,17 @@ export async function createWorkerMapping(
   );
 }
 
-export async function createAlarm(endpoint: string, name: string) {
+/** A page-tier alarm of dev (it notifies dev's page topic): what promote and canaries gate on. */
+export async function createAlarm(
+  endpoint: string,
+  name: string,
+  actions: string[] = [testEnvironment().alarms.pageTopicArn],
+) {
   const cloudwatch = createClient(CloudWatchClient, awsFor(endpoint));
   await cloudwatch.send(
     new PutMetricAlarmCommand({
       AlarmName: name,
+      AlarmActions: actions,
       Namespace: "ContentEngine",
       MetricName: "WorkerErrors",
       Statistic: "Sum",

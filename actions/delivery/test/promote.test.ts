@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
+import { PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { setEnvironmentFields } from "@content-engine/environments";
 import nock from "nock";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -181,8 +181,23 @@ describe("promote", () => {
     expect(reset.isDone() && update.isDone()).toBe(true);
   });
 
-  it("refuses while a dev alarm is in ALARM and makes no GitHub write", async () => {
+  it("refuses while a dev alarm of the page tier is in ALARM and makes no GitHub write", async () => {
     const cloudwatch = await createAlarm(moto.endpoint, "content-engine-dev-queue-age");
+    // Promote counts the alarms that page (ticket-tier ones, e.g. a rejected document, block nothing).
+    const devPageTopic = "arn:aws:sns:eu-west-1:111111111111:content-engine-dev-paging";
+    await cloudwatch.send(
+      new PutMetricAlarmCommand({
+        AlarmName: "content-engine-dev-queue-age",
+        Namespace: "AWS/SQS",
+        MetricName: "ApproximateAgeOfOldestMessage",
+        Statistic: "Maximum",
+        Period: 60,
+        EvaluationPeriods: 5,
+        Threshold: 300,
+        ComparisonOperator: "GreaterThanThreshold",
+        AlarmActions: [devPageTopic],
+      }),
+    );
     await cloudwatch.send(
       new SetAlarmStateCommand({
         AlarmName: "content-engine-dev-queue-age",

@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   CloudWatchClient,
   DeleteAlarmsCommand,
@@ -15,7 +18,7 @@ import {
 } from "@content-engine/delivery";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { useMoto } from "../../../test/support/moto.ts";
+import { freePort, useMoto } from "../../../test/support/moto.ts";
 import { awsFor, testEnvironment } from "../../delivery/test/fixtures.ts";
 import {
   alarmsFolder,
@@ -38,6 +41,20 @@ async function liveAlarms() {
   return new Map((out.MetricAlarms ?? []).map((a) => [a.AlarmName!, a]));
 }
 
+/** A real client of moto that records the name of every command it sends. */
+function recordingCloudWatch() {
+  const commands: string[] = [];
+  const client = cloudwatch();
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      commands.push(String(context.commandName));
+      return next(args);
+    },
+    { step: "initialize", name: "recordCommands" },
+  );
+  return { client, commands };
+}
+
 function options(alarmsDir: string, extra: Record<string, unknown> = {}) {
   return { env, alarmsDir, dashboardsDir, aws: awsFor(moto.endpoint), reporter: memoryReporter(), ...extra };
 }
@@ -57,12 +74,19 @@ describe("observability-apply against moto", () => {
     const live = await liveAlarms();
     expect([...live.keys()].sort()).toEqual(desired.metricAlarms.map((a) => a.AlarmName).sort());
     const fiveXx = live.get("content-engine-dev-api-5xx")!;
-    expect(fiveXx.Dimensions).toEqual([
-      { Name: "LoadBalancer", Value: alb.loadBalancer },
-      { Name: "TargetGroup", Value: alb.targetGroup },
-    ]);
+    const dimensions = Object.fromEntries(
+      (fiveXx.Metrics ?? []).filter((q) => q.MetricStat).map((q) => [q.Id, q.MetricStat!.Metric!.Dimensions]),
+    );
+    expect(dimensions).toEqual({
+      target: [
+        { Name: "LoadBalancer", Value: alb.loadBalancer },
+        { Name: "TargetGroup", Value: alb.targetGroup },
+      ],
+      elb: [{ Name: "LoadBalancer", Value: alb.loadBalancer }],
+    });
     expect(alb.loadBalancer).toMatch(/^app\/content-engine-dev\//);
-    expect(fiveXx.AlarmActions).toEqual([env.alarms.snsTopicArn]);
+    expect(fiveXx.AlarmActions).toEqual([env.alarms.pageTopicArn]);
+    expect(live.get("content-engine-dev-jobs-rejected")!.AlarmActions).toEqual([env.alarms.ticketTopicArn]);
     const tags = await cloudwatch().send(new ListTagsForResourceCommand({ ResourceARN: fiveXx.AlarmArn }));
     expect(tags.Tags).toContainEqual({ Key: "managed-by", Value: "content-engine/alarms" });
     const dashboard = await cloudwatch().send(
@@ -153,10 +177,14 @@ describe("observability-apply against moto", () => {
         ComparisonOperator: "GreaterThanThreshold",
       }),
     );
-    const outcome = await applyObservability(options(alarmsFolder(metricOnly())));
+    const { client, commands } = recordingCloudWatch();
+    const outcome = await applyObservability({ ...options(alarmsFolder(metricOnly())), cloudwatch: client });
     expect(outcome.diagnostics).toContain("adopt metric alarm content-engine-dev-dlq-not-empty");
+    // The ARN read while planning is the one tagged: DescribeAlarms ran once, for the plan.
+    expect(commands.filter((c) => c === "DescribeAlarmsCommand")).toHaveLength(1);
+    expect(commands).toContain("TagResourceCommand");
     const dlq = (await liveAlarms()).get("content-engine-dev-dlq-not-empty")!;
-    expect([dlq.Statistic, dlq.Threshold, dlq.EvaluationPeriods]).toEqual(["Maximum", 0, 1]);
+    expect([dlq.Statistic, dlq.Threshold, dlq.EvaluationPeriods, dlq.Period]).toEqual(["Maximum", 0, 1, 300]);
     const tags = await cloudwatch().send(new ListTagsForResourceCommand({ ResourceARN: dlq.AlarmArn }));
     expect(tags.Tags).toContainEqual({ Key: "managed-by", Value: "content-engine/alarms" });
   });
@@ -166,6 +194,25 @@ describe("observability-apply against moto", () => {
       "load balancer content-engine-dev does not exist in eu-west-1: the ALB alarms of dev need it (terraform creates it)",
     );
     expect((await liveAlarms()).size).toBe(0);
+  });
+
+  it("reads the repository's generated alarms and dashboards from its own package, whatever the working directory", async () => {
+    await createLoadBalancer(moto.endpoint);
+    const elsewhere = mkdtempSync(join(tmpdir(), "elsewhere-"));
+    const cwd = process.cwd();
+    process.chdir(elsewhere);
+    try {
+      const plan = await planObservability({ env, aws: awsFor(moto.endpoint), reporter: memoryReporter() });
+      const committed = generatedAlarms("dev");
+      expect(plan.steps).toEqual(
+        expect.arrayContaining([
+          ...committed.metricAlarms.map((a) => `create metric alarm ${a.AlarmName}`),
+          "create cloudwatch dashboard content-engine-dev-overview",
+        ]),
+      );
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it("refuses generated alarms of another environment's prefix", async () => {
@@ -242,6 +289,105 @@ describe("observability-apply publishing to Grafana", () => {
       "grafana folder:platform,grafana:ce-dev-platform,grafana:ce-dev-overview",
     );
     expect(grafana.saved.get("ce-dev-overview")!.folderUid).toBe("platform");
+  });
+
+  it("posts the deploy marker after the alarms and dashboards it marks", async () => {
+    await createLoadBalancer(moto.endpoint);
+    const { client, commands } = recordingCloudWatch();
+    const order: string[] = [];
+    const from = grafana.requests.length;
+    const outcome = await applyObservability(
+      options(alarmsFolder(metricOnly()), {
+        cloudwatch: client,
+        grafana: { url: grafana.url, token: grafana.token },
+        deployMarker: true,
+        fetch: async (url: string | URL | Request, init?: RequestInit) => {
+          order.push(`grafana ${init?.method ?? "GET"} ${new URL(String(url)).pathname}`);
+          return fetch(url, init);
+        },
+      }),
+    );
+    expect(outcome.status).toBe("succeeded");
+    expect(grafana.requests.slice(from).at(-1)).toBe("POST /api/annotations");
+    expect(order.at(-1)).toBe("grafana POST /api/annotations");
+    expect(order.filter((o) => o === "grafana POST /api/dashboards/db")).toHaveLength(2);
+    expect(commands).toContain("PutMetricAlarmCommand");
+    expect(commands).toContain("PutDashboardCommand");
+  });
+
+  it("posts no deploy marker when a dashboard it would mark is refused", async () => {
+    await createLoadBalancer(moto.endpoint);
+    const before = grafana.annotations.length;
+    grafana.refused.add("ce-dev-platform");
+    try {
+      await expect(
+        applyObservability(
+          options(alarmsFolder(metricOnly()), {
+            // A folder the dashboards are not in yet: both must be saved again.
+            grafana: { url: grafana.url, token: grafana.token, folderUid: "refusing" },
+            deployMarker: true,
+          }),
+        ),
+      ).rejects.toThrow(
+        /Grafana at http:\/\/127\.0\.0\.1:\d+ refused dashboard ce-dev-platform \(HTTP 400\): .*invalid panel/,
+      );
+    } finally {
+      grafana.refused.clear();
+    }
+    expect(grafana.annotations.length).toBe(before);
+  });
+
+  it("retries a Grafana that answers 503 while it restarts, then publishes", async () => {
+    await createLoadBalancer(moto.endpoint);
+    grafana.unavailable = 2;
+    const outcome = await applyObservability(
+      options(alarmsFolder(metricOnly()), {
+        grafana: { url: grafana.url, token: grafana.token, folderUid: "retried" },
+        grafanaRetry: { baseDelayMs: 1 },
+      }),
+    );
+    expect(grafana.unavailable).toBe(0);
+    expect(outcome.status).toBe("succeeded");
+    expect(grafana.saved.get("ce-dev-overview")!.folderUid).toBe("retried");
+  });
+
+  it("gives up on a Grafana that stays unavailable, naming it and the status, before publishing anything", async () => {
+    await createLoadBalancer(moto.endpoint);
+    const posts = grafana.posts;
+    grafana.unavailable = 1000;
+    try {
+      await expect(
+        applyObservability(
+          options(alarmsFolder(metricOnly()), {
+            grafana: { url: grafana.url, token: grafana.token },
+            grafanaRetry: { attempts: 3, baseDelayMs: 1 },
+          }),
+        ),
+      ).rejects.toThrow(
+        /Grafana at http:\/\/127\.0\.0\.1:\d+ answered HTTP 503 for dashboard ce-dev-platform/,
+      );
+    } finally {
+      grafana.unavailable = 0;
+    }
+    expect(grafana.posts).toBe(posts);
+    expect((await liveAlarms()).size).toBe(0);
+  });
+
+  it("says Grafana is unreachable, after retrying, when nothing answers at its URL", async () => {
+    await createLoadBalancer(moto.endpoint);
+    const closed = new URL(grafana.url);
+    closed.port = String(await freePort());
+    await expect(
+      applyObservability(
+        options(alarmsFolder(metricOnly()), {
+          grafana: { url: closed.origin, token: grafana.token },
+          grafanaRetry: { attempts: 2, baseDelayMs: 1 },
+        }),
+      ),
+    ).rejects.toThrow(
+      /Grafana at http:\/\/127\.0\.0\.1:\d+ is unreachable \(ECONNREFUSED\) for dashboard ce-dev-platform/,
+    );
+    expect((await liveAlarms()).size).toBe(0);
   });
 
   it("says the token was refused instead of publishing half", async () => {

@@ -78,6 +78,12 @@ export interface FakeGrafana {
   posts: number;
   annotations: Array<{ time: number; tags: string[]; text: string }>;
   folders: Set<string>;
+  /** Every request, in order: `POST /api/annotations`. */
+  requests: string[];
+  /** Answer the next this many requests with 503, as a Grafana that restarts does. */
+  unavailable: number;
+  /** Dashboard uids whose save Grafana refuses with 400. */
+  refused: Set<string>;
   stop(): Promise<void>;
 }
 
@@ -96,6 +102,9 @@ export async function startFakeGrafana(token = "glsa_test_token_0123456789"): Pr
     posts: 0,
     annotations: [],
     folders: new Set(),
+    requests: [],
+    unavailable: 0,
+    refused: new Set(),
     stop: async () => {},
   };
   const server = createServer(async (req, res) => {
@@ -103,6 +112,11 @@ export async function startFakeGrafana(token = "glsa_test_token_0123456789"): Pr
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(value));
     };
+    state.requests.push(`${req.method} ${req.url}`);
+    if (state.unavailable > 0) {
+      state.unavailable -= 1;
+      return reply(503, { message: "Service Unavailable" });
+    }
     if (req.headers.authorization !== `Bearer ${token}`) return reply(401, { message: "Unauthorized" });
     const get = /^\/api\/dashboards\/uid\/([^/?]+)$/.exec(req.url ?? "");
     if (req.method === "GET" && get) {
@@ -124,6 +138,7 @@ export async function startFakeGrafana(token = "glsa_test_token_0123456789"): Pr
       if (payload.folderUid && !state.folders.has(payload.folderUid))
         return reply(400, { message: "folder not found" });
       const uid = String(payload.dashboard.uid);
+      if (state.refused.has(uid)) return reply(400, { message: `dashboard ${uid}: invalid panel` });
       const previous = state.saved.get(uid);
       if (previous && !payload.overwrite) return reply(412, { status: "version-mismatch" });
       const version = (previous?.version ?? 0) + 1;

@@ -253,12 +253,13 @@ export const runtimeMetrics = {
   },
 } as const satisfies Record<string, RuntimeMetricDefinition>;
 
-export type KubernetesExporter = "cadvisor" | "kube-state-metrics" | "keda";
+export type KubernetesExporter = "cadvisor" | "kube-state-metrics" | "keda" | "prometheus";
 
 export interface KubernetesMetricDefinition {
   readonly name: string;
   readonly type: MetricType;
-  readonly unit: "seconds" | "bytes" | "replicas" | "messages";
+  /** `resource`: cores or bytes, as the series' `unit` label says; `count`: restarts, or 0/1. */
+  readonly unit: "seconds" | "bytes" | "replicas" | "messages" | "resource" | "count";
   readonly help: string;
   /** Label names queries may use; values are Kubernetes object names (bounded by the release). */
   readonly labels: readonly string[];
@@ -312,6 +313,42 @@ export const kubernetesMetrics = {
     labels: ["namespace", "scaledObject", "scaler", "metric"],
     source: "kubernetes",
     exporter: "keda",
+  },
+  containerResourceLimits: {
+    name: "kube_pod_container_resource_limits",
+    type: "gauge",
+    unit: "resource",
+    help: "A container's limit of a resource (cpu in cores, memory in bytes), from its pod spec.",
+    labels: ["namespace", "pod", "container", "resource", "unit"],
+    source: "kubernetes",
+    exporter: "kube-state-metrics",
+  },
+  containerRestarts: {
+    name: "kube_pod_container_status_restarts_total",
+    type: "counter",
+    unit: "count",
+    help: "Restarts of a container.",
+    labels: ["namespace", "pod", "container"],
+    source: "kubernetes",
+    exporter: "kube-state-metrics",
+  },
+  containerLastTerminatedReason: {
+    name: "kube_pod_container_status_last_terminated_reason",
+    type: "gauge",
+    unit: "count",
+    help: "1 for the reason (OOMKilled, Error, ...) a container last terminated with.",
+    labels: ["namespace", "pod", "container", "reason"],
+    source: "kubernetes",
+    exporter: "kube-state-metrics",
+  },
+  scrapeUp: {
+    name: "up",
+    type: "gauge",
+    unit: "count",
+    help: "1 when Prometheus's last scrape of a target succeeded, 0 when it failed (Prometheus itself writes it).",
+    labels: [],
+    source: "kubernetes",
+    exporter: "prometheus",
   },
 } as const satisfies Record<string, KubernetesMetricDefinition>;
 

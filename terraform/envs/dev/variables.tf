@@ -85,3 +85,12 @@ variable "image_pull_account_ids" {
   type        = list(string)
   default     = ["222222222222", "333333333333"]
 }
+
+variable "ticket_subscriptions" {
+  description = "Who this environment's ticket-tier alarms notify (client faults, slow burns, capacity): list of {protocol = email | https, endpoint}; may be empty."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
+}

@@ -43,6 +43,7 @@ module "stack" {
   }
 
   paging_subscriptions = var.paging_subscriptions
+  ticket_subscriptions = var.ticket_subscriptions
 
   github = {
     repository           = var.github_repository

@@ -24,6 +24,16 @@ output "ecs_service_name" {
   value       = module.stack.ecs_service_name
 }
 
+output "load_balancer_name" {
+  description = "Load balancer of the API (environments/<env>.yaml api.loadBalancer; its alarms resolve the id by it)."
+  value       = module.stack.load_balancer_name
+}
+
+output "target_group_name" {
+  description = "Target group of the API (environments/<env>.yaml api.targetGroup)."
+  value       = module.stack.target_group_name
+}
+
 output "worker_function_name" {
   description = "Lambda function of the worker."
   value       = module.stack.worker_function_name
@@ -49,9 +59,14 @@ output "dlq_url" {
   value       = module.stack.dlq_url
 }
 
-output "paging_topic_arn" {
-  description = "SNS paging topic."
-  value       = module.stack.paging_topic_arn
+output "page_topic_arn" {
+  description = "SNS topic of the page tier (environments/<env>.yaml alarms.pageTopicArn)."
+  value       = module.stack.page_topic_arn
+}
+
+output "ticket_topic_arn" {
+  description = "SNS topic of the ticket tier (environments/<env>.yaml alarms.ticketTopicArn)."
+  value       = module.stack.ticket_topic_arn
 }
 
 output "eks_cluster_name" {

@@ -91,3 +91,12 @@ variable "shared_ecr_repository" {
     url = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/content-engine"
   }
 }
+
+variable "ticket_subscriptions" {
+  description = "Who this environment's ticket-tier alarms notify (client faults, slow burns, capacity): list of {protocol = email | https, endpoint}; may be empty."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
+}

@@ -188,9 +188,10 @@ module "eks" {
 module "observability" {
   source = "../observability"
 
-  name          = local.name
-  subscriptions = var.paging_subscriptions
-  tags          = local.tags
+  name                 = local.name
+  subscriptions        = var.paging_subscriptions
+  ticket_subscriptions = var.ticket_subscriptions
+  tags                 = local.tags
 }
 
 module "github_oidc" {

@@ -48,9 +48,14 @@ output "dlq_url" {
   value       = module.queue.dlq_url
 }
 
-output "paging_topic_arn" {
-  description = "SNS topic alarms page through."
-  value       = module.observability.paging_topic_arn
+output "page_topic_arn" {
+  description = "SNS topic of the page tier (system faults)."
+  value       = module.observability.page_topic_arn
+}
+
+output "ticket_topic_arn" {
+  description = "SNS topic of the ticket tier (client faults, slow burns, capacity)."
+  value       = module.observability.ticket_topic_arn
 }
 
 output "eks_cluster_name" {
@@ -75,6 +80,16 @@ output "eks_workload_role_arns" {
 output "load_balancer_dns_name" {
   description = "DNS name of the API load balancer."
   value       = module.ecs_service.load_balancer_dns_name
+}
+
+output "load_balancer_name" {
+  description = "Name of the API's load balancer."
+  value       = module.ecs_service.load_balancer_name
+}
+
+output "target_group_name" {
+  description = "Name of the API's target group."
+  value       = module.ecs_service.target_group_name
 }
 
 output "metrics_query_url" {

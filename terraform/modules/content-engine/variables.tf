@@ -72,7 +72,16 @@ variable "queue" {
 }
 
 variable "paging_subscriptions" {
-  description = "Who the paging topic notifies: list of {protocol = email | https, endpoint}."
+  description = "Who the page-tier topic notifies (system faults): list of {protocol = email | https, endpoint}."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
+}
+
+variable "ticket_subscriptions" {
+  description = "Who the ticket-tier topic notifies (client faults, slow burns, capacity): list of {protocol = email | https, endpoint}."
   type = list(object({
     protocol = string
     endpoint = string

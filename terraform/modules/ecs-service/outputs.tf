@@ -52,3 +52,13 @@ output "log_group_name" {
   description = "CloudWatch log group of the API."
   value       = aws_cloudwatch_log_group.api.name
 }
+
+output "load_balancer_name" {
+  description = "Name of the API's load balancer (environments/<env>.yaml api.loadBalancer)."
+  value       = aws_lb.this.name
+}
+
+output "target_group_name" {
+  description = "Name of the API's target group (environments/<env>.yaml api.targetGroup)."
+  value       = aws_lb_target_group.api.name
+}

@@ -6,7 +6,7 @@ locals {
 }
 
 # CloudWatch alarms cannot publish to a topic encrypted with the AWS managed aws/sns key,
-# so the paging topic gets its own key whose policy lets CloudWatch use it.
+# so the alarm topics (page and ticket tier) get their own key whose policy lets CloudWatch use it.
 data "aws_iam_policy_document" "paging_key" {
   #checkov:skip=CKV_AWS_109:Key policy: AWS requires Resource "*" (the key itself) and the account-root kms:* statement that delegates access to IAM.
   #checkov:skip=CKV_AWS_111:Key policy: AWS requires Resource "*" (the key itself) and the account-root kms:* statement that delegates access to IAM.
@@ -42,7 +42,7 @@ data "aws_iam_policy_document" "paging_key" {
 }
 
 resource "aws_kms_key" "paging" {
-  description             = "${var.name} paging topic encryption"
+  description             = "${var.name} alarm topics encryption"
   enable_key_rotation     = true
   deletion_window_in_days = 7
   policy                  = data.aws_iam_policy_document.paging_key.json
@@ -55,18 +55,37 @@ resource "aws_kms_alias" "paging" {
   target_key_id = aws_kms_key.paging.key_id
 }
 
+# Two tiers, each its own topic so each can reach its own people: the page tier (system faults users
+# notice; someone acts now) keeps the historical <name>-paging topic, the ticket tier (client faults,
+# slow trends, capacity) is <name>-ticket.
 resource "aws_sns_topic" "paging" {
   name              = "${var.name}-paging"
   kms_master_key_id = aws_kms_key.paging.arn
 
-  tags = var.tags
+  tags = merge(var.tags, { severity = "page" })
 }
 
-data "aws_iam_policy_document" "paging_topic" {
+resource "aws_sns_topic" "ticket" {
+  name              = "${var.name}-ticket"
+  kms_master_key_id = aws_kms_key.paging.arn
+
+  tags = merge(var.tags, { severity = "ticket" })
+}
+
+locals {
+  topics = {
+    page   = aws_sns_topic.paging.arn
+    ticket = aws_sns_topic.ticket.arn
+  }
+}
+
+data "aws_iam_policy_document" "topic" {
+  for_each = local.topics
+
   statement {
     sid       = "CloudWatchAlarmsPublish"
     actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.paging.arn]
+    resources = [each.value]
 
     principals {
       type        = "Service"
@@ -84,7 +103,7 @@ data "aws_iam_policy_document" "paging_topic" {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
     actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.paging.arn]
+    resources = [each.value]
 
     principals {
       type        = "*"
@@ -99,9 +118,16 @@ data "aws_iam_policy_document" "paging_topic" {
   }
 }
 
-resource "aws_sns_topic_policy" "paging" {
-  arn    = aws_sns_topic.paging.arn
-  policy = data.aws_iam_policy_document.paging_topic.json
+resource "aws_sns_topic_policy" "topic" {
+  for_each = local.topics
+
+  arn    = each.value
+  policy = data.aws_iam_policy_document.topic[each.key].json
+}
+
+moved {
+  from = aws_sns_topic_policy.paging
+  to   = aws_sns_topic_policy.topic["page"]
 }
 
 resource "aws_sns_topic_subscription" "paging" {
@@ -111,5 +137,14 @@ resource "aws_sns_topic_subscription" "paging" {
   protocol  = each.value.protocol
   endpoint  = each.value.endpoint
   # HTTPS endpoints get the raw alarm JSON; e-mail confirmations are sent by SNS.
+  raw_message_delivery = false
+}
+
+resource "aws_sns_topic_subscription" "ticket" {
+  for_each = { for s in var.ticket_subscriptions : "${s.protocol}:${s.endpoint}" => s }
+
+  topic_arn            = aws_sns_topic.ticket.arn
+  protocol             = each.value.protocol
+  endpoint             = each.value.endpoint
   raw_message_delivery = false
 }

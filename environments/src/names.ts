@@ -1,0 +1,44 @@
+// Names other folders need from what terraform and the Helm chart create, produced in one place.
+// terraform's names are recorded in the environment file (its outputs); the chart's follow from the
+// release by the chart's own `content-engine.fullname` rule, restated here once and pinned to
+// `helm template` by test/infra/names.test.ts.
+import type { Environment } from "./schema.ts";
+
+/** The chart's name (helm/content-engine/Chart.yaml). */
+export const CHART_NAME = "content-engine";
+
+/** Helm's `content-engine.fullname`: the release, or `<release>-content-engine`, cut to 63 characters. */
+export function helmFullname(release: string): string {
+  const name = release.includes(CHART_NAME) ? release : `${release}-${CHART_NAME}`;
+  return name.slice(0, 63).replace(/-+$/, "");
+}
+
+/**
+ * The API's load balancer and target group names, as terraform created them (its outputs
+ * load_balancer_name and target_group_name, recorded in the environment file): CloudWatch's ALB
+ * dimensions are ids derived from these names, which dashboards and alarms look up.
+ */
+export function loadBalancerNames(env: Environment): { loadBalancer: string; targetGroup: string } {
+  return { loadBalancer: env.api.loadBalancer, targetGroup: env.api.targetGroup };
+}
+
+export interface KubernetesNames {
+  namespace: string;
+  /** The API Deployment. */
+  api: string;
+  /** The worker Deployment, and its KEDA ScaledObject. */
+  worker: string;
+  /** The HPA KEDA makes for the worker's ScaledObject. */
+  hpa: string;
+}
+
+/** What the chart names the workloads of this environment's release (`eks.release` in `eks.namespace`). */
+export function kubernetesNames(env: Environment): KubernetesNames {
+  const fullname = helmFullname(env.eks?.release ?? CHART_NAME);
+  return {
+    namespace: env.eks?.namespace ?? CHART_NAME,
+    api: `${fullname}-api`,
+    worker: `${fullname}-worker`,
+    hpa: `keda-hpa-${fullname}-worker`,
+  };
+}

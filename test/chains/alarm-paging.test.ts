@@ -1,6 +1,6 @@
 // The CloudWatch alarm paging chain on the local stack: worker outcome → metrics → generated alarm →
-// SNS tier. A message that fails every attempt (a system fault) reaches the DLQ and pages, also next
-// to an old dead letter.
+// SNS tier. Documents we cannot process because of their content (client faults) reach no DLQ and
+// no page-tier alarm; a message that fails every attempt (a system fault) reaches the DLQ and pages.
 //
 // The stack is real (API, consumer, the fauxqs S3/SQS emulator). CloudWatch is not: the datapoints
 // an alarm would read are taken from the same sources it reads in AWS — the worker's job-outcome
@@ -15,7 +15,7 @@ import type { MetricAlarmInput } from "../../alarms/src/cloudwatch.ts";
 import { alarmDefinitions } from "../../alarms/src/definitions.ts";
 import { evaluateMetricAlarm } from "../../alarms/src/evaluator.ts";
 import { renderEnvironmentAlarms, repositoryEnvironmentsDir } from "../../alarms/src/generate.ts";
-import { queueCounts, startTestStack, waitFor } from "../../services/local/test/support.ts";
+import { queueCounts, startTestStack, submitText, waitFor } from "../../services/local/test/support.ts";
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 let stack: Stack;
@@ -81,5 +81,27 @@ describe("alarm paging on the local stack", () => {
     // The first dead letter is still there, undrained: the next one pages again.
     expect(await dlqVisible()).toBeGreaterThan(0);
     expect((await poison())["dlq-new-messages"]).toBe("ALARM");
+  });
+
+  it("does not page for documents rejected for their content (a client fault): no DLQ, no page-tier alarm", async () => {
+    const before = { outcomes: await outcomes(), dlq: await dlqVisible() };
+    const documents = [
+      { body: '{"title": "unterminated', contentType: "application/json" },
+      { body: "   \n\t  \n", contentType: "text/plain" },
+    ];
+    for (const { body, contentType } of documents) {
+      const res = await submitText(stack.apiUrl, stack.key, body, { contentType });
+      expect(res.status, body).toBe(202);
+    }
+    await waitFor(
+      async () => ((await outcomes()).rejected ?? 0) >= (before.outcomes.rejected ?? 0) + documents.length,
+      30_000,
+      "both documents to be rejected",
+    );
+    // Past every visibility timeout and receive a retry would need: nothing went to the DLQ.
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const after = { outcomes: await outcomes(), dlq: await dlqVisible() };
+    expect(after.dlq).toBe(before.dlq);
+    expect(pageTierStates(before, after)).toEqual({ "jobs-failed": "OK", "dlq-new-messages": "OK" });
   });
 });

@@ -102,7 +102,13 @@ writeFileSync(
   join(artifacts, "rehearsal.json"),
   `${JSON.stringify({ ok, seconds, break: breakName ?? null, overlay: OVERLAY, chains: results }, null, 2)}\n`,
 );
+const checks = results.flatMap((r) => r.checks);
+const passed = checks.filter((c) => c.ok).length;
+// A chain that broke before any check ran counts as one failure.
+const failed = checks.length - passed + results.filter((r) => !r.ok && r.checks.every((c) => c.ok)).length;
 process.stdout.write(
-  `${ok ? "✔ rehearsal green" : "✖ rehearsal red"} in ${seconds.toFixed(1)} s (.artifacts/rehearsal.json)\n`,
+  `${ok ? "✔ rehearsal green" : "✖ rehearsal red"} in ${seconds.toFixed(1)} s (.artifacts/rehearsal.json)\n` +
+    // The closing line CI reads, like vitest's summary: every check of every chain.
+    `rehearsal: ${passed} passed, ${failed} failed\n`,
 );
 process.exitCode = ok ? 0 : 1;

@@ -3,11 +3,17 @@
 import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CloudWatchClient, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+} from "@aws-sdk/client-ecs";
 import type { Environment } from "@content-engine/environments";
 import { type ActContext, push, runWorkflow, type WorkflowRun } from "./act.ts";
 import type { FakeGitHub } from "./fake-github.ts";
 import { git } from "./git.ts";
-import { codeShaOf, observe, registryDigest, workerBundleDigest } from "./observe.ts";
+import { codeShaOf, ecsRollout, observe, registryDigest, workerBundleDigest } from "./observe.ts";
 import { assume, client, type EnvName, environmentAt, provision, startMoto } from "./world.ts";
 
 export interface Check {
@@ -290,43 +296,123 @@ git rev-parse HEAD > "${c.r.hooks}/race-commit"
 }
 
 export async function brokenRollout(c: Chain) {
-  // A second moto whose ECS tasks keep failing to start: the service never becomes healthy.
-  const broken = await startMoto({ env: { MOTO_ECS_SERVICE_FAILED_TASKS: "3" } });
+  // An account of its own (a second moto) so the broken revision cannot leak into the other chains.
+  const broken = await startMoto();
   try {
     const dev = c.env("dev");
     await provision(broken.endpoint, dev, { healthy: true });
+    // terraform registers a revision whose api container exits at start (moto_server.py reads the
+    // REHEARSAL_EXIT_CODE variable as that); the service ignores it until the next deploy carries it.
+    const exitCode = 1;
+    await registerExitingRevision(broken.endpoint, dev, exitCode);
     const before = await observe(broken.endpoint, dev);
     const ctx = { ...c.r.ctx, env: { ...c.r.ctx.env, AWS_ENDPOINT_URL: broken.endpoint } };
     const { before: b, after } = c.pushCommits([
       {
-        message: "dev: a roll-out that cannot start",
+        message: "dev: more CPU, on a revision whose tasks never start",
         edit: (d) => setField(d, "dev", /^ {2}cpu: 256$/m, "  cpu: 512"),
       },
     ]);
     const runs = c.record(await push(ctx, b, after), "broken");
+    c.expect(
+      "the push starts deploy-env.yml only",
+      ["deploy-env.yml"],
+      runs.map((r) => r.workflow),
+    );
     c.expect("deploy-env.yml fails", false, runs[0]?.ok);
-    const after_ = await observe(broken.endpoint, dev);
-    c.expect("the previous task definition serves again", before.taskDefinitionArn, after_.taskDefinitionArn);
+    const now = await observe(broken.endpoint, dev);
+    c.expect("the previous task definition serves again", before.taskDefinitionArn, now.taskDefinitionArn);
+    c.expect("the previous size serves (cpu 256)", "256", now.cpu);
+    const rollout = await ecsRollout(broken.endpoint, dev);
+    c.expect(
+      "ECS settled on one completed deployment of the previous revision",
+      [{ status: "PRIMARY", rolloutState: "COMPLETED", taskDefinition: before.taskDefinitionArn }],
+      rollout.deployments.map(({ status, rolloutState, taskDefinition }) => ({
+        status,
+        rolloutState,
+        taskDefinition,
+      })),
+    );
+    const attempted = [...new Set(rollout.stoppedTasks.map((t) => t.taskDefinition))];
+    c.expect("the stopped tasks all ran one new revision", 1, attempted.length);
+    c.expect("that revision is not the one serving", true, attempted[0] !== before.taskDefinitionArn);
+    c.expect(
+      "the circuit breaker stopped the rollout after 3 failed tasks, each exiting 1",
+      Array.from({ length: 3 }, () => ({
+        stoppedReason: "Essential container in task exited",
+        exitCodes: [exitCode],
+      })),
+      rollout.stoppedTasks.map(({ stoppedReason, exitCodes }) => ({ stoppedReason, exitCodes })),
+    );
     const summary = runs[0]?.summaries.map((s) => s.content).join("\n") ?? "";
-    c.expect("the job summary says rolled_back", true, summary.includes("rolled_back"));
-    c.expect("the job summary says why (failed tasks)", true, /tasks? failed/.test(summary));
+    c.expect(
+      "the job summary says deploy-ecs rolled_back",
+      true,
+      /^### \S+ deploy-ecs \S+: rolled_back$/m.test(summary),
+    );
+    c.expect(
+      "the job summary says why: the circuit breaker, tasks failed to start",
+      true,
+      summary.includes("ECS deployment circuit breaker: tasks failed to start."),
+    );
+    c.expect(
+      "the job summary names the stopped tasks' reason",
+      true,
+      summary.includes("Essential container in task exited"),
+    );
+    c.expect(
+      "the job summary shows the previous revision serving now",
+      true,
+      summary.includes(
+        `| \`${before.taskDefinitionArn}\` | \`${attempted[0]}\` | \`${before.taskDefinitionArn}\` |`,
+      ),
+    );
   } finally {
     await broken.stop();
   }
 }
 
-export const CHAINS: Array<{ id: string; name: string; run: (c: Chain) => Promise<void>; optIn?: boolean }> =
-  [
-    { id: "push-dev", name: "push -> dev", run: pushToDev },
-    { id: "refuse", name: "promote refused while a dev alarm fires", run: promoteRefusedWhileAlarm },
-    { id: "promote", name: "promote dev -> staging -> prod", run: promoteToStagingAndProd },
-    { id: "two-commits", name: "two commits in one push", run: twoCommitsOnePush },
-    { id: "race", name: "record race", run: recordRace },
-    // Not in the default run: moto cannot make a rollout fail (MOTO_ECS_SERVICE_FAILED_TASKS counts on the
-    // first deployment only, and an unhealthy service only times out after deploy-ecs's 30 min). Run it
-    // with REHEARSAL_CHAINS=broken to see the gap; deploy-ecs's rollback has its own (mocked) test.
-    { id: "broken", name: "broken rollout", run: brokenRollout, optIn: true },
-  ];
+/** A new revision of the live family whose api container exits with `code` at start. */
+async function registerExitingRevision(endpoint: string, env: Environment, code: number) {
+  const credentials = await assume(endpoint, env.deployRoleArn!);
+  const ecs = client(ECSClient, endpoint, credentials, env.region);
+  const service = (
+    await ecs.send(new DescribeServicesCommand({ cluster: env.api.cluster, services: [env.api.service] }))
+  ).services![0]!;
+  const live = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition })))
+    .taskDefinition!;
+  const containerDefinitions = live.containerDefinitions!.map((container) =>
+    container.name === "api"
+      ? {
+          ...container,
+          environment: [
+            ...(container.environment ?? []),
+            { name: "REHEARSAL_EXIT_CODE", value: String(code) },
+          ],
+        }
+      : container,
+  );
+  await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: live.family,
+      cpu: live.cpu,
+      memory: live.memory,
+      networkMode: live.networkMode,
+      requiresCompatibilities: live.requiresCompatibilities,
+      executionRoleArn: live.executionRoleArn,
+      containerDefinitions,
+    }),
+  );
+}
+
+export const CHAINS: Array<{ id: string; name: string; run: (c: Chain) => Promise<void> }> = [
+  { id: "push-dev", name: "push -> dev", run: pushToDev },
+  { id: "refuse", name: "promote refused while a dev alarm fires", run: promoteRefusedWhileAlarm },
+  { id: "promote", name: "promote dev -> staging -> prod", run: promoteToStagingAndProd },
+  { id: "two-commits", name: "two commits in one push", run: twoCommitsOnePush },
+  { id: "race", name: "record race", run: recordRace },
+  { id: "broken", name: "broken rollout", run: brokenRollout },
+];
 
 export async function runChain(r: Rehearsal, chain: (typeof CHAINS)[number]): Promise<ChainResult> {
   const c = new Chain(r);

@@ -1,17 +1,31 @@
-"""moto_server for the rehearsal, with two gaps of moto 5.2 filled; everything else is moto as is.
+"""moto_server for the rehearsal, with three gaps of moto 5.2 filled; everything else is moto as is.
 
 - ECR: moto stamps every token with expiresAt 2015-01-01, which build-push and deploy-lambda rightly
   refuse as expired. Real tokens last 12 hours; this serves them so.
 - CloudWatch: PutCompositeAlarm is not routed (NotImplementedError, an HTML 500), though moto's
   PutMetricAlarm handler already reads AlarmRule "to re-use this method for composite alarms";
   observability-apply creates the environment's composite gate alarm, so it is routed there.
+- ECS: moto's services never start tasks, so a rollout cannot fail (MOTO_ECS_SERVICE_FAILED_TASKS only
+  stamps the service's first deployment). A task definition whose containers set the environment
+  variable REHEARSAL_EXIT_CODE stands for an image that exits at start: UpdateService to it opens a new
+  PRIMARY deployment whose tasks stop (stopped tasks with ECS's reason and that exit code, failedTasks
+  growing by one per DescribeServices, which is the rollout's clock here) until the deployment circuit
+  breaker's threshold, max(3, min(200, ceil(desired / 2))). Then, as in ECS, the deployment is FAILED;
+  with rollback on, the service goes back to the task definition it ran before, in a new deployment
+  that completes on the next DescribeServices. Without the circuit breaker the tasks fail forever.
+  Any other task definition keeps moto's own behaviour.
 """
 
+import math
 import sys
 import time
+import types
 
 from moto.cloudwatch import responses as cloudwatch
+from moto.core.utils import utcnow
 from moto.ecr import responses
+from moto.ecs.models import EC2ContainerServiceBackend, Task
+from moto.moto_api._internal import mock_random
 from moto.server import main
 
 _original = responses.ECRResponse.get_authorization_token
@@ -26,6 +40,141 @@ def get_authorization_token(self):
 
 responses.ECRResponse.get_authorization_token = get_authorization_token
 cloudwatch.CloudWatchResponse.put_composite_alarm = cloudwatch.CloudWatchResponse.put_metric_alarm
+
+
+EXIT_MARKER = "REHEARSAL_EXIT_CODE"
+_update_service = EC2ContainerServiceBackend.update_service
+_describe_services = EC2ContainerServiceBackend.describe_services
+
+
+def _exit_code(backend, task_definition_arn):
+    definition = backend.describe_task_definition(task_definition_arn)
+    for container in definition.container_definitions:
+        for variable in container.get("environment") or []:
+            if variable.get("name") == EXIT_MARKER:
+                return int(variable.get("value", "1"))
+    return None
+
+
+def _deployment(service, task_definition, state, running):
+    deployment_id = f"ecs-svc/{mock_random.randint(0, 32**12)}"
+    now = utcnow()
+    return {
+        "createdAt": now,
+        "desiredCount": service.desired_count,
+        "failedTasks": 0,
+        "id": deployment_id,
+        "launchType": service.launch_type,
+        "pendingCount": service.desired_count - running,
+        "rolloutState": state,
+        "rolloutStateReason": f"ECS deployment {deployment_id} {'completed' if state == 'COMPLETED' else 'in progress'}.",
+        "runningCount": running,
+        "platformFamily": "FARGATE",
+        "status": "PRIMARY",
+        "taskDefinition": task_definition,
+        "updatedAt": now,
+    }
+
+
+def _event(service, message):
+    service.events.insert(
+        0, {"id": str(mock_random.uuid4()), "createdAt": utcnow(), "message": f"(service {service.name}) {message}"}
+    )
+
+
+def update_service(self, service_properties):
+    cluster = service_properties.get("cluster", "default")
+    previous = self._get_service(cluster, service_properties["service"].split("/")[-1]).task_definition
+    service = _update_service(self, service_properties)
+    if service.task_definition == previous:
+        return service
+    code = _exit_code(self, service.task_definition)
+    if code is None:
+        if getattr(service, "rehearsal_failing", None):
+            # A rollout by hand over a failed one: the service settles on it.
+            service.rehearsal_failing = None
+            service.deployments = [_deployment(service, service.task_definition, "COMPLETED", service.desired_count)]
+        return service
+    serving = [dict(d, status="ACTIVE") for d in service.deployments]
+    for d in serving:
+        if d["taskDefinition"] != service.task_definition:
+            d["taskDefinition"] = previous  # moto never moves its first deployment's revision
+    deployment = _deployment(service, service.task_definition, "IN_PROGRESS", 0)
+    service.deployments = [deployment, *serving]
+    service.rehearsal_failing = {"deployment": deployment, "previous": previous, "code": code}
+    _event(service, f"(deployment {deployment['id']}) deployment started.")
+    return service
+
+
+def _stop_task(backend, service, failing):
+    definition = backend.describe_task_definition(failing["deployment"]["taskDefinition"])
+    # Task only reads these; "none" spares it the ENI an awsvpc task would attach.
+    shape = types.SimpleNamespace(
+        arn=definition.arn, network_mode="none", container_definitions=definition.container_definitions
+    )
+    cluster = backend._get_cluster(service.cluster_name)
+    task = Task(
+        cluster, shape, None, None, backend, group=f"service:{service.name}",
+        launch_type="FARGATE", started_by=failing["deployment"]["id"],
+    )
+    task.desired_status = "STOPPED"
+    task.last_status = "STOPPED"
+    task.stopped_reason = "Essential container in task exited"
+    task.stop_code = "EssentialContainerExited"
+    for container in task.containers:
+        container.last_status = "STOPPED"
+        container.exitCode = failing["code"]
+    backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
+    _event(service, f"has started 1 tasks: (task {task.id}).")
+    _event(service, f"(task {task.id}) stopped: Essential container in task exited (exit code {failing['code']}).")
+
+
+def _advance(backend, service):
+    failing = getattr(service, "rehearsal_failing", None)
+    if not failing:
+        return
+    deployment = failing["deployment"]
+    if deployment["rolloutState"] == "FAILED":
+        # The rollback deployment reaches a steady state; the failed one is gone.
+        rollback = failing.get("rollback")
+        if rollback:
+            rollback.update(rolloutState="COMPLETED", runningCount=service.desired_count, pendingCount=0)
+            rollback["rolloutStateReason"] = f"ECS deployment {rollback['id']} completed."
+            service.deployments = [rollback]
+            service.running_count, service.pending_count = service.desired_count, 0
+            _event(service, "has reached a steady state.")
+            service.rehearsal_failing = None
+        return
+    _stop_task(backend, service, failing)
+    deployment["failedTasks"] += 1
+    deployment["updatedAt"] = utcnow()
+    breaker = (getattr(service, "deployment_configuration", None) or {}).get("deploymentCircuitBreaker") or {}
+    threshold = max(3, min(200, math.ceil(service.desired_count / 2)))
+    if not breaker.get("enable") or deployment["failedTasks"] < threshold:
+        return
+    deployment["rolloutState"] = "FAILED"
+    deployment["rolloutStateReason"] = "ECS deployment circuit breaker: tasks failed to start."
+    deployment["status"] = "ACTIVE"
+    _event(service, f"(deployment {deployment['id']}) deployment failed: tasks failed to start.")
+    if not breaker.get("rollback"):
+        service.rehearsal_failing = None
+        return
+    rollback = _deployment(service, failing["previous"], "IN_PROGRESS", 0)
+    failing["rollback"] = rollback
+    service.task_definition = failing["previous"]
+    service.deployments = [rollback, *service.deployments]
+    _event(service, f"rolling back to deployment {rollback['id']}.")
+
+
+def describe_services(self, cluster_str, service_names_or_arns):
+    services, failures = _describe_services(self, cluster_str, service_names_or_arns)
+    for service in services:
+        _advance(self, service)
+    return services, failures
+
+
+EC2ContainerServiceBackend.update_service = update_service
+EC2ContainerServiceBackend.describe_services = describe_services
 
 if __name__ == "__main__":
     sys.exit(main())

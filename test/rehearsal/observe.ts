@@ -1,7 +1,13 @@
 // What the checks read: moto (in each environment's own account), the local registry, the bare remote.
 // Never the workflows' log lines.
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from "@aws-sdk/client-ecs";
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+} from "@aws-sdk/client-ecs";
 import { GetAliasCommand, GetFunctionConfigurationCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import type { Environment } from "@content-engine/environments";
 import { assume, client } from "./world.ts";
@@ -80,5 +86,36 @@ export async function observe(endpoint: string, env: Environment): Promise<Live>
     split: alias.RoutingConfig?.AdditionalVersionWeights ?? {},
     codeSha256: config.CodeSha256,
     alarms: (alarms.MetricAlarms ?? []).map((a) => ({ name: a.AlarmName!, state: a.StateValue! })),
+  };
+}
+
+export interface Rollout {
+  deployments: { status?: string; rolloutState?: string; taskDefinition?: string; failedTasks?: number }[];
+  stoppedTasks: { taskDefinition?: string; stoppedReason?: string; exitCodes: (number | undefined)[] }[];
+}
+
+/** The API service's deployments and its stopped tasks, as ECS reports them in the environment's account. */
+export async function ecsRollout(endpoint: string, env: Environment): Promise<Rollout> {
+  const credentials = await assume(endpoint, env.deployRoleArn!);
+  const ecs = client(ECSClient, endpoint, credentials, env.region);
+  const { cluster, service: serviceName } = env.api;
+  const service = (await ecs.send(new DescribeServicesCommand({ cluster, services: [serviceName] })))
+    .services?.[0];
+  const stopped = await ecs.send(new ListTasksCommand({ cluster, serviceName, desiredStatus: "STOPPED" }));
+  const tasks = stopped.taskArns?.length
+    ? ((await ecs.send(new DescribeTasksCommand({ cluster, tasks: stopped.taskArns }))).tasks ?? [])
+    : [];
+  return {
+    deployments: (service?.deployments ?? []).map((d) => ({
+      status: d.status,
+      rolloutState: d.rolloutState,
+      taskDefinition: d.taskDefinition,
+      failedTasks: d.failedTasks,
+    })),
+    stoppedTasks: tasks.map((t) => ({
+      taskDefinition: t.taskDefinitionArn,
+      stoppedReason: t.stoppedReason,
+      exitCodes: (t.containers ?? []).map((c) => c.exitCode),
+    })),
   };
 }

@@ -2,13 +2,10 @@
 // wait for the rollout, and make sure the previous revision serves again if it does not finish.
 import { readFileSync } from "node:fs";
 import {
-  type ContainerDefinition,
   DescribeServicesCommand,
   type DescribeServicesCommandOutput,
   DescribeTaskDefinitionCommand,
-  DescribeTasksCommand,
   ECSClient,
-  ListTasksCommand,
   RegisterTaskDefinitionCommand,
   type RegisterTaskDefinitionCommandInput,
   type Service,
@@ -16,12 +13,11 @@ import {
   type TaskDefinition,
   UpdateServiceCommand,
 } from "@aws-sdk/client-ecs";
-import {
-  DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
-} from "@aws-sdk/client-elastic-load-balancing-v2";
-import { DIGEST_PATTERN, type Environment, environmentSource } from "@content-engine/environments";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { type Environment, environmentSource } from "@content-engine/environments";
 import { type AwsOptions, createClient } from "./aws.ts";
+import { collectDiagnostics, primaryDeployment, rolloutLine } from "./ecs-diagnostics.ts";
+import { assertDigest, imageReference, pickContainer, renderTaskDefinition } from "./ecs-task-definition.ts";
 import { DeliveryError, explainAwsError } from "./errors.ts";
 import { finish, type Outcome, type Plan, type PlannedChange, Stopwatch } from "./outcome.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
@@ -45,69 +41,6 @@ export interface DeployEcsOptions {
   clock?: Clock;
   ecs?: ECSClient;
   elb?: ElasticLoadBalancingV2Client;
-}
-
-const REGISTERABLE = [
-  "family",
-  "taskRoleArn",
-  "executionRoleArn",
-  "networkMode",
-  "containerDefinitions",
-  "volumes",
-  "placementConstraints",
-  "requiresCompatibilities",
-  "cpu",
-  "memory",
-  "pidMode",
-  "ipcMode",
-  "proxyConfiguration",
-  "inferenceAccelerators",
-  "ephemeralStorage",
-  "runtimePlatform",
-] as const;
-
-export function imageReference(env: Environment, digest: string): string {
-  return `${env.image.repository}@${digest}`;
-}
-
-function assertDigest(digest: string): void {
-  if (!DIGEST_PATTERN.test(digest)) {
-    throw new DeliveryError(`digest "${digest}" is not an image digest: expected sha256:<64 hex characters>`);
-  }
-}
-
-function pickContainer(
-  definitions: ContainerDefinition[],
-  env: Environment,
-  name?: string,
-): ContainerDefinition {
-  const chosen = name
-    ? definitions.find((c) => c.name === name)
-    : (definitions.find((c) => c.image?.startsWith(env.image.repository)) ?? definitions[0]);
-  if (!chosen) {
-    throw new DeliveryError(
-      `container "${name ?? "(first)"}" not found in the task definition: expected one of ${definitions.map((c) => c.name).join(", ")}`,
-    );
-  }
-  return chosen;
-}
-
-/** The next task definition: the live (or file) one with the new image and the environment's sizing. */
-export function renderTaskDefinition(
-  live: TaskDefinition,
-  tags: Tag[] | undefined,
-  env: Environment,
-  digest: string,
-  containerName?: string,
-): RegisterTaskDefinitionCommandInput {
-  const input: Record<string, unknown> = {};
-  for (const key of REGISTERABLE) if (live[key] !== undefined) input[key] = structuredClone(live[key]);
-  const containers = (input.containerDefinitions as ContainerDefinition[] | undefined) ?? [];
-  pickContainer(containers, env, containerName).image = imageReference(env, digest);
-  input.cpu = String(env.api.cpu);
-  input.memory = String(env.api.memory);
-  if (tags && tags.length > 0) input.tags = tags;
-  return input as unknown as RegisterTaskDefinitionCommandInput;
 }
 
 /** Keeps what autoscaling chose unless it falls outside the environment's min..max. */
@@ -209,16 +142,6 @@ export async function planEcs(options: DeployEcsOptions): Promise<Plan> {
   };
 }
 
-function primaryDeployment(service: Service) {
-  return service.deployments?.find((d) => d.status === "PRIMARY");
-}
-
-function rolloutLine(service: Service): string {
-  const primary = primaryDeployment(service);
-  const revision = primary?.taskDefinition?.split("/").pop() ?? "?";
-  return `${service.serviceName}: ${primary?.rolloutState ?? "?"} ${revision}, running ${service.runningCount ?? 0}/${service.desiredCount ?? 0}, pending ${service.pendingCount ?? 0}, deployments ${service.deployments?.length ?? 0}, failed tasks ${primary?.failedTasks ?? 0}`;
-}
-
 type RolloutResult =
   | { kind: "completed" }
   | { kind: "failed"; reason: string }
@@ -284,51 +207,6 @@ async function waitForRollout(
     kind: "timed_out",
     reason: `the rollout did not finish within ${options.timeoutSeconds ?? 1800}s (${result.lastProgress})`,
   };
-}
-
-async function collectDiagnostics(
-  ecs: ECSClient,
-  elb: ElasticLoadBalancingV2Client,
-  env: Environment,
-  since: Date,
-) {
-  const lines: string[] = [];
-  const { cluster, service: serviceName } = env.api;
-  try {
-    const stopped = await ecs.send(new ListTasksCommand({ cluster, serviceName, desiredStatus: "STOPPED" }));
-    const arns = (stopped.taskArns ?? []).slice(0, 10);
-    if (arns.length) {
-      const tasks = await ecs.send(new DescribeTasksCommand({ cluster, tasks: arns }));
-      for (const task of tasks.tasks ?? []) {
-        const containers = (task.containers ?? [])
-          .filter((c) => c.reason || c.exitCode !== undefined)
-          .map((c) => `${c.name}: ${c.reason ?? ""} exit ${c.exitCode ?? "?"}`.trim());
-        lines.push(
-          `stopped task ${task.taskArn?.split("/").pop()} (${task.taskDefinitionArn?.split("/").pop()}): ${task.stoppedReason ?? "no reason"}${containers.length ? `; ${containers.join("; ")}` : ""}`,
-        );
-      }
-    } else lines.push("stopped tasks: none");
-    const described = await ecs.send(new DescribeServicesCommand({ cluster, services: [serviceName] }));
-    const service = described.services?.[0];
-    if (service) {
-      lines.push(`service now: ${rolloutLine(service)}`);
-      const events = (service.events ?? []).filter((e) => !e.createdAt || e.createdAt >= since).slice(0, 5);
-      for (const event of events) lines.push(`event: ${event.message}`);
-      if (events.length === 0) lines.push("service events: none since the deploy started");
-      for (const lb of service.loadBalancers ?? []) {
-        if (!lb.targetGroupArn) continue;
-        const health = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: lb.targetGroupArn }));
-        for (const target of health.TargetHealthDescriptions ?? []) {
-          lines.push(
-            `target ${target.Target?.Id}:${target.Target?.Port} ${target.TargetHealth?.State}${target.TargetHealth?.Description ? ` (${target.TargetHealth.Description})` : ""}`,
-          );
-        }
-      }
-    }
-  } catch (error) {
-    lines.push(`diagnostics incomplete: ${(error as Error).message}`);
-  }
-  return lines;
 }
 
 /** Rolls the API service to the digest. Outcome: succeeded | unchanged | rolled_back | failed. */

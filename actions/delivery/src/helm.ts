@@ -1,18 +1,16 @@
 // deploy-helm: values from the environment file, `helm upgrade --install` with rollback on failure,
 // recovery of releases stuck in pending-* by a cancelled run. The plan is `helm upgrade --dry-run=server`
 // against the cluster plus a server-side dry-run apply of every object (or `helm template` offline).
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import { DIGEST_PATTERN, type Environment } from "@content-engine/environments";
 import { createTwoFilesPatch } from "diff";
-import { parse, parseAllDocuments, stringify } from "yaml";
+import { parseAllDocuments } from "yaml";
 import type { AwsOptions } from "./aws.ts";
 import { type CommandRunner, runChecked, runCommand } from "./command.ts";
 import { writeKubeconfig } from "./eks.ts";
 import { DeliveryError } from "./errors.ts";
+import { recoverPendingRelease, releaseStatus } from "./helm-release.ts";
+import { DEFAULT_CHART, eksOf, releaseValues, writeValues } from "./helm-values.ts";
 import {
   dryRunApply,
   type FailingPod,
@@ -56,68 +54,7 @@ export interface DeployHelmOptions {
   run?: CommandRunner;
 }
 
-/**
- * The repository this library ships in, found from this module rather than the working directory:
- * src/helm.ts and every action's bundled dist/index.js both sit three folders below the root.
- */
-const REPOSITORY_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-export const DEFAULT_CHART = join(REPOSITORY_ROOT, "helm", "content-engine");
-
-/** The generated Prometheus alerting rules of an environment (alarms/, npm run generate). */
-export function generatedRulesFile(envName: string): string {
-  return join(REPOSITORY_ROOT, "alarms", "generated", envName, "prometheus-rules.yaml");
-}
 export const DEFAULT_KUBE_VERSION = "1.31.0";
-
-function eksOf(env: Environment) {
-  if (!env.eks)
-    throw new DeliveryError(`environments/${env.name}.yaml has no eks block: expected eks.cluster`);
-  return env.eks;
-}
-
-/** The chart values for an environment (the chart's contract: image, api, worker.keda, config, serviceAccounts). */
-export function helmValues(env: Environment, digest: string, processor: "local" | "bedrock" = "local") {
-  const eks = eksOf(env);
-  const keda = env.worker.keda;
-  return {
-    image: { repository: env.image.repository, digest, tag: env.image.tag },
-    api: {
-      replicaCount: env.api.desiredCount,
-      resources: {
-        requests: { cpu: `${env.api.cpu}m`, memory: `${env.api.memory}Mi` },
-        // Limits equal the requests, as a Fargate task's size is both; a CPU request above the
-        // chart's default limit (1) is refused by the API server.
-        limits: { cpu: `${env.api.cpu}m`, memory: `${env.api.memory}Mi` },
-      },
-      autoscaling: {
-        enabled: env.api.maxCount > env.api.minCount,
-        minReplicas: Math.max(1, env.api.minCount),
-        maxReplicas: env.api.maxCount,
-        targetCPUUtilizationPercentage: env.alarms.thresholds.apiCpuPercent,
-      },
-    },
-    worker: {
-      keda: {
-        enabled: Boolean(keda),
-        queueLength: keda?.queueLength ?? 5,
-        minReplicaCount: keda?.minReplicas ?? 0,
-        maxReplicaCount: keda?.maxReplicas ?? 1,
-      },
-    },
-    config: {
-      region: env.region,
-      bucket: env.bucket,
-      queueUrl: env.queue.url,
-      // The worker's dead-letter handler marks the jobs that land here failed.
-      dlqUrl: env.queue.dlqUrl,
-      processor,
-    },
-    serviceAccounts: {
-      api: { roleArn: eks.apiRoleArn ?? "" },
-      worker: { roleArn: eks.workerRoleArn ?? "" },
-    },
-  };
-}
 
 export interface HelmUpgradeArgs {
   release: string;
@@ -156,96 +93,6 @@ export async function helmMajorVersion(run: CommandRunner, helm: string): Promis
   const major = Number(stdout.trim().match(/^v(\d+)\./)?.[1]);
   if (!major) throw new Error(`cannot read the helm version from "${stdout.trim()}"`);
   return major;
-}
-
-interface ReleaseStatus {
-  status: string;
-  revision: number;
-}
-
-async function releaseStatus(
-  run: CommandRunner,
-  helm: string,
-  base: string[],
-): Promise<ReleaseStatus | undefined> {
-  const result = await run(helm, ["status", ...base, "--output", "json"]);
-  if (result.code !== 0) {
-    if (/not found/i.test(result.stderr)) return undefined;
-    throw new Error(`helm status failed: ${result.stderr.trim()}`);
-  }
-  const parsed = JSON.parse(result.stdout) as { version: number; info: { status: string } };
-  return { status: parsed.info.status, revision: parsed.version };
-}
-
-/**
- * A cancelled run can leave the release in pending-install/-upgrade/-rollback, which blocks every later
- * upgrade ("another operation is in progress"). Roll back to the last good revision, or uninstall a
- * release that never installed. Returns what it did, for the log.
- */
-export async function recoverPendingRelease(
-  run: CommandRunner,
-  helm: string,
-  release: string,
-  namespace: string,
-  kubeconfig?: string,
-): Promise<string | undefined> {
-  const base = [release, "--namespace", namespace, ...(kubeconfig ? ["--kubeconfig", kubeconfig] : [])];
-  const current = await releaseStatus(run, helm, base);
-  if (!current?.status.startsWith("pending-")) return undefined;
-  const history = JSON.parse(
-    (await runChecked(run, helm, ["history", ...base, "--output", "json"])).stdout,
-  ) as {
-    revision: number;
-    status: string;
-  }[];
-  const good = history
-    .filter((entry) => entry.status === "deployed" || entry.status === "superseded")
-    .sort((a, b) => b.revision - a.revision)[0];
-  if (current.status === "pending-install" || !good) {
-    await runChecked(run, helm, ["uninstall", ...base, "--wait"]);
-    return `release ${release} was stuck in ${current.status} at revision ${current.revision}: uninstalled it`;
-  }
-  await runChecked(run, helm, ["rollback", ...base, String(good.revision), "--wait"]);
-  return `release ${release} was stuck in ${current.status} at revision ${current.revision}: rolled back to revision ${good.revision}`;
-}
-
-/**
- * The rule groups of a generated prometheus-rules.yaml (alarms/), for the chart's
- * monitoring.prometheusRule.additionalGroups; none when the default file does not exist.
- */
-export function generatedRuleGroups(env: Environment, file?: string): unknown[] {
-  const path = file ?? generatedRulesFile(env.name);
-  if (!existsSync(path)) {
-    if (file) throw new DeliveryError(`prometheus rules file ${file} does not exist`);
-    return [];
-  }
-  const groups = (parse(readFileSync(path, "utf8")) as { groups?: unknown } | null)?.groups;
-  if (!Array.isArray(groups))
-    throw new DeliveryError(`${path}: expected a 'groups' list of Prometheus rule groups`);
-  return groups;
-}
-
-/** Everything the release gets: the environment's values plus the generated alerting rules. */
-export function releaseValues(
-  env: Environment,
-  digest: string,
-  processor: "local" | "bedrock" = "local",
-  prometheusRules?: string,
-) {
-  return {
-    ...helmValues(env, digest, processor),
-    monitoring: {
-      // The env label the chart's ServiceMonitors add to every series the dashboards read.
-      environment: env.name,
-      prometheusRule: { additionalGroups: generatedRuleGroups(env, prometheusRules) },
-    },
-  };
-}
-
-function writeValues(values: unknown): string {
-  const file = join(mkdtempSync(join(tmpdir(), "helm-values-")), "values.yaml");
-  writeFileSync(file, stringify(values));
-  return file;
 }
 
 function prepare(options: DeployHelmOptions) {

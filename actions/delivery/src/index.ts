@@ -18,14 +18,8 @@ export {
   runCommand,
 } from "./command.ts";
 export { ecrLogin, type RegistryLogin } from "./ecr.ts";
-export {
-  type DeployEcsOptions,
-  deployEcs,
-  imageReference,
-  planEcs,
-  renderTaskDefinition,
-  targetDesiredCount,
-} from "./ecs.ts";
+export { type DeployEcsOptions, deployEcs, planEcs, targetDesiredCount } from "./ecs.ts";
+export { imageReference, renderTaskDefinition } from "./ecs-task-definition.ts";
 export { EKS_TOKEN_PREFIX, eksToken, renderKubeconfig, resolveCredentials, writeKubeconfig } from "./eks.ts";
 export { DeliveryError, explainAwsError } from "./errors.ts";
 export { activeFreezeWindow, describeFreezeWindow } from "./freeze.ts";
@@ -33,18 +27,15 @@ export { generatedAlarmsDir, generatedDashboardsDir, repositoryRoot } from "./ge
 export { type GitHub, type GitHubOptions, gitHubClient } from "./github.ts";
 export { GrafanaClient, GrafanaHttpError } from "./grafana.ts";
 export {
-  DEFAULT_CHART,
   DEFAULT_KUBE_VERSION,
   type DeployHelmOptions,
   deployHelm,
-  generatedRuleGroups,
   helmMajorVersion,
   helmUpgradeArgs,
-  helmValues,
   planHelm,
-  recoverPendingRelease,
-  releaseValues,
 } from "./helm.ts";
+export { recoverPendingRelease } from "./helm-release.ts";
+export { DEFAULT_CHART, generatedRuleGroups, helmValues, releaseValues } from "./helm-values.ts";
 export { type KubeAccess, kubeAccessFromConfig, recentEvents } from "./kube.ts";
 export {
   codeSha256,

@@ -7,26 +7,24 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { ECRClient } from "@aws-sdk/client-ecr";
 import {
   CreateAliasCommand,
-  type EventSourceMappingConfiguration,
-  GetAliasCommand,
   GetFunctionConfigurationCommand,
   LambdaClient,
-  ListEventSourceMappingsCommand,
   PublishVersionCommand,
-  UpdateAliasCommand,
   UpdateEventSourceMappingCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionUpdatedV2,
 } from "@aws-sdk/client-lambda";
-import { type Environment, environmentSource } from "@content-engine/environments";
+import type { Environment } from "@content-engine/environments";
 import { alarmsInAlarm } from "./alarms.ts";
 import { type AwsOptions, createClient } from "./aws.ts";
 import { DeliveryError, explainAwsError } from "./errors.ts";
-import { finish, type Outcome, type Plan, type PlannedChange, Stopwatch } from "./outcome.ts";
+import { pointAlias, runCanary } from "./lambda-canary.ts";
+import { type LambdaLive, lambdaChanges, readLambda } from "./lambda-live.ts";
+import { finish, type Outcome, type Plan, Stopwatch } from "./outcome.ts";
 import { ecrAuthorization, pullBlob } from "./registry.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
-import { type Clock, systemClock, waitFor } from "./wait.ts";
+import type { Clock } from "./wait.ts";
 
 export const DEFAULT_WORKER_ZIP = "services/worker/dist/lambda.zip";
 
@@ -81,114 +79,6 @@ async function loadCode(options: DeployLambdaOptions): Promise<Buffer> {
   });
   reporter.info(`worker bundle ${env.worker.bundle} fetched from ${env.image.repository}`);
   return zip;
-}
-
-interface FunctionSettings {
-  codeSha256?: string;
-  memory?: number;
-  timeout?: number;
-}
-
-interface LambdaLive {
-  /** $LATEST, what UpdateFunction* change. */
-  latest: FunctionSettings;
-  /** The version behind the alias, what serves. */
-  aliasVersion?: string;
-  /** Weighted routing left on the alias (a canary that never finished), version -> weight. */
-  split: Record<string, number>;
-  serving: FunctionSettings;
-  /** SQS event source mappings that invoke the alias (created by terraform). */
-  mappings: EventSourceMappingConfiguration[];
-}
-
-async function readSettings(
-  lambda: LambdaClient,
-  functionName: string,
-  qualifier?: string,
-): Promise<FunctionSettings> {
-  const config = await lambda.send(
-    new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: qualifier }),
-  );
-  return { codeSha256: config.CodeSha256, memory: config.MemorySize, timeout: config.Timeout };
-}
-
-async function readLambda(lambda: LambdaClient, env: Environment): Promise<LambdaLive> {
-  const { functionName, alias } = env.worker;
-  try {
-    const latest = await readSettings(lambda, functionName);
-    let aliasVersion: string | undefined;
-    let split: Record<string, number> = {};
-    try {
-      const got = await lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: alias }));
-      aliasVersion = got.FunctionVersion;
-      split = got.RoutingConfig?.AdditionalVersionWeights ?? {};
-    } catch (error) {
-      if ((error as Error).name !== "ResourceNotFoundException") throw error;
-    }
-    const serving = aliasVersion ? await readSettings(lambda, functionName, aliasVersion) : {};
-    const mapped = aliasVersion
-      ? await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: `${functionName}:${alias}` }))
-      : undefined;
-    return { latest, aliasVersion, split, serving, mappings: mapped?.EventSourceMappings ?? [] };
-  } catch (error) {
-    if ((error as Error).name === "ResourceNotFoundException") {
-      throw new DeliveryError(
-        `Lambda function "${functionName}" does not exist (worker.functionName in ${environmentSource(env)})`,
-      );
-    }
-    throw explainAwsError(error);
-  }
-}
-
-interface LambdaChanges {
-  /** New code or settings: needs a new version behind the alias. */
-  version: PlannedChange[];
-  /** A split left on the alias by an unfinished canary, to drop. */
-  routing: PlannedChange[];
-  mapping: PlannedChange[];
-}
-
-const describeSplit = (split: Record<string, number>) =>
-  Object.entries(split)
-    .map(([version, weight]) => `${Math.round(weight * 100)}% on version ${version}`)
-    .join(", ");
-
-function lambdaChanges(live: LambdaLive, env: Environment, sha: string): LambdaChanges {
-  const version: PlannedChange[] = [];
-  const { serving } = live;
-  if (serving.codeSha256 !== sha) version.push({ field: "code", from: serving.codeSha256, to: sha });
-  if (serving.memory !== env.worker.memory)
-    version.push({ field: "memory", from: String(serving.memory), to: String(env.worker.memory) });
-  if (serving.timeout !== env.worker.timeout)
-    version.push({ field: "timeout", from: String(serving.timeout), to: String(env.worker.timeout) });
-  const mapping: PlannedChange[] = [];
-  for (const m of live.mappings) {
-    const source = m.EventSourceArn?.split(":").pop();
-    if (m.BatchSize !== env.worker.batchSize)
-      mapping.push({
-        field: `${source} batchSize`,
-        from: String(m.BatchSize),
-        to: String(env.worker.batchSize),
-      });
-    if (m.ScalingConfig?.MaximumConcurrency !== env.worker.maxConcurrency) {
-      mapping.push({
-        field: `${source} maxConcurrency`,
-        from: String(m.ScalingConfig?.MaximumConcurrency ?? "unset"),
-        to: String(env.worker.maxConcurrency),
-      });
-    }
-  }
-  const routing: PlannedChange[] =
-    version.length === 0 && Object.keys(live.split).length > 0
-      ? [
-          {
-            field: "alias routing",
-            from: describeSplit(live.split),
-            to: `100% on version ${live.aliasVersion}`,
-          },
-        ]
-      : [];
-  return { version, routing, mapping };
 }
 
 function clients(options: DeployLambdaOptions) {
@@ -281,86 +171,6 @@ async function waitForUpdate(
   } finally {
     clearInterval(progress);
   }
-}
-
-/** Points the alias at one version, dropping any weighted routing. */
-async function pointAlias(lambda: LambdaClient, env: Environment, version: string) {
-  await lambda.send(
-    new UpdateAliasCommand({
-      FunctionName: env.worker.functionName,
-      Name: env.worker.alias,
-      FunctionVersion: version,
-      RoutingConfig: { AdditionalVersionWeights: {} },
-    }),
-  );
-}
-
-type CanaryResult = { ok: true } | { ok: false; firing: string[] };
-
-async function runCanary(
-  lambda: LambdaClient,
-  cloudwatch: CloudWatchClient,
-  options: DeployLambdaOptions,
-  canary: { percent: number; minutes: number },
-  previous: string,
-  version: string,
-  watch: Stopwatch,
-): Promise<CanaryResult> {
-  const { env } = options;
-  const reporter = options.reporter ?? consoleReporter;
-  await lambda.send(
-    new UpdateAliasCommand({
-      FunctionName: env.worker.functionName,
-      Name: env.worker.alias,
-      FunctionVersion: previous,
-      RoutingConfig: { AdditionalVersionWeights: { [version]: canary.percent / 100 } },
-    }),
-  );
-  reporter.info(
-    `canary: ${canary.percent}% of ${env.worker.alias} on version ${version} for ${canary.minutes} min`,
-  );
-  // A cancelled job (the runner sends SIGINT, then SIGTERM) must not leave the alias split.
-  const restoreOnCancel = (signal: NodeJS.Signals) => {
-    reporter.warn(`${signal} during the canary: moving ${env.worker.alias} back to version ${previous}`);
-    pointAlias(lambda, env, previous)
-      .catch((error) => reporter.warn(`could not restore ${env.worker.alias}: ${(error as Error).message}`))
-      .finally(() => process.exit(130));
-  };
-  process.once("SIGINT", restoreOnCancel);
-  process.once("SIGTERM", restoreOnCancel);
-  try {
-    return await watchCanary(cloudwatch, options, version, canary, watch);
-  } finally {
-    process.off("SIGINT", restoreOnCancel);
-    process.off("SIGTERM", restoreOnCancel);
-  }
-}
-
-async function watchCanary(
-  cloudwatch: CloudWatchClient,
-  options: DeployLambdaOptions,
-  version: string,
-  canary: { percent: number; minutes: number },
-  watch: Stopwatch,
-): Promise<CanaryResult> {
-  const reporter = options.reporter ?? consoleReporter;
-  const names = options.env.alarms.deploymentAlarms;
-  const watched = await watch.wait(
-    waitFor<string[]>({
-      pollMs: (options.pollSeconds ?? 15) * 1000,
-      progressMs: (options.progressSeconds ?? 30) * 1000,
-      timeoutMs: canary.minutes * 60_000,
-      reporter,
-      clock: options.clock ?? systemClock,
-      poll: async () => {
-        const firing = await alarmsInAlarm(cloudwatch, { names });
-        return firing.length > 0
-          ? { done: firing }
-          : { progress: `canary ${version}: alarms OK (${names.join(", ")})` };
-      },
-    }),
-  );
-  return watched.status === "done" ? { ok: false, firing: watched.value } : { ok: true };
 }
 
 async function reconcileMappings(lambda: LambdaClient, env: Environment, live: LambdaLive) {

@@ -10,13 +10,8 @@ import { useMoto } from "../../../test/support/moto.ts";
 import { createClient } from "../src/aws.ts";
 import { EKS_TOKEN_PREFIX, eksToken, writeKubeconfig } from "../src/eks.ts";
 import { DeliveryError } from "../src/errors.ts";
-import {
-  DEFAULT_KUBE_VERSION,
-  generatedRuleGroups,
-  helmValues,
-  planHelm,
-  releaseValues,
-} from "../src/helm.ts";
+import { DEFAULT_KUBE_VERSION, planHelm } from "../src/helm.ts";
+import { generatedRuleGroups, helmValues, releaseValues } from "../src/helm-values.ts";
 import { awsFor, digest, testEnvironment } from "./fixtures.ts";
 
 const moto = useMoto();

@@ -1,0 +1,120 @@
+// The worker function as it runs (code, settings, the alias, its split, the SQS mappings) and what
+// the environment file would change about it: read-only, shared by planLambda and deployLambda.
+import {
+  type EventSourceMappingConfiguration,
+  GetAliasCommand,
+  GetFunctionConfigurationCommand,
+  type LambdaClient,
+  ListEventSourceMappingsCommand,
+} from "@aws-sdk/client-lambda";
+import { type Environment, environmentSource } from "@content-engine/environments";
+import { DeliveryError, explainAwsError } from "./errors.ts";
+import type { PlannedChange } from "./outcome.ts";
+
+interface FunctionSettings {
+  codeSha256?: string;
+  memory?: number;
+  timeout?: number;
+}
+
+export interface LambdaLive {
+  /** $LATEST, what UpdateFunction* change. */
+  latest: FunctionSettings;
+  /** The version behind the alias, what serves. */
+  aliasVersion?: string;
+  /** Weighted routing left on the alias (a canary that never finished), version -> weight. */
+  split: Record<string, number>;
+  serving: FunctionSettings;
+  /** SQS event source mappings that invoke the alias (created by terraform). */
+  mappings: EventSourceMappingConfiguration[];
+}
+
+async function readSettings(
+  lambda: LambdaClient,
+  functionName: string,
+  qualifier?: string,
+): Promise<FunctionSettings> {
+  const config = await lambda.send(
+    new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: qualifier }),
+  );
+  return { codeSha256: config.CodeSha256, memory: config.MemorySize, timeout: config.Timeout };
+}
+
+export async function readLambda(lambda: LambdaClient, env: Environment): Promise<LambdaLive> {
+  const { functionName, alias } = env.worker;
+  try {
+    const latest = await readSettings(lambda, functionName);
+    let aliasVersion: string | undefined;
+    let split: Record<string, number> = {};
+    try {
+      const got = await lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: alias }));
+      aliasVersion = got.FunctionVersion;
+      split = got.RoutingConfig?.AdditionalVersionWeights ?? {};
+    } catch (error) {
+      if ((error as Error).name !== "ResourceNotFoundException") throw error;
+    }
+    const serving = aliasVersion ? await readSettings(lambda, functionName, aliasVersion) : {};
+    const mapped = aliasVersion
+      ? await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: `${functionName}:${alias}` }))
+      : undefined;
+    return { latest, aliasVersion, split, serving, mappings: mapped?.EventSourceMappings ?? [] };
+  } catch (error) {
+    if ((error as Error).name === "ResourceNotFoundException") {
+      throw new DeliveryError(
+        `Lambda function "${functionName}" does not exist (worker.functionName in ${environmentSource(env)})`,
+      );
+    }
+    throw explainAwsError(error);
+  }
+}
+
+interface LambdaChanges {
+  /** New code or settings: needs a new version behind the alias. */
+  version: PlannedChange[];
+  /** A split left on the alias by an unfinished canary, to drop. */
+  routing: PlannedChange[];
+  mapping: PlannedChange[];
+}
+
+const describeSplit = (split: Record<string, number>) =>
+  Object.entries(split)
+    .map(([version, weight]) => `${Math.round(weight * 100)}% on version ${version}`)
+    .join(", ");
+
+export function lambdaChanges(live: LambdaLive, env: Environment, sha: string): LambdaChanges {
+  const version: PlannedChange[] = [];
+  const { serving } = live;
+  if (serving.codeSha256 !== sha) version.push({ field: "code", from: serving.codeSha256, to: sha });
+  if (serving.memory !== env.worker.memory)
+    version.push({ field: "memory", from: String(serving.memory), to: String(env.worker.memory) });
+  if (serving.timeout !== env.worker.timeout)
+    version.push({ field: "timeout", from: String(serving.timeout), to: String(env.worker.timeout) });
+  const mapping: PlannedChange[] = [];
+  for (const m of live.mappings) {
+    const source = m.EventSourceArn?.split(":").pop();
+    if (m.BatchSize !== env.worker.batchSize)
+      mapping.push({
+        field: `${source} batchSize`,
+        from: String(m.BatchSize),
+        to: String(env.worker.batchSize),
+      });
+    if (m.ScalingConfig?.MaximumConcurrency !== env.worker.maxConcurrency) {
+      mapping.push({
+        field: `${source} maxConcurrency`,
+        from: String(m.ScalingConfig?.MaximumConcurrency ?? "unset"),
+        to: String(env.worker.maxConcurrency),
+      });
+    }
+  }
+  const routing: PlannedChange[] =
+    version.length === 0 && Object.keys(live.split).length > 0
+      ? [
+          {
+            field: "alias routing",
+            from: describeSplit(live.split),
+            to: `100% on version ${live.aliasVersion}`,
+          },
+        ]
+      : [];
+  return { version, routing, mapping };
+}

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type BuildOptions, build, type Plugin } from "esbuild";
+import { type BuildOptions, build, type Metafile, type Plugin } from "esbuild";
 
 export const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 /** Every folder under actions/ with an action.yml and src/main.ts (a new action joins by existing). */
@@ -29,7 +29,9 @@ const banner = [
  *  - zod's translations of its error messages: actions report in English, zod's default locale;
  *  - undici, which @actions/http-client imports only for proxy dispatchers (fetch through a proxy). The
  *    actions reach @actions/http-client only through @actions/core's OIDC client, which uses Node's own
- *    agents. When anything else in the bundle imports undici, it is bundled whole as before.
+ *    agents. When code the action runs uses undici itself (the GitHub client of promote does), it is
+ *    bundled whole as before. The workspace packages declare `"sideEffects": false`, so an action
+ *    bundles only the modules it reaches, not everything @content-engine/delivery exports.
  */
 const zodLocalesOnlyEnglish: Plugin = {
   name: "zod-locales-only-english",
@@ -47,26 +49,32 @@ const zodLocalesOnlyEnglish: Plugin = {
   },
 };
 
-function undiciOnlyWhereUsed(importers: Set<string>): Plugin {
-  return {
-    name: "undici-only-where-used",
-    setup(build) {
-      build.onResolve({ filter: /^undici$/ }, (args) => {
-        importers.add(args.importer);
-        return /@actions[\\/]http-client/.test(args.importer)
-          ? { path: "undici-proxy-agent", namespace: "content-engine" }
-          : undefined;
-      });
-      build.onLoad({ filter: /^undici-proxy-agent$/, namespace: "content-engine" }, () => ({
-        contents: `export class ProxyAgent {
+const undiciProxyAgentStub: Plugin = {
+  name: "undici-proxy-agent-stub",
+  setup(build) {
+    build.onResolve({ filter: /^undici$/ }, (args) =>
+      /@actions[\\/]http-client/.test(args.importer)
+        ? { path: "undici-proxy-agent", namespace: "content-engine" }
+        : undefined,
+    );
+    build.onLoad({ filter: /^undici-proxy-agent$/, namespace: "content-engine" }, () => ({
+      contents: `export class ProxyAgent {
   constructor() {
     throw new Error("this action is bundled without undici: proxy dispatchers of @actions/http-client are not available");
   }
 }`,
-        loader: "js",
-      }));
-    },
-  };
+      loader: "js",
+    }));
+  },
+};
+
+/** Whether the real undici made it into the output (after tree shaking, not merely imported somewhere). */
+function bundlesUndici(metafile: Metafile): boolean {
+  return Object.values(metafile.outputs).some((output) =>
+    Object.entries(output.inputs).some(
+      ([file, input]) => /node_modules[\\/]undici[\\/]/.test(file) && input.bytesInOutput > 0,
+    ),
+  );
 }
 
 /**
@@ -104,15 +112,15 @@ export async function bundleAction(action: string): Promise<Record<DistFileName,
     mainFields: ["module", "main"],
     sourcemap: false,
     logLevel: "silent",
+    metafile: true,
     // Optional peer of @smithy packages, never loaded on the paths the actions use.
     external: ["@aws-sdk/signature-v4-crt", "aws-crt"],
     plugins,
   });
-  const undiciImporters = new Set<string>();
-  let result = await build(options([zodLocalesOnlyEnglish, undiciOnlyWhereUsed(undiciImporters)]));
-  if ([...undiciImporters].some((importer) => !/@actions[\\/]http-client/.test(importer))) {
-    result = await build(options([zodLocalesOnlyEnglish]));
-  }
+  let result = await build(options([zodLocalesOnlyEnglish, undiciProxyAgentStub]));
+  // Something the action runs needs undici itself (the GitHub client does): bundle it whole, so
+  // @actions/http-client keeps its proxy dispatchers too.
+  if (bundlesUndici(result.metafile!)) result = await build(options([zodLocalesOnlyEnglish]));
   return { "index.js": LOADER, "action.js": result.outputFiles![0]!.text };
 }
 

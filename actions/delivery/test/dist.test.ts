@@ -44,6 +44,16 @@ describe.each(ACTIONS)("the %s action", (action) => {
     }
   });
 
+  // Start-up is parse time (bench/delivery.ts): the GitHub client and undici are ~500 KiB that only
+  // promote runs. Everything @content-engine/delivery exports is one import away from every action,
+  // so this fails when a module with side effects (or a lost "sideEffects": false) drags them back.
+  it(`bundles the GitHub client and undici ${action === "promote" ? "(it opens pull requests)" : "not at all: it never calls GitHub"}`, () => {
+    const bundle = readFileSync(distFile(action, "action.js"), "utf8");
+    const carries = { octokit: bundle.includes("octokit-core.js"), undici: bundle.includes("UND_ERR_") };
+    const needs = action === "promote";
+    expect(carries).toEqual({ octokit: needs, undici: needs });
+  });
+
   it("runs on node24 from dist/index.js", () => {
     expect(yml.runs).toEqual({ using: "node24", main: "dist/index.js" });
   });

@@ -1,7 +1,8 @@
 // Delivery benchmarks (numbers, not tests):
 //  1. cold start of the bundled actions as a runner starts them: `node actions/<a>/dist/index.js` with
-//     INPUT_* and `plan: true`, against moto through a counting proxy (aws-proxy.ts); from exec to the
-//     first AWS request, and the CPU the process had used by then; bare `node -e 0` for reference;
+//     INPUT_* and `plan: true`, against moto through a counting proxy (test/support/aws-proxy.ts); from
+//     exec to the first AWS request, and the CPU the process had used by then; bare `node -e 0` for
+//     reference;
 //  2. deploy-ecs's own time against moto, AWS waits (rollout polls) excluded.
 //   node bench/delivery.ts [git-ref]   or   npm run bench -- delivery      prints a table, writes bench/results/delivery.json
 //   BENCH_RUNS=9 (default) sets the runs per line. A git ref (argument, or BENCH_BASELINE_REF) adds
@@ -22,8 +23,8 @@ import {
   digest,
   testEnvironment,
 } from "../actions/delivery/test/fixtures.ts";
+import { type AwsCall, startAwsProxy } from "../test/support/aws-proxy.ts";
 import { MOTO_CREDENTIALS, MOTO_REGION, startMoto } from "../test/support/moto.ts";
-import { type AwsCall, startAwsProxy } from "./aws-proxy.ts";
 import { type BenchResult, KiB, type Metric, percentile, report, round } from "./lib.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -276,7 +277,7 @@ export async function runDelivery(
     await moto.stop();
   }
   notes.push(
-    "cold start = spawn of node dist/index.js with INPUT_* (plan: true) until its first request reaches moto (through bench/aws-proxy.ts); CPU from /proc/<pid>/task/*/schedstat at that moment, which a busy machine disturbs less than wall time",
+    "cold start = spawn of node dist/index.js with INPUT_* (plan: true) until its first request reaches moto (through test/support/aws-proxy.ts); CPU from /proc/<pid>/task/*/schedstat at that moment, which a busy machine disturbs less than wall time",
     "own time includes the describe/register/update round trips to moto on loopback; waits are rollout polls",
   );
   return {

@@ -3,7 +3,7 @@
 // measures. Talks to its parent over IPC: it sends { emulator, proxy } once listening, and answers
 // { cmd: "calls" } with the proxy's calls and new connections since the last { cmd: "reset" }.
 import { startFauxqs } from "fauxqs";
-import { type AwsCall, startAwsProxy } from "./aws-proxy.ts";
+import { type AwsCall, startAwsProxy } from "../test/support/aws-proxy.ts";
 
 export type EmulatorRequest = { cmd: "calls" } | { cmd: "reset" };
 export interface EmulatorAnswer {

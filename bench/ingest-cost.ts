@@ -17,8 +17,8 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@
 import { API_NODE_OPTIONS } from "@content-engine/api";
 import { createS3Client, createSqsClient } from "@content-engine/core";
 import { toolPath } from "../scripts/tools.ts";
+import { countOperations } from "../test/support/aws-proxy.ts";
 import { freePort } from "../test/support/moto.ts";
-import { countOperations } from "./aws-proxy.ts";
 import type { EmulatorAnswer, EmulatorReady, EmulatorRequest } from "./emulator-process.ts";
 import {
   type BenchResult,

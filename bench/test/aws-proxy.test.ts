@@ -1,11 +1,13 @@
 // The counting proxy is the instrument behind "AWS requests per job": it must name what the real
-// SDK sends, forward it unchanged, and tell an idle long poll from a receive that got a message.
+// SDK sends, forward it unchanged, and tell an idle long poll from a receive that got a message. It
+// is also the flapping backend of the chaos tests: a faulted request must never reach the emulator.
 import { randomBytes } from "node:crypto";
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
@@ -13,6 +15,7 @@ import {
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   type SQSClient,
@@ -20,7 +23,7 @@ import {
 import { createS3Client, createSqsClient } from "@content-engine/core";
 import { startFauxqs } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AwsProxy, countOperations, startAwsProxy } from "../aws-proxy.ts";
+import { type AwsProxy, countOperations, startAwsProxy } from "../../test/support/aws-proxy.ts";
 
 describe("the counting AWS proxy in front of the fauxqs emulator", () => {
   let emulator: Awaited<ReturnType<typeof startFauxqs>>;
@@ -97,5 +100,84 @@ describe("the counting AWS proxy in front of the fauxqs emulator", () => {
       "sqs DeleteMessageBatch": 1,
       "sqs ReceiveMessage (empty)": 1,
     });
+  });
+
+  it("names the S3 object key of each request, so a test can pick one job's requests", async () => {
+    proxy.reset();
+    await s3.send(new PutObjectCommand({ Bucket: "proxy-test", Key: "uploads/acme/ä b.txt", Body: "x" }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "job" }));
+
+    expect(proxy.calls().map(({ service, operation, key }) => ({ service, operation, key }))).toEqual([
+      { service: "s3", operation: "PutObject", key: "uploads/acme/ä b.txt" },
+      { service: "sqs", operation: "SendMessage", key: undefined },
+    ]);
+  });
+
+  it("answers a faulted S3 request with a 503 the SDK understands, and the object is never written", async () => {
+    proxy.reset();
+    proxy.fault = ({ operation }) => (operation === "PutObject" ? "fail" : undefined);
+    try {
+      const error = await s3
+        .send(new PutObjectCommand({ Bucket: "proxy-test", Key: "a/faulted.txt", Body: "lost" }))
+        .catch(
+          (e: unknown) => e as { name: string; $metadata: { httpStatusCode?: number; attempts?: number } },
+        );
+      expect(error).toMatchObject({ name: "ServiceUnavailable", $metadata: { httpStatusCode: 503 } });
+      const attempts = (error as { $metadata: { attempts: number } }).$metadata.attempts;
+      const head = await s3
+        .send(new HeadObjectCommand({ Bucket: "proxy-test", Key: "a/faulted.txt" }))
+        .catch((e: unknown) => e as { name: string });
+      expect(head).toMatchObject({ name: "NotFound" });
+
+      // Every attempt the SDK made was seen and faulted: none reached the emulator.
+      expect(countOperations(proxy.calls())).toEqual({ "s3 PutObject (fail)": attempts, "s3 HeadObject": 1 });
+      expect(proxy.calls().filter((call) => !call.fault)).toMatchObject([
+        { operation: "HeadObject", status: 404 },
+      ]);
+    } finally {
+      proxy.fault = () => undefined;
+    }
+  });
+
+  it("drops the connection of a faulted SQS request, and the message is never sent", async () => {
+    const queue = (await sqs.send(new CreateQueueCommand({ QueueName: "proxy-test-reset" }))).QueueUrl!;
+    proxy.reset();
+    proxy.fault = ({ operation }) => (operation === "SendMessage" ? "reset" : undefined);
+    try {
+      await expect(
+        sqs.send(new SendMessageCommand({ QueueUrl: queue, MessageBody: "lost" })),
+      ).rejects.toThrow();
+    } finally {
+      proxy.fault = () => undefined;
+    }
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queue,
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
+    );
+    expect(Attributes).toEqual({
+      ApproximateNumberOfMessages: "0",
+      ApproximateNumberOfMessagesNotVisible: "0",
+    });
+    const counts = countOperations(proxy.calls());
+    expect(Object.keys(counts)).toEqual(["sqs SendMessage (reset)", "sqs GetQueueAttributes"]);
+    expect(counts["sqs SendMessage (reset)"]).toBeGreaterThanOrEqual(1);
+  });
+
+  it("hands a test both bodies of each forwarded SQS exchange", async () => {
+    const exchanges: Array<{ operation: string; request: string; answer: string }> = [];
+    proxy.onSqsExchange = ({ operation }, request, answer) => exchanges.push({ operation, request, answer });
+    try {
+      const { MessageId } = await sqs.send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "seen" }),
+      );
+      expect(exchanges).toHaveLength(1);
+      expect(exchanges[0]!.operation).toBe("SendMessage");
+      expect(JSON.parse(exchanges[0]!.request)).toMatchObject({ MessageBody: "seen" });
+      expect(JSON.parse(exchanges[0]!.answer)).toMatchObject({ MessageId });
+    } finally {
+      proxy.onSqsExchange = () => {};
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { JobStore } from "@content-engine/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AwsProxy, startAwsProxy } from "./aws-proxy.ts";
+import { type AwsProxy, startAwsProxy } from "../../../test/support/aws-proxy.ts";
 import { listKeys, serviceEnv, spawnService, startTestStack, submitText, waitFor } from "./support.ts";
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
@@ -39,8 +39,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
-  await ingestProxy?.close();
-  await workerProxy?.close();
+  await ingestProxy?.stop();
+  await workerProxy?.stop();
 });
 
 const paragraph = (i: number) =>

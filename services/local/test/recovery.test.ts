@@ -9,7 +9,7 @@ import {
 } from "@content-engine/core";
 import { startWorkerService } from "@content-engine/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AwsProxy, startAwsProxy } from "./aws-proxy.ts";
+import { type AwsProxy, startAwsProxy } from "../../../test/support/aws-proxy.ts";
 import {
   dlqDepth,
   listKeys,
@@ -31,7 +31,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
-  await proxy?.close();
+  await proxy?.stop();
 });
 
 const store = () => new JobStore(stack.s3, stack.config.bucket);
@@ -59,8 +59,8 @@ describe("no job left behind", () => {
     let kills = 0;
     let current = spawnService(CONSUMER, consumerEnv());
     // The moment a consumer starts on the job (reads its upload), it dies, as an OOM kill would do.
-    proxy.onRequest = (op, key) => {
-      if (op === "s3:GetObject" && key?.endsWith(uploadKey) && kills < 2) {
+    proxy.onCall = ({ operation, key }) => {
+      if (operation === "GetObject" && key?.endsWith(uploadKey) && kills < 2) {
         kills++;
         current.child.kill("SIGKILL");
         current = spawnService(CONSUMER, consumerEnv());
@@ -82,7 +82,7 @@ describe("no job left behind", () => {
       expect(await dlqDepth(stack.sqs, stack.dlqUrl)).toBe(dlqBefore + 1);
       expect(await queueCounts(stack.sqs, stack.config.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
     } finally {
-      proxy.onRequest = () => {};
+      proxy.onCall = () => {};
       current.child.kill("SIGKILL");
     }
   });
@@ -136,8 +136,8 @@ describe("no job left behind", () => {
     const api = spawnService("services/api/src/main.ts", consumerEnv({ PORT: "0" }));
     const before = new Set(await listKeys(stack.s3, stack.config.bucket, "uploads/acme/"));
     let killed = false;
-    proxy.fault = (op) => {
-      if (!op.startsWith("sqs:SendMessage")) return undefined;
+    proxy.fault = ({ service, operation }) => {
+      if (service !== "sqs" || !operation.startsWith("SendMessage")) return undefined;
       // The upload is stored; the message never leaves: the process dies right here.
       api.child.kill("SIGKILL");
       killed = true;
@@ -195,23 +195,23 @@ describe("no job left behind", () => {
     // Which job each receipt handle belongs to, and which handles the deletes carried, read off the wire.
     const jobOfHandle = new Map<string, string>();
     const deletedHandles: string[] = [];
-    proxy.onSqsExchange = (op, request, answer) => {
-      if (op === "sqs:ReceiveMessage") {
+    proxy.onSqsExchange = ({ operation }, request, answer) => {
+      if (operation === "ReceiveMessage") {
         for (const m of (JSON.parse(answer) as { Messages?: Array<{ ReceiptHandle: string; Body: string }> })
           .Messages ?? []) {
           const body = JSON.parse(m.Body) as { jobId?: string };
           if (body.jobId) jobOfHandle.set(m.ReceiptHandle, body.jobId);
         }
       }
-      if (op === "sqs:DeleteMessageBatch") {
+      if (operation === "DeleteMessageBatch") {
         for (const e of (JSON.parse(request) as { Entries: Array<{ ReceiptHandle: string }> }).Entries)
           deletedHandles.push(e.ReceiptHandle);
       }
     };
     let killedAt = -1;
     // Killed the instant its first DeleteMessageBatch reaches the wire (the request is still forwarded).
-    proxy.onRequest = (op) => {
-      if (op === "sqs:DeleteMessageBatch" && killedAt < 0) {
+    proxy.onCall = ({ service, operation }) => {
+      if (service === "sqs" && operation === "DeleteMessageBatch" && killedAt < 0) {
         consumer.child.kill("SIGKILL");
         killedAt = Date.now();
       }
@@ -225,7 +225,7 @@ describe("no job left behind", () => {
       const logged = new Set(consumer.lines.filter((l) => l.msg === "job succeeded").map((l) => l.jobId));
       for (const id of deleted) expect(logged.has(id), `log line of ${id}`).toBe(true);
     } finally {
-      proxy.onRequest = () => {};
+      proxy.onCall = () => {};
       proxy.onSqsExchange = () => {};
       consumer.child.kill("SIGKILL");
     }

@@ -1,7 +1,12 @@
 import { createLogger, JobStore } from "@content-engine/core";
 import { startWorkerService } from "@content-engine/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AwsProxy, startAwsProxy } from "./aws-proxy.ts";
+import {
+  type AwsCall,
+  type AwsProxy,
+  countOperations,
+  startAwsProxy,
+} from "../../../test/support/aws-proxy.ts";
 import { bearer, startTestStack, submitText, waitFor, waitForEmptyQueue } from "./support.ts";
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
@@ -22,11 +27,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
-  await apiProxy?.close();
+  await apiProxy?.stop();
 });
 
 /** Calls that cost per second of polling, not per job: long polls and the DLQ watcher's depth reads. */
-const perJob = (op: string) => op !== "sqs:ReceiveMessage" && op !== "sqs:GetQueueAttributes";
+const perJob = ({ service, operation }: AwsCall) =>
+  service !== "sqs" || (operation !== "ReceiveMessage" && operation !== "GetQueueAttributes");
 
 describe("AWS requests per job, counted on the wire", () => {
   it("ingests with one PutObject and one message, processes with one read and one write, and reads status in one", async () => {
@@ -39,12 +45,12 @@ describe("AWS requests per job, counted on the wire", () => {
         return ((await res.json()) as { jobId: string }).jobId;
       }),
     );
-    const ingest = new Map(apiProxy.counts);
-    expect(ingest.get("s3:PutObject")).toBe(JOBS);
-    const sends = (ingest.get("sqs:SendMessage") ?? 0) + (ingest.get("sqs:SendMessageBatch") ?? 0);
+    const ingest = countOperations(apiProxy.calls());
+    expect(ingest["s3 PutObject"]).toBe(JOBS);
+    const sends = (ingest["sqs SendMessage"] ?? 0) + (ingest["sqs SendMessageBatch"] ?? 0);
     expect(sends).toBeGreaterThanOrEqual(1);
     expect(sends).toBeLessThanOrEqual(JOBS);
-    expect(apiProxy.total()).toBe(JOBS + sends);
+    expect(apiProxy.calls()).toHaveLength(JOBS + sends);
 
     // Worker: its own hop, started once the jobs are queued.
     const workerProxy = await startAwsProxy(stack.emulatorUrl);
@@ -65,19 +71,20 @@ describe("AWS requests per job, counted on the wire", () => {
       await waitForEmptyQueue(stack.sqs, stack.config.queueUrl);
     } finally {
       await worker.stop();
-      await workerProxy.close();
+      await workerProxy.stop();
     }
-    const worked = workerProxy.counts;
-    expect(worked.get("s3:GetObject")).toBe(JOBS);
-    expect(worked.get("s3:PutObject")).toBe(JOBS);
-    const deletes = (worked.get("sqs:DeleteMessageBatch") ?? 0) + (worked.get("sqs:DeleteMessage") ?? 0);
+    const workerCalls = workerProxy.calls();
+    const worked = countOperations(workerCalls);
+    expect(worked["s3 GetObject"]).toBe(JOBS);
+    expect(worked["s3 PutObject"]).toBe(JOBS);
+    const deletes = (worked["sqs DeleteMessageBatch"] ?? 0) + (worked["sqs DeleteMessage"] ?? 0);
     expect(deletes).toBeGreaterThanOrEqual(1);
     expect(deletes).toBeLessThanOrEqual(JOBS);
     // Everything but polling (which costs per second waited, not per job).
-    expect(workerProxy.total(perJob)).toBe(2 * JOBS + deletes);
-    const polls = workerProxy.total((op) => !perJob(op));
+    expect(workerCalls.filter(perJob)).toHaveLength(2 * JOBS + deletes);
+    const polls = workerCalls.filter((call) => !perJob(call)).length;
     // Connections are kept alive and reused: far fewer than requests.
-    expect(workerProxy.connections).toBeLessThan(workerProxy.total() / 2);
+    expect(workerProxy.connections()).toBeLessThan(workerCalls.length / 2);
 
     // Status reads: one GetObject for a finished job, the result too.
     apiProxy.reset();
@@ -85,8 +92,7 @@ describe("AWS requests per job, counted on the wire", () => {
     expect(((await status.json()) as { status: string }).status).toBe("succeeded");
     const result = await fetch(`${stack.apiUrl}/v1/jobs/${ids[0]}/result`, { headers: bearer(stack.key) });
     expect(result.status).toBe(200);
-    expect(apiProxy.counts.get("s3:GetObject")).toBe(2);
-    expect(apiProxy.total()).toBe(2);
+    expect(countOperations(apiProxy.calls())).toEqual({ "s3 GetObject": 2 });
 
     // End to end, the worker's polling during the run included.
     const endToEnd = (JOBS + sends + 2 * JOBS + deletes + polls) / JOBS;

@@ -3,6 +3,7 @@
 // or fails on a threshold. `npm run bench -- ingest-cost delivery` runs the named sections only.
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { runAwsCallCost } from "./aws-call-cost.ts";
 import { runDelivery } from "./delivery.ts";
 import { runIngest } from "./ingest.ts";
 import { runIngestCost } from "./ingest-cost.ts";
@@ -13,6 +14,7 @@ import { runWorker } from "./worker.ts";
 const benches: { name: string; run: () => Promise<BenchResult> }[] = [
   { name: "ingest", run: () => runIngest() },
   { name: "ingest-cost", run: () => runIngestCost() },
+  { name: "aws-call-cost", run: () => runAwsCallCost() },
   { name: "upload-memory", run: () => runUploadMemory() },
   { name: "worker", run: () => runWorker() },
   { name: "delivery", run: () => runDelivery() },

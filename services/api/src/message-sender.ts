@@ -1,10 +1,5 @@
-import {
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
-  SendMessageCommand,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
-import type { JobMessage } from "@content-engine/core";
+import type { SendMessageBatchRequestEntry, SQSClient } from "@aws-sdk/client-sqs";
+import { type JobMessage, sendMessageBatchDirect } from "@content-engine/core";
 import type { JobMessageSender } from "./jobs-service.ts";
 
 export interface MessageSenderOptions {
@@ -50,34 +45,23 @@ export function createMessageSender(
     return batch;
   };
 
-  /** Sends one batch; answers, per message, the error SQS gave it (undefined: accepted). */
+  /**
+   * Sends one batch; answers, per message, the error SQS gave it (undefined: accepted). A lone message
+   * is a batch of one: through the direct path it costs the same as SendMessage.
+   */
   const send = async (batch: Waiting[]): Promise<Array<Error | undefined>> => {
-    const attributes = (m: JobMessage) => ({
-      requestId: { DataType: "String", StringValue: m.requestId },
-    });
-    if (batch.length === 1) {
-      const [one] = batch as [Waiting];
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl: queueUrl,
-          MessageBody: one.body,
-          MessageAttributes: attributes(one.message),
-        }),
-      );
-      return [undefined];
-    }
     const entries: SendMessageBatchRequestEntry[] = batch.map((w, i) => ({
       Id: String(i),
       MessageBody: w.body,
-      MessageAttributes: attributes(w.message),
+      MessageAttributes: { requestId: { DataType: "String", StringValue: w.message.requestId } },
     }));
-    const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+    const out = await sendMessageBatchDirect(sqs, { QueueUrl: queueUrl, Entries: entries });
     const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
+    const accepted = new Set((out.Successful ?? []).map((s) => s.Id));
     return batch.map((_, i) => {
       const f = failed.get(String(i));
-      return f
-        ? new Error(`SQS refused the message: ${f.Code ?? "error"} ${f.Message ?? ""}`.trim())
-        : undefined;
+      if (f) return new Error(`SQS refused the message: ${f.Code ?? "error"} ${f.Message ?? ""}`.trim());
+      return accepted.has(String(i)) ? undefined : new Error("SQS did not answer for the message");
     });
   };
 

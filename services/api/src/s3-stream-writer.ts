@@ -3,10 +3,10 @@ import {
   type CompletedPart,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  PutObjectCommand,
   type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
+import { putObjectDirect } from "@content-engine/core";
 
 export interface S3ObjectTarget {
   s3: S3Client;
@@ -130,9 +130,8 @@ export async function writeStreamToS3(
     }
     if (uploadId === undefined) {
       const body = Buffer.concat(pending, pendingBytes);
-      await guard(
-        s3.send(new PutObjectCommand({ Bucket, Key, ContentType, Metadata, IfNoneMatch, Body: body })),
-      );
+      // The common case (every upload below one part): PutObject without the SDK's middleware stack.
+      await guard(putObjectDirect(s3, { Bucket, Key, ContentType, Metadata, IfNoneMatch, Body: body }));
       return total;
     }
     if (pendingBytes > 0) await sendPart(pendingBytes);

@@ -1,37 +1,34 @@
-import {
-  CreateQueueCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SendMessageCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { createSqsClient, type JobMessage, newJobId } from "@content-engine/core";
-import { mockClient } from "aws-sdk-client-mock";
 import { startFauxqs } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AwsProxy, startAwsProxy } from "../../../test/support/aws-proxy.ts";
 import { createMessageSender } from "../src/message-sender.ts";
 
 let emulator: Awaited<ReturnType<typeof startFauxqs>>;
 let sqs: SQSClient;
 let queueUrl: string;
-const calls: string[] = [];
+let proxy: AwsProxy;
+/** The SQS operations that reached the emulator since the last proxy.reset(), with their entry counts. */
+const batches: number[] = [];
+const calls = () => proxy.calls().map((c) => c.operation);
 
 beforeAll(async () => {
   emulator = await startFauxqs({ port: 0, host: "localhost", logger: false });
   process.env.AWS_ACCESS_KEY_ID ??= "local";
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";
-  sqs = createSqsClient({ region: "us-east-1", endpoint: emulator.address });
-  // Records which SQS operations the sender calls (the emulator answers them for real).
-  sqs.middlewareStack.add(
-    (next, context) => (args) => {
-      calls.push(String(context.commandName));
-      return next(args);
+  // The sender's requests go through a counting proxy to the emulator, which answers them for real.
+  proxy = await startAwsProxy(emulator.address, {
+    onSqsExchange: (call, request) => {
+      if (call.operation === "SendMessageBatch")
+        batches.push((JSON.parse(request) as { Entries: unknown[] }).Entries.length);
     },
-    { step: "initialize" },
-  );
+  });
+  sqs = createSqsClient({ region: "us-east-1", endpoint: proxy.url });
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "sender-test" }))).QueueUrl!;
 });
 afterAll(async () => {
+  await proxy?.stop();
   await emulator?.stop();
 });
 
@@ -60,50 +57,61 @@ async function drain(): Promise<string[]> {
 
 describe("job message sender", () => {
   it("sends a lone message at once, and groups the messages that arrive while a call is in flight", async () => {
-    calls.length = 0;
     const send = createMessageSender(sqs, queueUrl, { maxInFlight: 1 });
+    proxy.reset();
+    batches.length = 0;
     await send(message("alone"));
-    expect(calls).toEqual(["SendMessageCommand"]);
+    expect(calls()).toEqual(["SendMessageBatch"]);
+    expect(batches).toEqual([1]);
 
-    calls.length = 0;
+    proxy.reset();
+    batches.length = 0;
     await Promise.all(Array.from({ length: 23 }, (_, i) => send(message(`busy-${i}`))));
     // The first goes alone; the 22 that queued behind it go ten at a time.
-    expect(calls).toEqual([
-      "SendMessageCommand",
-      "SendMessageBatchCommand",
-      "SendMessageBatchCommand",
-      "SendMessageBatchCommand",
-    ]);
+    expect(calls()).toEqual(["SendMessageBatch", "SendMessageBatch", "SendMessageBatch", "SendMessageBatch"]);
+    expect(batches).toEqual([1, 10, 10, 2]);
     expect((await drain()).sort()).toEqual(
       ["alone", ...Array.from({ length: 23 }, (_, i) => `busy-${i}`)].sort(),
     );
   });
 
-  it("fails only the request whose entry SQS refused, not the others of its batch (SQS mocked: no emulator refuses one entry)", async () => {
-    const mocked = mockClient(SQSClient);
-    mocked.on(SendMessageCommand).resolves({ MessageId: "m-first" });
-    mocked.on(SendMessageBatchCommand).callsFake((input: { Entries: Array<{ Id: string }> }) => ({
-      Successful: input.Entries.filter((e) => e.Id !== "1").map((e) => ({
-        Id: e.Id,
-        MessageId: `m-${e.Id}`,
-      })),
-      Failed: [{ Id: "1", SenderFault: false, Code: "InternalError", Message: "try again" }],
-    }));
+  it("fails only the request whose entry SQS refused, not the others of its batch", async () => {
+    const send = createMessageSender(sqs, queueUrl, { maxInFlight: 1 });
+    // U+FFFF is a character SQS refuses in a message body: the emulator fails that entry alone.
+    const results = await Promise.allSettled([
+      send(message("first")),
+      send(message("ok-1")),
+      send(message("refused \uffff")),
+      send(message("ok-2")),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    expect(String((results[2] as PromiseRejectedResult).reason)).toMatch(
+      /SQS refused the message: InvalidMessageContents/,
+    );
+    expect((await drain()).sort()).toEqual(["first", "ok-1", "ok-2"]);
+  });
+
+  it("retries a batch the queue answered with 503 (the SQS client's retry strategy) and loses no message", async () => {
+    const send = createMessageSender(sqs, queueUrl, { maxInFlight: 1 });
+    proxy.reset();
+    let failed = 0;
+    proxy.fault = (call) => {
+      if (call.operation !== "SendMessageBatch" || failed > 0) return undefined;
+      failed++;
+      return "fail";
+    };
     try {
-      const send = createMessageSender(new SQSClient({ region: "us-east-1" }), queueUrl, { maxInFlight: 1 });
-      const results = await Promise.allSettled([
-        send(message("first")),
-        send(message("ok-1")),
-        send(message("refused")),
-        send(message("ok-2")),
-      ]);
-      expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
-      expect(String((results[2] as PromiseRejectedResult).reason)).toMatch(
-        /SQS refused the message: InternalError/,
-      );
+      await Promise.all([send(message("r-1")), send(message("r-2"))]);
     } finally {
-      mocked.restore();
+      proxy.fault = () => undefined;
     }
+    expect(failed).toBe(1);
+    expect(proxy.calls().map((c) => [c.operation, c.fault ?? "forwarded"])).toEqual([
+      ["SendMessageBatch", "fail"],
+      ["SendMessageBatch", "forwarded"], // r-1's batch again, after the strategy's backoff
+      ["SendMessageBatch", "forwarded"], // r-2, which waited for the one call in flight
+    ]);
+    expect((await drain()).sort()).toEqual(["r-1", "r-2"]);
   });
 
   it("fails every waiting request when the queue does not answer at all", async () => {

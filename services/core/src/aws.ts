@@ -2,6 +2,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { AWS_CALL_DEFAULTS } from "./config.ts";
+import { NodeSha256 } from "./sha256.ts";
 
 export interface AwsClientOptions {
   region: string;
@@ -71,6 +72,8 @@ function deadlines(options: AwsClientOptions, socketSlackMs: number) {
   return {
     maxAttempts: options.awsMaxAttempts ?? AWS_CALL_DEFAULTS.maxAttempts,
     requestHandler: new DeadlineHttpHandler(connect, request, request + socketSlackMs),
+    // SigV4's hashes with HMAC keys kept as KeyObjects: an eighth of the CPU of a signed call.
+    sha256: NodeSha256,
   };
 }
 

@@ -323,6 +323,36 @@ interface LoadSample {
   cpuMs: number;
   p50Ms: number;
   p99Ms: number;
+  /** content-engine only: accepted uploads per latency bucket of the API's own histogram (le → count). */
+  serverBuckets?: Record<string, number>;
+}
+
+/**
+ * The cumulative bucket counts of POST /v1/jobs 2xx in the API's /metrics
+ * (content_engine_http_request_duration_seconds): the time the server itself took, from the
+ * request's arrival to its answer, without the load generator's own scheduling.
+ */
+async function uploadLatencyBuckets(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const buckets: Record<string, number> = {};
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("content_engine_http_request_duration_seconds_bucket{")) continue;
+    if (
+      !line.includes('method="POST"') ||
+      !line.includes('route="/v1/jobs"') ||
+      !line.includes('status="2xx"')
+    )
+      continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (le) buckets[le] = (buckets[le] ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return buckets;
+}
+
+/** Share of uploads the server answered within `seconds` (a bucket bound), from summed bucket deltas. */
+function shareWithin(buckets: Record<string, number>, seconds: number): number {
+  const all = buckets["+Inf"] ?? 0;
+  return all > 0 ? (buckets[String(seconds)] ?? 0) / all : Number.NaN;
 }
 
 interface LoadPoint {
@@ -336,6 +366,8 @@ interface LoadPoint {
   p50Ms: number;
   p99Ms: number;
   cpuMsPerUpload: number;
+  /** content-engine only: share of the accepted uploads the API answered within 25 ms, by its own histogram. */
+  serverWithin25ms?: number;
   /** Share of one core the server used. */
   cpuCores: number;
   rounds: LoadSample[];
@@ -348,11 +380,20 @@ async function loadSample(
   concurrency: number,
   seconds: number,
   loadCores: string | undefined,
+  withHistogram: boolean,
 ): Promise<LoadSample> {
   const pid = server.child.pid!;
+  const bucketsBefore = withHistogram ? await uploadLatencyBuckets(server.url) : undefined;
   const before = cpuTicks(pid);
   const run = await runWrk(wrk, server.url, bodyFile, concurrency, seconds, loadCores);
   const cpuMs = ((cpuTicks(pid) - before) / TICKS_PER_SECOND) * 1000;
+  let serverBuckets: Record<string, number> | undefined;
+  if (bucketsBefore) {
+    const after = await uploadLatencyBuckets(server.url);
+    serverBuckets = Object.fromEntries(
+      Object.entries(after).map(([le, n]) => [le, n - (bucketsBefore[le] ?? 0)]),
+    );
+  }
   const { status, connect, read, write, timeout } = run.errors;
   return {
     accepted: Math.max(0, run.requests - status),
@@ -361,6 +402,7 @@ async function loadSample(
     cpuMs,
     p50Ms: run.latencyUs.p50 / 1000,
     p99Ms: run.latencyUs.p99 / 1000,
+    ...(serverBuckets ? { serverBuckets } : {}),
   };
 }
 
@@ -375,7 +417,11 @@ function loadPoint(concurrency: number, rounds: LoadSample[]): LoadPoint {
   const accepted = sum((r) => r.accepted);
   const seconds = sum((r) => r.seconds);
   const cpuMs = sum((r) => r.cpuMs);
+  const buckets: Record<string, number> = {};
+  for (const r of rounds)
+    for (const [le, n] of Object.entries(r.serverBuckets ?? {})) buckets[le] = (buckets[le] ?? 0) + n;
   return {
+    ...(Object.keys(buckets).length > 0 ? { serverWithin25ms: shareWithin(buckets, 0.025) } : {}),
     concurrency,
     accepted,
     rejected: sum((r) => r.failed),
@@ -416,6 +462,7 @@ async function measureLoad(
           concurrency,
           options.seconds,
           loadCores,
+          name === "content-engine",
         );
         samples.set(key, [...(samples.get(key) ?? []), sample]);
       }
@@ -664,6 +711,19 @@ export async function runIngestCost(options: IngestCostOptions = {}): Promise<Be
     row(`throughput c=${c}`, "uploads/s", a.uploadsPerSecond, b.uploadsPerSecond);
     row(`latency p50 c=${c}`, "ms", a.p50Ms, b.p50Ms);
     row(`latency p99 c=${c}`, "ms", a.p99Ms, b.p99Ms);
+    if (a.serverWithin25ms !== undefined) {
+      rows.push([
+        `uploads the API answered within 25 ms, its own histogram, c=${c} (%)`,
+        fmt(a.serverWithin25ms * 100, 2),
+        "—",
+        "—",
+      ]);
+      metrics.push({
+        metric: `content-engine: uploads answered within 25 ms by the API's histogram c=${c}`,
+        value: round(a.serverWithin25ms * 100, 2),
+        unit: "%",
+      });
+    }
     row(`server CPU used c=${c}`, "cores", a.cpuCores, b.cpuCores, 2);
   }
   row("AWS requests per job: ingest", "", ceIngest, refIngest, 2);
@@ -694,7 +754,7 @@ export async function runIngestCost(options: IngestCostOptions = {}): Promise<Be
     `goal CPU per upload ≤ 1/3 of the reference's: ratio ${cpuRatios.map((r, i) => `${fmt(r, 2)} at c=${opts.concurrencies[i]}`).join(", ")}: ${goal(cpuRatios.every((r) => r <= 1 / 3))}`,
     `goal ≤ 5 AWS requests per job end to end: ${ceEndToEnd}: ${goal(ceEndToEnd <= 5)}`,
     at4 >= 0
-      ? `goal p99 ≤ 25 ms at c=4: ${fmt(load["content-engine"][at4]!.p99Ms)} ms: ${goal(load["content-engine"][at4]!.p99Ms <= 25)}`
+      ? `goal p99 ≤ 25 ms at c=4: ${fmt(load["content-engine"][at4]!.p99Ms)} ms at wrk (which shares its core with the emulator): ${goal(load["content-engine"][at4]!.p99Ms <= 25)}; server-side, ${fmt((load["content-engine"][at4]!.serverWithin25ms ?? Number.NaN) * 100, 2)} % of uploads were answered within 25 ms by the API's own histogram (p99 ≤ 25 ms there when ≥ 99 %)`
       : "goal p99 at c=4: not measured",
     `load average before ${loadBefore.map((l) => l.toFixed(1)).join(" ")}, after ${loadAfter.map((l) => l.toFixed(1)).join(" ")} on ${availableParallelism()} cores: on a busy machine only the ratios of this run count`,
   ];

@@ -15,6 +15,7 @@
 // error classification. Only the two requests' serialisation and their error parsing are ours, and a
 // client whose endpoint needs another auth scheme (S3 Express, multi-region access points) or whose
 // retry strategy is a legacy one goes through `send` as before.
+import { createHash } from "node:crypto";
 import { PutObjectCommand, type PutObjectCommandInput, type S3Client } from "@aws-sdk/client-s3";
 import {
   SendMessageBatchCommand,
@@ -125,12 +126,16 @@ function escapeKey(key: string): string {
     .join("/");
 }
 
-async function collect(body: HttpResponse["body"]): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body as AsyncIterable<Buffer | string>) {
-    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-  }
-  return Buffer.concat(chunks);
+/** The whole answer body (small: an empty PutObject answer, a batch result, an error document). */
+function collect(body: HttpResponse["body"]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    body.on("data", (chunk: Buffer | string) =>
+      chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk),
+    );
+    body.once("end", () => resolve(Buffer.concat(chunks)));
+    body.once("error", reject);
+  });
 }
 
 function header(response: HttpResponse, name: string): string | undefined {
@@ -161,7 +166,15 @@ async function attempt(
     port: target.url.port ? Number(target.url.port) : undefined,
     method: call.method,
     path: call.path,
-    headers: { ...call.headers, host: target.url.host, "content-length": String(call.body.byteLength) },
+    headers: {
+      ...call.headers,
+      // The payload's hash, unless the caller chose UNSIGNED-PAYLOAD (the signer would compute the
+      // same through the SDK's hash wrapper and a JS hex encoder).
+      "x-amz-content-sha256":
+        call.headers["x-amz-content-sha256"] ?? createHash("sha256").update(call.body).digest("hex"),
+      host: target.url.host,
+      "content-length": String(call.body.byteLength),
+    },
     body: call.body,
   });
   const signed = (await target.signer.sign(request, {

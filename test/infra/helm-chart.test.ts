@@ -301,15 +301,17 @@ describe("runtime settings of the processor, the dead-letter handler and AWS cal
     expect(envVar(api, "CONTENT_ENGINE_PROCESSOR_THREADS")).toBeUndefined();
   });
 
-  it("gives the worker the processing budget and the DLQ, and the API neither", () => {
+  it("gives the worker the processing budget, the threads' heap limit and the DLQ, and the API none of them", () => {
     for (const env of environments) {
       const worker = container(one(rendered[env], "Deployment", "-worker"));
       expect(envVar(worker, "CONTENT_ENGINE_PROCESSING_BUDGET_MS")).toBe(env === "prod" ? "15000" : "20000");
+      expect(envVar(worker, "CONTENT_ENGINE_PROCESSING_HEAP_MB")).toBe("320");
       expect(envVar(worker, "CONTENT_ENGINE_DLQ_URL")).toMatch(
         new RegExp(`^https://sqs\\.eu-west-1\\.amazonaws\\.com/\\d{12}/content-engine-${env}-jobs-dlq$`),
       );
       const api = container(one(rendered[env], "Deployment", "-api"));
       expect(envVar(api, "CONTENT_ENGINE_DLQ_URL")).toBeUndefined();
+      expect(envVar(api, "CONTENT_ENGINE_PROCESSING_HEAP_MB")).toBeUndefined();
       expect(one(rendered[env], "ConfigMap", "-config").data).not.toHaveProperty("CONTENT_ENGINE_DLQ_URL");
     }
   });
@@ -450,6 +452,9 @@ describe("values.schema.json rejects bad values", () => {
     const budget = renderWith({ worker: { processingBudgetMs: -1 } });
     expect(budget.code).not.toBe(0);
     expect(budget.output).toContain("at '/worker/processingBudgetMs': minimum: got -1, want 1");
+    const heap = renderWith({ worker: { processingHeapMb: 8 } });
+    expect(heap.code).not.toBe(0);
+    expect(heap.output).toContain("at '/worker/processingHeapMb': minimum: got 8, want 16");
     // 0 would mean "one per core" to the service: the very thing the chart exists to prevent.
     const threads = renderWith({ worker: { processorThreads: 0 } });
     expect(threads.code).not.toBe(0);

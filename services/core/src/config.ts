@@ -38,6 +38,7 @@ const envSchema = z.object({
   CONTENT_ENGINE_WORKER_CONCURRENCY: positiveInt(8),
   CONTENT_ENGINE_PROCESSOR_THREADS: z.coerce.number().int().min(0).default(0),
   CONTENT_ENGINE_PROCESSING_BUDGET_MS: positiveInt(20_000),
+  CONTENT_ENGINE_PROCESSING_HEAP_MB: positiveInt(320),
   CONTENT_ENGINE_MAX_RECEIVE_COUNT: positiveInt(3),
   CONTENT_ENGINE_VISIBILITY_TIMEOUT: positiveInt(60),
   CONTENT_ENGINE_SHUTDOWN_TIMEOUT_MS: positiveInt(25_000),
@@ -77,6 +78,11 @@ export interface RuntimeConfig {
   processorThreads: number;
   /** Wall-clock milliseconds one document may take in the local processor (`document_too_complex` after). */
   processingBudgetMs: number;
+  /**
+   * Heap (old generation, MB) of each local processor thread: a document that needs more fails
+   * `document_too_complex` and the thread is replaced, instead of the process running out of memory.
+   */
+  processingHeapMb: number;
   maxReceiveCount: number;
   visibilityTimeoutSeconds: number;
   shutdownTimeoutMs: number;
@@ -118,6 +124,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerConcurrency: e.CONTENT_ENGINE_WORKER_CONCURRENCY,
     processorThreads: e.CONTENT_ENGINE_PROCESSOR_THREADS,
     processingBudgetMs: e.CONTENT_ENGINE_PROCESSING_BUDGET_MS,
+    processingHeapMb: e.CONTENT_ENGINE_PROCESSING_HEAP_MB,
     maxReceiveCount: e.CONTENT_ENGINE_MAX_RECEIVE_COUNT,
     visibilityTimeoutSeconds: e.CONTENT_ENGINE_VISIBILITY_TIMEOUT,
     shutdownTimeoutMs: e.CONTENT_ENGINE_SHUTDOWN_TIMEOUT_MS,

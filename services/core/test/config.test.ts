@@ -17,7 +17,18 @@ describe("runtime configuration", () => {
       port: 8000,
       workerMetricsPort: 9100,
       maxReceiveCount: 3,
+      processingHeapMb: 320,
     });
+  });
+
+  it("takes the processor threads' heap limit from the environment and refuses one that is not a number of MB", () => {
+    expect(loadConfig({ ...minimal, CONTENT_ENGINE_PROCESSING_HEAP_MB: "1024" }).processingHeapMb).toBe(1024);
+    expect(() => loadConfig({ ...minimal, CONTENT_ENGINE_PROCESSING_HEAP_MB: "512MB" })).toThrow(
+      /CONTENT_ENGINE_PROCESSING_HEAP_MB: expected .*got "512MB"/,
+    );
+    expect(() => loadConfig({ ...minimal, CONTENT_ENGINE_PROCESSING_HEAP_MB: "0" })).toThrow(
+      /CONTENT_ENGINE_PROCESSING_HEAP_MB/,
+    );
   });
 
   it("names the variable, what was expected and what it got", () => {

@@ -18,6 +18,12 @@ export interface ProcessorPoolOptions {
   budgetMs: number;
   /** Wall-clock backstop, so even a starved thread ends (default five times the budget). */
   wallClockMs?: number;
+  /**
+   * Old-generation heap (MB) of each thread (default: V8's own limit). A document that needs more
+   * stops its thread with ERR_WORKER_OUT_OF_MEMORY and fails as `document_too_complex`; without a
+   * limit the thread could grow until the container's memory limit kills the whole consumer.
+   */
+  heapMb?: number;
 }
 
 /** Next to this module: the TypeScript source in development, the bundled `.mjs` in an artefact. */
@@ -53,6 +59,7 @@ export class ProcessorPool implements Processor {
   readonly threads: number;
   private readonly budgetMs: number;
   private readonly wallClockMs: number;
+  private readonly heapMb: number | undefined;
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
@@ -64,6 +71,7 @@ export class ProcessorPool implements Processor {
     this.threads = Math.max(1, options.threads ?? availableParallelism());
     this.budgetMs = options.budgetMs;
     this.wallClockMs = options.wallClockMs ?? options.budgetMs * 5;
+    this.heapMb = options.heapMb;
     for (let i = 0; i < this.threads; i++) this.slots.push(this.spawn());
   }
 
@@ -104,7 +112,10 @@ export class ProcessorPool implements Processor {
   private spawn(): Slot {
     // The thread runs a file: a parent started with `--input-type` (an `-e` script) must not pass it on.
     const execArgv = process.execArgv.filter((arg) => !arg.startsWith("--input-type"));
-    const worker = new Worker(THREAD_URL, { execArgv });
+    const worker = new Worker(THREAD_URL, {
+      execArgv,
+      ...(this.heapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.heapMb } } : {}),
+    });
     const slot: Slot = { worker, ready: false };
     // An idle pool must not keep the process alive; a busy thread does.
     worker.unref();

@@ -55,6 +55,23 @@ describe("processor pool (worker threads)", () => {
     expect(next.keywords!.map((k) => k.term).join(" ")).toMatch(/solar/);
   });
 
+  it("stops a document that outgrows its thread's heap limit as document_too_complex, and replaces only that thread", async () => {
+    // About a million characters needs more than 32 MB of heap in a thread (its text statistics
+    // cover the whole document); a short document far less.
+    const p = new ProcessorPool({ threads: 1, budgetMs: 60_000, wallClockMs: 120_000, heapMb: 32 });
+    pools.push(p);
+    const huge = Array.from({ length: 4500 }, (_, i) => `Paragraph ${i}. ${ARTICLE}`).join("\n");
+    expect(huge.length).toBeGreaterThan(1_000_000);
+    const error = await p.process(input(huge)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PermanentProcessingError);
+    expect(error).toMatchObject({
+      code: "document_too_complex",
+      message: "processing the document ran out of memory and was stopped",
+    });
+    const next = await p.process(input("Solar power is cheap. Solar panels are everywhere."));
+    expect(next.keywords!.map((k) => k.term).join(" ")).toMatch(/solar/);
+  });
+
   it("also stops a document after its wall-clock backstop, should the thread be starved of CPU", async () => {
     const p = pool(60_000, 1, 1);
     await expect(p.process(input(LONG))).rejects.toMatchObject({

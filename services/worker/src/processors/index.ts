@@ -22,5 +22,6 @@ export function createProcessor(config: RuntimeConfig): Processor {
   return new ProcessorPool({
     threads: config.processorThreads === 0 ? undefined : config.processorThreads,
     budgetMs: config.processingBudgetMs,
+    heapMb: config.processingHeapMb,
   });
 }

@@ -1,22 +1,11 @@
 // Every alarm of one environment, from the telemetry catalog and environments/<env>.yaml.
 // On by default: an environment gets all of them; thresholds only tune them.
-import { type Environment, kubernetesNames } from "@content-engine/environments";
+import { albReference, type Environment, kubernetesNames } from "@content-engine/environments";
 import { awsMetrics, catalog, type HTTP_ROUTES, kubernetesMetrics } from "@content-engine/telemetry";
 import { burnRateAlarms, round } from "./burn-rate.ts";
 import { kubernetesAlerts } from "./kubernetes.ts";
 import type { AlarmDefinition, CompositeAlarmDefinition, MetricRef } from "./model.ts";
 import { type ResolvedThresholds, resolveThresholds } from "./thresholds.ts";
-
-/**
- * ALB dimensions hold generated ids (`app/<name>/<hash>`) that no file in this repository knows;
- * alarms carry a reference by name that the apply step resolves with the ELBv2 API.
- */
-export function loadBalancerRef(name: string): string {
-  return `{{alb:${name}}}`;
-}
-export function targetGroupRef(name: string): string {
-  return `{{targetgroup:${name}}}`;
-}
 
 function queueName(url: string): string {
   return url.slice(url.lastIndexOf("/") + 1);
@@ -36,8 +25,8 @@ export function alarmDefinitions(env: Environment): AlarmDefinition[] {
   const dlq = { QueueName: queueName(env.queue.dlqUrl) };
   const ecs = { ClusterName: env.api.cluster, ServiceName: env.api.service };
   const alb = {
-    LoadBalancer: loadBalancerRef(env.api.loadBalancer),
-    TargetGroup: targetGroupRef(env.api.targetGroup),
+    LoadBalancer: albReference("alb", env.api.loadBalancer),
+    TargetGroup: albReference("targetgroup", env.api.targetGroup),
   };
   const lb = { LoadBalancer: alb.LoadBalancer };
   const lambda = { FunctionName: env.worker.functionName };

@@ -1,8 +1,13 @@
 // The CloudWatch dashboard of an environment: every CloudWatch query of the Grafana dashboards whose
 // dimensions are known before a dashboard loads, as a PutDashboard body, so the AWS-side metrics
 // are one click away in the AWS console too.
-import { alarmNamePrefix, type Environment } from "@content-engine/environments";
-import { CloudWatchTarget, type ModernDashboard } from "./grafana.ts";
+import {
+  alarmNamePrefix,
+  albReference,
+  type Environment,
+  loadBalancerNames,
+} from "@content-engine/environments";
+import { CloudWatchTarget, type ModernDashboard, variableRef } from "./grafana.ts";
 
 export interface CloudWatchDashboard {
   DashboardName: string;
@@ -16,14 +21,22 @@ const HEIGHT = 6;
 /** Named under the environment's alarm prefix, which the deploy role may write dashboards under. */
 export function cloudWatchDashboard(env: Environment, sources: ModernDashboard[]): CloudWatchDashboard {
   const widgets: Record<string, unknown>[] = [];
+  // The Grafana dashboards look the ALB's ids up when they load (`$alb`, `$targetgroup`); here they
+  // become references by name, resolved with the ELBv2 API when the dashboard is published.
+  const names = loadBalancerNames(env);
+  const references: Record<string, string> = {
+    [variableRef("alb")]: albReference("alb", names.loadBalancer),
+    [variableRef("targetgroup")]: albReference("targetgroup", names.targetGroup),
+  };
+  const dimensionsOf = (t: CloudWatchTarget) =>
+    Object.fromEntries(Object.entries(t.state.dimensions).map(([k, v]) => [k, references[v] ?? v]));
   for (const dashboard of sources) {
     for (const section of dashboard.sections) {
       for (const panel of section.panels) {
-        // A dimension that is a Grafana variable (`${alb}`: the load balancer's id, looked up when the
-        // Grafana dashboard loads) has no value here; the console's load balancer page shows those.
+        // Any other Grafana variable has no value here.
         const targets = panel.options.targets.filter(
           (t): t is CloudWatchTarget =>
-            t instanceof CloudWatchTarget && !Object.values(t.state.dimensions).some(usesVariable),
+            t instanceof CloudWatchTarget && !Object.values(dimensionsOf(t)).some(usesVariable),
         );
         if (targets.length === 0) continue;
         const index = widgets.length;
@@ -38,11 +51,11 @@ export function cloudWatchDashboard(env: Environment, sources: ModernDashboard[]
             region: env.region,
             view: panel.type === "stat" ? "singleValue" : "timeSeries",
             period: 60,
-            metrics: targets.map(({ state }) => [
-              state.metric.namespace,
-              state.metric.name,
-              ...Object.entries(state.dimensions).flat(),
-              { stat: state.statistic, label: state.label ?? state.metric.name },
+            metrics: targets.map((t) => [
+              t.state.metric.namespace,
+              t.state.metric.name,
+              ...Object.entries(dimensionsOf(t)).flat(),
+              { stat: t.state.statistic, label: t.state.label ?? t.state.metric.name },
             ]),
             ...(panel.options.redFrom === undefined
               ? {}

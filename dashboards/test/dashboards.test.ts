@@ -298,14 +298,31 @@ describe("the CloudWatch dashboard", () => {
       widgets: Array<{ properties: { region: string; metrics: unknown[][] } }>;
     };
     const inWidgets = body.widgets.flatMap((w) => w.properties.metrics.map((m) => `${m[0]} ${m[1]}`));
-    // The ALB's dimensions are Grafana variables (the load balancer's id): Grafana only.
+    // The ALB's ids are Grafana variables ($alb, $targetgroup); here they are references by name.
     const inGrafana = grafana
       .filter((d) => d.path.startsWith("grafana/staging-"))
       .flatMap((d) => dashboardQueries(d.json))
-      .filter((q) => q.kind === "cloudwatch" && !Object.values(q.dimensions!).some((v) => v.includes("$")))
+      .filter(
+        (q) =>
+          q.kind === "cloudwatch" &&
+          Object.values(q.dimensions!).every((v) => !v.includes("$") || /^\$\{(alb|targetgroup)\}$/.test(v)),
+      )
       .map((q) => `${q.namespace} ${q.metricName}`);
     expect(inWidgets.sort()).toEqual(inGrafana.sort());
+    expect(inWidgets).toContain("AWS/ApplicationELB HTTPCode_Target_5XX_Count");
     for (const w of body.widgets) expect(w.properties.region).toBe(env.region);
+    const albDimensions = body.widgets
+      .flatMap((w) => w.properties.metrics)
+      .filter((m) => m[0] === "AWS/ApplicationELB")
+      .flatMap((m) => m.slice(2).filter((v) => typeof v === "string"));
+    expect(new Set(albDimensions)).toEqual(
+      new Set([
+        "LoadBalancer",
+        `{{alb:${env.api.loadBalancer}}}`,
+        "TargetGroup",
+        `{{targetgroup:${env.api.targetGroup}}}`,
+      ]),
+    );
   });
 });
 

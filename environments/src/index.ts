@@ -19,6 +19,9 @@ export {
   parseEnvironment,
 } from "./load.ts";
 export {
+  ALB_REFERENCE,
+  type AlbReferenceKind,
+  albReference,
   CHART_NAME,
   helmFullname,
   type KubernetesNames,

@@ -22,6 +22,18 @@ export function loadBalancerNames(env: Environment): { loadBalancer: string; tar
   return { loadBalancer: env.api.loadBalancer, targetGroup: env.api.targetGroup };
 }
 
+/**
+ * ALB dimension values hold generated ids (`app/<name>/<hash>`, `targetgroup/<name>/<hash>`) that no
+ * file in this repository knows. Generated alarms and the CloudWatch dashboard carry a reference by
+ * name instead, which the apply step (observability-apply) resolves with the ELBv2 API.
+ */
+export type AlbReferenceKind = "alb" | "targetgroup";
+export function albReference(kind: AlbReferenceKind, name: string): string {
+  return `{{${kind}:${name}}}`;
+}
+/** Every reference in a text: `{{alb:<name>}}` or `{{targetgroup:<name>}}`. */
+export const ALB_REFERENCE = /\{\{(alb|targetgroup):([^}]+)\}\}/g;
+
 export interface KubernetesNames {
   namespace: string;
   /** The API Deployment. */

@@ -19,7 +19,12 @@ import {
   DescribeTargetGroupsCommand,
   type ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { alarmNamePrefix, type Environment } from "@content-engine/environments";
+import {
+  ALB_REFERENCE,
+  type AlbReferenceKind,
+  alarmNamePrefix,
+  type Environment,
+} from "@content-engine/environments";
 import { DeliveryError, explainAwsError } from "./errors.ts";
 import { readGeneratedJson } from "./generated.ts";
 import type { PlannedChange } from "./outcome.ts";
@@ -77,19 +82,12 @@ export function loadGeneratedAlarms(env: Environment, alarmsDir: string): Genera
   return desired;
 }
 
-const REF = /\{\{(alb|targetgroup):([^}]+)\}\}/;
+/** Resolves ALB references by name to the ids CloudWatch uses, one ELBv2 call per name. */
+export type AlbLookup = (kind: AlbReferenceKind, name: string) => Promise<string>;
 
-/** Replaces `{{alb:name}}` / `{{targetgroup:name}}` dimension values with the ids CloudWatch uses. */
-export async function resolveAlarmReferences(
-  elb: ElasticLoadBalancingV2Client,
-  alarms: GeneratedAlarms,
-  env: Environment,
-): Promise<void> {
-  const cache = new Map<string, string>();
-  const lookup = async (kind: string, name: string): Promise<string> => {
-    const key = `${kind}:${name}`;
-    const known = cache.get(key);
-    if (known) return known;
+export function albLookup(elb: ElasticLoadBalancingV2Client, env: Environment): AlbLookup {
+  const cache = new Map<string, Promise<string>>();
+  const describe = async (kind: AlbReferenceKind, name: string): Promise<string> => {
     let arn: string | undefined;
     try {
       arn =
@@ -103,21 +101,38 @@ export async function resolveAlarmReferences(
     }
     if (!arn) {
       throw new DeliveryError(
-        `${kind === "alb" ? "load balancer" : "target group"} ${name} does not exist in ${env.region}: the ALB alarms of ${env.name} need it (terraform creates it)`,
+        `${kind === "alb" ? "load balancer" : "target group"} ${name} does not exist in ${env.region}: the ALB alarms and dashboard widgets of ${env.name} need it (terraform creates it)`,
       );
     }
     // CloudWatch's dimension values: app/<name>/<id> and targetgroup/<name>/<id>.
-    const value =
-      kind === "alb"
-        ? arn.slice(arn.indexOf(":loadbalancer/") + ":loadbalancer/".length)
-        : arn.slice(arn.lastIndexOf(":") + 1);
-    cache.set(key, value);
+    return kind === "alb"
+      ? arn.slice(arn.indexOf(":loadbalancer/") + ":loadbalancer/".length)
+      : arn.slice(arn.lastIndexOf(":") + 1);
+  };
+  return (kind, name) => {
+    const key = `${kind}:${name}`;
+    let value = cache.get(key);
+    if (!value) {
+      value = describe(kind, name);
+      cache.set(key, value);
+    }
     return value;
   };
+}
+
+/** The text with every `{{alb:name}}` / `{{targetgroup:name}}` replaced by the id CloudWatch uses. */
+export async function resolveAlbReferences(text: string, lookup: AlbLookup): Promise<string> {
+  const found = [...text.matchAll(ALB_REFERENCE)];
+  const values = await Promise.all(found.map((m) => lookup(m[1] as AlbReferenceKind, m[2]!)));
+  let i = 0;
+  return text.replace(ALB_REFERENCE, () => values[i++]!);
+}
+
+/** Replaces `{{alb:name}}` / `{{targetgroup:name}}` dimension values with the ids CloudWatch uses. */
+export async function resolveAlarmReferences(alarms: GeneratedAlarms, lookup: AlbLookup): Promise<void> {
   const resolveDimensions = async (dimensions: Array<{ Name?: string; Value?: string }> | undefined) => {
     for (const d of dimensions ?? []) {
-      const match = REF.exec(d.Value ?? "");
-      if (match) d.Value = await lookup(match[1]!, match[2]!);
+      if (d.Value !== undefined) d.Value = await resolveAlbReferences(d.Value, lookup);
     }
   };
   for (const alarm of alarms.metricAlarms) {

@@ -7,6 +7,7 @@ import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balan
 import { alarmNamePrefix, type Environment } from "@content-engine/environments";
 import {
   type AlarmAction,
+  albLookup,
   applyAlarmChanges,
   diffAlarms,
   loadGeneratedAlarms,
@@ -68,7 +69,8 @@ async function prepare(options: ObservabilityOptions) {
   const dashboardsDir = options.dashboardsDir ?? generatedDashboardsDir();
   const desired = loadGeneratedAlarms(env, options.alarmsDir ?? generatedAlarmsDir());
   try {
-    await resolveAlarmReferences(elb, desired, env);
+    const lookup = albLookup(elb, env);
+    await resolveAlarmReferences(desired, lookup);
     const { changes, leftAlone } = diffAlarms(desired, await readLiveAlarms(cloudwatch, desired.namePrefix));
     const dashboards: DashboardChange[] = [
       ...(grafana
@@ -76,7 +78,7 @@ async function prepare(options: ObservabilityOptions) {
         : []),
       ...(options.cloudwatchDashboard === false
         ? []
-        : await cloudWatchDashboardChanges(cloudwatch, env, dashboardsDir)),
+        : await cloudWatchDashboardChanges(cloudwatch, env, dashboardsDir, lookup)),
     ];
     const marker = grafana && options.deployMarker ? grafana : undefined;
     return { cloudwatch, desired, changes, leftAlone, dashboards, dashboardsDir, marker };

@@ -92,7 +92,22 @@ describe("observability-apply against moto", () => {
     const dashboard = await cloudwatch().send(
       new GetDashboardCommand({ DashboardName: "content-engine-dev-overview" }),
     );
-    expect(JSON.parse(dashboard.DashboardBody!).widgets.length).toBeGreaterThan(5);
+    const widgets = JSON.parse(dashboard.DashboardBody!).widgets as Array<{
+      properties: { title: string; metrics: string[][] };
+    }>;
+    expect(widgets.length).toBeGreaterThan(5);
+    // The ALB widgets name the load balancer and target group by the ids CloudWatch uses, looked up
+    // by name when the dashboard is published (the generated file holds references).
+    const albMetrics = widgets
+      .filter((w) => w.properties.title.startsWith("Load balancer"))
+      .flatMap((w) => w.properties.metrics);
+    expect(albMetrics.length).toBeGreaterThanOrEqual(4);
+    for (const metric of albMetrics) {
+      expect(metric[0]).toBe("AWS/ApplicationELB");
+      expect(metric.slice(2, 4)).toEqual(["LoadBalancer", alb.loadBalancer]);
+    }
+    expect(albMetrics.some((m) => m[4] === "TargetGroup" && m[5] === alb.targetGroup)).toBe(true);
+    expect(dashboard.DashboardBody).not.toContain("{{");
   });
 
   it("changes nothing on a second run", async () => {
@@ -191,7 +206,7 @@ describe("observability-apply against moto", () => {
 
   it("fails before any change, naming the load balancer, when the ALB does not exist", async () => {
     await expect(applyObservability(options(alarmsFolder(metricOnly())))).rejects.toThrow(
-      "load balancer content-engine-dev does not exist in eu-west-1: the ALB alarms of dev need it (terraform creates it)",
+      "load balancer content-engine-dev does not exist in eu-west-1: the ALB alarms and dashboard widgets of dev need it (terraform creates it)",
     );
     expect((await liveAlarms()).size).toBe(0);
   });

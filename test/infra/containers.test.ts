@@ -1,6 +1,6 @@
 // The images and the compose stack, checked statically (no Docker engine on these machines).
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { API_NODE_OPTIONS } from "@content-engine/api";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -38,10 +38,27 @@ describe.each(Object.entries(dockerfiles))("the %s Dockerfile", (name, file) => 
     expect(froms[0]?.args).toMatch(/ AS build$/);
   });
 
-  it("pins every base image by digest, on Node.js 24", () => {
-    for (const from of instructions(file).filter((i) => i.op === "FROM")) {
-      expect(from.args).toMatch(/^\S+@sha256:[0-9a-f]{64}( AS \w+)?$/);
-      expect(from.args).toMatch(/node(js)?:?24|nodejs24/);
+  it("takes its base images as BUILD_IMAGE / RUNTIME_IMAGE, defaulting to the official Node 24 images pinned by real digests", () => {
+    const all = instructions(file);
+    const args = Object.fromEntries(
+      all.filter((i) => i.op === "ARG").map((i) => i.args.split("=") as [string, string]),
+    );
+    expect(args.BUILD_IMAGE).toBe(
+      "node:24-slim@sha256:cd84903a12dbd26b46f1f3b8144a2568c41c5d37ddd0c7a80a34c7a19786b35f",
+    );
+    expect(args.RUNTIME_IMAGE).toBe(
+      "gcr.io/distroless/nodejs24-debian12:nonroot@sha256:14d42e2511532589a7c7e01a753667a74fcc96266e137e8125006b87b0c32d0a",
+    );
+    expect(all.filter((i) => i.op === "FROM").map((i) => i.args)).toEqual([
+      "${BUILD_IMAGE} AS build",
+      "${RUNTIME_IMAGE} AS runtime",
+    ]);
+  });
+
+  it("names no placeholder digest (a run of one hex digit, or 0123…/abcd… sequences)", () => {
+    const text = readFileSync(file, "utf8");
+    for (const [, digest] of text.matchAll(/sha256:([0-9a-f]{64})/g)) {
+      expect(digest).not.toMatch(/(.)\1{7}|0123456789|abcdef|a.b.c.d.e.f|1.3.5.7.9/);
     }
   });
 
@@ -74,20 +91,26 @@ describe("the build stages", () => {
     ...new Set(
       Object.values(lock.packages)
         .filter((p) => p.link && p.resolved)
-        .map((p) => (p.resolved as string).split("/")[0] as string),
+        .map((p) => p.resolved as string),
     ),
   ].sort();
 
   it.each(Object.entries(dockerfiles))(
-    "the %s build copies every npm workspace npm ci needs",
+    "the %s build copies the manifest of every npm workspace npm ci needs, before its sources",
     (_name, file) => {
-      const copied = instructions(file)
+      const all = instructions(file).filter((i) => i.op === "COPY" || i.op === "RUN");
+      const copied = all
         .filter((i) => i.op === "COPY" && !i.args.startsWith("--from"))
-        .flatMap((i) => i.args.split(/\s+/).slice(0, -1))
-        .map((source) => source.replace(/\/$/, ""));
+        .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
       expect(workspaceRoots.length).toBeGreaterThan(0);
-      for (const root of workspaceRoots) expect(copied, `COPY ${root}/`).toContain(root);
-      for (const file of ["package.json", "package-lock.json"]) expect(copied).toContain(file);
+      const manifests = workspaceRoots.map((root) => `${root}/package.json`);
+      for (const manifest of ["package.json", "package-lock.json", ...manifests])
+        expect(copied, `COPY ${manifest}`).toContain(manifest);
+      // npm ci runs on the manifests alone, so a source change reuses the dependency layer.
+      const ci = all.findIndex((i) => i.op === "RUN" && i.args.includes("npm ci"));
+      const sources = all.findIndex((i) => i.op === "COPY" && i.args.startsWith("services/ "));
+      expect(ci).toBeGreaterThan(0);
+      expect(sources).toBeGreaterThan(ci);
       // A COPY of a path that is not there fails the build.
       for (const source of copied) expect(existsSync(join(repoRoot, source)), `${source} exists`).toBe(true);
     },
@@ -175,5 +198,21 @@ describe("docker-compose.yml", () => {
     for (const [name, service] of Object.entries(compose.services as Record<string, { image?: string }>)) {
       if (service.image) expect(service.image, name).toMatch(/:v?[0-9]+\.[0-9]+\.[0-9]+$/);
     }
+  });
+});
+
+describe(".github/dependabot.yml", () => {
+  // biome-ignore lint/suspicious/noExplicitAny: dependabot's schema is not typed here
+  const config = parse(readFileSync(join(repoRoot, ".github", "dependabot.yml"), "utf8")) as any;
+  it("keeps both Dockerfiles' base image pins fresh, in one grouped update", () => {
+    const docker = config.updates.find(
+      (u: { "package-ecosystem": string }) => u["package-ecosystem"] === "docker",
+    );
+    expect(docker.directories.sort()).toEqual(
+      Object.values(dockerfiles)
+        .map((f) => `/${relative(repoRoot, dirname(f))}`)
+        .sort(),
+    );
+    expect(docker.groups).toBeDefined();
   });
 });

@@ -6,7 +6,8 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { Logger } from "@content-engine/core";
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { toRecord } from "./sqs-record.ts";
 
 export interface ConsumerOptions {
   sqs: SQSClient;
@@ -174,27 +175,6 @@ async function changeVisibility(
       })),
     }),
   );
-}
-
-/** The shape Lambda gives an SQS record, so both runtimes feed the same handler. */
-export function toRecord(message: Message, queueArn: string, region: string): SQSRecord {
-  const a = message.Attributes ?? {};
-  return {
-    messageId: message.MessageId!,
-    receiptHandle: message.ReceiptHandle!,
-    body: message.Body ?? "",
-    attributes: {
-      ApproximateReceiveCount: a.ApproximateReceiveCount ?? "1",
-      SentTimestamp: a.SentTimestamp ?? String(Date.now()),
-      SenderId: a.SenderId ?? "",
-      ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-    },
-    messageAttributes: {},
-    md5OfBody: message.MD5OfBody ?? "",
-    eventSource: "aws:sqs",
-    eventSourceARN: queueArn,
-    awsRegion: region,
-  };
 }
 
 function arnFromQueueUrl(queueUrl: string, region: string): string {

@@ -7,3 +7,4 @@ export * from "./prom.ts";
 export * from "./recovery.ts";
 export * from "./runtime.ts";
 export * from "./service.ts";
+export * from "./sqs-record.ts";

@@ -135,10 +135,13 @@ export class ProcessorPool implements Processor {
   }
 
   private spawn(): Slot {
-    // The thread runs a file: a parent started with `--input-type` (an `-e` script) must not pass it on.
-    const execArgv = process.execArgv.filter((arg) => !arg.startsWith("--input-type"));
+    // Node's default passes the parent's flags on, less those a thread refuses: the Lambda Node
+    // runtime starts with --expose-gc and heap sizes, which an explicit execArgv would fail on
+    // (ERR_WORKER_INVALID_EXEC_ARGV). Only a parent started with `--input-type` (an `-e` script)
+    // needs the list spelt out: the thread runs a file and must not inherit that flag.
+    const inputType = process.execArgv.some((arg) => arg.startsWith("--input-type"));
     const worker = new Worker(THREAD_URL, {
-      execArgv,
+      ...(inputType ? { execArgv: process.execArgv.filter((arg) => !arg.startsWith("--input-type")) } : {}),
       workerData: { operation: this.operation },
       ...(this.heapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.heapMb } } : {}),
     });

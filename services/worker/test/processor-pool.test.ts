@@ -1,3 +1,8 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { analyseDocument, PermanentProcessingError, ProcessorPool } from "../src/processors/index.ts";
 
@@ -112,5 +117,29 @@ describe("processor pool (worker threads)", () => {
     expect(await running).toBe("the processor pool was closed");
     expect(await waiting).toBe("the processor pool was closed");
     await expect(p.process(input(ARTICLE))).rejects.toThrow("the processor pool is closed");
+  });
+
+  it("starts its threads in a process run with the Lambda Node runtime's flags (--expose-gc, heap sizes)", async () => {
+    // Those flags are the process's: a thread given them explicitly refuses to start.
+    const dir = mkdtempSync(join(tmpdir(), "pool-flags-"));
+    const script = join(dir, "pool.ts");
+    const source = new URL("../src/processors/index.ts", import.meta.url).href;
+    writeFileSync(
+      script,
+      `import { ProcessorPool } from ${JSON.stringify(source)};
+const pool = new ProcessorPool({ threads: 1, budgetMs: 60_000 });
+const out = await pool.process(${JSON.stringify(input(ARTICLE))});
+await pool.close();
+console.log(out.jobId);\n`,
+    );
+    try {
+      const flags = ["--expose-gc", "--max-semi-space-size=51", "--max-old-space-size=922"];
+      const { stdout } = await promisify(execFile)(process.execPath, [...flags, script], {
+        encoding: "utf8",
+      });
+      expect(stdout.trim()).toBe(input(ARTICLE).jobId);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

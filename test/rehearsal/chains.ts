@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-ecs";
 import type { Environment } from "@content-engine/environments";
 import { type ActContext, push, runWorkflow, type WorkflowRun } from "./act.ts";
+import type { DataPlane, Served } from "./data-plane/serve.ts";
 import type { FakeGitHub } from "./fake-github.ts";
 import { git } from "./git.ts";
 import { codeShaOf, ecsRollout, observe, registryDigest, workerBundleDigest } from "./observe.ts";
@@ -28,6 +29,8 @@ export interface ChainResult {
   ok: boolean;
   seconds: number;
   checks: Check[];
+  /** What served a document in each environment the chain deployed (data-plane/serve.ts). */
+  served: Served[];
   runs: Omit<WorkflowRun, "log">[];
   error?: string;
 }
@@ -39,12 +42,15 @@ export interface Rehearsal {
   registry: string;
   /** Where the docker stand-in looks for a hook to run after its push (the record race). */
   hooks: string;
+  /** Runs what an environment's control plane says is deployed, and sends a document through it. */
+  dataPlane: DataPlane;
   logs: (name: string, text: string) => void;
 }
 
 /** One chain's checks and workflow runs. */
 class Chain {
   checks: Check[] = [];
+  served: Served[] = [];
   runs: WorkflowRun[] = [];
   readonly r: Rehearsal;
   constructor(r: Rehearsal) {
@@ -91,6 +97,42 @@ function setField(dir: string, env: EnvName, pattern: RegExp, replacement: strin
   const text = readFileSync(file, "utf8");
   if (!pattern.test(text)) throw new Error(`${file}: ${pattern} not found`);
   writeFileSync(file, text.replace(pattern, replacement));
+}
+
+/**
+ * What ships serves: the environment's ECS task definition and Lambda alias, run by the data-plane
+ * stand-in, take a document to `succeeded`; so does the same image run as the chart's consumer.
+ */
+async function expectServes(c: Chain, name: EnvName, label: string) {
+  const env = c.env(name);
+  const served = await c.r.dataPlane.serve(env);
+  c.served.push(served);
+  if (served.error) c.r.logs(`${label}-${name}-data-plane`, served.error);
+  c.expect(
+    `${label}: ${name}'s API task runs the file's image by digest`,
+    `${env.image.repository}@${env.image.digest}`,
+    served.image,
+  );
+  c.expect(
+    `${label}: ${name}'s task definition health check passes in the running task`,
+    "passed",
+    served.healthCheck,
+  );
+  c.expect(
+    `${label}: a document through ${name}'s API container reached succeeded through the deployed worker zip`,
+    "succeeded",
+    served.lambdaJob?.status ?? served.error,
+  );
+  c.expect(
+    `${label}: the zip that ran is the recorded bundle (CodeSha256)`,
+    codeShaOf(env.worker.bundle),
+    served.codeSha256,
+  );
+  c.expect(
+    `${label}: the same digest, run as the chart's consumer, took a document to succeeded`,
+    "succeeded",
+    served.consumerJob?.status ?? served.error,
+  );
 }
 
 async function expectDevRuns(c: Chain, sha: string, label: string) {
@@ -141,6 +183,7 @@ export async function pushToDev(c: Chain) {
     true,
     alarmNames.length > dev.alarms.deploymentAlarms.length,
   );
+  await expectServes(c, "dev", "push");
 }
 
 async function setAlarm(moto: string, env: Environment, name: string, state: "ALARM" | "OK") {
@@ -238,6 +281,7 @@ async function promoteOnce(c: Chain, from: EnvName, to: EnvName) {
   );
   c.expect(`${to}'s CodeSha256 is the recorded bundle`, codeShaOf(source.worker.bundle), live.codeSha256);
   c.expect(`${to}'s alias is not split after the canary`, {}, live.split);
+  await expectServes(c, to, `promote-${to}`);
 }
 
 export async function promoteToStagingAndProd(c: Chain) {
@@ -428,6 +472,7 @@ export async function runChain(r: Rehearsal, chain: (typeof CHAINS)[number]): Pr
     ok: !error && c.checks.length > 0 && c.checks.every((check) => check.ok),
     seconds: (performance.now() - started) / 1000,
     checks: c.checks,
+    served: c.served,
     runs: c.runs.map(({ log: _log, ...run }) => run),
     error,
   };

@@ -8,8 +8,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { repoRoot, toolPath } from "../../scripts/tools.ts";
+import { baseImages } from "../support/containers.ts";
 import type { ActContext } from "./act.ts";
 import { CHAINS, type ChainResult, type Rehearsal, runChain } from "./chains.ts";
+import { startDataPlane } from "./data-plane/serve.ts";
 import { startFakeGitHub } from "./fake-github.ts";
 import {
   ENVIRONMENTS,
@@ -28,7 +30,9 @@ const logDir = join(artifacts, "rehearsal");
 rmSync(logDir, { recursive: true, force: true });
 mkdirSync(logDir, { recursive: true });
 
-for (const tool of ["act", "crane", "moto_server", "git"]) toolPath(tool);
+for (const tool of ["act", "crane", "moto_server", "git", "podman", "aws-lambda-rie"]) toolPath(tool);
+// The base images the real Dockerfiles build on: offline stand-ins (scripts/containers/base-images.sh).
+const base = baseImages();
 const work = mkdtempSync(join(tmpdir(), "rehearsal-"));
 const hooks = join(work, "hooks");
 mkdirSync(hooks);
@@ -40,6 +44,7 @@ const registry = await startRegistry();
 const breakName = process.env.REHEARSAL_BREAK || undefined;
 const { bare } = seedRemote(repoRoot, work, breakName);
 const github = await startFakeGitHub(bare, REPOSITORY);
+const dataPlane = await startDataPlane(moto.endpoint, registry.host);
 const results: ChainResult[] = [];
 try {
   for (const name of ENVIRONMENTS)
@@ -53,6 +58,8 @@ try {
     env: {
       REHEARSAL_REMOTE: bare,
       REHEARSAL_REGISTRY: registry.host,
+      REHEARSAL_BUILD_IMAGE: base.BUILD_IMAGE,
+      REHEARSAL_RUNTIME_IMAGE: base.RUNTIME_IMAGE,
       REHEARSAL_HOOKS: hooks,
       REHEARSAL_NODE_BIN: dirname(process.execPath),
       AWS_ENDPOINT_URL: moto.endpoint,
@@ -67,6 +74,7 @@ try {
     moto: moto.endpoint,
     registry: registry.host,
     hooks,
+    dataPlane,
     logs: (name, text) => writeFileSync(join(logDir, `${name}.log`), text),
   };
   const wanted = process.env.REHEARSAL_CHAINS?.split(",").filter(Boolean);
@@ -91,6 +99,7 @@ try {
   }
 } finally {
   await github.close();
+  await dataPlane.stop();
   registry.stop();
   await moto.stop();
   rmSync(work, { recursive: true, force: true });

@@ -5,12 +5,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { type ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import {
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
   ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
+import { UpdateFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
 import { type Environment, parseEnvironment, setEnvironmentFields } from "@content-engine/environments";
@@ -120,6 +122,12 @@ export const BREAKS: Record<string, { file: string; from: string; to: string }> 
     from: "dockerfile: services/api/Dockerfile",
     to: "dockerfile: Dockerfile",
   },
+  // The API image stops carrying the processor thread its consumer role loads (round 2's defect).
+  "drop-thread": {
+    file: "services/api/Dockerfile",
+    from: "COPY --from=build --chown=10001:10001 /src/services/worker/dist/processor-thread.mjs /app/processor-thread.mjs",
+    to: "",
+  },
   // promote stops carrying the worker bundle (in the bundled action that runs): staging keeps its own worker.
   "drop-worker": {
     file: "actions/promote/dist/action.js",
@@ -180,7 +188,14 @@ export async function provision(endpoint: string, env: Environment, options: { h
       AssumeRolePolicyDocument: trust,
     }),
   );
-  await createEcsService(endpoint, env, `${env.image.repository}@${env.image.digest}`, options.healthy, aws);
+  const { ecs } = await createEcsService(
+    endpoint,
+    env,
+    `${env.image.repository}@${env.image.digest}`,
+    options.healthy,
+    aws,
+  );
+  await runTerraformTaskDefinition(ecs, env);
   // The load balancer and target group the ALB alarms name (terraform's names).
   const ec2 = client(EC2Client, endpoint, credentials, env.region);
   const vpc = (await ec2.send(new DescribeVpcsCommand({}))).Vpcs![0]!.VpcId!;
@@ -201,7 +216,97 @@ export async function provision(endpoint: string, env: Environment, options: { h
       TargetType: "ip",
     }),
   );
-  await createWorkerFunction(endpoint, env, workerZip("// terraform's placeholder"), aws);
+  const { lambda } = await createWorkerFunction(endpoint, env, workerZip("// terraform's placeholder"), aws);
+  // The function's configuration as terraform's lambda-worker module sets it; deploys change only code.
+  await lambda.send(
+    new UpdateFunctionConfigurationCommand({
+      FunctionName: env.worker.functionName,
+      Environment: {
+        Variables: {
+          ...sharedEnvironment(env),
+          CONTENT_ENGINE_PROCESSOR: "local",
+          CONTENT_ENGINE_BEDROCK_MODEL_ID: "",
+        },
+      },
+    }),
+  );
 }
+
+/** terraform/modules/content-engine: the environment both the API task and the worker function get. */
+function sharedEnvironment(env: Environment): Record<string, string> {
+  return {
+    CONTENT_ENGINE_BUCKET: env.bucket,
+    CONTENT_ENGINE_QUEUE_URL: env.queue.url,
+    CONTENT_ENGINE_DLQ_URL: env.queue.dlqUrl ?? "",
+    LOG_LEVEL: "info",
+  };
+}
+
+/**
+ * The api container as terraform's ecs-service module defines it (user, read-only root, /tmp volume,
+ * no capabilities, the API keys secret, the health check), registered and run by the service: what a
+ * deploy carries forward and the data-plane stand-in runs.
+ */
+async function runTerraformTaskDefinition(ecs: ECSClient, env: Environment) {
+  const port = 8080;
+  const { taskDefinition } = await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: `${env.api.cluster}-api`,
+      cpu: String(env.api.cpu),
+      memory: String(env.api.memory),
+      networkMode: "awsvpc",
+      requiresCompatibilities: ["FARGATE"],
+      executionRoleArn: `arn:aws:iam::${env.accountId}:role/${env.api.cluster}-api-execution`,
+      volumes: [{ name: "tmp" }],
+      containerDefinitions: [
+        {
+          name: "api",
+          image: `${env.image.repository}@${env.image.digest}`,
+          essential: true,
+          user: "10001:10001",
+          readonlyRootFilesystem: true,
+          portMappings: [{ containerPort: port, protocol: "tcp" }],
+          environment: Object.entries({ ...sharedEnvironment(env), PORT: String(port) }).map(
+            ([name, value]) => ({
+              name,
+              value,
+            }),
+          ),
+          secrets: [
+            {
+              name: "CONTENT_ENGINE_API_KEYS",
+              valueFrom: `arn:aws:secretsmanager:${env.region}:${env.accountId}:secret:${env.api.cluster}-api-keys`,
+            },
+          ],
+          mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
+          linuxParameters: { capabilities: { drop: ["ALL"] } },
+          healthCheck: API_HEALTH_CHECK,
+        },
+      ],
+    }),
+  );
+  await ecs.send(
+    new UpdateServiceCommand({
+      cluster: env.api.cluster,
+      service: env.api.service,
+      taskDefinition: taskDefinition!.taskDefinitionArn,
+      desiredCount: env.api.desiredCount,
+    }),
+  );
+}
+
+/** terraform/modules/ecs-service's container health check: the image's HEALTHCHECK, which ECS ignores. */
+export const API_HEALTH_CHECK = {
+  command: [
+    "CMD",
+    "/nodejs/bin/node",
+    "-e",
+    "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))",
+  ],
+  interval: 10,
+  timeout: 3,
+  retries: 3,
+  startPeriod: 10,
+};
 
 export { type MotoServer, startMoto };

@@ -113,7 +113,7 @@ export interface RunContainerOptions {
 
 export interface Container {
   id: string;
-  /** The container's output so far. */
+  /** The container's state and output so far (for a failure message). */
   logs(): string;
   /** Runs the image's HEALTHCHECK now (`podman healthcheck run`): code 0 when it passes. */
   health(): RunResult;
@@ -135,7 +135,8 @@ export function runContainer(image: string, options: RunContainerOptions = {}): 
   const id = podman(args).stdout.trim();
   return {
     id,
-    logs: () => podman(["logs", id], { allowFailure: true }).output,
+    logs: () =>
+      `${podman(["inspect", "--format", "state {{.State.Status}}, exit code {{.State.ExitCode}} {{.State.Error}}", id], { allowFailure: true }).output.trim()}\n${podman(["logs", id], { allowFailure: true }).output.trim()}`,
     health: () => podman(["healthcheck", "run", id], { allowFailure: true }),
     exec: (execArgs) => podman(["exec", id, ...execArgs], { allowFailure: true }),
     stop: () => {

@@ -179,6 +179,18 @@ resource "aws_ecs_task_definition" "api" {
       ]
       secrets     = [{ name = "CONTENT_ENGINE_API_KEYS", valueFrom = var.api_keys_secret_arn }]
       mountPoints = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
+      # The image's HEALTHCHECK, which ECS ignores: the task is replaced when /health stops answering.
+      # Exec form: the distroless image has no shell for CMD-SHELL.
+      healthCheck = {
+        command = [
+          "CMD", "/nodejs/bin/node", "-e",
+          "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))",
+        ]
+        interval    = 10
+        timeout     = 3
+        retries     = 3
+        startPeriod = 10
+      }
       linuxParameters = {
         capabilities = { drop = ["ALL"] }
       }

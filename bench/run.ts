@@ -5,6 +5,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { runAwsCallCost } from "./aws-call-cost.ts";
 import { runDelivery } from "./delivery.ts";
+import { runImages } from "./images.ts";
 import { runIngest } from "./ingest.ts";
 import { runIngestCost } from "./ingest-cost.ts";
 import { type BenchResult, machine, markdownTable, table, writeResult } from "./lib.ts";
@@ -18,6 +19,7 @@ const benches: { name: string; run: () => Promise<BenchResult> }[] = [
   { name: "upload-memory", run: () => runUploadMemory() },
   { name: "worker", run: () => runWorker() },
   { name: "delivery", run: () => runDelivery() },
+  { name: "images", run: () => runImages() },
 ];
 
 const only = process.argv.slice(2);

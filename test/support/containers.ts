@@ -80,9 +80,11 @@ export async function buildImage(
   tag: string,
   base: BaseImages = baseImages(),
   context = repoRoot,
+  extraArgs: string[] = [],
 ): Promise<string> {
   await podmanAsync([
     "build",
+    ...extraArgs,
     "--format",
     "docker",
     "--network",

@@ -2,8 +2,11 @@
 // images (scripts/containers/base-images.sh), and run as ECS and the chart run them: a read-only root
 // filesystem, a non-root user, the task definition's /tmp, the chart's consumer command. A document
 // goes through the API container and reaches `succeeded` through the consumer of the same image.
+
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LocalStack, startLocalStack } from "@content-engine/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,12 +27,21 @@ import { run } from "../support/run.ts";
 
 // --- What each image holds, and what each entry point loads from beside itself (no engine needed).
 describe("every entry point finds the files it loads from beside itself", () => {
+  // The bundles, built into a temporary folder as the Dockerfiles' build stage builds them.
+  const out = mkdtempSync(join(tmpdir(), "image-layout-"));
+  const builds = {
+    "/src/services/api/dist": join(out, "api"),
+    "/src/services/worker/dist": join(out, "worker"),
+  };
   beforeAll(() => {
-    for (const w of ["api", "worker", "web"]) {
-      const r = run("npm", ["run", "build", "-w", `@content-engine/${w}`], { cwd: repoRoot });
-      if (r.code !== 0) throw new Error(r.output);
+    for (const w of ["api", "worker"]) {
+      execFileSync(process.execPath, ["build.ts", join(out, w)], {
+        cwd: join(repoRoot, "services", w),
+        stdio: "pipe",
+      });
     }
   }, 300_000);
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   const api = () => readFileSync(DOCKERFILES.api, "utf8");
   const worker = () => readFileSync(DOCKERFILES.worker, "utf8");
@@ -37,22 +49,22 @@ describe("every entry point finds the files it loads from beside itself", () => 
   it("the API image: its CMD and the chart's consumer command", () => {
     const entries = [...cmdOf(api()), ...chartEntryPoints()];
     expect(entries).toEqual(["/app/main.mjs", "/app/consumer.mjs"]);
-    expect(missingSiblings(api(), entries)).toEqual([]);
+    expect(missingSiblings(api(), entries, builds)).toEqual([]);
   });
 
   it("the worker image: its CMD", () => {
-    expect(missingSiblings(worker(), cmdOf(worker()))).toEqual([]);
+    expect(missingSiblings(worker(), cmdOf(worker()), builds)).toEqual([]);
   });
 
   it("the consumer's processor thread is what it loads (the check sees the bundle's worker URL)", () => {
-    expect(siblingLoads(readFileSync(join(repoRoot, "services/worker/dist/consumer.mjs"), "utf8"))).toEqual([
+    expect(siblingLoads(readFileSync(join(out, "worker", "consumer.mjs"), "utf8"))).toEqual([
       "processor-thread.mjs",
     ]);
   });
 
   it("fails, naming the file, when a Dockerfile drops processor-thread.mjs", () => {
     const dropped = api().replace(/^COPY .*processor-thread\.mjs.*$/m, "");
-    expect(missingSiblings(dropped, ["/app/consumer.mjs"])).toEqual([
+    expect(missingSiblings(dropped, ["/app/consumer.mjs"], builds)).toEqual([
       "/app/consumer.mjs: /app/processor-thread.mjs is not in the image",
     ]);
   });

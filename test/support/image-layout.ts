@@ -27,15 +27,30 @@ function filesUnder(dir: string): string[] {
     .filter((f) => statSync(f).isFile());
 }
 
-/** The image's /app layout: image path -> the file of this checkout's build it comes from. */
-export function imageLayout(dockerfile: string): Map<string, string> {
-  const layout = new Map<string, string>();
+/**
+ * The image's /app layout: image path -> the local file it comes from. `builds` maps a build-stage
+ * folder (`/src/services/worker/dist`) to where this checkout's build of it lies (tests build into
+ * temporary folders, never into the tree other tests read); a copy from an unmapped folder is
+ * listed with no local file.
+ */
+export function imageLayout(
+  dockerfile: string,
+  builds: Record<string, string>,
+): Map<string, string | undefined> {
+  const layout = new Map<string, string | undefined>();
+  const local = (from: string) => {
+    for (const [prefix, dir] of Object.entries(builds)) {
+      if (from === prefix || from.startsWith(`${prefix}/`)) return join(dir, from.slice(prefix.length));
+    }
+    return undefined;
+  };
   for (const { from, to } of runtimeCopies(dockerfile)) {
-    const local = join(repoRoot, from.replace(/^\/src\//, ""));
+    const source = local(from.replace(/\/$/, ""));
     if (from.endsWith("/")) {
-      for (const file of filesUnder(local)) layout.set(join(to, relative(local, file)), file);
+      if (!source) layout.set(to, undefined);
+      else for (const file of filesUnder(source)) layout.set(join(to, relative(source, file)), file);
     } else {
-      layout.set(to.endsWith("/") ? join(to, from.split("/").pop()!) : to, local);
+      layout.set(to.endsWith("/") ? join(to, from.split("/").pop()!) : to, source);
     }
   }
   return layout;
@@ -53,15 +68,21 @@ export function siblingLoads(bundle: string): string[] {
 }
 
 /** Entry points that cannot load a file next to them in the image, as `entry: missing` lines. */
-export function missingSiblings(dockerfile: string, entryPoints: string[]): string[] {
-  const layout = imageLayout(dockerfile);
+export function missingSiblings(
+  dockerfile: string,
+  entryPoints: string[],
+  builds: Record<string, string>,
+): string[] {
+  const layout = imageLayout(dockerfile, builds);
   const missing: string[] = [];
   for (const entry of entryPoints) {
-    const local = layout.get(entry);
-    if (!local) {
+    if (!layout.has(entry)) {
       missing.push(`${entry}: not in the image`);
       continue;
     }
+    const local = layout.get(entry);
+    if (!local)
+      throw new Error(`${entry}: no local build of it was given (builds: ${Object.keys(builds).join(", ")})`);
     for (const sibling of siblingLoads(readFileSync(local, "utf8"))) {
       const path = join(entry, "..", sibling);
       if (!layout.has(path)) missing.push(`${entry}: ${path} is not in the image`);

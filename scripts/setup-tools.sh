@@ -132,9 +132,10 @@ install_moto() {
 #   wrk                             the load generator of bench/ingest-cost.ts
 #   podman buildah runc             build and run the real images (containers/containers.conf)
 #   fuse-overlayfs uidmap           podman's storage and user mapping
-#   mmdebstrap                      the offline stand-ins for the public base images (scripts/base-images.sh)
+#   mmdebstrap debian-archive-keyring  the offline stand-ins for the public base images
+#                                   (scripts/containers/base-images.sh; the keyring verifies bookworm on non-Debian hosts)
 #   chromium fonts-dejavu-core      the web console's browser test (scripts/setup-chromium.sh checks it)
-DEBIAN_PACKAGES=(prometheus wrk podman buildah runc fuse-overlayfs uidmap mmdebstrap chromium fonts-dejavu-core)
+DEBIAN_PACKAGES=(prometheus wrk podman buildah runc fuse-overlayfs uidmap mmdebstrap debian-archive-keyring chromium fonts-dejavu-core)
 
 install_debian_packages() {
   local sudo="" missing=() pkg have

@@ -5,6 +5,7 @@ import { API_NODE_OPTIONS } from "@content-engine/api";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { repoRoot } from "../../scripts/tools.ts";
+import { API_HEALTH_CHECK } from "../rehearsal/world.ts";
 
 const dockerfiles = {
   api: join(repoRoot, "services", "api", "Dockerfile"),
@@ -49,9 +50,10 @@ describe.each(Object.entries(dockerfiles))("the %s Dockerfile", (name, file) => 
     expect(args.RUNTIME_IMAGE).toBe(
       "gcr.io/distroless/nodejs24-debian12:nonroot@sha256:14d42e2511532589a7c7e01a753667a74fcc96266e137e8125006b87b0c32d0a",
     );
+    const arg = (name: string) => `\${${name}}`; // Dockerfile ARG syntax
     expect(all.filter((i) => i.op === "FROM").map((i) => i.args)).toEqual([
-      "${BUILD_IMAGE} AS build",
-      "${RUNTIME_IMAGE} AS runtime",
+      `${arg("BUILD_IMAGE")} AS build`,
+      `${arg("RUNTIME_IMAGE")} AS runtime`,
     ]);
   });
 
@@ -214,5 +216,17 @@ describe(".github/dependabot.yml", () => {
         .sort(),
     );
     expect(docker.groups).toBeDefined();
+  });
+});
+
+describe("the API's health check", () => {
+  it("is one command in the Dockerfile's HEALTHCHECK, terraform's task definition (ECS ignores HEALTHCHECK) and the rehearsal's", () => {
+    const text = readFileSync(dockerfiles.api, "utf8").replace(/\\\n/g, " ");
+    const command = JSON.parse(/^HEALTHCHECK .*?CMD (\[.*\])\s*$/m.exec(text)![1]!) as string[];
+    expect(command[0]).toBe("/nodejs/bin/node");
+    expect(API_HEALTH_CHECK.command).toEqual(["CMD", ...command]);
+    const terraform = readFileSync(join(repoRoot, "terraform/modules/ecs-service/main.tf"), "utf8");
+    const healthCheck = /healthCheck = \{\s*command = \[([^\]]*)\]/.exec(terraform);
+    expect(JSON.parse(`[${healthCheck![1]!.trim().replace(/,\s*$/, "")}]`)).toEqual(["CMD", ...command]);
   });
 });

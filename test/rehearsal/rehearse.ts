@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { repoRoot, toolPath } from "../../scripts/tools.ts";
-import { baseImages } from "../support/containers.ts";
+import { baseImages, podman } from "../support/containers.ts";
 import type { ActContext } from "./act.ts";
 import { CHAINS, type ChainResult, type Rehearsal, runChain } from "./chains.ts";
 import { startDataPlane } from "./data-plane/serve.ts";
@@ -101,8 +101,22 @@ try {
   await github.close();
   await dataPlane.stop();
   registry.stop();
+  // The images this run tagged for its registry (a new port each run): gone with it, layers kept for the cache.
+  forgetImages(registry.host);
   await moto.stop();
   rmSync(work, { recursive: true, force: true });
+}
+
+function forgetImages(prefix: string) {
+  const names = podman(["images", "--format", "{{.Repository}} {{.Tag}} {{.Digest}}"])
+    .stdout.split("\n")
+    .map((line) => line.split(" "))
+    .filter(([repository]) => repository?.startsWith(`${prefix}/`))
+    .map(([repository, tag, digest]) =>
+      tag && tag !== "<none>" ? `${repository}:${tag}` : `${repository}@${digest}`,
+    );
+  // By name, never by id: an image this run pulled may also carry a tag of its own (a test's).
+  if (names.length > 0) podman(["rmi", ...new Set(names)], { allowFailure: true });
 }
 
 const ok = results.length > 0 && results.every((r) => r.ok);

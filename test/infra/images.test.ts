@@ -108,7 +108,7 @@ describe("the images, built from the real Dockerfiles and run", () => {
   async function serving(port: number, c: Container) {
     await waitFor(
       async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok,
-      30_000,
+      90_000,
       `the container's /health on ${port}:\n${c.logs()}`,
     );
   }

@@ -128,7 +128,7 @@ export async function startDataPlane(moto: string, registry: string): Promise<Da
       const apiUrl = `http://127.0.0.1:${port}`;
       await waitFor(
         async () => (await fetch(`${apiUrl}/health`).catch(() => undefined))?.ok,
-        30_000,
+        90_000,
         `${env.name}'s API task to answer /health:\n${task.logs()}`,
       );
       served.healthCheck = healthCheck(task, api.healthCheck?.command);

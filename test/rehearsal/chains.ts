@@ -124,6 +124,11 @@ async function expectServes(c: Chain, name: EnvName, label: string) {
     served.lambdaJob?.status ?? served.error,
   );
   c.expect(
+    `${label}: the poller fed it with the event source mapping's batch size`,
+    env.worker.batchSize,
+    served.batchSize,
+  );
+  c.expect(
     `${label}: the zip that ran is the recorded bundle (CodeSha256)`,
     codeShaOf(env.worker.bundle),
     served.codeSha256,

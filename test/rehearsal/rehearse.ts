@@ -108,14 +108,17 @@ try {
 }
 
 function forgetImages(prefix: string) {
-  const names = podman(["images", "--format", "{{.Repository}} {{.Tag}} {{.Digest}}"])
+  const ids = podman(["images", "--format", "{{.ID}} {{.Repository}}"])
     .stdout.split("\n")
-    .map((line) => line.split(" "))
-    .filter(([repository]) => repository?.startsWith(`${prefix}/`))
-    .map(([repository, tag, digest]) =>
-      tag && tag !== "<none>" ? `${repository}:${tag}` : `${repository}@${digest}`,
-    );
-  // By name, never by id: an image this run pulled may also carry a tag of its own (a test's).
+    .filter((line) => line.split(" ")[1]?.startsWith(`${prefix}/`))
+    .map((line) => line.split(" ")[0]!);
+  // By name (tags and pulled digests), never by id: an image may also carry a name of its own (a test's).
+  const format = "{{range .RepoTags}}{{.}}\n{{end}}{{range .RepoDigests}}{{.}}\n{{end}}";
+  const names = [...new Set(ids)].flatMap((id) =>
+    podman(["image", "inspect", "--format", format, id], { allowFailure: true })
+      .stdout.split("\n")
+      .filter((name) => name.startsWith(`${prefix}/`)),
+  );
   if (names.length > 0) podman(["rmi", ...new Set(names)], { allowFailure: true });
 }
 

@@ -12,7 +12,12 @@ import {
   ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
-import { UpdateFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
+import {
+  CreateEventSourceMappingCommand,
+  GetAliasCommand,
+  UpdateFunctionConfigurationCommand,
+} from "@aws-sdk/client-lambda";
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
 import { type Environment, parseEnvironment, setEnvironmentFields } from "@content-engine/environments";
@@ -217,6 +222,24 @@ export async function provision(endpoint: string, env: Environment, options: { h
     }),
   );
   const { lambda } = await createWorkerFunction(endpoint, env, workerZip("// terraform's placeholder"), aws);
+  // The jobs queue and the event source mapping that feeds the alias (terraform's lambda-worker module).
+  const sqs = client(SQSClient, endpoint, credentials, env.region);
+  const queue = await sqs.send(new CreateQueueCommand({ QueueName: env.queue.url.split("/").pop()! }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl!, AttributeNames: ["QueueArn"] }),
+  );
+  const alias = await lambda.send(
+    new GetAliasCommand({ FunctionName: env.worker.functionName, Name: env.worker.alias }),
+  );
+  await lambda.send(
+    new CreateEventSourceMappingCommand({
+      FunctionName: alias.AliasArn,
+      EventSourceArn: Attributes!.QueueArn,
+      BatchSize: env.worker.batchSize,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      ScalingConfig: { MaximumConcurrency: env.worker.maxConcurrency },
+    }),
+  );
   // The function's configuration as terraform's lambda-worker module sets it; deploys change only code.
   await lambda.send(
     new UpdateFunctionConfigurationCommand({

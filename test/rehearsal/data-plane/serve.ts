@@ -11,11 +11,16 @@
 //   environment) and its CodeSha256. moto in server mode serves no code download (GetFunction's
 //   Location is an S3 URL it answers only in-process), so the bytes come from the registry's worker
 //   bundle whose sha256 is that CodeSha256: the same bytes, by hash. They run under aws-lambda-rie
-//   (lambda.ts), fed by a poller that stands for the SQS event source mapping, with the file's batch size.
+//   (lambda.ts), fed by a poller that stands for the alias's SQS event source mapping, with its batch size.
 // - EKS: the same image digest run with the chart's consumer command (the worker Deployment's args).
 import { randomBytes } from "node:crypto";
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from "@aws-sdk/client-ecs";
-import { GetAliasCommand, GetFunctionConfigurationCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import {
+  GetAliasCommand,
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+} from "@aws-sdk/client-lambda";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Environment } from "@content-engine/environments";
@@ -44,6 +49,8 @@ export interface Served {
   /** The alias's CodeSha256: the bytes the Lambda stand-in ran. */
   codeSha256?: string;
   healthCheck: "passed" | "failed" | "none";
+  /** The batch size of the event source mapping that fed the alias. */
+  batchSize?: number;
   /** Job id and final status of the document sent through the API container to the Lambda worker. */
   lambdaJob?: { jobId: string; status: string };
   /** Job id and final status of the document the same image's consumer role (the chart's command) processed. */
@@ -170,12 +177,20 @@ export async function startDataPlane(moto: string, registry: string): Promise<Da
       const queueArn = (
         await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))
       ).Attributes!.QueueArn!;
+      // The mapping that feeds the alias (terraform's), as moto holds it: its batch size.
+      const { EventSourceMappings: mappings = [] } = await lambdaApi.send(
+        new ListEventSourceMappingsCommand({ FunctionName: alias.AliasArn }),
+      );
+      const mapping = mappings.find((m) => m.EventSourceArn?.endsWith(`:${env.queue.url.split("/").pop()}`));
+      if (!mapping?.BatchSize)
+        throw new Error(`no event source mapping feeds ${alias.AliasArn} from the jobs queue`);
+      served.batchSize = mapping.BatchSize;
       source = startSqsEventSource({
         lambda,
         sqs,
         queueUrl,
         queueArn,
-        batchSize: env.worker.batchSize,
+        batchSize: mapping.BatchSize,
         region: env.region,
         waitTimeSeconds: 1,
       });

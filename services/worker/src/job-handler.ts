@@ -136,9 +136,11 @@ export async function handleJobRecord(record: SQSRecord, deps: JobHandlerDeps): 
       return finish({ outcome: "rejected", release: false, reason: error.code });
     }
     if (receiveCount >= deps.maxReceiveCount) {
-      const reason = `gave up after ${receiveCount} attempts: ${describe(error)}`;
-      log.error({ err: error, code: "retries_exhausted" }, "job failed");
-      await end({ status: "failed", error: { code: "retries_exhausted", message: reason } }).catch((e) => {
+      // The tenant reads this record: a stable code and a generic message naming the request id. What
+      // went wrong (an AWS error can name accounts and role ARNs) goes to the log, under that id.
+      log.error({ err: error, code: "retries_exhausted", attempts: receiveCount }, "job failed");
+      const message = systemFailureMessage(receiveCount, job.requestId);
+      await end({ status: "failed", error: { code: "retries_exhausted", message } }).catch((e) => {
         log.error({ err: e }, "could not mark the job failed; the dead-letter handler will");
       });
       return finish({ outcome: "failed", release: true, reason: "retries_exhausted" });
@@ -199,6 +201,11 @@ export function parseMessage(body: string): { ok: true; value: JobMessage } | { 
         ok: false,
         reason: `message does not match the job schema: ${parsed.error.issues[0]?.message ?? ""}`,
       };
+}
+
+/** What a tenant is told of a job that failed on our side: no error text of ours, the id to quote. */
+export function systemFailureMessage(attempts: number, requestId: string): string {
+  return `the job could not be processed after ${attempts} attempts because of a fault on our side; the operators have been alerted (request id ${requestId})`;
 }
 
 function describe(error: unknown): string {

@@ -12,7 +12,7 @@ import { catalog, HTTP_METHODS } from "@content-engine/telemetry";
 import { H3, type H3Event, type HTTPError } from "h3";
 import type { Registry } from "prom-client";
 import type { Keyring } from "./auth.ts";
-import { errorBody, requestIdFrom, SECURITY_HEADERS } from "./edge.ts";
+import { errorBody, requestIdFrom, securityHeaders } from "./edge.ts";
 import type { JobMessageSender } from "./jobs-service.ts";
 import { createMessageSender } from "./message-sender.ts";
 import { buildOpenApi } from "./openapi.ts";
@@ -103,7 +103,8 @@ export function createApiApp(deps: ApiDeps, routes: readonly AnyRoute[] = ROUTES
     onRequest(event) {
       const s = stateOf(event);
       event.res.headers.set("x-request-id", s.requestId);
-      for (const [name, value] of Object.entries(SECURITY_HEADERS)) event.res.headers.set(name, value);
+      const headers = securityHeaders(event.req.headers.get("x-forwarded-proto"));
+      for (const [name, value] of Object.entries(headers)) event.res.headers.set(name, value);
     },
     onResponse(response, event) {
       const s = stateOf(event);
@@ -210,7 +211,7 @@ function errorResponse(error: HTTPError, event: H3Event, s: RequestState): Respo
   const headers = new Headers({
     "content-type": "application/json",
     "x-request-id": s.requestId,
-    ...SECURITY_HEADERS,
+    ...securityHeaders(event.req.headers.get("x-forwarded-proto")),
   });
   if (cause instanceof ServiceError) {
     ({ status, code, message } = cause);

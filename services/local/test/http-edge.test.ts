@@ -204,6 +204,29 @@ describe("security headers", () => {
     }
   });
 
+  it("send HSTS on answers to requests that came over HTTPS (the load balancer's x-forwarded-proto), and not over plain HTTP", async () => {
+    for (const [method, path] of [
+      ["GET", "/health"],
+      ["GET", "/no/such/route"],
+      ["GET", "/docs"],
+    ] as const) {
+      const https = await fetch(`${stack.apiUrl}${path}`, {
+        method,
+        headers: { "x-forwarded-proto": "https" },
+      });
+      expect(https.headers.get("strict-transport-security"), `${method} ${path}`).toBe(
+        "max-age=31536000; includeSubDomains",
+      );
+      const plain = await fetch(`${stack.apiUrl}${path}`, {
+        method,
+        headers: { "x-forwarded-proto": "http" },
+      });
+      expect(plain.headers.get("strict-transport-security"), `${method} ${path}`).toBeNull();
+    }
+    const direct = await fetch(`${stack.apiUrl}/health`);
+    expect(direct.headers.get("strict-transport-security")).toBeNull();
+  });
+
   it("forbid framing /docs and the console, and keep their scripts to this origin", async () => {
     for (const path of ["/docs", "/"]) {
       const res = await fetch(`${stack.apiUrl}${path}`);

@@ -12,6 +12,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { stringify } from "yaml";
 import { type AwsOptions, createClient } from "./aws.ts";
 import { DeliveryError, explainAwsError } from "./errors.ts";
+import type { Reporter } from "./reporter.ts";
 
 export const EKS_TOKEN_PREFIX = "k8s-aws-v1.";
 
@@ -106,12 +107,16 @@ export function renderKubeconfig(cluster: EksCluster, token: string, namespace: 
   });
 }
 
-/** Writes a kubeconfig (mode 0600) for the cluster and returns its path. */
+/**
+ * Writes a kubeconfig (mode 0600) for the cluster and returns its path. The token (a presigned STS
+ * URL: a bearer credential for a minute) is marked secret through `reporter` before anything can print it.
+ */
 export async function writeKubeconfig(
   aws: AwsOptions,
   clusterName: string,
   namespace: string,
   envName: string,
+  reporter: Reporter,
 ) {
   const cluster = await describeEksCluster(aws, clusterName, envName);
   const token = await eksToken({
@@ -119,6 +124,7 @@ export async function writeKubeconfig(
     region: aws.region,
     credentials: await resolveCredentials(aws),
   });
+  reporter.secret(token);
   const path = join(mkdtempSync(join(tmpdir(), "kubeconfig-")), "config");
   writeFileSync(path, renderKubeconfig(cluster, token, namespace), { mode: 0o600 });
   chmodSync(path, 0o600);

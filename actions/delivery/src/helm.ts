@@ -175,7 +175,7 @@ async function admitOnServer(access: KubeAccess, manifest: string, namespace: st
  * admission), and the result is diffed against the live release. An unreachable cluster fails.
  */
 export async function planHelm(options: DeployHelmOptions): Promise<Plan> {
-  const { eks, values, helm, run, chart, aws, digest } = prepare(options);
+  const { eks, values, helm, run, chart, aws, reporter, digest } = prepare(options);
   const valuesFile = writeValues(values);
   const kubeVersion = ["--kube-version", options.kubeVersion ?? DEFAULT_KUBE_VERSION];
   await runChecked(run, helm, ["lint", chart, "--values", valuesFile, ...kubeVersion]);
@@ -190,7 +190,8 @@ export async function planHelm(options: DeployHelmOptions): Promise<Plan> {
     return { operation: "deploy-helm", target, noop: false, changes, steps, details: [rendered.stdout] };
   }
   const kubeconfig =
-    options.kubeconfig ?? (await writeKubeconfig(aws, eks.cluster, eks.namespace, options.env.name)).path;
+    options.kubeconfig ??
+    (await writeKubeconfig(aws, eks.cluster, eks.namespace, options.env.name, reporter)).path;
   const { access } = await reachCluster(kubeconfig, options.kubeconfig, options.env.name);
   const base = [eks.release, "--namespace", eks.namespace, "--kubeconfig", kubeconfig];
   const live = await liveManifest(run, helm, base);
@@ -261,7 +262,8 @@ export async function deployHelm(options: DeployHelmOptions): Promise<Outcome> {
   const { eks, values, helm, run, chart, aws, reporter, digest } = prepare(options);
   const target = `${eks.cluster}/${eks.namespace}/${eks.release}`;
   const kubeconfig =
-    options.kubeconfig ?? (await writeKubeconfig(aws, eks.cluster, eks.namespace, options.env.name)).path;
+    options.kubeconfig ??
+    (await writeKubeconfig(aws, eks.cluster, eks.namespace, options.env.name, reporter)).path;
   const { access } = await reachCluster(kubeconfig, options.kubeconfig, options.env.name);
   const base = [eks.release, "--namespace", eks.namespace, "--kubeconfig", kubeconfig];
   const helmMajor = await helmMajorVersion(run, helm);

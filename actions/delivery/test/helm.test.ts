@@ -12,6 +12,7 @@ import { EKS_TOKEN_PREFIX, eksToken, writeKubeconfig } from "../src/eks.ts";
 import { DeliveryError } from "../src/errors.ts";
 import { DEFAULT_KUBE_VERSION, planHelm } from "../src/helm.ts";
 import { generatedRuleGroups, helmValues, releaseValues } from "../src/helm-values.ts";
+import { memoryReporter } from "../src/reporter.ts";
 import { awsFor, digest, testEnvironment } from "./fixtures.ts";
 
 const moto = useMoto();
@@ -131,7 +132,16 @@ describe("deploy-helm building blocks", () => {
         resourcesVpcConfig: { subnetIds: ["subnet-1", "subnet-2"] },
       }),
     );
-    const { path } = await writeKubeconfig(awsFor(moto.endpoint), env.eks!.cluster, "content-engine", "dev");
+    const reporter = memoryReporter();
+    const { path, token } = await writeKubeconfig(
+      awsFor(moto.endpoint),
+      env.eks!.cluster,
+      "content-engine",
+      "dev",
+      reporter,
+    );
+    // The token is a bearer credential: masked (core.setSecret in an action) before anything prints it.
+    expect(reporter.secrets).toEqual([token]);
     const config = parse(readFileSync(path, "utf8"));
     expect(config["current-context"]).toBe(env.eks!.cluster);
     expect(config.clusters[0].cluster.server).toMatch(/^https:\/\//);
@@ -142,7 +152,7 @@ describe("deploy-helm building blocks", () => {
 
   it("names the environment field when the EKS cluster does not exist", async () => {
     await expect(
-      writeKubeconfig(awsFor(moto.endpoint), "no-such-cluster", "content-engine", "dev"),
+      writeKubeconfig(awsFor(moto.endpoint), "no-such-cluster", "content-engine", "dev", memoryReporter()),
     ).rejects.toThrow('EKS cluster "no-such-cluster" does not exist (eks.cluster in environments/dev.yaml)');
   });
 });

@@ -309,6 +309,14 @@ describe("GitHub OIDC deploy role", () => {
     }
   });
 
+  it("enforces the chart's NetworkPolicies: the VPC CNI add-on runs with network policy on", () => {
+    const cni = findOne(mod("eks"), "resource", "aws_eks_addon", "vpc_cni").body;
+    expect(cni.addon_name).toBe("vpc-cni");
+    expect(String(cni.configuration_values).replace(/\s+/g, "")).toBe(
+      '${jsonencode({enableNetworkPolicy="true"})}',
+    );
+  });
+
   it("lets the deploy role administer only the release namespace on EKS", () => {
     const association = findOne(
       mod("content-engine"),

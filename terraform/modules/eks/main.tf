@@ -106,6 +106,16 @@ resource "aws_eks_addon" "pod_identity_agent" {
   addon_name   = "eks-pod-identity-agent"
 }
 
+# The VPC CNI with network policy enforcement on: without it the chart's NetworkPolicies are
+# accepted by the API server and enforced by nothing.
+resource "aws_eks_addon" "vpc_cni" {
+  cluster_name                = aws_eks_cluster.this.name
+  addon_name                  = "vpc-cni"
+  resolve_conflicts_on_create = "OVERWRITE"
+  resolve_conflicts_on_update = "PRESERVE"
+  configuration_values        = jsonencode({ enableNetworkPolicy = "true" })
+}
+
 # --- Nodes.
 
 data "aws_iam_policy_document" "node_assume" {

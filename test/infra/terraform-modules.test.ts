@@ -309,6 +309,16 @@ describe("GitHub OIDC deploy role", () => {
     }
   });
 
+  it("keeps /metrics off the public load balancer: the HTTPS listener answers it 404 before a task sees it", () => {
+    const rule = findOne(mod("ecs-service"), "resource", "aws_lb_listener_rule", "metrics_not_public").body;
+    expect(rule.listener_arn).toBe("${aws_lb_listener.https.arn}");
+    const action = bodies(rule.action)[0]!;
+    expect(action.type).toBe("fixed-response");
+    expect(bodies(action.fixed_response)[0]!.status_code).toBe("404");
+    const condition = bodies(rule.condition)[0]!;
+    expect(bodies(condition.path_pattern)[0]!.values).toEqual(["/metrics", "/metrics/*"]);
+  });
+
   it("enforces the chart's NetworkPolicies: the VPC CNI add-on runs with network policy on", () => {
     const cni = findOne(mod("eks"), "resource", "aws_eks_addon", "vpc_cni").body;
     expect(cni.addon_name).toBe("vpc-cni");

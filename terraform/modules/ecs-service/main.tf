@@ -340,6 +340,31 @@ resource "aws_lb_listener" "https" {
   tags = var.tags
 }
 
+# /metrics is for the collector sidecar, which scrapes the task at localhost (modules/metrics): the
+# public listener answers it with the API's own 404 form before any request reaches a task.
+resource "aws_lb_listener_rule" "metrics_not_public" {
+  listener_arn = aws_lb_listener.https.arn
+  priority     = 1
+
+  action {
+    type = "fixed-response"
+
+    fixed_response {
+      content_type = "application/json"
+      message_body = jsonencode({ error = { code = "not_found", message = "no route for this path" } })
+      status_code  = "404"
+    }
+  }
+
+  condition {
+    path_pattern {
+      values = ["/metrics", "/metrics/*"]
+    }
+  }
+
+  tags = var.tags
+}
+
 resource "aws_lb_listener" "http_redirect" {
   load_balancer_arn = aws_lb.this.arn
   port              = 80

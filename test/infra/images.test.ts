@@ -20,6 +20,7 @@ import {
   DOCKERFILES,
   podman,
   runContainer,
+  withLogs,
 } from "../support/containers.ts";
 import { chartEntryPoints, cmdOf, missingSiblings, siblingLoads } from "../support/image-layout.ts";
 import { freePort } from "../support/moto.ts";
@@ -106,10 +107,13 @@ describe("the images, built from the real Dockerfiles and run", () => {
   }
 
   async function serving(port: number, c: Container) {
-    await waitFor(
-      async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok,
-      90_000,
-      `the container's /health on ${port}:\n${c.logs()}`,
+    await withLogs(
+      c,
+      waitFor(
+        async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok,
+        90_000,
+        `the container's /health on ${port}`,
+      ),
     );
   }
 
@@ -185,13 +189,16 @@ describe("the images, built from the real Dockerfiles and run", () => {
       command: chartEntryPoints(),
       env: env({ WORKER_METRICS_PORT: String(metricsPort) }),
     });
-    const final = await waitFor(
-      async () => {
-        const s = await status(apiUrl, jobId);
-        return s === "queued" ? undefined : s;
-      },
-      60_000,
-      `job ${jobId} to finish:\n${consumer.logs()}`,
+    const final = await withLogs(
+      consumer,
+      waitFor(
+        async () => {
+          const s = await status(apiUrl, jobId);
+          return s === "queued" ? undefined : s;
+        },
+        60_000,
+        `job ${jobId} to finish`,
+      ),
     );
     expect(final, consumer.logs()).toBe("succeeded");
     const result = await fetch(`${apiUrl}/v1/jobs/${jobId}/result`, { headers: bearer(KEY) });
@@ -209,13 +216,16 @@ describe("the images, built from the real Dockerfiles and run", () => {
       query: "?filename=two.txt",
     });
     const { jobId } = (await response.json()) as { jobId: string };
-    const final = await waitFor(
-      async () => {
-        const s = await status(stack.apiUrl, jobId);
-        return s === "queued" ? undefined : s;
-      },
-      60_000,
-      `job ${jobId} to finish:\n${consumer.logs()}`,
+    const final = await withLogs(
+      consumer,
+      waitFor(
+        async () => {
+          const s = await status(stack.apiUrl, jobId);
+          return s === "queued" ? undefined : s;
+        },
+        60_000,
+        `job ${jobId} to finish`,
+      ),
     );
     expect(final, consumer.logs()).toBe("succeeded");
     const health = consumer.health();

@@ -52,19 +52,20 @@ export interface Live {
   alarms: { name: string; state: string }[];
 }
 
-/** What runs in an environment's account right now. */
-export async function observe(endpoint: string, env: Environment): Promise<Live> {
-  const credentials = await assume(endpoint, env.deployRoleArn!);
-  const ecs = client(ECSClient, endpoint, credentials, env.region);
-  const lambda = client(LambdaClient, endpoint, credentials, env.region);
-  const cloudwatch = client(CloudWatchClient, endpoint, credentials, env.region);
+/** The API service and the task definition it runs (not the family's newest revision). */
+export async function serviceTaskDefinition(ecs: ECSClient, env: Environment) {
   const service = (
     await ecs.send(new DescribeServicesCommand({ cluster: env.api.cluster, services: [env.api.service] }))
   ).services?.[0];
-  const td = service?.taskDefinition
+  const taskDefinition = service?.taskDefinition
     ? (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition })))
         .taskDefinition
     : undefined;
+  return { service, taskDefinition };
+}
+
+/** The worker alias and the configuration of the version it points at (code hash, handler, env…). */
+export async function aliasConfiguration(lambda: LambdaClient, env: Environment) {
   const alias = await lambda.send(
     new GetAliasCommand({ FunctionName: env.worker.functionName, Name: env.worker.alias }),
   );
@@ -74,6 +75,17 @@ export async function observe(endpoint: string, env: Environment): Promise<Live>
       Qualifier: alias.FunctionVersion,
     }),
   );
+  return { alias, config };
+}
+
+/** What runs in an environment's account right now. */
+export async function observe(endpoint: string, env: Environment): Promise<Live> {
+  const credentials = await assume(endpoint, env.deployRoleArn!);
+  const ecs = client(ECSClient, endpoint, credentials, env.region);
+  const lambda = client(LambdaClient, endpoint, credentials, env.region);
+  const cloudwatch = client(CloudWatchClient, endpoint, credentials, env.region);
+  const { service, taskDefinition: td } = await serviceTaskDefinition(ecs, env);
+  const { alias, config } = await aliasConfiguration(lambda, env);
   const alarms = await cloudwatch.send(
     new DescribeAlarmsCommand({ AlarmNamePrefix: env.alarms.namePrefix ?? `content-engine-${env.name}-` }),
   );

@@ -146,3 +146,12 @@ export function runContainer(image: string, options: RunContainerOptions = {}): 
     },
   };
 }
+
+/** `work`, whose failure message gets the container's state and output as they are when it fails. */
+export async function withLogs<T>(container: Container, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${container.logs()}`);
+  }
+}

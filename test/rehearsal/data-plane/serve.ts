@@ -14,21 +14,17 @@
 //   (lambda.ts), fed by a poller that stands for the alias's SQS event source mapping, with its batch size.
 // - EKS: the same image digest run with the chart's consumer command (the worker Deployment's args).
 import { randomBytes } from "node:crypto";
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from "@aws-sdk/client-ecs";
-import {
-  GetAliasCommand,
-  GetFunctionConfigurationCommand,
-  LambdaClient,
-  ListEventSourceMappingsCommand,
-} from "@aws-sdk/client-lambda";
+import { ECSClient } from "@aws-sdk/client-ecs";
+import { LambdaClient, ListEventSourceMappingsCommand } from "@aws-sdk/client-lambda";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Environment } from "@content-engine/environments";
 import { startFauxqs } from "fauxqs";
 import { bearer, submitText, waitFor } from "../../../services/local/test/support.ts";
-import { type Container, podman, runContainer } from "../../support/containers.ts";
+import { type Container, podman, runContainer, withLogs } from "../../support/containers.ts";
 import { chartEntryPoints } from "../../support/image-layout.ts";
 import { freePort } from "../../support/moto.ts";
+import { aliasConfiguration, serviceTaskDefinition } from "../observe.ts";
 import { assume, client } from "../world.ts";
 import { type LambdaStandIn, startLambdaStandIn, startSqsEventSource } from "./lambda.ts";
 
@@ -101,13 +97,12 @@ export async function startDataPlane(moto: string, registry: string): Promise<Da
 
       // --- ECS: the service's task definition, its api container.
       const ecs = client(ECSClient, moto, credentials, env.region);
-      const service = (
-        await ecs.send(new DescribeServicesCommand({ cluster: env.api.cluster, services: [env.api.service] }))
-      ).services![0]!;
-      const td = (
-        await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }))
-      ).taskDefinition!;
-      const api = td.containerDefinitions!.find((c) => c.name === "api")!;
+      const { taskDefinition: td } = await serviceTaskDefinition(ecs, env);
+      const api = td?.containerDefinitions?.find((c) => c.name === "api");
+      if (!api)
+        throw new Error(
+          `${env.api.cluster}/${env.api.service} runs no task definition with an api container`,
+        );
       served.image = api.image;
       const image = `${registry}/${api.image}`;
       podman(["pull", "--quiet", "--tls-verify=false", image]);
@@ -133,24 +128,19 @@ export async function startDataPlane(moto: string, registry: string): Promise<Da
       });
       running.push(task);
       const apiUrl = `http://127.0.0.1:${port}`;
-      await waitFor(
-        async () => (await fetch(`${apiUrl}/health`).catch(() => undefined))?.ok,
-        90_000,
-        `${env.name}'s API task to answer /health:\n${task.logs()}`,
+      await withLogs(
+        task,
+        waitFor(
+          async () => (await fetch(`${apiUrl}/health`).catch(() => undefined))?.ok,
+          90_000,
+          `${env.name}'s API task to answer /health`,
+        ),
       );
       served.healthCheck = healthCheck(task, api.healthCheck?.command);
 
       // --- Lambda: the alias's version, its configuration and its bytes.
       const lambdaApi = client(LambdaClient, moto, credentials, env.region);
-      const alias = await lambdaApi.send(
-        new GetAliasCommand({ FunctionName: env.worker.functionName, Name: env.worker.alias }),
-      );
-      const config = await lambdaApi.send(
-        new GetFunctionConfigurationCommand({
-          FunctionName: env.worker.functionName,
-          Qualifier: alias.FunctionVersion,
-        }),
-      );
+      const { alias, config } = await aliasConfiguration(lambdaApi, env);
       served.codeSha256 = config.CodeSha256;
       const repository = env.image.repository;
       const blob = await fetch(

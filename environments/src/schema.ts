@@ -214,7 +214,20 @@ export const promotionSchema = z
     freezeWindows: z
       .array(freezeWindowSchema)
       .default([])
-      .describe("No promotion into this environment during these."),
+      .describe(
+        "No promotion into this environment during these, and no deploy of it unless the run gives a break-glass reason.",
+      ),
+  })
+  .strict();
+
+export const driftSchema = z
+  .object({
+    reconcile: z
+      .boolean()
+      .default(false)
+      .describe(
+        "When drift (the live system differing from this file) is found by the scheduled drift check, redeploy this file at once.",
+      ),
   })
   .strict();
 
@@ -230,6 +243,13 @@ export const environmentSchema = z
       .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { message: "an IAM role ARN" })
       .optional()
       .describe("Role this environment's GitHub deploy jobs assume (terraform output deploy_role_arn)."),
+    readRoleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { message: "an IAM role ARN" })
+      .optional()
+      .describe(
+        "Read-only role that promote assumes from the previous environment's role to show, in the promotion pull request, what merging would change in this environment (terraform output promote_read_role_arn).",
+      ),
     image: imageSchema,
     api: apiSchema,
     worker: workerSchema,
@@ -238,6 +258,7 @@ export const environmentSchema = z
     queue: z.object({ url: z.url(), dlqUrl: z.url() }).strict(),
     alarms: alarmsSchema,
     promotion: promotionSchema.prefault({}),
+    drift: driftSchema.prefault({}),
   })
   .strict()
   .superRefine((env, ctx) => {

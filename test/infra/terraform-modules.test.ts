@@ -59,6 +59,13 @@ const wildcardResourceAllowed: Record<string, string> = {
     "ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition have no resource-level permissions",
   "github-oidc/deploy/ResolveAlarmDimensions":
     "elasticloadbalancing:DescribeLoadBalancers/DescribeTargetGroups have no resource-level permissions",
+  "github-oidc/promote_read/EcrLogin": "ecr:GetAuthorizationToken has no resource-level permissions",
+  "github-oidc/promote_read/ReadTaskDefinitions":
+    "ecs:DescribeTaskDefinition has no resource-level permissions",
+  "github-oidc/promote_read/ReadWorkerMappings":
+    "lambda:ListEventSourceMappings has no resource-level permissions",
+  "github-oidc/promote_read/ResolveAlarmDimensions":
+    "elasticloadbalancing:DescribeLoadBalancers/DescribeTargetGroups have no resource-level permissions",
   "lambda-worker/runtime/WriteTraces":
     "xray:PutTraceSegments/PutTelemetryRecords have no resource-level permissions",
   "eks/secrets_key/AccountAdministersKey": 'in a key policy Resource "*" means the key itself',
@@ -349,6 +356,49 @@ describe("GitHub OIDC deploy role", () => {
     expect(JSON.stringify(passRole?.body.condition)).toContain("ecs-tasks.amazonaws.com");
   });
 
+  it("gives promote a read role in the next account that reads what the plans read and writes nothing", () => {
+    const read = findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "promote_read");
+    const actions = policyStatements(read).flatMap((s) => s.actions);
+    expect(actions.sort()).toEqual(
+      [
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:GetDashboard",
+        "cloudwatch:ListTagsForResource",
+        "ecr:BatchGetImage",
+        "ecr:GetAuthorizationToken",
+        "ecr:GetDownloadUrlForLayer",
+        "ecs:DescribeServices",
+        "ecs:DescribeTaskDefinition",
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "elasticloadbalancing:DescribeTargetGroups",
+        "lambda:GetAlias",
+        "lambda:GetFunctionConfiguration",
+        "lambda:ListEventSourceMappings",
+      ].sort(),
+    );
+    const [trust] = policyStatements(
+      findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "promote_read_trust"),
+    );
+    expect(trust?.actions).toEqual(["sts:AssumeRole"]);
+    expect(JSON.stringify(trust?.body.principals)).toContain("${var.promote_read_principals}");
+    const [assume] = policyStatements(
+      findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "assume_next_read_role"),
+    );
+    expect(assume).toMatchObject({ actions: ["sts:AssumeRole"], resources: ["${var.next_read_role_arn}"] });
+    // staging and prod trust the previous environment's deploy role; dev and staging may assume the next read role.
+    for (const [env, wanted] of [
+      ["dev", ["next_read_role_arn"]],
+      ["staging", ["next_read_role_arn", "promote_read_principals"]],
+      ["prod", ["promote_read_principals"]],
+    ] as const) {
+      const names = find(envs.get(env)!, "variable").map((v) => v.name);
+      expect(
+        names.filter((n) => n === "next_read_role_arn" || n === "promote_read_principals").sort(),
+        env,
+      ).toEqual([...wanted]);
+    }
+  });
+
   it("lets the deploy role make every CloudWatch and ELB call observability-apply makes", () => {
     const deploy = findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "deploy");
     const granted = new Set(policyStatements(deploy).flatMap((s) => s.actions));
@@ -476,6 +526,7 @@ describe("environment roots", () => {
     "ticket_topic_arn",
     "eks_cluster_name",
     "deploy_role_arn",
+    "promote_read_role_arn",
   ];
 
   it("exist for dev, staging and prod", () => {

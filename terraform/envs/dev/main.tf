@@ -49,6 +49,7 @@ module "stack" {
     environments         = ["dev"]
     create_oidc_provider = var.create_oidc_provider
     oidc_provider_arn    = var.oidc_provider_arn
+    next_read_role_arn   = var.next_read_role_arn
   }
 
   eks = {

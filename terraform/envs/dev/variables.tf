@@ -94,3 +94,9 @@ variable "ticket_subscriptions" {
   }))
   default = []
 }
+
+variable "next_read_role_arn" {
+  description = "staging's promote read role ARN (its output promote_read_role_arn), which dev's deploy role may assume when it promotes to staging. Null: the promotion PR says the plan is not shown."
+  type        = string
+  default     = null
+}

@@ -46,10 +46,11 @@ module "stack" {
   ticket_subscriptions = var.ticket_subscriptions
 
   github = {
-    repository           = var.github_repository
-    environments         = ["prod"]
-    create_oidc_provider = var.create_oidc_provider
-    oidc_provider_arn    = var.oidc_provider_arn
+    repository              = var.github_repository
+    environments            = ["prod"]
+    create_oidc_provider    = var.create_oidc_provider
+    oidc_provider_arn       = var.oidc_provider_arn
+    promote_read_principals = var.promote_read_principals
   }
 
   eks = {

@@ -104,3 +104,9 @@ variable "ticket_subscriptions" {
   }))
   default = []
 }
+
+variable "promote_read_principals" {
+  description = "The staging deploy role ARN (its output deploy_role_arn): promote runs as it and may read prod through the promote read role to plan prod in the promotion pull request. Empty: no read role."
+  type        = list(string)
+  default     = []
+}

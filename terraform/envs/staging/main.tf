@@ -45,10 +45,12 @@ module "stack" {
   ticket_subscriptions = var.ticket_subscriptions
 
   github = {
-    repository           = var.github_repository
-    environments         = ["staging"]
-    create_oidc_provider = var.create_oidc_provider
-    oidc_provider_arn    = var.oidc_provider_arn
+    repository              = var.github_repository
+    environments            = ["staging"]
+    create_oidc_provider    = var.create_oidc_provider
+    oidc_provider_arn       = var.oidc_provider_arn
+    promote_read_principals = var.promote_read_principals
+    next_read_role_arn      = var.next_read_role_arn
   }
 
   eks = {

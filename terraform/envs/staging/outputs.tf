@@ -78,3 +78,8 @@ output "deploy_role_arn" {
   description = "Role this environment's GitHub deploy jobs assume."
   value       = module.stack.deploy_role_arn
 }
+
+output "promote_read_role_arn" {
+  description = "readRoleArn of environments/<env>.yaml: the role promote assumes to plan this environment in its PR."
+  value       = module.stack.promote_read_role_arn
+}

@@ -100,3 +100,15 @@ variable "ticket_subscriptions" {
   }))
   default = []
 }
+
+variable "promote_read_principals" {
+  description = "The dev deploy role ARN (its output deploy_role_arn): promote runs as it and may read staging through the promote read role to plan staging in the promotion pull request. Empty: no read role."
+  type        = list(string)
+  default     = []
+}
+
+variable "next_read_role_arn" {
+  description = "prod's promote read role ARN (its output promote_read_role_arn), which staging's deploy role may assume when it promotes to prod. Null: the promotion PR says the plan is not shown."
+  type        = string
+  default     = null
+}

@@ -203,9 +203,12 @@ module "github_oidc" {
   create_oidc_provider = var.github.create_oidc_provider
   oidc_provider_arn    = var.github.oidc_provider_arn
   ecr_repository_arn   = local.ecr_repository_arn
-  lambda_function_arn  = module.lambda_worker.function_arn
-  eks_cluster_arn      = var.eks.enabled ? module.eks[0].cluster_arn : null
-  alarm_name_prefix    = "${local.name}-"
+
+  promote_read_principals = var.github.promote_read_principals
+  next_read_role_arn      = var.github.next_read_role_arn
+  lambda_function_arn     = module.lambda_worker.function_arn
+  eks_cluster_arn         = var.eks.enabled ? module.eks[0].cluster_arn : null
+  alarm_name_prefix       = "${local.name}-"
 
   ecs = {
     cluster_arn        = module.ecs_service.cluster_arn

@@ -68,6 +68,11 @@ output "deploy_role_arn" {
   value       = module.github_oidc.role_arn
 }
 
+output "promote_read_role_arn" {
+  description = "Read-only role the previous environment's promote assumes to plan this one (readRoleArn in the environment file); null without github.promote_read_principals."
+  value       = module.github_oidc.promote_read_role_arn
+}
+
 output "eks_workload_role_arns" {
   description = "Pod Identity roles of the API, the worker and KEDA (empty when EKS is disabled)."
   value = var.eks.enabled ? {

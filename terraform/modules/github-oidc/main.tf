@@ -194,3 +194,134 @@ resource "aws_iam_role_policy" "deploy" {
   role   = aws_iam_role.deploy.id
   policy = data.aws_iam_policy_document.deploy.json
 }
+
+# promote runs as the previous environment's deploy role and shows, in the promotion pull request, what
+# merging would change here. It reads this account through this role: exactly what the plans read
+# (planEcs, planLambda, planObservability), nothing that writes.
+data "aws_iam_policy_document" "promote_read_trust" {
+  count = length(var.promote_read_principals) > 0 ? 1 : 0
+
+  statement {
+    sid     = "PreviousEnvironmentDeployRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "AWS"
+      identifiers = var.promote_read_principals
+    }
+  }
+}
+
+resource "aws_iam_role" "promote_read" {
+  count = length(var.promote_read_principals) > 0 ? 1 : 0
+
+  name                 = "${trimsuffix(var.name, "-deploy")}-promote-read"
+  assume_role_policy   = data.aws_iam_policy_document.promote_read_trust[0].json
+  max_session_duration = 3600
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "promote_read" {
+  count = length(var.promote_read_principals) > 0 ? 1 : 0
+
+  # The worker bundle is read from the shared repository by digest; GetAuthorizationToken requires "*".
+  statement {
+    sid       = "EcrLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "ReadWorkerBundle"
+    actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    resources = [var.ecr_repository_arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.ecs == null ? [] : [var.ecs]
+
+    content {
+      sid       = "ReadService"
+      actions   = ["ecs:DescribeServices"]
+      resources = [statement.value.service_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.ecs == null ? [] : [var.ecs]
+
+    content {
+      # DescribeTaskDefinition has no resource-level permissions: AWS requires "*".
+      sid       = "ReadTaskDefinitions"
+      actions   = ["ecs:DescribeTaskDefinition"]
+      resources = ["*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.lambda_function_arn == null ? [] : [var.lambda_function_arn]
+
+    content {
+      sid       = "ReadWorkerFunction"
+      actions   = ["lambda:GetAlias", "lambda:GetFunctionConfiguration"]
+      resources = [statement.value, "${statement.value}:*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.lambda_function_arn == null ? [] : [var.lambda_function_arn]
+
+    content {
+      # ListEventSourceMappings has no resource-level permissions: AWS requires "*".
+      sid       = "ReadWorkerMappings"
+      actions   = ["lambda:ListEventSourceMappings"]
+      resources = ["*"]
+    }
+  }
+
+  statement {
+    sid       = "ReadProductAlarms"
+    actions   = ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"]
+    resources = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.alarm_name_prefix}*"]
+  }
+
+  statement {
+    sid       = "ReadProductDashboards"
+    actions   = ["cloudwatch:GetDashboard"]
+    resources = ["arn:${local.partition}:cloudwatch::${local.account_id}:dashboard/${var.alarm_name_prefix}*"]
+  }
+
+  statement {
+    sid       = "ResolveAlarmDimensions"
+    actions   = ["elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "promote_read" {
+  count = length(var.promote_read_principals) > 0 ? 1 : 0
+
+  name   = "content-engine-promote-read"
+  role   = aws_iam_role.promote_read[0].id
+  policy = data.aws_iam_policy_document.promote_read[0].json
+}
+
+# promote, running as this deploy role, plans the next environment through its read role.
+data "aws_iam_policy_document" "assume_next_read_role" {
+  count = var.next_read_role_arn == null ? 0 : 1
+
+  statement {
+    sid       = "AssumeNextEnvironmentReadRole"
+    actions   = ["sts:AssumeRole"]
+    resources = [var.next_read_role_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "assume_next_read_role" {
+  count = var.next_read_role_arn == null ? 0 : 1
+
+  name   = "content-engine-assume-next-read-role"
+  role   = aws_iam_role.deploy.id
+  policy = data.aws_iam_policy_document.assume_next_read_role[0].json
+}

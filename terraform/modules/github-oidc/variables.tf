@@ -83,3 +83,20 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "promote_read_principals" {
+  description = "Roles that may assume this environment's promote read role (the previous environment's deploy role, which promote runs as) to plan this environment in the promotion pull request. Empty: no read role."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.promote_read_principals : can(regex("^arn:aws[a-z-]*:iam::\\d{12}:role/.+$", arn))])
+    error_message = "promote_read_principals must be IAM role ARNs, without wildcards."
+  }
+}
+
+variable "next_read_role_arn" {
+  description = "The next environment's promote read role (its output promote_read_role_arn), which this deploy role may assume when it runs promote; null in the last environment."
+  type        = string
+  default     = null
+}

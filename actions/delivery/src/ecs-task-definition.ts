@@ -71,3 +71,39 @@ export function renderTaskDefinition(
   if (tags && tags.length > 0) input.tags = tags;
   return input as unknown as RegisterTaskDefinitionCommandInput;
 }
+
+/** Comparable form of a registerable value: keys sorted, empty lists/objects and nulls left out (ECS fills them in). */
+function normalised(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map(normalised).filter((item) => item !== undefined);
+    return items.length ? items : undefined;
+  }
+  if (value && typeof value === "object") {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => [key, normalised((value as Record<string, unknown>)[key])] as const)
+      .filter(([, item]) => item !== undefined);
+    return entries.length ? Object.fromEntries(entries) : undefined;
+  }
+  return value ?? undefined;
+}
+
+/**
+ * The registerable fields in which two task definitions differ. `ignoreImage` leaves out the image of
+ * the application container (deploy-ecs reports that one as its own change).
+ */
+export function registrationDifferences(
+  from: TaskDefinition | RegisterTaskDefinitionCommandInput,
+  to: TaskDefinition | RegisterTaskDefinitionCommandInput,
+  env: Environment,
+  options: { containerName?: string; ignoreImage?: boolean } = {},
+): string[] {
+  const comparable = (td: TaskDefinition | RegisterTaskDefinitionCommandInput, key: string) => {
+    const value = structuredClone((td as Record<string, unknown>)[key]);
+    if (key === "containerDefinitions" && options.ignoreImage && Array.isArray(value) && value.length) {
+      delete pickContainer(value as ContainerDefinition[], env, options.containerName).image;
+    }
+    return JSON.stringify(normalised(value) ?? null);
+  };
+  return REGISTERABLE.filter((key) => comparable(from, key) !== comparable(to, key));
+}

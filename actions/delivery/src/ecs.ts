@@ -1,6 +1,8 @@
-// deploy-ecs: render the next task definition from the live one, register it, roll the service,
-// wait for the rollout, and make sure the previous revision serves again if it does not finish.
+// deploy-ecs: render the next task definition from the family's newest revision, compare it with the
+// revision the service runs, register it, roll the service, wait for the rollout, and make sure the
+// previous revision serves again if it does not finish.
 import { readFileSync } from "node:fs";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import {
   DescribeServicesCommand,
   type DescribeServicesCommandOutput,
@@ -15,10 +17,18 @@ import {
 } from "@aws-sdk/client-ecs";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { type Environment, environmentSource } from "@content-engine/environments";
+import { alarmsInAlarm } from "./alarms.ts";
 import { type AwsOptions, createClient } from "./aws.ts";
 import { collectDiagnostics, primaryDeployment, rolloutLine } from "./ecs-diagnostics.ts";
-import { assertDigest, imageReference, pickContainer, renderTaskDefinition } from "./ecs-task-definition.ts";
+import {
+  assertDigest,
+  imageReference,
+  pickContainer,
+  registrationDifferences,
+  renderTaskDefinition,
+} from "./ecs-task-definition.ts";
 import { DeliveryError, explainAwsError } from "./errors.ts";
+import { freezeGated } from "./freeze.ts";
 import { finish, type Outcome, type Plan, type PlannedChange, Stopwatch } from "./outcome.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
 import { type Clock, systemClock, waitFor } from "./wait.ts";
@@ -37,10 +47,16 @@ export interface DeployEcsOptions {
   progressSeconds?: number;
   /** Give up on the rollout once this many new tasks failed (don't sit out the timeout). */
   maxFailedTasks?: number;
+  /** Start a new deployment even when nothing changed (fresh tasks, e.g. to pick up rotated secrets). */
+  forceNewDeployment?: boolean;
+  /** Why deploying inside one of the environment's freeze windows is justified; recorded in the outcome. */
+  breakGlass?: string;
   reporter?: Reporter;
+  /** Time source of the freeze gate and the rollout's waits. */
   clock?: Clock;
   ecs?: ECSClient;
   elb?: ElasticLoadBalancingV2Client;
+  cloudwatch?: CloudWatchClient;
 }
 
 /** Keeps what autoscaling chose unless it falls outside the environment's min..max. */
@@ -51,9 +67,18 @@ export function targetDesiredCount(live: number | undefined, env: Environment): 
 
 interface LiveState {
   service: Service;
-  taskDefinition: TaskDefinition;
+  /** ARN of the revision the service runs. */
+  runningArn: string;
+  /** The revision the service runs: what the file is compared with. */
+  running: TaskDefinition;
+  /** What the next revision is rendered from: the family's newest revision, or the given file. */
+  source: TaskDefinition;
   tags: Tag[] | undefined;
+  /** The family's newest ACTIVE revision (absent when rendering from a file). */
+  newest?: TaskDefinition;
 }
+
+const revisionName = (arn: string | undefined) => arn?.split("/").pop() ?? "?";
 
 async function readLive(ecs: ECSClient, env: Environment, file?: string): Promise<LiveState> {
   const { cluster, service: serviceName } = env.api;
@@ -69,44 +94,96 @@ async function readLive(ecs: ECSClient, env: Environment, file?: string): Promis
     throw explainAwsError(error);
   }
   const service = described.services?.find((s) => s.status !== "INACTIVE");
-  if (!service?.taskDefinition) {
+  // The revision the service runs. ECS keeps service.taskDefinition equal to the PRIMARY deployment's
+  // and moves it back on a circuit-breaker rollback; moto never updates deployments[].taskDefinition
+  // after CreateService, so the deployment is only the fallback.
+  const runningArn = service && (service.taskDefinition ?? primaryDeployment(service)?.taskDefinition);
+  if (!service || !runningArn) {
     throw new DeliveryError(
       `ECS service "${serviceName}" does not exist in cluster "${cluster}" (api.service in ${environmentSource(env)})`,
     );
   }
+  const describe = async (taskDefinition: string, tags: boolean) =>
+    ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition, ...(tags ? { include: ["TAGS" as const] } : {}) }),
+    );
   if (file) {
     const parsed = JSON.parse(readFileSync(file, "utf8")) as TaskDefinition & { tags?: Tag[] };
-    return { service, taskDefinition: parsed, tags: parsed.tags };
+    const running = (await describe(runningArn, false)).taskDefinition!;
+    return { service, runningArn, running, source: parsed, tags: parsed.tags };
   }
-  // The family's newest ACTIVE revision, not necessarily the one running: terraform registers a
-  // revision when the task's shape changes (a sidecar such as the metrics collector, environment,
-  // roles) and the service ignores it, so the next deploy is what carries it to the service.
-  const family = service.taskDefinition.slice(service.taskDefinition.lastIndexOf("/") + 1).split(":")[0]!;
-  const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ["TAGS"] }));
-  return { service, taskDefinition: td.taskDefinition!, tags: td.tags };
+  // Rendered from the family's newest ACTIVE revision, not necessarily the one running: terraform
+  // registers a revision when the task's shape changes (a sidecar such as the metrics collector,
+  // environment, roles) and the service ignores it, so the next deploy is what carries it to the service.
+  const family = revisionName(runningArn).split(":")[0]!;
+  const { taskDefinition: newest, tags } = await describe(family, true);
+  const running =
+    newest!.taskDefinitionArn === runningArn ? newest! : (await describe(runningArn, false)).taskDefinition!;
+  return { service, runningArn, running, source: newest!, tags, newest };
 }
 
+const isNewest = (live: LiveState) =>
+  !live.newest?.taskDefinitionArn || live.newest.taskDefinitionArn === live.runningArn;
+
+/** What differs between the revision the service runs and the next one, as the plan and the deploy report it. */
 function describeChanges(
   live: LiveState,
   next: RegisterTaskDefinitionCommandInput,
   env: Environment,
   container?: string,
 ) {
-  const liveContainer = pickContainer(live.taskDefinition.containerDefinitions ?? [], env, container);
+  const runningContainer = pickContainer(live.running.containerDefinitions ?? [], env, container);
   const nextContainer = pickContainer(next.containerDefinitions ?? [], env, container);
   const changes: PlannedChange[] = [];
   const compare = (field: string, from: string | undefined, to: string | undefined) => {
     if (from !== to) changes.push({ field, from, to });
   };
-  compare("image", liveContainer.image, nextContainer.image);
-  compare("cpu", live.taskDefinition.cpu, next.cpu);
-  compare("memory", live.taskDefinition.memory, next.memory);
+  compare("image", runningContainer.image, nextContainer.image);
+  compare("cpu", live.running.cpu, next.cpu);
+  compare("memory", live.running.memory, next.memory);
   compare(
     "desiredCount",
     String(live.service.desiredCount),
     String(targetDesiredCount(live.service.desiredCount, env)),
   );
+  // Anything else of the task's shape: a sidecar, environment, roles (cpu and memory are above).
+  const shape = registrationDifferences(live.running, next, env, {
+    containerName: container,
+    ignoreImage: true,
+  }).filter((field) => field !== "cpu" && field !== "memory");
+  if (shape.length > 0) {
+    const source = live.newest?.taskDefinitionArn
+      ? `${revisionName(live.newest.taskDefinitionArn)}${isNewest(live) ? "" : " (newest)"}`
+      : "the given task definition";
+    changes.push({
+      field: "task definition",
+      from: revisionName(live.runningArn),
+      to: `${source}: ${shape.join(", ")} differ`,
+    });
+  }
   return changes;
+}
+
+/**
+ * The newest revision when it already is exactly the next one (a hand rollback left the service on an
+ * older revision): the service goes back to it and nothing new is registered.
+ */
+function reusableRevision(live: LiveState, next: RegisterTaskDefinitionCommandInput, env: Environment) {
+  const newest = live.newest;
+  if (!newest?.taskDefinitionArn || isNewest(live)) return undefined;
+  return registrationDifferences(newest, next, env).length === 0 ? newest.taskDefinitionArn : undefined;
+}
+
+/**
+ * The service was moved off the file by hand (or a rollback): it runs an older revision than the
+ * family's newest, with another image than both the newest and the file.
+ */
+function driftLine(live: LiveState, env: Environment, image: string, container?: string) {
+  if (isNewest(live)) return undefined;
+  const ran = pickContainer(live.running.containerDefinitions ?? [], env, container).image;
+  const newest = pickContainer(live.newest?.containerDefinitions ?? [], env, container).image;
+  if (ran === image || ran === newest) return undefined;
+  return `drift: ${env.api.cluster}/${env.api.service} ran ${revisionName(live.runningArn)} (${ran}), not the file's ${image}`;
 }
 
 function clients(options: DeployEcsOptions) {
@@ -114,6 +191,7 @@ function clients(options: DeployEcsOptions) {
   return {
     ecs: options.ecs ?? createClient(ECSClient, aws),
     elb: options.elb ?? createClient(ElasticLoadBalancingV2Client, aws),
+    cloudwatch: options.cloudwatch ?? createClient(CloudWatchClient, aws),
   };
 }
 
@@ -124,21 +202,30 @@ export async function planEcs(options: DeployEcsOptions): Promise<Plan> {
   assertDigest(digest);
   const { ecs } = clients(options);
   const live = await readLive(ecs, env, options.taskDefinitionFile);
-  const next = renderTaskDefinition(live.taskDefinition, live.tags, env, digest, options.containerName);
+  const next = renderTaskDefinition(live.source, live.tags, env, digest, options.containerName);
   const changes = describeChanges(live, next, env, options.containerName);
+  const reuse = reusableRevision(live, next, env);
+  const drift = driftLine(live, env, imageReference(env, digest), options.containerName);
+  const rolls = changes.length > 0 || options.forceNewDeployment === true;
+  const alarms = env.alarms.deploymentAlarms.join(", ") || "none";
   return {
     operation: "deploy-ecs",
     target: `${env.api.cluster}/${env.api.service}`,
-    noop: changes.length === 0,
+    noop: !rolls,
     changes,
-    steps: changes.length
+    steps: rolls
       ? [
-          `RegisterTaskDefinition family=${next.family}`,
-          `UpdateService ${env.api.service} (circuit breaker + rollback, alarms: ${env.alarms.deploymentAlarms.join(", ") || "none"})`,
+          ...(alarms === "none" ? [] : [`refuse if any of ${alarms} is in ALARM`]),
+          ...(changes.length === 0
+            ? []
+            : reuse
+              ? [`reuse ${revisionName(reuse)} (already registered with this content)`]
+              : [`RegisterTaskDefinition family=${next.family}`]),
+          `UpdateService ${env.api.service}${changes.length === 0 ? ` on ${revisionName(live.runningArn)}` : ""}${options.forceNewDeployment ? " with forceNewDeployment" : ""} (circuit breaker + rollback, alarms: ${alarms})`,
           "wait for the rollout",
         ]
       : [],
-    details: [JSON.stringify(next, null, 2)],
+    details: [...(drift ? [drift] : []), JSON.stringify(next, null, 2)],
   };
 }
 
@@ -154,6 +241,7 @@ async function waitForRollout(
   options: DeployEcsOptions,
   watch: Stopwatch,
   seenEvents: Set<string>,
+  deploymentId: string | undefined,
 ): Promise<RolloutResult> {
   const reporter = options.reporter ?? consoleReporter;
   const maxFailed = options.maxFailedTasks ?? 3;
@@ -178,7 +266,10 @@ async function waitForRollout(
           }
         }
         // service.taskDefinition is the revision ECS is converging to: it moves back on a circuit-breaker rollback.
-        const ours = service.deployments?.find((d) => d.taskDefinition === taskDefinitionArn);
+        // Ours by the id UpdateService answered (a forced deployment shares its revision with the old one).
+        const ours =
+          service.deployments?.find((d) => deploymentId !== undefined && d.id === deploymentId) ??
+          service.deployments?.find((d) => d.taskDefinition === taskDefinitionArn);
         if (service.taskDefinition !== taskDefinitionArn || ours?.rolloutState === "FAILED") {
           return {
             done: {
@@ -209,21 +300,37 @@ async function waitForRollout(
   };
 }
 
-/** Rolls the API service to the digest. Outcome: succeeded | unchanged | rolled_back | failed. */
+/** Rolls the API service to the digest. Outcome: succeeded | unchanged | rolled_back | failed | timed_out. */
 export async function deployEcs(options: DeployEcsOptions): Promise<Outcome> {
+  const { env } = options;
+  return freezeGated(
+    {
+      operation: "deploy-ecs",
+      target: `${env.api.cluster}/${env.api.service}`,
+      env,
+      now: new Date((options.clock ?? systemClock).now()),
+      breakGlass: options.breakGlass,
+      reporter: options.reporter ?? consoleReporter,
+    },
+    () => rollService(options),
+  );
+}
+
+async function rollService(options: DeployEcsOptions): Promise<Outcome> {
   const watch = new Stopwatch();
   const { env } = options;
   const reporter = options.reporter ?? consoleReporter;
   const digest = options.digest ?? env.image.digest;
   assertDigest(digest);
-  const { ecs, elb } = clients(options);
+  const { ecs, elb, cloudwatch } = clients(options);
   const target = `${env.api.cluster}/${env.api.service}`;
   const live = await readLive(ecs, env, options.taskDefinitionFile);
-  const previous = live.service.taskDefinition!;
-  const next = renderTaskDefinition(live.taskDefinition, live.tags, env, digest, options.containerName);
+  const previous = live.runningArn;
+  const next = renderTaskDefinition(live.source, live.tags, env, digest, options.containerName);
   const changes = describeChanges(live, next, env, options.containerName);
   const image = imageReference(env, digest);
-  if (changes.length === 0) {
+  const force = options.forceNewDeployment === true;
+  if (changes.length === 0 && !force) {
     return finish(watch, {
       operation: "deploy-ecs",
       target,
@@ -233,16 +340,52 @@ export async function deployEcs(options: DeployEcsOptions): Promise<Outcome> {
       outputs: { "task-definition-arn": previous, image },
     });
   }
+  const drift = driftLine(live, env, image, options.containerName);
+  if (drift) reporter.warn(drift);
   for (const change of changes)
     reporter.info(`${change.field}: ${change.from ?? "-"} -> ${change.to ?? "-"}`);
 
-  const registered = await ecs.send(new RegisterTaskDefinitionCommand(next));
-  const arn = registered.taskDefinition!.taskDefinitionArn!;
-  reporter.info(`registered ${arn}`);
+  // A rollout judged by alarms that already fire would be rolled back for an old fault.
   const alarmNames = env.alarms.deploymentAlarms;
+  const firing = await alarmsInAlarm(cloudwatch, { names: alarmNames });
+  // A fix for the fault that fires them must still go out: with a break-glass reason the rollout
+  // starts, judged by the circuit breaker only (alarms already in ALARM would roll it back at once).
+  const glass = options.breakGlass?.trim();
+  const fixForward =
+    firing.length > 0 && glass
+      ? `break-glass: ${glass} (deployment alarms already in ALARM: ${firing.join(", ")}; the rollout is judged by the circuit breaker only)`
+      : undefined;
+  if (fixForward) reporter.warn(fixForward);
+  if (firing.length > 0 && !fixForward) {
+    return finish(watch, {
+      operation: "deploy-ecs",
+      target,
+      status: "failed",
+      reason: `refused to start the rollout: ${firing.join(", ")} ${firing.length > 1 ? "are" : "is"} already in ALARM; nothing was changed (a break-glass reason lets a fix go out)`,
+      revisions: { previous, current: previous },
+      diagnostics: [
+        ...(drift ? [drift] : []),
+        ...firing.map((name) => `alarm in ALARM before the deploy: ${name}`),
+      ],
+      outputs: { "task-definition-arn": previous, image },
+    });
+  }
+
+  let arn = previous;
+  if (changes.length > 0) {
+    const reuse = reusableRevision(live, next, env);
+    if (reuse) {
+      arn = reuse;
+      reporter.info(`${revisionName(reuse)} already holds this task definition: nothing to register`);
+    } else {
+      const registered = await ecs.send(new RegisterTaskDefinitionCommand(next));
+      arn = registered.taskDefinition!.taskDefinitionArn!;
+      reporter.info(`registered ${arn}`);
+    }
+  }
   const startedAt = new Date();
   const seenEvents = new Set((live.service.events ?? []).map((e) => e.id ?? ""));
-  await ecs.send(
+  const updated = await ecs.send(
     new UpdateServiceCommand({
       cluster: env.api.cluster,
       service: env.api.service,
@@ -250,26 +393,37 @@ export async function deployEcs(options: DeployEcsOptions): Promise<Outcome> {
       desiredCount: changes.some((c) => c.field === "desiredCount")
         ? targetDesiredCount(live.service.desiredCount, env)
         : undefined,
+      forceNewDeployment: force || undefined,
       deploymentConfiguration: {
         deploymentCircuitBreaker: { enable: true, rollback: true },
-        alarms: { alarmNames, enable: alarmNames.length > 0, rollback: true },
+        alarms: { alarmNames, enable: alarmNames.length > 0 && !fixForward, rollback: true },
       },
     }),
   );
-  reporter.info(`updating ${target} to ${arn.split("/").pop()}`);
-  const rollout = await waitForRollout(ecs, env, arn, options, watch, seenEvents);
+  reporter.info(
+    changes.length > 0
+      ? `updating ${target} to ${revisionName(arn)}${force ? " (new deployment forced)" : ""}`
+      : `forcing a new deployment of ${target} on ${revisionName(arn)}`,
+  );
+  const deploymentId = updated?.service ? primaryDeployment(updated.service)?.id : undefined;
+  const rollout = await waitForRollout(ecs, env, arn, options, watch, seenEvents, deploymentId);
   if (rollout.kind === "completed") {
+    const done =
+      changes.length > 0
+        ? `${target} runs ${image}${force ? " (new deployment forced)" : ""}`
+        : `forced a new deployment: ${target} runs ${image} on fresh tasks of ${revisionName(arn)}`;
     return finish(watch, {
       operation: "deploy-ecs",
       target,
       status: "succeeded",
-      reason: `${target} runs ${image}`,
+      reason: drift ? `${done}; ${drift}` : done,
       revisions: { previous, attempted: arn, current: arn },
+      diagnostics: [...(fixForward ? [fixForward] : []), ...(drift ? [drift] : [])],
       outputs: { "task-definition-arn": arn, image },
     });
   }
 
-  reporter.warn(`${rollout.reason}; making sure ${previous.split("/").pop()} serves`);
+  reporter.warn(`${rollout.reason}; making sure ${revisionName(previous)} serves`);
   const diagnostics = await collectDiagnostics(ecs, elb, env, startedAt);
   const restored = await restorePrevious(ecs, env, previous, options, watch);
   return finish(watch, {
@@ -278,7 +432,7 @@ export async function deployEcs(options: DeployEcsOptions): Promise<Outcome> {
     status: restored.ok ? "rolled_back" : rollout.kind === "timed_out" ? "timed_out" : "failed",
     reason: `${rollout.reason}; ${restored.message}`,
     revisions: { previous, attempted: arn, current: restored.current },
-    diagnostics,
+    diagnostics: drift ? [drift, ...diagnostics] : diagnostics,
     outputs: { "task-definition-arn": restored.current ?? previous, image },
   });
 }

@@ -9,6 +9,7 @@ import type { AwsOptions } from "./aws.ts";
 import { type CommandRunner, runChecked, runCommand } from "./command.ts";
 import { writeKubeconfig } from "./eks.ts";
 import { DeliveryError } from "./errors.ts";
+import { freezeGated } from "./freeze.ts";
 import { recoverPendingRelease, releaseStatus } from "./helm-release.ts";
 import { DEFAULT_CHART, eksOf, releaseValues, writeValues } from "./helm-values.ts";
 import {
@@ -25,6 +26,7 @@ import {
 } from "./kube.ts";
 import { finish, type Outcome, type Plan, Stopwatch } from "./outcome.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
+import { type Clock, systemClock } from "./wait.ts";
 
 export interface DeployHelmOptions {
   env: Environment;
@@ -50,7 +52,11 @@ export interface DeployHelmOptions {
    */
   prometheusRules?: string;
   aws?: Partial<AwsOptions>;
+  /** Why deploying inside one of the environment's freeze windows is justified; recorded in the outcome. */
+  breakGlass?: string;
   reporter?: Reporter;
+  /** Time source of the freeze gate. */
+  clock?: Clock;
   run?: CommandRunner;
 }
 
@@ -258,8 +264,27 @@ async function rolloutDiagnostics(
 
 /** helm upgrade --install with rollback on failure. Outcome: succeeded | unchanged | rolled_back | failed. */
 export async function deployHelm(options: DeployHelmOptions): Promise<Outcome> {
+  const prepared = prepare(options);
+  const { eks, reporter } = prepared;
+  return freezeGated(
+    {
+      operation: "deploy-helm",
+      target: `${eks.cluster}/${eks.namespace}/${eks.release}`,
+      env: options.env,
+      now: new Date((options.clock ?? systemClock).now()),
+      breakGlass: options.breakGlass,
+      reporter,
+    },
+    () => upgradeRelease(options, prepared),
+  );
+}
+
+async function upgradeRelease(
+  options: DeployHelmOptions,
+  prepared: ReturnType<typeof prepare>,
+): Promise<Outcome> {
   const watch = new Stopwatch();
-  const { eks, values, helm, run, chart, aws, reporter, digest } = prepare(options);
+  const { eks, values, helm, run, chart, aws, reporter, digest } = prepared;
   const target = `${eks.cluster}/${eks.namespace}/${eks.release}`;
   const kubeconfig =
     options.kubeconfig ??

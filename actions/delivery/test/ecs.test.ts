@@ -1,7 +1,9 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
+  ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
 } from "@aws-sdk/client-ecs";
@@ -11,13 +13,15 @@ import { useMoto } from "../../../test/support/moto.ts";
 import { deployEcs, planEcs } from "../src/ecs.ts";
 import { DeliveryError } from "../src/errors.ts";
 import { memoryReporter } from "../src/reporter.ts";
-import { awsFor, createEcsService, digest, testEnvironment } from "./fixtures.ts";
+import { sleep } from "../src/retry.ts";
+import { awsFor, createAlarm, createEcsService, digest, fireAlarm, testEnvironment } from "./fixtures.ts";
 
 const moto = useMoto();
 beforeEach(() => moto.reset());
 
 const env = testEnvironment();
 const oldImage = `${env.image.repository}@${digest("a")}`;
+const newImage = `${env.image.repository}@${digest("b")}`;
 const fast = { pollSeconds: 0.05, progressSeconds: 0, timeoutSeconds: 2 };
 
 async function liveService(ecs: ECSClient) {
@@ -193,6 +197,290 @@ describe("deployEcs against moto", () => {
   });
 });
 
+/** What someone does in the console: puts the service back on an older revision. */
+async function setRevisionByHand(ecs: ECSClient, taskDefinition: string) {
+  await ecs.send(
+    new UpdateServiceCommand({ cluster: env.api.cluster, service: env.api.service, taskDefinition }),
+  );
+}
+
+async function registeredRevisions(ecs: ECSClient) {
+  return (await ecs.send(new ListTaskDefinitionsCommand({}))).taskDefinitionArns ?? [];
+}
+
+const revision = (arn: string | undefined) => arn?.split("/").pop();
+
+describe("deployEcs compares the file with the revision the service runs", () => {
+  /** Service on :1 (digest a) after a deploy of digest b (:2) was set back to :1 by hand. */
+  async function handRollback() {
+    const { ecs, taskDefinitionArn } = await createEcsService(moto.endpoint, env, oldImage);
+    const deployed = await deployEcs({
+      env,
+      digest: digest("b"),
+      aws: awsFor(moto.endpoint),
+      reporter: memoryReporter(),
+      ...fast,
+    });
+    expect(deployed.status).toBe("succeeded");
+    await setRevisionByHand(ecs, taskDefinitionArn);
+    return { ecs, first: taskDefinitionArn, second: deployed.revisions.current! };
+  }
+
+  it("moves a service set back by hand to the file's digest again and names the drift", async () => {
+    const { ecs, first, second } = await handRollback();
+    const reporter = memoryReporter();
+    const outcome = await deployEcs({
+      env,
+      digest: digest("b"),
+      aws: awsFor(moto.endpoint),
+      reporter,
+      ...fast,
+    });
+
+    const drift = `drift: ${env.api.cluster}/${env.api.service} ran ${revision(first)} (${oldImage}), not the file's ${newImage}`;
+    expect(outcome.status).toBe("succeeded");
+    expect(outcome.reason).toBe(`${env.api.cluster}/${env.api.service} runs ${newImage}; ${drift}`);
+    expect(outcome.diagnostics).toEqual([drift]);
+    expect(reporter.lines).toContain(`warning: ${drift}`);
+    // :2 already is the file's task definition: the service goes back to it, nothing new is registered.
+    expect(outcome.revisions).toEqual({ previous: first, attempted: second, current: second });
+    expect((await liveService(ecs)).taskDefinition).toBe(second);
+    expect(await registeredRevisions(ecs)).toHaveLength(2);
+  });
+
+  it("plans the image change of a hand rollback", async () => {
+    const { ecs, first, second } = await handRollback();
+    const plan = await planEcs({ env, digest: digest("b"), aws: awsFor(moto.endpoint) });
+
+    expect(plan.noop).toBe(false);
+    expect(plan.changes).toEqual([{ field: "image", from: oldImage, to: newImage }]);
+    expect(plan.steps).toContain(`reuse ${revision(second)} (already registered with this content)`);
+    expect(plan.details[0]).toBe(
+      `drift: ${env.api.cluster}/${env.api.service} ran ${revision(first)} (${oldImage}), not the file's ${newImage}`,
+    );
+    expect((await liveService(ecs)).taskDefinition).toBe(first);
+  });
+
+  it("carries a revision terraform registered to the service even when the digest did not change", async () => {
+    const { ecs, taskDefinitionArn } = await createEcsService(moto.endpoint, env, oldImage);
+    const running = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn })))
+      .taskDefinition!;
+    const collector = {
+      name: "metrics-collector",
+      image: "quay.io/prometheus/prometheus:v2.53.4",
+      memory: 64,
+    };
+    const terraform = await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: running.family!,
+        cpu: running.cpu,
+        memory: running.memory,
+        networkMode: running.networkMode,
+        requiresCompatibilities: running.requiresCompatibilities,
+        executionRoleArn: running.executionRoleArn,
+        containerDefinitions: [...running.containerDefinitions!, { ...collector, essential: false }],
+        tags: [{ key: "owner", value: "platform" }],
+      }),
+    );
+    const newest = terraform.taskDefinition!.taskDefinitionArn!;
+    const options = { env, digest: digest("a"), aws: awsFor(moto.endpoint), reporter: memoryReporter() };
+
+    const plan = await planEcs(options);
+    expect(plan.changes).toEqual([
+      {
+        field: "task definition",
+        from: revision(taskDefinitionArn),
+        to: `${revision(newest)} (newest): containerDefinitions differ`,
+      },
+    ]);
+    const outcome = await deployEcs({ ...options, ...fast });
+    expect(outcome.status).toBe("succeeded");
+    expect(outcome.diagnostics).toEqual([]);
+    expect((await liveService(ecs)).taskDefinition).toBe(newest);
+    expect(await registeredRevisions(ecs)).toHaveLength(2);
+  });
+
+  it("leaves a service alone that runs the file's digest while a newer revision with another image was registered by hand", async () => {
+    const { ecs, taskDefinitionArn } = await createEcsService(moto.endpoint, env, oldImage);
+    const running = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn })))
+      .taskDefinition!;
+    // Same shape, another image: rendering from this newest revision with the file's digest gives :1 back.
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: running.family!,
+        cpu: running.cpu,
+        memory: running.memory,
+        networkMode: running.networkMode,
+        requiresCompatibilities: running.requiresCompatibilities,
+        executionRoleArn: running.executionRoleArn,
+        containerDefinitions: running.containerDefinitions!.map((c) =>
+          c.name === "api" ? { ...c, image: `${env.image.repository}@${digest("f")}` } : c,
+        ),
+      }),
+    );
+    const options = { env, digest: digest("a"), aws: awsFor(moto.endpoint), reporter: memoryReporter() };
+
+    expect((await planEcs(options)).noop).toBe(true);
+    const outcome = await deployEcs({ ...options, ...fast });
+    expect(outcome.status).toBe("unchanged");
+    expect(outcome.reason).toBe(`${oldImage} already serves ${env.api.cluster}/${env.api.service}`);
+    expect((await liveService(ecs)).taskDefinition).toBe(taskDefinitionArn);
+    expect(await registeredRevisions(ecs)).toHaveLength(2);
+  });
+});
+
+describe("deployEcs force-new-deployment", () => {
+  it("starts a new deployment of the running revision when nothing changed; without it the same call is unchanged", async () => {
+    const { ecs, taskDefinitionArn } = await createEcsService(moto.endpoint, env, oldImage);
+    const options = { env, digest: digest("a"), aws: awsFor(moto.endpoint), ...fast };
+    const before = (await liveService(ecs)).deployments![0]!.id;
+
+    const plain = await deployEcs({ ...options, reporter: memoryReporter() });
+    expect(plain.status).toBe("unchanged");
+    expect((await liveService(ecs)).deployments![0]!.id).toBe(before);
+
+    const reporter = memoryReporter();
+    const forced = await deployEcs({ ...options, forceNewDeployment: true, reporter });
+    expect(forced.status).toBe("succeeded");
+    expect(forced.reason).toBe(
+      `forced a new deployment: ${env.api.cluster}/${env.api.service} runs ${oldImage} on fresh tasks of ${revision(taskDefinitionArn)}`,
+    );
+    expect(forced.revisions).toEqual({
+      previous: taskDefinitionArn,
+      attempted: taskDefinitionArn,
+      current: taskDefinitionArn,
+    });
+    const service = await liveService(ecs);
+    expect(service.deployments?.map((d) => d.id)).not.toContain(before);
+    expect(service.taskDefinition).toBe(taskDefinitionArn);
+    expect(service.deploymentConfiguration?.deploymentCircuitBreaker).toEqual({
+      enable: true,
+      rollback: true,
+    });
+    expect(service.deploymentConfiguration?.alarms?.alarmNames).toEqual(env.alarms.deploymentAlarms);
+    expect(await registeredRevisions(ecs)).toHaveLength(1);
+
+    const plan = await planEcs({ ...options, forceNewDeployment: true });
+    expect(plan.noop).toBe(false);
+    expect(plan.changes).toEqual([]);
+    expect(plan.steps.some((step) => /UpdateService .* with forceNewDeployment/.test(step))).toBe(true);
+  });
+});
+
+describe("deployEcs gates before the rollout", () => {
+  const frozen = testEnvironment([
+    [
+      ["promotion", "freezeWindows"],
+      [{ start: "2030-12-20T00:00:00Z", end: "2031-01-02T00:00:00Z", reason: "year-end" }],
+    ],
+  ]);
+  /** A clock that starts inside the freeze window and runs. */
+  const insideFreeze = () => {
+    const offset = Date.parse("2030-12-24T12:00:00Z") - Date.now();
+    return { now: () => Date.now() + offset, sleep };
+  };
+  const refusal =
+    "refused: dev is frozen: year-end (2030-12-20T00:00:00Z to 2031-01-02T00:00:00Z) (set break-glass to override)";
+
+  it("refuses to start the rollout while a deployment alarm is in ALARM, registering nothing", async () => {
+    const { ecs, taskDefinitionArn } = await createEcsService(moto.endpoint, env, oldImage);
+    for (const name of env.alarms.deploymentAlarms) await createAlarm(moto.endpoint, name);
+    const firing = env.alarms.deploymentAlarms[1]!;
+    await fireAlarm(moto.endpoint, firing);
+    const outcome = await deployEcs({
+      env,
+      digest: digest("b"),
+      aws: awsFor(moto.endpoint),
+      reporter: memoryReporter(),
+      ...fast,
+    });
+
+    expect(outcome.status).toBe("failed");
+    expect(outcome.reason).toBe(
+      `refused to start the rollout: ${firing} is already in ALARM; nothing was changed (a break-glass reason lets a fix go out)`,
+    );
+    expect(await registeredRevisions(ecs)).toEqual([taskDefinitionArn]);
+    expect((await liveService(ecs)).taskDefinition).toBe(taskDefinitionArn);
+  });
+
+  it("lets a fix go out through firing alarms with a break-glass reason, judged by the circuit breaker only", async () => {
+    const { ecs } = await createEcsService(moto.endpoint, env, oldImage);
+    const firing = env.alarms.deploymentAlarms[1]!;
+    await fireAlarm(moto.endpoint, firing);
+    const reporter = memoryReporter();
+    const outcome = await deployEcs({
+      env,
+      digest: digest("b"),
+      aws: awsFor(moto.endpoint),
+      reporter,
+      breakGlass: "fix for INC-42",
+      ...fast,
+    });
+    expect(outcome.status).toBe("succeeded");
+    const line = `break-glass: fix for INC-42 (deployment alarms already in ALARM: ${firing}; the rollout is judged by the circuit breaker only)`;
+    expect(outcome.diagnostics).toContain(line);
+    expect(reporter.lines).toContainEqual(expect.stringContaining(line));
+    const service = await liveService(ecs);
+    expect(service.deploymentConfiguration?.alarms?.enable).toBe(false);
+    expect(service.deploymentConfiguration?.deploymentCircuitBreaker).toEqual({
+      enable: true,
+      rollback: true,
+    });
+  });
+
+  it("refuses inside a freeze window without a break-glass reason, registering nothing", async () => {
+    const { ecs, taskDefinitionArn } = await createEcsService(moto.endpoint, env, oldImage);
+    const outcome = await deployEcs({
+      env: frozen,
+      digest: digest("b"),
+      aws: awsFor(moto.endpoint),
+      reporter: memoryReporter(),
+      clock: insideFreeze(),
+      breakGlass: "  ",
+      ...fast,
+    });
+
+    expect(outcome.status).toBe("failed");
+    expect(outcome.reason).toBe(refusal);
+    expect(await registeredRevisions(ecs)).toEqual([taskDefinitionArn]);
+    expect((await liveService(ecs)).taskDefinition).toBe(taskDefinitionArn);
+  });
+
+  it("deploys inside a freeze window with a break-glass reason and records the override", async () => {
+    const { ecs } = await createEcsService(moto.endpoint, env, oldImage);
+    const reporter = memoryReporter();
+    const outcome = await deployEcs({
+      env: frozen,
+      digest: digest("b"),
+      aws: awsFor(moto.endpoint),
+      reporter,
+      clock: insideFreeze(),
+      breakGlass: "hotfix for INC-42",
+      ...fast,
+    });
+
+    const line = 'break-glass: hotfix for INC-42 (freeze window "year-end" overridden)';
+    expect(outcome.status).toBe("succeeded");
+    expect(outcome.diagnostics).toEqual([line]);
+    expect(reporter.lines).toContain(`warning: ${line}`);
+    expect((await liveService(ecs)).taskDefinition).toBe(outcome.revisions.current);
+  });
+
+  it("deploys outside the freeze window without a break-glass reason, recording nothing", async () => {
+    await createEcsService(moto.endpoint, env, oldImage);
+    const outcome = await deployEcs({
+      env: frozen,
+      digest: digest("b"),
+      aws: awsFor(moto.endpoint),
+      reporter: memoryReporter(),
+      breakGlass: "not needed",
+      ...fast,
+    });
+    expect(outcome.status).toBe("succeeded");
+    expect(outcome.diagnostics).toEqual([]);
+  });
+});
+
 describe("deployEcs rollouts moto cannot produce (aws-sdk-client-mock)", () => {
   const previous = "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:7";
   const attempted = "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:8";
@@ -204,6 +492,10 @@ describe("deployEcs rollouts moto cannot produce (aws-sdk-client-mock)", () => {
     taskDefinition: previous,
     deployments: [{ status: "PRIMARY", taskDefinition: previous, rolloutState: "COMPLETED" as const }],
   };
+
+  // No alarm fires: the gate before the rollout reads CloudWatch too.
+  const cloudwatch = new CloudWatchClient({ region: "eu-west-1" });
+  mockClient(cloudwatch).on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
 
   function mockEcs(rollout: object[], afterwards: object) {
     const ecs = new ECSClient({ region: "eu-west-1" });
@@ -259,7 +551,7 @@ describe("deployEcs rollouts moto cannot produce (aws-sdk-client-mock)", () => {
       rolledBack,
     );
     const reporter = memoryReporter();
-    const outcome = await deployEcs({ env, digest: digest("e"), ecs, reporter, ...fast });
+    const outcome = await deployEcs({ env, digest: digest("e"), ecs, cloudwatch, reporter, ...fast });
     expect(outcome.status).toBe("rolled_back");
     expect(outcome.reason).toContain("ECS deployment circuit breaker: tasks failed to start.");
     expect(outcome.revisions).toEqual({ previous, attempted, current: previous });
@@ -279,6 +571,7 @@ describe("deployEcs rollouts moto cannot produce (aws-sdk-client-mock)", () => {
       env,
       digest: digest("e"),
       ecs,
+      cloudwatch,
       reporter: memoryReporter(),
       ...fast,
       timeoutSeconds: 1800,
@@ -287,6 +580,46 @@ describe("deployEcs rollouts moto cannot produce (aws-sdk-client-mock)", () => {
     expect(outcome.reason).toContain("3 new tasks failed to start");
     expect(outcome.timings.totalMs).toBeLessThan(10_000);
     expect(mock.commandCalls(UpdateServiceCommand).at(-1)?.args[0].input.taskDefinition).toBe(previous);
+  });
+
+  it("(mocked: moto keeps a single deployment) waits for the forced deployment, not the finished one of the same revision", async () => {
+    const finished = {
+      id: "ecs-svc/old",
+      status: "ACTIVE",
+      taskDefinition: previous,
+      rolloutState: "COMPLETED" as const,
+    };
+    const forced = {
+      id: "ecs-svc/new",
+      status: "PRIMARY",
+      taskDefinition: previous,
+      rolloutState: "IN_PROGRESS" as const,
+    };
+    const rolling = { ...baseService, deployments: [finished, forced] };
+    const { ecs, mock } = mockEcs([rolling, rolling], {
+      ...baseService,
+      deployments: [{ ...forced, rolloutState: "COMPLETED" }],
+    });
+    mock.on(UpdateServiceCommand).resolves({ service: rolling });
+    const outcome = await deployEcs({
+      env,
+      digest: digest("a"),
+      ecs,
+      cloudwatch,
+      forceNewDeployment: true,
+      reporter: memoryReporter(),
+      ...fast,
+    });
+    expect(outcome.status).toBe("succeeded");
+    expect(outcome.reason).toMatch(/^forced a new deployment: /);
+    // One read, then polls until the forced deployment (by its id) completed.
+    expect(mock.commandCalls(DescribeServicesCommand)).toHaveLength(4);
+    expect(mock.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+    expect(mock.commandCalls(UpdateServiceCommand)[0]?.args[0].input).toMatchObject({
+      taskDefinition: previous,
+      forceNewDeployment: true,
+      deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
+    });
   });
 });
 

@@ -1,6 +1,6 @@
 // Builders for test environments and for the AWS resources a deploy expects to exist (in moto).
 import { readFileSync } from "node:fs";
-import { CloudWatchClient, PutMetricAlarmCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import {
   CreateClusterCommand,
   CreateServiceCommand,
@@ -194,6 +194,15 @@ export async function createAlarm(
       Threshold: 5,
       ComparisonOperator: "GreaterThanThreshold",
     }),
+  );
+  return cloudwatch;
+}
+
+/** A page-tier alarm of dev, put in ALARM (what a deploy's alarm gate reads). */
+export async function fireAlarm(endpoint: string, name: string) {
+  const cloudwatch = await createAlarm(endpoint, name);
+  await cloudwatch.send(
+    new SetAlarmStateCommand({ AlarmName: name, StateValue: "ALARM", StateReason: "test" }),
   );
   return cloudwatch;
 }

@@ -10,7 +10,7 @@ import { useMoto } from "../../../test/support/moto.ts";
 import { createClient } from "../src/aws.ts";
 import { EKS_TOKEN_PREFIX, eksToken, writeKubeconfig } from "../src/eks.ts";
 import { DeliveryError } from "../src/errors.ts";
-import { DEFAULT_KUBE_VERSION, planHelm } from "../src/helm.ts";
+import { DEFAULT_KUBE_VERSION, deployHelm, planHelm } from "../src/helm.ts";
 import { generatedRuleGroups, helmValues, releaseValues } from "../src/helm-values.ts";
 import { memoryReporter } from "../src/reporter.ts";
 import { awsFor, digest, testEnvironment } from "./fixtures.ts";
@@ -154,6 +154,61 @@ describe("deploy-helm building blocks", () => {
     await expect(
       writeKubeconfig(awsFor(moto.endpoint), "no-such-cluster", "content-engine", "dev", memoryReporter()),
     ).rejects.toThrow('EKS cluster "no-such-cluster" does not exist (eks.cluster in environments/dev.yaml)');
+  });
+});
+
+describe("deployHelm inside a freeze window", () => {
+  const frozen = testEnvironment([
+    [["platform"], "eks"],
+    [
+      ["promotion", "freezeWindows"],
+      [{ start: "2030-12-20T00:00:00Z", end: "2031-01-02T00:00:00Z", reason: "year-end" }],
+    ],
+  ]);
+  const insideFreeze = { now: () => Date.parse("2030-12-24T12:00:00Z"), sleep: async () => {} };
+
+  it("refuses without a break-glass reason before contacting AWS, the cluster or helm", async () => {
+    const commands: string[] = [];
+    const outcome = await deployHelm({
+      env: frozen,
+      digest: digest("e"),
+      chart,
+      // Nothing answers here: any call to EKS, STS or a cluster would fail the deploy with an error.
+      aws: awsFor("http://127.0.0.1:9"),
+      clock: insideFreeze,
+      run: async (command, args) => {
+        commands.push([command, ...args].join(" "));
+        throw new Error("helm must not run while frozen");
+      },
+      reporter: memoryReporter(),
+    });
+    expect(outcome.status).toBe("failed");
+    expect(outcome.target).toBe("content-engine-dev/content-engine/content-engine");
+    expect(outcome.reason).toBe(
+      "refused: dev is frozen: year-end (2030-12-20T00:00:00Z to 2031-01-02T00:00:00Z) (set break-glass to override)",
+    );
+    expect(commands).toEqual([]);
+  });
+
+  it("goes on to the cluster with a break-glass reason", async () => {
+    // The override lets the deploy proceed: it reaches for the cluster (absent, or not answering) and fails there.
+    const reporter = memoryReporter();
+    await expect(
+      deployHelm({
+        env: frozen,
+        digest: digest("e"),
+        chart,
+        aws: awsFor(moto.endpoint),
+        clock: insideFreeze,
+        breakGlass: "certificate expiry",
+        reporter,
+      }),
+    ).rejects.toThrow(
+      /EKS cluster "content-engine-dev" does not exist|cannot reach the Kubernetes API server/,
+    );
+    expect(reporter.lines).toContain(
+      'warning: break-glass: certificate expiry (freeze window "year-end" overridden)',
+    );
   });
 });
 

@@ -16,12 +16,14 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { useMoto } from "../../../test/support/moto.ts";
 import { codeSha256, deployLambda, planLambda } from "../src/lambda.ts";
 import { memoryReporter } from "../src/reporter.ts";
+import { sleep } from "../src/retry.ts";
 import {
   awsFor,
   createAlarm,
   createWorkerFunction,
   createWorkerMapping,
   devYaml,
+  fireAlarm,
   testEnvironment,
   workerZip,
 } from "./fixtures.ts";
@@ -203,10 +205,7 @@ describe("deployLambda against moto", () => {
     const { lambda } = await createWorkerFunction(moto.endpoint, env, oldZip);
     for (const name of env.alarms.deploymentAlarms) await createAlarm(moto.endpoint, name);
     const firing = env.alarms.deploymentAlarms[0]!;
-    const cloudwatch = await createAlarm(moto.endpoint, firing);
-    await cloudwatch.send(
-      new SetAlarmStateCommand({ AlarmName: firing, StateValue: "ALARM", StateReason: "test" }),
-    );
+    await fireAlarm(moto.endpoint, firing);
     const outcome = await deployLambda({
       env,
       zipFile: newZipFile,
@@ -217,7 +216,7 @@ describe("deployLambda against moto", () => {
     });
     expect(outcome.status).toBe("failed");
     expect(outcome.reason).toBe(
-      `refused to start the canary: ${firing} is already in ALARM; nothing was changed`,
+      `refused to start the canary: ${firing} is already in ALARM; nothing was changed (a break-glass reason lets a fix go out)`,
     );
     const live = await alias(lambda);
     expect(live.FunctionVersion).toBe("1");
@@ -226,6 +225,28 @@ describe("deployLambda against moto", () => {
       new GetFunctionConfigurationCommand({ FunctionName: env.worker.functionName }),
     );
     expect(latest.CodeSha256).toBe(codeSha256(oldZip));
+  });
+
+  it("moves the alias at once through firing alarms with a break-glass reason (a fix going out)", async () => {
+    const { lambda } = await createWorkerFunction(moto.endpoint, env, oldZip);
+    const firing = env.alarms.deploymentAlarms[0]!;
+    await fireAlarm(moto.endpoint, firing);
+    const outcome = await deployLambda({
+      env,
+      zipFile: newZipFile,
+      aws: awsFor(moto.endpoint),
+      canary: { percent: 10, minutes: 5 },
+      breakGlass: "fix for INC-42",
+      reporter: memoryReporter(),
+      ...fast,
+    });
+    expect(outcome.status).toBe("succeeded");
+    expect(outcome.diagnostics).toEqual([
+      `break-glass: fix for INC-42 (deployment alarms already in ALARM: ${firing}; the alias moves without a canary)`,
+    ]);
+    const live = await alias(lambda);
+    expect(live.FunctionVersion).toBe("2");
+    expect(live.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
   });
 
   it("repairs a split an unfinished canary left when the same code is deployed again", async () => {
@@ -259,6 +280,59 @@ describe("deployLambda against moto", () => {
     const live = await alias(lambda);
     expect(live.FunctionVersion).toBe("1");
     expect(live.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
+  });
+
+  describe("inside a freeze window", () => {
+    const frozen = testEnvironment([
+      [
+        ["promotion", "freezeWindows"],
+        [{ weekdays: ["fri"], from: "16:00", to: "23:59", reason: "no Friday evening deploys" }],
+      ],
+    ]);
+    // Friday 2030-12-20, 18:00 UTC.
+    const fridayEvening = { now: () => Date.parse("2030-12-20T18:00:00Z"), sleep };
+    const refusal =
+      "refused: dev is frozen: no Friday evening deploys (fri 16:00-23:59 UTC) (set break-glass to override)";
+
+    it("refuses without a break-glass reason, before reading the bundle or touching the function", async () => {
+      const { lambda } = await createWorkerFunction(moto.endpoint, env, oldZip);
+      const outcome = await deployLambda({
+        env: frozen,
+        zipFile: join(scratch, "not-even-built.zip"),
+        aws: awsFor(moto.endpoint),
+        clock: fridayEvening,
+        reporter: memoryReporter(),
+        ...fast,
+      });
+      expect(outcome.status).toBe("failed");
+      expect(outcome.reason).toBe(refusal);
+      expect((await alias(lambda)).FunctionVersion).toBe("1");
+      const latest = await lambda.send(
+        new GetFunctionConfigurationCommand({ FunctionName: env.worker.functionName }),
+      );
+      expect(latest.CodeSha256).toBe(codeSha256(oldZip));
+    });
+
+    it("moves the alias with a break-glass reason and records the override", async () => {
+      const { lambda } = await createWorkerFunction(moto.endpoint, env, oldZip);
+      const reporter = memoryReporter();
+      const outcome = await deployLambda({
+        env: frozen,
+        zipFile: newZipFile,
+        canary: false,
+        aws: awsFor(moto.endpoint),
+        clock: fridayEvening,
+        breakGlass: "queue backing up, fix in 4f2a",
+        reporter,
+        ...fast,
+      });
+      const line =
+        'break-glass: queue backing up, fix in 4f2a (freeze window "no Friday evening deploys" overridden)';
+      expect(outcome.status).toBe("succeeded");
+      expect(outcome.diagnostics).toEqual([line]);
+      expect(reporter.lines).toContain(`warning: ${line}`);
+      expect((await alias(lambda)).FunctionVersion).toBe("2");
+    });
   });
 
   it("names the environments folder it read in its errors", async () => {

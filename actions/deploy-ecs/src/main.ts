@@ -18,6 +18,8 @@ const inputs = z.object({
   "task-definition": z.string().optional(),
   "container-name": z.string().optional(),
   "timeout-seconds": z.coerce.number().positive().default(1800),
+  "force-new-deployment": booleanInput(false),
+  "break-glass": z.string().optional(),
   "aws-endpoint": z.url().optional(),
   plan: booleanInput(false),
 });
@@ -30,6 +32,8 @@ await runAction(async () => {
     taskDefinitionFile: input["task-definition"],
     containerName: input["container-name"],
     timeoutSeconds: input["timeout-seconds"],
+    forceNewDeployment: input["force-new-deployment"],
+    breakGlass: input["break-glass"],
     aws: awsOverride(input["aws-endpoint"]),
     reporter: actionReporter,
   };

@@ -1,4 +1,5 @@
 import { DescribeServicesCommand, ListTaskDefinitionsCommand } from "@aws-sdk/client-ecs";
+import { updateEnvironmentFile } from "@content-engine/environments";
 import { beforeEach, describe, expect, it } from "vitest";
 import { useMoto } from "../../../test/support/moto.ts";
 import { createEcsService, digest, testEnvironment } from "../../delivery/test/fixtures.ts";
@@ -55,6 +56,10 @@ describe("deploy-ecs dist/index.js run as the runner runs it", () => {
       { environment: "dev", digest: `sha256:${"b".repeat(64)}` },
       'ECS cluster "content-engine-dev" does not exist (api.cluster in environments/dev.yaml)',
     ],
+    [
+      { environment: "dev", "force-new-deployment": "yes please" },
+      'input force-new-deployment: expected "true" or "false"',
+    ],
   ])("fails with one clear line for bad input %j", async (inputs, message) => {
     const run = await runBundledAction(
       "deploy-ecs",
@@ -64,6 +69,61 @@ describe("deploy-ecs dist/index.js run as the runner runs it", () => {
     expect(run.code).toBe(1);
     expect(errorLines(run)).toEqual([`::error::${message}`]);
     expect(run.outputs.status).toBe("failed");
+  });
+
+  it("forces a new deployment of an unchanged service with force-new-deployment: true", async () => {
+    const { ecs } = await createEcsService(moto.endpoint, env, `${env.image.repository}@${digest("a")}`);
+    const before = await ecs.send(
+      new DescribeServicesCommand({ cluster: env.api.cluster, services: [env.api.service] }),
+    );
+    const run = await runBundledAction(
+      "deploy-ecs",
+      {
+        environment: "dev",
+        digest: digest("a"),
+        "aws-endpoint": moto.endpoint,
+        "force-new-deployment": "true",
+      },
+      { workspace: scratchWorkspace() },
+    );
+    expect(run.code).toBe(0);
+    expect(run.outputs.status).toBe("succeeded");
+    expect(run.outputs.reason).toMatch(/^forced a new deployment: /);
+    const after = await ecs.send(
+      new DescribeServicesCommand({ cluster: env.api.cluster, services: [env.api.service] }),
+    );
+    expect(after.services?.[0]?.deployments?.[0]?.id).not.toBe(before.services?.[0]?.deployments?.[0]?.id);
+  });
+
+  it("refuses inside a freeze window, and deploys with break-glass, recording it in the job summary", async () => {
+    await createEcsService(moto.endpoint, env, `${env.image.repository}@${digest("a")}`);
+    const workspace = scratchWorkspace();
+    updateEnvironmentFile(`${workspace}/environments/dev.yaml`, [
+      {
+        path: ["promotion", "freezeWindows"],
+        value: [{ start: "2000-01-01T00:00:00Z", end: "2100-01-01T00:00:00Z", reason: "test freeze" }],
+      },
+    ]);
+    const inputs = { environment: "dev", digest: digest("b"), "aws-endpoint": moto.endpoint };
+
+    const refused = await runBundledAction("deploy-ecs", inputs, { workspace });
+    expect(refused.code).toBe(1);
+    expect(refused.outputs.status).toBe("failed");
+    expect(refused.outputs.reason).toBe(
+      "refused: dev is frozen: test freeze (2000-01-01T00:00:00Z to 2100-01-01T00:00:00Z) (set break-glass to override)",
+    );
+
+    const forced = await runBundledAction(
+      "deploy-ecs",
+      { ...inputs, "break-glass": "hotfix INC-7" },
+      { workspace },
+    );
+    expect(forced.code).toBe(0);
+    expect(forced.outputs.status).toBe("succeeded");
+    expect(forced.summary).toContain('break-glass: hotfix INC-7 (freeze window "test freeze" overridden)');
+    expect(forced.stdout).toContain(
+      '::warning::break-glass: hotfix INC-7 (freeze window "test freeze" overridden)',
+    );
   });
 
   it("names file and field when the environment file has a wrong type", async () => {

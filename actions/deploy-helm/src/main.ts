@@ -22,6 +22,7 @@ const inputs = z.object({
   kubeconfig: z.string().optional(),
   processor: z.enum(["local", "bedrock"]).default("local"),
   offline: booleanInput(false),
+  "break-glass": z.string().optional(),
   "aws-endpoint": z.url().optional(),
   plan: booleanInput(false),
 });
@@ -37,6 +38,7 @@ await runAction(async () => {
     kubeconfig: input.kubeconfig,
     processor: input.processor,
     offline: input.offline,
+    breakGlass: input["break-glass"],
     aws: awsOverride(input["aws-endpoint"]),
     reporter: actionReporter,
   };

@@ -1,3 +1,4 @@
+import { updateEnvironmentFile } from "@content-engine/environments";
 import { describe, expect, it } from "vitest";
 import { toolPath } from "../../../scripts/tools.ts";
 import { useMoto } from "../../../test/support/moto.ts";
@@ -39,6 +40,36 @@ describe("deploy-helm dist/index.js run as the runner runs it", () => {
     );
     expect(run.code).toBe(1);
     expect(errorLines(run)).toEqual([
+      '::error::EKS cluster "content-engine-dev" does not exist (eks.cluster in environments/dev.yaml)',
+    ]);
+  });
+
+  it("refuses inside a freeze window before contacting AWS or the cluster; break-glass gets past it", async () => {
+    const workspace = scratchWorkspace();
+    updateEnvironmentFile(`${workspace}/environments/dev.yaml`, [
+      {
+        path: ["promotion", "freezeWindows"],
+        value: [{ start: "2000-01-01T00:00:00Z", end: "2100-01-01T00:00:00Z", reason: "test freeze" }],
+      },
+    ]);
+    // Nothing answers on port 9: the refusal cannot have come from AWS or a cluster.
+    const inputs = { environment: "dev", helm: toolPath("helm"), "aws-endpoint": "http://127.0.0.1:9" };
+    const refused = await runBundledAction("deploy-helm", inputs, { workspace });
+    expect(refused.code).toBe(1);
+    expect(refused.outputs.status).toBe("failed");
+    expect(refused.outputs.reason).toBe(
+      "refused: dev is frozen: test freeze (2000-01-01T00:00:00Z to 2100-01-01T00:00:00Z) (set break-glass to override)",
+    );
+
+    const overridden = await runBundledAction(
+      "deploy-helm",
+      { ...inputs, "aws-endpoint": moto.endpoint, "break-glass": "rotate the certificate" },
+      { workspace },
+    );
+    expect(overridden.stdout).toContain(
+      '::warning::break-glass: rotate the certificate (freeze window "test freeze" overridden)',
+    );
+    expect(errorLines(overridden)).toEqual([
       '::error::EKS cluster "content-engine-dev" does not exist (eks.cluster in environments/dev.yaml)',
     ]);
   });

@@ -19,6 +19,7 @@ const inputs = z.object({
   "canary-percent": z.coerce.number().int().min(1).max(99).optional(),
   "canary-minutes": z.coerce.number().positive().optional(),
   "timeout-seconds": z.coerce.number().positive().default(600),
+  "break-glass": z.string().optional(),
   "aws-endpoint": z.url().optional(),
   plan: booleanInput(false),
 });
@@ -41,6 +42,7 @@ await runAction(async () => {
     zipFile: input["zip-file"],
     canary,
     timeoutSeconds: input["timeout-seconds"],
+    breakGlass: input["break-glass"],
     aws: awsOverride(input["aws-endpoint"]),
     reporter: actionReporter,
   };

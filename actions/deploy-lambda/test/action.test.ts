@@ -2,6 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GetAliasCommand } from "@aws-sdk/client-lambda";
+import { updateEnvironmentFile } from "@content-engine/environments";
 import { beforeEach, describe, expect, it } from "vitest";
 import { useMoto } from "../../../test/support/moto.ts";
 import { createWorkerFunction, testEnvironment, workerZip } from "../../delivery/test/fixtures.ts";
@@ -27,6 +28,43 @@ describe("deploy-lambda dist/index.js run as the runner runs it", () => {
       new GetAliasCommand({ FunctionName: env.worker.functionName, Name: "live" }),
     );
     expect(alias.FunctionVersion).toBe("2");
+  });
+
+  it("refuses inside a freeze window without break-glass, leaving the alias where it is", async () => {
+    const { lambda } = await createWorkerFunction(moto.endpoint, env, workerZip("v1"));
+    const workspace = scratchWorkspace();
+    writeFileSync(join(workspace, "lambda.zip"), workerZip("v2"));
+    updateEnvironmentFile(join(workspace, "environments", "dev.yaml"), [
+      {
+        path: ["promotion", "freezeWindows"],
+        value: [{ start: "2000-01-01T00:00:00Z", end: "2100-01-01T00:00:00Z", reason: "test freeze" }],
+      },
+    ]);
+    const inputs = {
+      environment: "dev",
+      "zip-file": "lambda.zip",
+      canary: "off",
+      "aws-endpoint": moto.endpoint,
+    };
+    const refused = await runBundledAction("deploy-lambda", inputs, { workspace });
+    expect(refused.code).toBe(1);
+    expect(refused.outputs.reason).toBe(
+      "refused: dev is frozen: test freeze (2000-01-01T00:00:00Z to 2100-01-01T00:00:00Z) (set break-glass to override)",
+    );
+    const alias = () =>
+      lambda.send(new GetAliasCommand({ FunctionName: env.worker.functionName, Name: "live" }));
+    expect((await alias()).FunctionVersion).toBe("1");
+
+    const overridden = await runBundledAction(
+      "deploy-lambda",
+      { ...inputs, "break-glass": "poison message fix" },
+      { workspace },
+    );
+    expect(overridden.outputs.status).toBe("succeeded");
+    expect(overridden.summary).toContain(
+      'break-glass: poison message fix (freeze window "test freeze" overridden)',
+    );
+    expect((await alias()).FunctionVersion).toBe("2");
   });
 
   it("fails with one line naming the field when the function does not exist", async () => {

@@ -34,6 +34,32 @@ describe("the content-engine CLI", () => {
     expect(run.stdout).toContain(`\`${env.image.repository}@${digest("d")}\``);
   });
 
+  it("drift --env dev reports the service that runs another digest, writes the JSON report and exits 1", async () => {
+    const env = testEnvironment();
+    await createEcsService(moto.endpoint, env, `${env.image.repository}@${digest("a")}`);
+    const workspace = scratchWorkspace();
+    const report = join(workspace, "drift.json");
+    const run = contentEngine(
+      ["drift", "--environment", "dev", "--report", report, "--endpoint", moto.endpoint],
+      workspace,
+    );
+    expect(run.status, run.stderr).toBe(1);
+    expect(run.stdout).toContain("## Drift: dev differs from its file");
+    expect(run.stdout).toContain(
+      `| ecs-service | \`${env.api.cluster}/${env.api.service}\` | ✏️ differs | image: ${env.image.repository}@${digest("a")} → ${env.image.repository}@${env.image.digest}`,
+    );
+    // Without --reconcile the CLI only reads, whatever dev's file says about reconciling.
+    expect(run.stdout).not.toContain("### Reconcile");
+    const written = JSON.parse(readFileSync(report, "utf8")) as { environment: string; drifted: boolean }[];
+    expect(written.map((r) => [r.environment, r.drifted])).toEqual([["dev", true]]);
+  });
+
+  it("drift refuses an environment that has no file with one line and exit 2", () => {
+    const run = contentEngine(["drift", "--env", "qa"], scratchWorkspace());
+    expect(run.status).toBe(2);
+    expect(run.stderr.split("\n")[0]).toContain('unknown environment "qa"');
+  });
+
   it("records a new digest in the environment file with comments kept (what deploy.yml commits)", () => {
     const workspace = scratchWorkspace();
     const before = readFileSync(join(workspace, "environments", "dev.yaml"), "utf8");
@@ -119,5 +145,61 @@ describe("the content-engine CLI", () => {
     expect(run.status).toBe(0);
     const after = readFileSync(join(workspace, "environments", "dev.yaml"), "utf8");
     expect(after).toContain(`  bundle: ${digest("f")}`);
+  });
+});
+
+describe("content-engine rollback (GitHub faked)", () => {
+  it("plans the rollback pull request against the faked GitHub API, naming the state it returns to", async () => {
+    const { GitHubFake, FAKE_TOKEN } = await import("./support/github-fake.ts");
+    const { setEnvironmentFields } = await import("@content-engine/environments");
+    const { execFile } = await import("node:child_process");
+    const fake = await new GitHubFake().start();
+    try {
+      const workspace = scratchWorkspace();
+      const current = readFileSync(join(workspace, "environments", "dev.yaml"), "utf8");
+      const earlier = setEnvironmentFields(current, [{ path: ["image", "digest"], value: digest("a") }]);
+      fake.commit({ "environments/dev.yaml": earlier });
+      fake.commit({ "environments/dev.yaml": current });
+      // Async: the fake answers from this process, which spawnSync would block.
+      const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [cli, "rollback", "--env", "dev", "--plan", "--repository", "acme/content-engine"],
+          {
+            cwd: workspace,
+            env: { PATH: process.env.PATH, GITHUB_TOKEN: FAKE_TOKEN, GITHUB_API_URL: fake.url },
+          },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+        );
+      });
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain("### 📝 plan: rollback acme/content-engine:rollback/dev");
+      expect(run.stdout).toContain(`\`${digest("a")}\``);
+      expect(run.stdout).toContain(
+        "no deployment records for dev: chose the previous state in the file's history",
+      );
+      expect(fake.calls.every((call) => call.startsWith("GET "))).toBe(true);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("answers a --to that is no digest, or a missing --env, with one line and exit 2", () => {
+    const workspace = scratchWorkspace();
+    const bad = contentEngine(
+      ["rollback", "--env", "prod", "--to", "latest", "--repository", "a/b"],
+      workspace,
+    );
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe(
+      'content-engine: rollback target "latest" is not an image digest: expected sha256:<64 lowercase hex characters>, as in image.digest of the environment file',
+    );
+    const missing = contentEngine(["rollback", "--repository", "a/b"], workspace);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim()).toBe("content-engine: rollback needs --env <dev|staging|prod>");
+    expect(contentEngine(["--help"], workspace).stdout).toContain(
+      "rollback       --env <name> [--to sha256:…]",
+    );
   });
 });

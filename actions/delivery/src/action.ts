@@ -44,7 +44,7 @@ function explain(error: unknown): string {
 }
 
 /** The job summary, when the runner offers one (older GHES runners have no GITHUB_STEP_SUMMARY). */
-async function writeSummary(markdown: string): Promise<void> {
+export async function writeSummary(markdown: string): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) {
     core.info("no GITHUB_STEP_SUMMARY on this runner: the summary goes to the log only");
     core.info(markdown);
@@ -90,6 +90,26 @@ export const booleanInput = (fallback: boolean) =>
 /** The environment named by the `environment` input, from `environments-dir` in the workspace. */
 export function actionEnvironment(name: string, dir = "environments") {
   return loadEnvironment(name, resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), dir));
+}
+
+/** The inputs of an action that calls GitHub: `github-token`, `repository`, `github-api-url`. */
+export const gitHubInputs = {
+  "github-token": zod.string().optional(),
+  repository: zod.string().default(process.env.GITHUB_REPOSITORY ?? ""),
+  "github-api-url": zod.string().default(process.env.GITHUB_API_URL ?? "https://api.github.com"),
+};
+
+/** GitHubOptions from those inputs; the token defaults to GITHUB_TOKEN of the step's environment. */
+export function gitHubOptions(input: {
+  "github-token"?: string;
+  repository: string;
+  "github-api-url": string;
+}) {
+  return {
+    token: input["github-token"] ?? process.env.GITHUB_TOKEN,
+    repository: input.repository,
+    apiUrl: input["github-api-url"],
+  };
 }
 
 export function awsOverride(endpoint: string | undefined): { endpoint?: string } {

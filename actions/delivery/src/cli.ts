@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // content-engine: the same delivery functions the actions call, run from a laptop.
 //   npx content-engine deploy-ecs --env dev [--digest sha256:…] [--plan] [--endpoint http://127.0.0.1:5000]
+import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  ENVIRONMENT_NAMES,
   EnvironmentError,
   environmentFile,
   loadEnvironment,
   updateEnvironmentFile,
 } from "@content-engine/environments";
 import { buildPush, planBuildPush } from "./build.ts";
+import { type DriftReport, detectDrift, driftMarkdown, driftOutcome } from "./drift.ts";
 import { deployEcs, planEcs } from "./ecs.ts";
 import { DeliveryError } from "./errors.ts";
 import { deployHelm, planHelm } from "./helm.ts";
@@ -17,23 +20,33 @@ import { DEFAULT_WORKER_ZIP, deployLambda, planLambda } from "./lambda.ts";
 import { applyObservability, planObservability } from "./observability.ts";
 import { isSuccess, type Outcome, type Plan } from "./outcome.ts";
 import { planPromote, promote } from "./promote.ts";
+import { planRollback, rollback } from "./rollback.ts";
 import { outcomeMarkdown, planMarkdown } from "./summary.ts";
 
 const USAGE = `usage: content-engine <command> [options]
 
 commands:
   deploy-ecs     --env <name> [--digest sha256:…] [--task-definition file] [--timeout seconds]
-  deploy-lambda  --env <name> [--zip ${DEFAULT_WORKER_ZIP}] [--no-canary]
+                 [--force-new-deployment] [--break-glass reason]
+  deploy-lambda  --env <name> [--zip ${DEFAULT_WORKER_ZIP}] [--no-canary] [--break-glass reason]
   deploy-helm    --env <name> [--digest sha256:…] [--chart helm/content-engine] [--offline]
-                 [--kubeconfig file] (default: EKS DescribeCluster + an STS token)
+                 [--kubeconfig file] (default: EKS DescribeCluster + an STS token) [--break-glass reason]
+                 (--break-glass: deploy inside a freeze window of the environment, recording why)
   build-push     --env <name> --git-sha <sha> [--dockerfile Dockerfile] [--context .] [--tag t]
   promote        --from <name> --to <name> --repository owner/name
                  (token: GITHUB_TOKEN; API: GITHUB_API_URL, default https://api.github.com)
+  rollback       --env <name> [--to sha256:…] --repository owner/name
+                 pull request (branch rollback/<name>) back to the last state that deployed and
+                 stayed healthy, or to a digest from the file's history (token, API: as promote)
   set-image      --env <name> --digest sha256:… [--tag t] [--worker-bundle sha256:…]
                  edit <environments-dir>/<name>.yaml, comments kept
   observability-apply --env <name> [--grafana-url URL] [--grafana-folder uid] [--deploy-marker]
                  (token: GRAFANA_TOKEN)
                  reconcile alarms/generated/<name> with CloudWatch, publish dashboards/generated
+
+  drift          [--env <name>] [--reconcile] [--break-glass reason] [--report drift.json] [--kubeconfig file]
+                 compare each environment (all without --env) with everything it manages live;
+                 --reconcile redeploys a drifted environment's file; exit 1 while drift remains
 
 common: --plan (dry-run, no mutating call)  --json  --endpoint <url> (AWS endpoint override)
         --environments-dir <dir> (default ./environments)`;
@@ -48,11 +61,16 @@ function usageError(message: string): never {
 
 const OPTIONS = {
   env: { type: "string" },
+  environment: { type: "string" },
+  reconcile: { type: "boolean" },
+  "break-glass": { type: "string" },
+  report: { type: "string" },
   from: { type: "string" },
   to: { type: "string" },
   digest: { type: "string" },
   tag: { type: "string", multiple: true },
   "task-definition": { type: "string" },
+  "force-new-deployment": { type: "boolean" },
   timeout: { type: "string" },
   zip: { type: "string" },
   "no-canary": { type: "boolean" },
@@ -98,8 +116,35 @@ const timeoutSeconds = (() => {
 })();
 
 function env() {
-  if (!values.env) throw new DeliveryError(`${command} needs --env <dev|staging|prod>`);
-  return loadEnvironment(values.env, dir);
+  const name = values.env ?? values.environment;
+  if (!name) throw new DeliveryError(`${command} needs --env <dev|staging|prod>`);
+  return loadEnvironment(name, dir);
+}
+
+/** drift: every environment (or the one named), one after the other; the markdown of each. */
+async function drift(): Promise<string> {
+  const names = values.env || values.environment ? [env().name] : [...ENVIRONMENT_NAMES];
+  const reports: DriftReport[] = [];
+  for (const name of names) {
+    reports.push(
+      await detectDrift({
+        env: loadEnvironment(name, dir),
+        reconcile: Boolean(values.reconcile),
+        breakGlass: values["break-glass"],
+        kubeconfig: values.kubeconfig,
+        helm: values.helm,
+        aws,
+      }),
+    );
+  }
+  if (values.report) writeFileSync(values.report, `${JSON.stringify(reports, null, 2)}\n`);
+  const outcomes = reports.map((report) => driftOutcome(report));
+  if (outcomes.some((outcome) => outcome.status === "failed")) process.exitCode = 1;
+  if (values.json) return JSON.stringify(reports, null, 2);
+  return reports
+    .map((report, i) => `${driftMarkdown(report)}\n${outcomes[i]!.reason}\n`)
+    .join("\n")
+    .trimEnd();
 }
 
 async function run(): Promise<Outcome | Plan | string> {
@@ -109,6 +154,8 @@ async function run(): Promise<Outcome | Plan | string> {
         env: env(),
         digest: values.digest,
         taskDefinitionFile: values["task-definition"],
+        forceNewDeployment: values["force-new-deployment"],
+        breakGlass: values["break-glass"],
         timeoutSeconds,
         aws,
       };
@@ -119,6 +166,7 @@ async function run(): Promise<Outcome | Plan | string> {
         env: env(),
         zipFile: values.zip ?? DEFAULT_WORKER_ZIP,
         canary: values["no-canary"] ? (false as const) : undefined,
+        breakGlass: values["break-glass"],
         timeoutSeconds,
         aws,
       };
@@ -132,6 +180,7 @@ async function run(): Promise<Outcome | Plan | string> {
         helm: values.helm,
         kubeconfig: values.kubeconfig,
         offline: values.offline,
+        breakGlass: values["break-glass"],
         timeoutSeconds,
         aws,
       };
@@ -167,6 +216,20 @@ async function run(): Promise<Outcome | Plan | string> {
       };
       return values.plan ? planPromote(options) : promote(options);
     }
+    case "rollback": {
+      if (!values.env) throw new DeliveryError("rollback needs --env <dev|staging|prod>");
+      const options = {
+        env: values.env,
+        to: values.to,
+        environmentsDir: dir,
+        github: {
+          token: process.env.GITHUB_TOKEN,
+          repository: values.repository ?? process.env.GITHUB_REPOSITORY ?? "",
+          apiUrl: process.env.GITHUB_API_URL,
+        },
+      };
+      return values.plan ? planRollback(options) : rollback(options);
+    }
     case "set-image": {
       if (!values.env || !values.digest)
         throw new DeliveryError("set-image needs --env <name> and --digest sha256:…");
@@ -192,6 +255,8 @@ async function run(): Promise<Outcome | Plan | string> {
       };
       return values.plan ? planObservability(options) : applyObservability(options);
     }
+    case "drift":
+      return drift();
     default:
       throw new DeliveryError(command ? `unknown command "${command}"\n${USAGE}` : USAGE);
   }

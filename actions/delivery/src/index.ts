@@ -3,9 +3,12 @@ export {
   actionReporter,
   awsOverride,
   booleanInput,
+  gitHubInputs,
+  gitHubOptions,
   readInputs,
   runAction,
   splitList,
+  writeSummary,
 } from "./action.ts";
 export { type AlarmSelector, alarmsInAlarm } from "./alarms.ts";
 export { type AwsOptions, createClient } from "./aws.ts";
@@ -17,12 +20,36 @@ export {
   runChecked,
   runCommand,
 } from "./command.ts";
+export {
+  DRIFT_LABEL,
+  type DriftOptions,
+  type DriftReport,
+  detectDrift,
+  driftIssueTitle,
+  driftMarkdown,
+  driftOutcome,
+  driftRemains,
+  reportDriftIssue,
+} from "./drift.ts";
 export { ecrLogin, type RegistryLogin } from "./ecr.ts";
 export { type DeployEcsOptions, deployEcs, planEcs, targetDesiredCount } from "./ecs.ts";
 export { imageReference, renderTaskDefinition } from "./ecs-task-definition.ts";
 export { EKS_TOKEN_PREFIX, eksToken, renderKubeconfig, resolveCredentials, writeKubeconfig } from "./eks.ts";
+export {
+  type EnvironmentPlanOptions,
+  environmentPlanMarkdown,
+  planEnvironment,
+  type ResourceKind,
+  type ResourcePlan,
+} from "./environment-plan.ts";
 export { DeliveryError, explainAwsError } from "./errors.ts";
-export { activeFreezeWindow, describeFreezeWindow } from "./freeze.ts";
+export {
+  activeFreezeWindow,
+  breakGlassOverride,
+  describeFreezeWindow,
+  freezeGated,
+  freezeRefusal,
+} from "./freeze.ts";
 export { generatedAlarmsDir, generatedDashboardsDir, repositoryRoot } from "./generated.ts";
 export { type GitHub, type GitHubOptions, gitHubClient } from "./github.ts";
 export { GrafanaClient, GrafanaHttpError } from "./grafana.ts";
@@ -53,7 +80,27 @@ export {
 } from "./observability.ts";
 export * from "./outcome.ts";
 export { gitShaFromTag, type PromoteOptions, planPromote, promote } from "./promote.ts";
+export {
+  configDiff,
+  openPullRequest,
+  type PullRequestChange,
+  type PullRequestResult,
+} from "./pull-request.ts";
 export { consoleReporter, memoryReporter, type Reporter } from "./reporter.ts";
 export { isTransient, type RetryOptions, sleep, withRetry } from "./retry.ts";
+export {
+  DEFAULT_HISTORY_LIMIT,
+  type EnvironmentState,
+  planRollback,
+  type RollbackOptions,
+  rollback,
+} from "./rollback.ts";
+export {
+  bundleCodeSha256,
+  readServing,
+  type Serving,
+  type ServingOptions,
+  servingMismatches,
+} from "./serving.ts";
 export { outcomeMarkdown, planMarkdown } from "./summary.ts";
 export { type Clock, systemClock, type WaitOptions, type WaitResult, waitFor } from "./wait.ts";

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import {
   alarmNamePrefix,
   assertEnvironmentName,
@@ -14,14 +15,16 @@ import {
   parseEnvironment,
   setEnvironmentFields,
 } from "@content-engine/environments";
-import { createTwoFilesPatch } from "diff";
 import { alarmsInAlarm } from "./alarms.ts";
 import { type AwsOptions, createClient } from "./aws.ts";
+import { environmentPlanMarkdown, planEnvironment } from "./environment-plan.ts";
 import { DeliveryError, explainAwsError } from "./errors.ts";
 import { activeFreezeWindow, describeFreezeWindow } from "./freeze.ts";
 import { type GitHub, type GitHubOptions, gitHubClient } from "./github.ts";
 import { finish, type Outcome, type Plan, Stopwatch } from "./outcome.ts";
+import { configDiff, openPullRequest } from "./pull-request.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
+import { readServing, servingMismatches } from "./serving.ts";
 import { type Clock, systemClock } from "./wait.ts";
 
 export interface PromoteOptions {
@@ -36,6 +39,8 @@ export interface PromoteOptions {
   dashboardUrl?: string;
   aws?: Partial<AwsOptions>;
   cloudwatch?: CloudWatchClient;
+  /** EKS source: an existing kubeconfig to read what its release serves (default: DescribeCluster + an STS token). */
+  kubeconfig?: string;
   reporter?: Reporter;
   clock?: Clock;
 }
@@ -156,7 +161,69 @@ async function gateReasons(p: Prepared, options: PromoteOptions): Promise<string
     throw explainAwsError(error);
   }
   if (firing.length > 0) reasons.push(`${p.source.name} has alarms in ALARM: ${firing.join(", ")}`);
+
+  // The file says what should run; only what the source serves has proved itself (a rolled-back
+  // rollout leaves the file naming a digest that never served).
+  try {
+    const serving = await readServing({
+      env: p.source,
+      aws,
+      kubeconfig: options.kubeconfig,
+      reporter: options.reporter,
+    });
+    reasons.push(...servingMismatches(p.source, serving));
+  } catch (error) {
+    if (!(error instanceof DeliveryError)) throw error;
+    reasons.push(`cannot read what ${p.source.name} serves: ${error.message}`);
+  }
   return reasons;
+}
+
+/**
+ * What merging would change in the target, from its live state: the same plans as drift and the
+ * deploys, read with the target's read-only role (readRoleArn), assumed from promote's own role.
+ */
+async function targetPlan(p: Prepared, options: PromoteOptions): Promise<string[]> {
+  const heading = `### What merging changes in ${p.target.name}`;
+  const roleArn = p.target.readRoleArn;
+  if (!roleArn) {
+    return [
+      heading,
+      "",
+      `_Not shown: ${p.target.name}'s file sets no \`readRoleArn\` (terraform output promote_read_role_arn), so promote cannot read ${p.target.name}'s account._`,
+    ];
+  }
+  try {
+    const aws: AwsOptions = { region: p.target.region, ...options.aws };
+    const assumed = await createClient(STSClient, { ...aws, region: p.source.region }).send(
+      new AssumeRoleCommand({
+        RoleArn: roleArn,
+        RoleSessionName: `promote-${p.source.name}-${p.target.name}`,
+      }),
+    );
+    const c = assumed.Credentials!;
+    const next = parseEnvironment(p.nextText, p.file);
+    const plans = await planEnvironment({
+      env: next,
+      aws: {
+        ...aws,
+        region: next.region,
+        credentials: {
+          accessKeyId: c.AccessKeyId!,
+          secretAccessKey: c.SecretAccessKey!,
+          sessionToken: c.SessionToken,
+        },
+      },
+      reporter: options.reporter,
+    });
+    return [heading, "", `Read live with \`${roleArn}\`:`, "", environmentPlanMarkdown(plans).trimEnd()];
+  } catch (error) {
+    return [
+      heading,
+      "",
+      `_Could not read ${p.target.name}'s live state with \`${roleArn}\`: ${(error as Error).message.split("\n")[0]}_`,
+    ];
+  }
 }
 
 async function pullRequestBody(p: Prepared, options: PromoteOptions): Promise<string> {
@@ -184,10 +251,8 @@ async function pullRequestBody(p: Prepared, options: PromoteOptions): Promise<st
       lines.push("", `[Full compare](${compare.html_url})`);
     } else lines.push(`- ${oldSha}...${newSha} is not known to GitHub`);
   } else lines.push("- (tags carry no commit sha to compare)");
-  const patch = createTwoFilesPatch(`a/${p.file}`, `b/${p.file}`, p.targetText, p.nextText, "", "", {
-    context: 2,
-  });
-  lines.push("", "### Config diff", "", "```diff", patch.split("\n").slice(2).join("\n").trimEnd(), "```");
+  lines.push("", "### Config diff", "", "```diff", configDiff(p.file, p.targetText, p.nextText), "```");
+  lines.push("", ...(await targetPlan(p, options)));
   if (options.dashboardUrl) {
     lines.push(
       "",
@@ -255,50 +320,21 @@ export async function promote(options: PromoteOptions): Promise<Outcome> {
     });
   }
   const body = await pullRequestBody(p, options);
-  const { owner, repo, octokit } = gh;
-  const baseRef = await gh.call(() => octokit.rest.git.getRef({ owner, repo, ref: `heads/${p.base}` }));
-  const baseSha = baseRef.object.sha;
-  const existing = await gh.find(() => octokit.rest.git.getRef({ owner, repo, ref: `heads/${p.branch}` }));
-  if (existing) {
-    await gh.call(() =>
-      octokit.rest.git.updateRef({ owner, repo, ref: `heads/${p.branch}`, sha: baseSha, force: true }),
-    );
-  } else {
-    await gh.call(() =>
-      octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${p.branch}`, sha: baseSha }),
-    );
-  }
-  const current = await gh.call(() =>
-    octokit.rest.repos.getContent({ owner, repo, path: p.file, ref: p.branch }),
-  );
-  const currentSha = Array.isArray(current) ? undefined : current.sha;
-  await gh.call(() =>
-    octokit.rest.repos.createOrUpdateFileContents({
-      owner,
-      repo,
-      path: p.file,
-      message: `Promote ${p.source.name} to ${p.target.name}: ${p.source.image.tag}`,
-      content: Buffer.from(p.nextText).toString("base64"),
-      sha: currentSha,
-      branch: p.branch,
-    }),
-  );
-  const open = await gh.call(() =>
-    octokit.rest.pulls.list({ owner, repo, state: "open", head: `${owner}:${p.branch}`, base: p.base }),
-  );
-  const pull = open[0]
-    ? await gh.call(() =>
-        octokit.rest.pulls.update({ owner, repo, pull_number: open[0]!.number, title: title(p), body }),
-      )
-    : await gh.call(() =>
-        octokit.rest.pulls.create({ owner, repo, title: title(p), head: p.branch, base: p.base, body }),
-      );
-  reporter.info(`${open[0] ? "updated" : "opened"} ${pull.html_url}`);
+  const pull = await openPullRequest(gh, {
+    base: p.base,
+    branch: p.branch,
+    file: p.file,
+    content: p.nextText,
+    message: `Promote ${p.source.name} to ${p.target.name}: ${p.source.image.tag}`,
+    title: title(p),
+    body,
+  });
+  reporter.info(`${pull.updated ? "updated" : "opened"} ${pull.html_url}`);
   return finish(watch, {
     operation: "promote",
     target,
     status: "succeeded",
-    reason: `${open[0] ? "updated" : "opened"} pull request #${pull.number} moving ${p.target.name} to ${p.source.image.digest}`,
+    reason: `${pull.updated ? "updated" : "opened"} pull request #${pull.number} moving ${p.target.name} to ${p.source.image.digest}`,
     revisions: { previous: p.target.image.digest, attempted: p.source.image.digest },
     diagnostics: [body],
     outputs: {

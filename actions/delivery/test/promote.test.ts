@@ -1,15 +1,26 @@
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
-import { setEnvironmentFields } from "@content-engine/environments";
+import { UpdateServiceCommand } from "@aws-sdk/client-ecs";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { loadEnvironment, setEnvironmentFields } from "@content-engine/environments";
 import nock from "nock";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { useMoto } from "../../../test/support/moto.ts";
 import { DeliveryError } from "../src/errors.ts";
 import { type PromoteOptions, planPromote, promote } from "../src/promote.ts";
 import { memoryReporter } from "../src/reporter.ts";
-import { awsFor, createAlarm, digest, ENVIRONMENTS_DIR } from "./fixtures.ts";
+import {
+  awsFor,
+  createAlarm,
+  createEcsService,
+  createWorkerFunction,
+  digest,
+  ENVIRONMENTS_DIR,
+  workerZip,
+} from "./fixtures.ts";
 
 const moto = useMoto();
 const api = "https://github.test";
@@ -19,6 +30,18 @@ const oldSha = "aaaaaaa";
 // A Wednesday noon (UTC): outside prod's Friday and weekend freezes.
 const wednesdayNoon = Date.parse("2026-11-25T12:00:00Z");
 const clockAt = (ms: number) => ({ now: () => ms, sleep: async () => {} });
+
+async function assumeRole(roleArn: string) {
+  const sts = new STSClient(awsFor(moto.endpoint));
+  const { Credentials: c } = await sts.send(
+    new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "test" }),
+  );
+  return {
+    accessKeyId: c!.AccessKeyId!,
+    secretAccessKey: c!.SecretAccessKey!,
+    sessionToken: c!.SessionToken!,
+  };
+}
 
 function environmentsDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "promote-"));
@@ -78,9 +101,18 @@ beforeAll(() => {
   nock.disableNetConnect();
   nock.enableNetConnect("127.0.0.1");
 });
+/** The worker zip dev serves, and its digest as build-push records it (worker.bundle). */
+const devZip = workerZip("export const handler = async () => 'dev';");
+const devBundle = `sha256:${createHash("sha256").update(devZip).digest("hex")}`;
+let devService: Awaited<ReturnType<typeof createEcsService>>;
+
 beforeEach(async () => {
   dir = environmentsDir();
   await moto.reset();
+  // dev serves what its file says: the service on digest b, the alias on devZip.
+  const dev = loadEnvironment("dev", dir);
+  devService = await createEcsService(moto.endpoint, dev, `${dev.image.repository}@${digest("b")}`);
+  await createWorkerFunction(moto.endpoint, dev, devZip);
 });
 afterEach(() => nock.cleanAll());
 
@@ -232,6 +264,9 @@ describe("promote", () => {
         { path: ["image", "digest"], value: digest("c") },
       ]),
     );
+    const source = loadEnvironment("staging", dir);
+    await createEcsService(moto.endpoint, source, `${source.image.repository}@${digest("c")}`);
+    await createWorkerFunction(moto.endpoint, source, devZip);
     const fridayEvening = Date.parse("2026-11-27T16:30:00Z");
     const outcome = await promote(options({ from: "staging", to: "prod", clock: clockAt(fridayEvening) }));
     expect(outcome.status).toBe("failed");
@@ -291,9 +326,7 @@ describe("promote", () => {
     const devFile = join(dir, "dev.yaml");
     writeFileSync(
       devFile,
-      setEnvironmentFields(readFileSync(devFile, "utf8"), [
-        { path: ["worker", "bundle"], value: digest("c") },
-      ]),
+      setEnvironmentFields(readFileSync(devFile, "utf8"), [{ path: ["worker", "bundle"], value: devBundle }]),
     );
     soakedFor(120);
     compareCommits();
@@ -301,9 +334,78 @@ describe("promote", () => {
     expect(plan.changes).toEqual([
       { field: "image.digest", from: digest("a"), to: digest("b") },
       { field: "image.tag", from: `main-${oldSha}`, to: `main-${newSha}` },
-      { field: "worker.bundle", from: undefined, to: digest("c") },
+      { field: "worker.bundle", from: undefined, to: devBundle },
     ]);
-    expect(plan.details[0]).toContain(`+  bundle: ${digest("c")}`);
+    expect(plan.details[0]).toContain(`+  bundle: ${devBundle}`);
+  });
+
+  it("refuses when dev does not serve the digest its file names (its last rollout rolled back), and says what it found", async () => {
+    // The rollout of digest b rolled back: the service runs a revision with digest a again.
+    const dev = loadEnvironment("dev", dir);
+    const old = await createEcsService(
+      moto.endpoint,
+      { ...dev, api: { ...dev.api, cluster: "other" } },
+      `${dev.image.repository}@${digest("a")}`,
+    );
+    await devService.ecs.send(
+      new UpdateServiceCommand({
+        cluster: dev.api.cluster,
+        service: dev.api.service,
+        taskDefinition: old.taskDefinitionArn,
+      }),
+    );
+    soakedFor(120);
+    const outcome = await promote(options());
+    expect(outcome.status).toBe("failed");
+    expect(outcome.outputs.refused).toBe("true");
+    expect(outcome.diagnostics).toEqual([
+      `dev does not serve the digest its file names: ${dev.api.cluster}/${dev.api.service} ${old.taskDefinitionArn.split("/").pop()} runs ${dev.image.repository}@${digest("a")}, not ${digest("b")}`,
+    ]);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it("refuses when dev's worker alias does not serve the recorded bundle", async () => {
+    const devFile = join(dir, "dev.yaml");
+    writeFileSync(
+      devFile,
+      setEnvironmentFields(readFileSync(devFile, "utf8"), [
+        { path: ["worker", "bundle"], value: digest("c") },
+      ]),
+    );
+    soakedFor(120);
+    const outcome = await promote(options());
+    expect(outcome.status).toBe("failed");
+    expect(outcome.diagnostics).toEqual([
+      expect.stringMatching(
+        /^dev's worker alias live serves code \S+ \(version 1\), not the recorded bundle sha256:c{64}$/,
+      ),
+    ]);
+  });
+
+  it("shows in the PR body what merging changes in staging, read live with staging's read role", async () => {
+    const staging = loadEnvironment("staging", dir);
+    const credentials = await assumeRole(staging.readRoleArn!);
+    await createEcsService(moto.endpoint, staging, `${staging.image.repository}@${digest("a")}`, true, {
+      ...awsFor(moto.endpoint),
+      credentials,
+    });
+    soakedFor(120);
+    compareCommits();
+    const plan = await planPromote(options());
+    const body = plan.details[0]!;
+    expect(body).toContain("### What merging changes in staging");
+    expect(body).toContain(
+      `| ecs-service | \`${staging.api.cluster}/${staging.api.service}\` | ✏️ differs | image: ${staging.image.repository}@${digest("a")} → ${staging.image.repository}@${digest("b")} |`,
+    );
+  });
+
+  it("says the target plan is not shown when the target names no read role", async () => {
+    const stagingFile = join(dir, "staging.yaml");
+    writeFileSync(stagingFile, readFileSync(stagingFile, "utf8").replace(/^readRoleArn: .*\n/m, ""));
+    soakedFor(120);
+    compareCommits();
+    const plan = await planPromote(options());
+    expect(plan.details[0]).toContain("_Not shown: staging's file sets no `readRoleArn`");
   });
 
   it("calls GitHub Enterprise Server at GITHUB_API_URL when no API URL is passed", async () => {

@@ -8,7 +8,7 @@ import { toolPath } from "../../../scripts/tools.ts";
 import { repositoryRoot } from "../src/bundle.ts";
 
 const dir = join(repositoryRoot, ".github", "workflows");
-const files = ["ci.yml", "deploy.yml", "deploy-env.yml", "promote.yml"];
+const files = ["ci.yml", "deploy.yml", "deploy-env.yml", "drift.yml", "promote.yml", "rollback.yml"];
 type Job = {
   permissions?: Record<string, string>;
   steps?: { uses?: string; with?: Record<string, string>; run?: string }[];
@@ -49,7 +49,12 @@ describe("workflows", () => {
     for (const [name, job] of Object.entries(workflow(file).jobs)) {
       const permissions = job.permissions ?? {};
       for (const [scope, level] of Object.entries(permissions)) {
-        expect(["contents", "id-token", "pull-requests"], `${file} ${name}`).toContain(scope);
+        // deployments: read lets rollback.yml read the environments' deployment records; issues: write
+        // lets drift.yml keep one issue per drifted environment.
+        expect(
+          ["contents", "deployments", "id-token", "issues", "pull-requests"],
+          `${file} ${name}`,
+        ).toContain(scope);
         expect(["read", "write"]).toContain(level);
       }
     }
@@ -89,6 +94,39 @@ describe("workflows", () => {
     };
     expect(step.if).toBeUndefined();
     expect(step.with?.["grafana-token"]).toMatch(/secrets\.GRAFANA_TOKEN/);
+  });
+
+  it("passes a manual run's break-glass reason to every deploy step, never into a shell script", () => {
+    const text = readFileSync(join(dir, "deploy-env.yml"), "utf8");
+    const on = (parse(text) as { on: { workflow_dispatch: { inputs: Record<string, object> } } }).on;
+    expect(on.workflow_dispatch.inputs["break-glass"]).toMatchObject({ type: "string", default: "" });
+    const steps = workflow("deploy-env.yml").jobs.deploy!.steps ?? [];
+    const breakGlass = ["$", "{{ inputs.break-glass }}"].join("");
+    for (const deploy of ["./actions/deploy-ecs", "./actions/deploy-lambda", "./actions/deploy-helm"]) {
+      const step = steps.find((s) => s.uses === deploy);
+      expect(step?.with?.["break-glass"], deploy).toBe(breakGlass);
+    }
+    for (const job of Object.values(workflow("deploy-env.yml").jobs))
+      for (const step of job.steps ?? []) expect(step.run ?? "").not.toContain("inputs.");
+  });
+
+  it("rolls back by pull request only: no AWS role, no deployment record of its own, inputs only through with:", () => {
+    const text = readFileSync(join(dir, "rollback.yml"), "utf8");
+    const on = (parse(text) as { on: Record<string, { inputs: Record<string, { options?: string[] }> }> }).on;
+    expect(Object.keys(on)).toEqual(["workflow_dispatch"]);
+    expect(on.workflow_dispatch!.inputs.environment!.options).toEqual(["dev", "staging", "prod"]);
+    const job = workflow("rollback.yml").jobs.rollback! as Job & { environment?: unknown };
+    expect(job.environment).toBeUndefined();
+    expect(job.permissions).toEqual({ contents: "write", "pull-requests": "write", deployments: "read" });
+    const steps = job.steps ?? [];
+    expect(steps.map((s) => s.uses)).toEqual([
+      expect.stringMatching(/^actions\/checkout@/),
+      "./actions/rollback",
+    ]);
+    expect(steps[0]!.with?.["persist-credentials"]).toBe(false);
+    const input = (name: string) => ["$", `{{ inputs.${name} }}`].join("");
+    expect(steps[1]!.with).toMatchObject({ environment: input("environment"), to: input("to") });
+    for (const step of steps) expect(step.run ?? "").not.toContain("inputs.");
   });
 
   it("builds from a Dockerfile that exists in the repository", () => {
@@ -137,5 +175,51 @@ describe("workflows", () => {
     });
     expect(run.status, run.stderr).toBe(0);
     expect(readFileSync(output, "utf8").trim()).toBe('environments=["dev","staging"]');
+  });
+
+  it("checks drift hourly for every environment file, in a concurrency group of its own", () => {
+    const text = readFileSync(join(dir, "drift.yml"), "utf8");
+    const on = (parse(text) as { on: { schedule: { cron: string }[]; workflow_dispatch: unknown } }).on;
+    expect(on.schedule).toEqual([{ cron: "17 * * * *" }]);
+    const job = workflow("drift.yml").jobs.drift! as Job & { environment?: string };
+    const matrixEnvironment = ["$", "{{ matrix.environment }}"].join("");
+    expect(job.environment).toBe(matrixEnvironment);
+    // Not deploy-env's group: a pending check there would cancel a pending deploy.
+    expect(job.concurrency).toEqual({ group: `drift-${matrixEnvironment}`, "cancel-in-progress": false });
+    expect(job.permissions).toEqual({ contents: "read", "id-token": "write", issues: "write" });
+    const step = (job.steps ?? []).find((s) => s.uses === "./actions/drift");
+    expect(step?.with?.reconcile).toBe(["$", "{{ inputs.reconcile || 'auto' }}"].join(""));
+    for (const j of Object.values(workflow("drift.yml").jobs))
+      for (const st of j.steps ?? []) expect(st.run ?? "").not.toContain("inputs.");
+  });
+
+  it("drift.yml lists the environments from the files, and refuses a name that has no file", () => {
+    const pick = (workflow("drift.yml").jobs.environments!.steps ?? []).find(
+      (step) => (step as { id?: string }).id === "pick",
+    ) as { run: string };
+    const repo = mkdtempSync(join(tmpdir(), "drift-pick-"));
+    mkdirSync(join(repo, "environments", "src"), { recursive: true });
+    for (const name of ["dev", "staging", "prod", "qa"])
+      writeFileSync(join(repo, "environments", `${name}.yaml`), `name: ${name}\n`);
+    writeFileSync(join(repo, "environments", "src", "schema.yaml"), "x: 1\n");
+    let runs = 0;
+    const pickWith = (chosen: string) => {
+      const output = join(repo, `out-${++runs}`);
+      writeFileSync(output, "");
+      const run = spawnSync("bash", ["-e", "-c", pick.run], {
+        cwd: repo,
+        encoding: "utf8",
+        env: { PATH: process.env.PATH, HOME: repo, CHOSEN: chosen, GITHUB_OUTPUT: output },
+      });
+      return { run, output: readFileSync(output, "utf8").trim() };
+    };
+    expect(pickWith("").output).toBe('environments=["dev","prod","qa","staging"]');
+    expect(pickWith("staging").output).toBe('environments=["staging"]');
+    for (const bad of ["../environments/dev", "qa; rm -rf /", "nope"]) {
+      const result = pickWith(bad);
+      expect(result.run.status, bad).toBe(1);
+      expect(result.run.stdout).toContain(`::error::no environment file for "${bad}"`);
+      expect(result.output).toBe("");
+    }
   });
 });

@@ -15,8 +15,12 @@ import {
   until,
   useCluster,
 } from "../../../test/support/cluster.ts";
+import { MOTO_CREDENTIALS } from "../../../test/support/moto.ts";
+import { runCommand } from "../../delivery/src/command.ts";
+import { detectDrift } from "../../delivery/src/drift.ts";
 import { dryRunApply, getJson, kubeRequest } from "../../delivery/src/kube.ts";
-import { digest } from "../../delivery/test/fixtures.ts";
+import { memoryReporter } from "../../delivery/src/reporter.ts";
+import { digest, testEnvironment } from "../../delivery/test/fixtures.ts";
 import {
   errorLines,
   repositoryRoot,
@@ -355,6 +359,41 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
     expect(next.summary).toContain(`-          image: ${image(fixed)}`);
     expect(next.summary).toContain(`+          image: ${image(digest("d"))}`);
     expect((await releaseRecords()).at(-1)).toEqual({ version: 6, status: "deployed" });
+  });
+
+  it("drift: sees a hand `helm rollback` of the release and reconciles it back to the file's digest", async () => {
+    const rolledBack = await runCommand(helm, [
+      "rollback",
+      release,
+      "1",
+      "--namespace",
+      namespace,
+      "--wait",
+      "--kubeconfig",
+      cluster.kubeconfig,
+    ]);
+    expect(rolledBack.code, rolledBack.stderr).toBe(0);
+    const env = testEnvironment([
+      [["platform"], "eks"],
+      [["image", "digest"], fixed],
+    ]);
+    // No AWS here: the alarms and dashboards rows are unreadable (port 9 refuses), the release is what is checked.
+    const options = {
+      env,
+      kubeconfig: cluster.kubeconfig,
+      helm,
+      aws: { endpoint: "http://127.0.0.1:9", maxAttempts: 1, credentials: MOTO_CREDENTIALS },
+      reporter: memoryReporter(),
+    };
+    const seen = await detectDrift({ ...options, reconcile: false });
+    const releaseRow = seen.resources.find((r) => r.kind === "helm-release")!;
+    expect(releaseRow.differs).toBe(true);
+    expect(releaseRow.changes).toEqual([{ field: "image.digest", from: good, to: fixed }]);
+
+    const repaired = await detectDrift({ ...options, reconcile: true });
+    expect(repaired.reconciled?.map((o) => [o.operation, o.status])).toEqual([["deploy-helm", "succeeded"]]);
+    expect(repaired.after?.find((r) => r.kind === "helm-release")?.differs).toBe(false);
+    expect((await releaseRecords()).at(-1)).toEqual({ version: 8, status: "deployed" });
   });
 
   describe("after the control plane stops", () => {

@@ -4,6 +4,8 @@ import {
   actionReporter,
   awsOverride,
   booleanInput,
+  gitHubInputs,
+  gitHubOptions,
   planPromote,
   promote,
   readInputs,
@@ -12,14 +14,12 @@ import {
 import { z } from "zod";
 
 const inputs = z.object({
+  ...gitHubInputs,
   from: z.string(),
   to: z.string(),
   "environments-dir": z.string().default("environments"),
-  "github-token": z.string().optional(),
-  repository: z.string().default(process.env.GITHUB_REPOSITORY ?? ""),
   "base-branch": z.string().default("main"),
   "dashboard-url": z.string().optional(),
-  "github-api-url": z.string().default(process.env.GITHUB_API_URL ?? "https://api.github.com"),
   "aws-endpoint": z.url().optional(),
   plan: booleanInput(false),
 });
@@ -32,11 +32,7 @@ await runAction(async () => {
     environmentsDir: resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), input["environments-dir"]),
     environmentsPath: input["environments-dir"],
     baseBranch: input["base-branch"],
-    github: {
-      token: input["github-token"] ?? process.env.GITHUB_TOKEN,
-      repository: input.repository,
-      apiUrl: input["github-api-url"],
-    },
+    github: gitHubOptions(input),
     dashboardUrl: input["dashboard-url"],
     aws: awsOverride(input["aws-endpoint"]),
     reporter: actionReporter,

@@ -2,10 +2,15 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
-import { setEnvironmentFields } from "@content-engine/environments";
+import { loadEnvironment, setEnvironmentFields } from "@content-engine/environments";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { useMoto } from "../../../test/support/moto.ts";
-import { createAlarm } from "../../delivery/test/fixtures.ts";
+import {
+  createAlarm,
+  createEcsService,
+  createWorkerFunction,
+  workerZip,
+} from "../../delivery/test/fixtures.ts";
 import { errorLines, runBundledAction, scratchWorkspace } from "../../delivery/test/support/run-action.ts";
 
 const moto = useMoto();
@@ -82,7 +87,12 @@ function workspaceWithNewDevDigest() {
 }
 
 /** The bundled action promoting dev (which runs a newer digest) to staging. */
-function promoteDevToStaging() {
+async function promoteDevToStaging() {
+  const workspace = workspaceWithNewDevDigest();
+  // dev serves what its file says (promote checks the live service and alias before moving it on).
+  const dev = loadEnvironment("dev", `${workspace}/environments`);
+  await createEcsService(moto.endpoint, dev, `${dev.image.repository}@${dev.image.digest}`);
+  await createWorkerFunction(moto.endpoint, dev, workerZip("export const handler = 1;"));
   return runBundledAction(
     "promote",
     {
@@ -92,7 +102,7 @@ function promoteDevToStaging() {
       "github-api-url": apiUrl,
       "aws-endpoint": moto.endpoint,
     },
-    { workspace: workspaceWithNewDevDigest() },
+    { workspace },
   );
 }
 

@@ -7,14 +7,30 @@ import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
+  ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
 } from "@aws-sdk/client-ecs";
+import {
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  ListVersionsByFunctionCommand,
+  UpdateAliasCommand,
+} from "@aws-sdk/client-lambda";
 import type { Environment } from "@content-engine/environments";
 import { type ActContext, push, runWorkflow, type WorkflowRun } from "./act.ts";
 import type { DataPlane, Served } from "./data-plane/serve.ts";
 import type { FakeGitHub } from "./fake-github.ts";
 import { git } from "./git.ts";
-import { codeShaOf, ecsRollout, observe, registryDigest, workerBundleDigest } from "./observe.ts";
+import {
+  aliasConfiguration,
+  codeShaOf,
+  ecsRollout,
+  observe,
+  registryDigest,
+  serviceTaskDefinition,
+  workerBundleDigest,
+} from "./observe.ts";
 import { assume, client, type EnvName, environmentAt, provision, startMoto } from "./world.ts";
 
 export interface Check {
@@ -454,13 +470,296 @@ async function registerExitingRevision(endpoint: string, env: Environment, code:
   );
 }
 
+/**
+ * Hand changes in dev's account, as a person in the console makes them: the service back on an older
+ * revision that ran another image, the alias back on an older version with other code.
+ */
+async function handChanges(moto: string, env: Environment) {
+  const credentials = await assume(moto, env.deployRoleArn!);
+  const ecs = client(ECSClient, moto, credentials, env.region);
+  const lambda = client(LambdaClient, moto, credentials, env.region);
+  const fileImage = `${env.image.repository}@${env.image.digest}`;
+  const { service } = await serviceTaskDefinition(ecs, env);
+  const family = service!.taskDefinition!.split("/").pop()!.split(":")[0]!;
+  const revisions = await ecs.send(
+    new ListTaskDefinitionsCommand({ familyPrefix: family, sort: "DESC", status: "ACTIVE" }),
+  );
+  let older: string | undefined;
+  for (const arn of revisions.taskDefinitionArns ?? []) {
+    const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }))).taskDefinition;
+    const image = td?.containerDefinitions?.find((c) => c.name === "api")?.image;
+    if (image?.startsWith(env.image.repository) && image !== fileImage) {
+      older = arn;
+      break;
+    }
+  }
+  if (!older) throw new Error(`no revision of ${family} runs another image than ${fileImage}`);
+  await ecs.send(
+    new UpdateServiceCommand({ cluster: env.api.cluster, service: env.api.service, taskDefinition: older }),
+  );
+  const { config } = await aliasConfiguration(lambda, env);
+  const versions = await lambda.send(
+    new ListVersionsByFunctionCommand({ FunctionName: env.worker.functionName }),
+  );
+  const other = (versions.Versions ?? []).find(
+    (v) => v.Version !== "$LATEST" && v.CodeSha256 !== config.CodeSha256,
+  );
+  if (!other) throw new Error(`no version of ${env.worker.functionName} holds other code`);
+  await lambda.send(
+    new UpdateAliasCommand({
+      FunctionName: env.worker.functionName,
+      Name: env.worker.alias,
+      FunctionVersion: other.Version,
+    }),
+  );
+  const check = await lambda.send(
+    new GetFunctionConfigurationCommand({ FunctionName: env.worker.functionName, Qualifier: other.Version }),
+  );
+  return { revision: older, version: other.Version!, codeSha256: check.CodeSha256 };
+}
+
+const summaryOf = (run: WorkflowRun | undefined) => run?.summaries.map((s) => s.content).join("\n") ?? "";
+
+export async function driftRepaired(c: Chain) {
+  const dev = c.env("dev");
+  const mainBefore = c.main();
+  const before = await observe(c.r.moto, dev);
+  const hand = await handChanges(c.r.moto, dev);
+  const changed = await observe(c.r.moto, dev);
+  c.expect(
+    "the hand change put dev's service on an older revision",
+    hand.revision,
+    changed.taskDefinitionArn,
+  );
+  c.expect("the hand change put dev's alias on other code", hand.codeSha256, changed.codeSha256);
+  const title = "Drift: dev differs from environments/dev.yaml";
+
+  // The check, report only: drift.yml run by hand with reconcile false.
+  const [report] = c.record(
+    [
+      await runWorkflow(
+        c.r.ctx,
+        "drift.yml",
+        "workflow_dispatch",
+        c.main(),
+        { inputs: { environment: "dev", reconcile: "false" } },
+        { environment: "dev", reconcile: "false" },
+      ),
+    ],
+    "drift-report",
+  );
+  c.expect("drift.yml fails while dev drifts and is not reconciled", false, report!.ok);
+  const summary = summaryOf(report);
+  c.expect(
+    "its summary shows the ECS service as drifted, with the image it runs",
+    true,
+    summary.includes("| ecs-service |") &&
+      /\| ecs-service \|[^\n]*✏️ differs[^\n]*image:/.test(summary) &&
+      summary.includes(changed.image!),
+  );
+  c.expect(
+    "its summary shows the Lambda alias as drifted (code)",
+    true,
+    /\| lambda-alias \|[^\n]*✏️ differs[^\n]*code:/.test(summary),
+  );
+  c.expect(
+    "the alarms and dashboards are in sync",
+    true,
+    /\| alarms \|[^\n]*✅ in sync/.test(summary) && /\| dashboards \|[^\n]*✅ in sync/.test(summary),
+  );
+  const issue = c.r.github.issues.find((i) => i.title === title);
+  c.expect(
+    "one drift issue is open for dev, labelled drift",
+    ["open", ["drift"]],
+    [issue?.state, issue?.labels],
+  );
+  c.expect(
+    "the issue names both drifted resources",
+    true,
+    Boolean(issue?.body.includes("| ecs-service |") && issue.body.includes("| lambda-alias |")),
+  );
+  const still = await observe(c.r.moto, dev);
+  c.expect("report only: dev still runs the hand-changed revision", hand.revision, still.taskDefinitionArn);
+
+  // The scheduled check: dev's file says drift.reconcile, so it puts dev back.
+  const [repair] = c.record(
+    [
+      await runWorkflow(
+        c.r.ctx,
+        "drift.yml",
+        "workflow_dispatch",
+        c.main(),
+        { inputs: { environment: "dev", reconcile: "auto" } },
+        { environment: "dev", reconcile: "auto" },
+      ),
+    ],
+    "drift-repair",
+  );
+  c.expect("drift.yml reconciles dev (its file sets drift.reconcile)", true, repair!.ok);
+  const after = await observe(c.r.moto, dev);
+  c.expect(
+    "dev's service runs the file's digest again",
+    `${dev.image.repository}@${dev.image.digest}`,
+    after.image,
+  );
+  c.expect(
+    "dev's alias serves the file's worker bundle again",
+    codeShaOf(dev.worker.bundle),
+    after.codeSha256,
+  );
+  c.expect("dev's alias is not split", {}, after.split);
+  c.expect("dev's size is the file's", [before.cpu, before.memory], [after.cpu, after.memory]);
+  c.expect(
+    "the summary shows every resource in sync after the reconcile",
+    true,
+    /### After reconcile[\s\S]*\| ecs-service \|[^\n]*✅ in sync[\s\S]*\| lambda-alias \|[^\n]*✅ in sync/.test(
+      summaryOf(repair),
+    ),
+  );
+  const closed = c.r.github.issues.filter((i) => i.title === title);
+  c.expect(
+    "the drift issue is closed, with a comment saying reconcile put dev back",
+    [["closed", true]],
+    closed.map((i) => [i.state, i.comments.some((comment) => comment.includes("reconcile put it back"))]),
+  );
+  c.expect("main did not move: reconcile deploys the file, it does not edit it", mainBefore, c.main());
+}
+
+export async function rollbackMerged(c: Chain) {
+  const dev = c.env("dev");
+  const pullsBefore = c.r.github.pulls.length;
+  const [run] = c.record(
+    [
+      await runWorkflow(
+        c.r.ctx,
+        "rollback.yml",
+        "workflow_dispatch",
+        c.main(),
+        { inputs: { environment: "dev" } },
+        { environment: "dev" },
+      ),
+    ],
+    "rollback",
+  );
+  c.expect("rollback.yml succeeds", true, run!.ok);
+  const pull = c.r.github.pulls.find((p) => p.head === "rollback/dev" && p.state === "open");
+  c.expect("a pull request rollback/dev -> main is open", pullsBefore + 1, c.r.github.pulls.length);
+  if (!pull) return;
+  // The state before dev's current digest in the file's history (no deployment records here: act makes none).
+  const history = git(c.r.ctx.bare, ["log", "--format=%H", "main", "--", "environments/dev.yaml"]).split(
+    "\n",
+  );
+  const previous = history
+    .map((sha) => c.env("dev", sha))
+    .find((env) => env.image.digest !== dev.image.digest);
+  const branch = c.env("dev", "rollback/dev");
+  c.expect("the PR sets dev's digest back to the previous one", previous?.image.digest, branch.image.digest);
+  c.expect("the PR sets dev's worker bundle back with it", previous?.worker.bundle, branch.worker.bundle);
+  c.expect(
+    "the PR changes nothing else in dev.yaml",
+    { ...dev, image: branch.image, worker: { ...dev.worker, bundle: branch.worker.bundle } },
+    branch,
+  );
+  const { before, after } = c.r.github.merge(pull.number);
+  const runs = c.record(await push(c.r.ctx, before, after), "rollback-merge");
+  c.expect(
+    "merging starts deploy-env.yml only",
+    ["deploy-env.yml"],
+    runs.map((r) => r.workflow),
+  );
+  c.expect("deploy-env.yml deploys dev", true, runs[0]?.ok);
+  const live = await observe(c.r.moto, dev);
+  c.expect(
+    "dev's service runs the previous digest again",
+    `${dev.image.repository}@${previous?.image.digest}`,
+    live.image,
+  );
+  c.expect(
+    "dev's alias serves the previous bundle again",
+    codeShaOf(previous?.worker.bundle),
+    live.codeSha256,
+  );
+  await expectServes(c, "dev", "rollback");
+}
+
+export async function promoteRefusedAfterRollback(c: Chain) {
+  // dev's own account (a second moto): its next rollout fails and rolls back.
+  const broken = await startMoto();
+  try {
+    const dev = c.env("dev");
+    await provision(broken.endpoint, dev, { healthy: true });
+    await registerExitingRevision(broken.endpoint, dev, 1);
+    const ctx = { ...c.r.ctx, env: { ...c.r.ctx.env, AWS_ENDPOINT_URL: broken.endpoint } };
+    const next = `sha256:${"e".repeat(64)}`;
+    const { before: b, after } = c.pushCommits([
+      {
+        message: "dev: a digest whose tasks never start",
+        edit: (d) => {
+          setField(d, "dev", /^ {2}digest: sha256:[a-f0-9]{64}/m, `  digest: ${next}`);
+        },
+      },
+    ]);
+    const runs = c.record(await push(ctx, b, after), "rolled-back");
+    c.expect("dev's deploy of the new digest fails (rolled back)", false, runs[0]?.ok);
+    const live = await observe(broken.endpoint, dev);
+    c.expect(
+      "dev still serves its previous digest",
+      `${dev.image.repository}@${dev.image.digest}`,
+      live.image,
+    );
+    c.expect("dev.yaml on main names the digest that never served", next, c.env("dev").image.digest);
+    const pullsBefore = c.r.github.pulls.filter((p) => p.state === "open").length;
+    const branchBefore = git(c.r.ctx.bare, [
+      "for-each-ref",
+      "--format=%(objectname)",
+      "refs/heads/promote/staging",
+    ]);
+    const [run] = c.record(
+      [
+        await runWorkflow(
+          ctx,
+          "promote.yml",
+          "workflow_dispatch",
+          c.main(),
+          { inputs: { from: "dev", to: "staging" } },
+          { from: "dev", to: "staging" },
+        ),
+      ],
+      "refused-source",
+    );
+    c.expect("promote dev -> staging is refused", false, run!.ok);
+    c.expect(
+      "no pull request was opened or updated",
+      pullsBefore,
+      c.r.github.pulls.filter((p) => p.state === "open").length,
+    );
+    c.expect(
+      "promote/staging did not move",
+      branchBefore,
+      git(c.r.ctx.bare, ["for-each-ref", "--format=%(objectname)", "refs/heads/promote/staging"]),
+    );
+    c.expect(
+      "the job summary says what dev serves instead",
+      true,
+      summaryOf(run).includes(`dev does not serve the digest its file names`) &&
+        summaryOf(run).includes(`runs ${dev.image.repository}@${dev.image.digest}, not ${next}`),
+    );
+  } finally {
+    await broken.stop();
+  }
+}
+
 export const CHAINS: Array<{ id: string; name: string; run: (c: Chain) => Promise<void> }> = [
   { id: "push-dev", name: "push -> dev", run: pushToDev },
   { id: "refuse", name: "promote refused while a dev alarm fires", run: promoteRefusedWhileAlarm },
   { id: "promote", name: "promote dev -> staging -> prod", run: promoteToStagingAndProd },
   { id: "two-commits", name: "two commits in one push", run: twoCommitsOnePush },
   { id: "race", name: "record race", run: recordRace },
+  { id: "drift", name: "drift reported and repaired", run: driftRepaired },
+  { id: "rollback", name: "rollback PR merged", run: rollbackMerged },
   { id: "broken", name: "broken rollout", run: brokenRollout },
+  // Last: it leaves main's dev.yaml naming a digest no account serves.
+  { id: "refused-source", name: "promotion refused: dev rolled back", run: promoteRefusedAfterRollback },
 ];
 
 export async function runChain(r: Rehearsal, chain: (typeof CHAINS)[number]): Promise<ChainResult> {

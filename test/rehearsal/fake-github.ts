@@ -16,12 +16,24 @@ export interface PullRequest {
   body: string;
   state: "open" | "closed";
   merged: boolean;
+  labels: string[];
+}
+
+export interface Issue {
+  number: number;
+  title: string;
+  body: string;
+  labels: string[];
+  state: "open" | "closed";
+  comments: string[];
 }
 
 export interface FakeGitHub {
   /** GHES-style API URL, e.g. http://127.0.0.1:PORT/api/v3 */
   apiUrl: string;
   pulls: PullRequest[];
+  /** Issues (numbered apart from pull requests here; GitHub shares one sequence). */
+  issues: Issue[];
   /** Every request, "METHOD /path" (without /api/v3). */
   requests: string[];
   /** Merges the pull request into its base; returns main before and after. */
@@ -50,6 +62,7 @@ async function readBody(request: IncomingMessage): Promise<Record<string, unknow
 
 export async function startFakeGitHub(bare: string, repository: string): Promise<FakeGitHub> {
   const pulls: PullRequest[] = [];
+  const issues: Issue[] = [];
   const requests: string[] = [];
   const htmlBase = `https://github.example.invalid/${repository}`;
 
@@ -89,10 +102,12 @@ export async function startFakeGitHub(bare: string, repository: string): Promise
       return m !== null;
     };
     if (method === "GET" && rest === "/commits") {
+      const perPage = Number(q.get("per_page") ?? "30");
       const args = [
         "log",
-        `--max-count=${q.get("per_page") ?? "30"}`,
-        "--format=%H %cI",
+        `--max-count=${perPage}`,
+        `--skip=${(Number(q.get("page") ?? "1") - 1) * perPage}`,
+        "--format=%H%x09%cI%x09%s",
         q.get("sha") ?? "main",
       ];
       if (q.get("path")) args.push("--", q.get("path")!);
@@ -100,8 +115,8 @@ export async function startFakeGitHub(bare: string, repository: string): Promise
         .split("\n")
         .filter(Boolean)
         .map((line) => {
-          const [sha, date] = line.split(" ");
-          return { sha, commit: { committer: { date } } };
+          const [sha, date, message] = line.split("\t");
+          return { sha, commit: { message, committer: { date }, author: { date } } };
         });
     }
     if (method === "GET" && match(/^\/compare\/([^.]+)\.\.\.(.+)$/)) {
@@ -171,6 +186,7 @@ export async function startFakeGitHub(bare: string, repository: string): Promise
         body: String(body.body ?? ""),
         state: "open",
         merged: false,
+        labels: [],
       };
       if (!resolveRef(`refs/heads/${pull.head}`))
         throw new HttpError(422, `head ${pull.head} does not exist`);
@@ -185,6 +201,52 @@ export async function startFakeGitHub(bare: string, repository: string): Promise
       if (body.body) pull.body = String(body.body);
       return { number: pull.number, html_url: `${htmlBase}/pull/${pull.number}` };
     }
+    if (rest === "/issues" && method === "GET") {
+      const labels = q.get("labels")?.split(",").filter(Boolean) ?? [];
+      return issues
+        .filter((i) => (q.get("state") ?? "open") === "all" || i.state === (q.get("state") ?? "open"))
+        .filter((i) => labels.every((label) => i.labels.includes(label)))
+        .map((i) => ({ number: i.number, title: i.title, state: i.state, body: i.body }));
+    }
+    if (rest === "/issues" && method === "POST") {
+      const body = await readBody(request);
+      const issue: Issue = {
+        number: issues.length + 1,
+        title: String(body.title),
+        body: String(body.body ?? ""),
+        labels: ((body.labels as string[] | undefined) ?? []).map(String),
+        state: "open",
+        comments: [],
+      };
+      issues.push(issue);
+      return { number: issue.number, html_url: `${htmlBase}/issues/${issue.number}` };
+    }
+    // Labels of a pull request (GitHub treats a pull request as an issue here).
+    if (method === "POST" && match(/^\/issues\/(\d+)\/labels$/)) {
+      const pull = pulls[Number(m![1]) - 1];
+      if (!pull) throw new HttpError(404, "Not Found");
+      const body = await readBody(request);
+      for (const label of (body.labels as string[] | undefined) ?? []) {
+        if (!pull.labels.includes(String(label))) pull.labels.push(String(label));
+      }
+      return pull.labels.map((name) => ({ name }));
+    }
+    if (match(/^\/issues\/(\d+)(\/comments)?$/)) {
+      const issue = issues[Number(m![1]) - 1];
+      if (!issue) throw new HttpError(404, "Not Found");
+      const body = await readBody(request);
+      if (method === "POST" && m![2]) {
+        issue.comments.push(String(body.body));
+        return { id: issue.comments.length };
+      }
+      if (method === "PATCH" && !m![2]) {
+        if (body.body !== undefined) issue.body = String(body.body);
+        if (body.state === "open" || body.state === "closed") issue.state = body.state;
+        return { number: issue.number, state: issue.state };
+      }
+    }
+    // GitHub records a deployment for every job that runs in an environment; act records none.
+    if (rest === "/deployments" && method === "GET") return [];
     throw new HttpError(404, `fake GitHub has no route ${method} ${rest}`);
   }
 
@@ -210,6 +272,7 @@ export async function startFakeGitHub(bare: string, repository: string): Promise
   return {
     apiUrl: `http://127.0.0.1:${port}/api/v3`,
     pulls,
+    issues,
     requests,
     merge(number) {
       const pull = pulls.find((p) => p.number === number && p.state === "open");

@@ -9,6 +9,7 @@ import {
   ListTasksCommand,
 } from "@aws-sdk/client-ecs";
 import { GetAliasCommand, GetFunctionConfigurationCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { bundleCodeSha256 } from "@content-engine/delivery";
 import type { Environment } from "@content-engine/environments";
 import { assume, client } from "./world.ts";
 
@@ -37,9 +38,8 @@ export async function workerBundleDigest(registry: string, repository: string, t
   return manifest.layers?.[0]?.digest;
 }
 
-/** Lambda's CodeSha256 (base64) of a sha256:<hex> digest. */
-export const codeShaOf = (digest: string | undefined) =>
-  digest ? Buffer.from(digest.replace(/^sha256:/, ""), "hex").toString("base64") : undefined;
+/** Lambda's CodeSha256 (base64) of a recorded worker bundle's sha256:<hex> digest. */
+export const codeShaOf = (digest: string | undefined) => (digest ? bundleCodeSha256(digest) : undefined);
 
 export interface Live {
   taskDefinitionArn?: string;

@@ -5,6 +5,7 @@ import * as core from "@actions/core";
 import { EnvironmentError, loadEnvironment } from "@content-engine/environments";
 import { z as zod } from "zod";
 import { DeliveryError } from "./errors.ts";
+import type { GrafanaTarget } from "./grafana.ts";
 import { isSuccess, type Outcome, type Plan } from "./outcome.ts";
 import type { Reporter } from "./reporter.ts";
 import { outcomeMarkdown, planMarkdown } from "./summary.ts";
@@ -110,6 +111,28 @@ export function gitHubOptions(input: {
     repository: input.repository,
     apiUrl: input["github-api-url"],
   };
+}
+
+/** The inputs of an action that reads or publishes the Grafana dashboards. */
+export const grafanaInputs = {
+  "grafana-url": zod.url().optional(),
+  "grafana-token": zod.string().optional(),
+  "grafana-folder-uid": zod.string().optional(),
+};
+
+/** The Grafana target of those inputs (token masked), or undefined without grafana-url. */
+export function grafanaTarget(input: {
+  "grafana-url"?: string;
+  "grafana-token"?: string;
+  "grafana-folder-uid"?: string;
+}): GrafanaTarget | undefined {
+  const token = input["grafana-token"];
+  if (token) actionReporter.secret(token);
+  const url = input["grafana-url"];
+  if (!url) return undefined;
+  if (!token)
+    throw new DeliveryError("input grafana-token: required with grafana-url (pass it from a secret)");
+  return { url, token, folderUid: input["grafana-folder-uid"] };
 }
 
 export function awsOverride(endpoint: string | undefined): { endpoint?: string } {

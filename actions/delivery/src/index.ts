@@ -5,6 +5,8 @@ export {
   booleanInput,
   gitHubInputs,
   gitHubOptions,
+  grafanaInputs,
+  grafanaTarget,
   readInputs,
   runAction,
   splitList,

@@ -17,6 +17,7 @@ import {
   createLoadBalancer,
   dashboardsDir,
   generatedAlarms,
+  startFakeGrafana,
 } from "../../observability-apply/test/support.ts";
 import { createClient } from "../src/aws.ts";
 import {
@@ -168,6 +169,29 @@ describe("drift against moto", () => {
     expect(dashboards.steps).toEqual([
       expect.stringMatching(/^update cloudwatch dashboard content-engine-dev-overview$/),
     ]);
+  });
+
+  it("sees a Grafana dashboard edited by hand (Grafana faked) and republishes it on reconcile", async () => {
+    const grafana = await startFakeGrafana();
+    try {
+      await inSync();
+      const target = { url: grafana.url, token: grafana.token };
+      await applyObservability({ ...options(), grafana: target, reporter: memoryReporter() });
+      expect((await detectDrift(options({ grafana: target, reconcile: false }))).drifted).toBe(false);
+      const saved = grafana.saved.get("ce-dev-overview")!;
+      saved.dashboard = { ...saved.dashboard, title: "edited in the UI" };
+      const report = await detectDrift(options({ grafana: target, reconcile: false }));
+      const dashboards = report.resources.find((r) => r.kind === "dashboards")!;
+      expect(dashboards.steps).toEqual(["update grafana dashboard ce-dev-overview"]);
+      const repaired = await detectDrift(options({ grafana: target, reconcile: true }));
+      expect(repaired.reconciled?.map((o) => [o.operation, o.status])).toEqual([
+        ["observability-apply", "succeeded"],
+      ]);
+      expect(grafana.saved.get("ce-dev-overview")!.dashboard.title).not.toBe("edited in the UI");
+      expect(repaired.after?.filter((r) => r.differs)).toEqual([]);
+    } finally {
+      await grafana.stop();
+    }
   });
 
   it("reconciles when the file says so (drift.reconcile): service, alias and alarms are put back", async () => {

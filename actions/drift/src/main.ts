@@ -12,6 +12,8 @@ import {
   gitHubClient,
   gitHubInputs,
   gitHubOptions,
+  grafanaInputs,
+  grafanaTarget,
   readInputs,
   reportDriftIssue,
   runAction,
@@ -21,6 +23,7 @@ import { z } from "zod";
 
 const inputs = z.object({
   ...gitHubInputs,
+  ...grafanaInputs,
   environment: z.string(),
   "environments-dir": z.string().default("environments"),
   reconcile: z
@@ -59,6 +62,7 @@ await runAction(async () => {
   }
   const report = await detectDrift({
     env,
+    grafana: grafanaTarget(input),
     reconcile,
     breakGlass: input["break-glass"],
     kubeconfig: input.kubeconfig,

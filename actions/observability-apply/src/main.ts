@@ -6,7 +6,8 @@ import {
   applyObservability,
   awsOverride,
   booleanInput,
-  DeliveryError,
+  grafanaInputs,
+  grafanaTarget,
   planObservability,
   readInputs,
   runAction,
@@ -18,9 +19,7 @@ const inputs = z.object({
   "environments-dir": z.string().default("environments"),
   "alarms-dir": z.string().default("alarms/generated"),
   "dashboards-dir": z.string().default("dashboards/generated"),
-  "grafana-url": z.url().optional(),
-  "grafana-token": z.string().optional(),
-  "grafana-folder-uid": z.string().optional(),
+  ...grafanaInputs,
   "deploy-marker": booleanInput(true),
   "cloudwatch-dashboard": booleanInput(true),
   "aws-endpoint": z.url().optional(),
@@ -29,18 +28,13 @@ const inputs = z.object({
 
 await runAction(async () => {
   const input = readInputs(inputs, Object.keys(inputs.shape));
-  if (input["grafana-token"]) actionReporter.secret(input["grafana-token"]);
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const grafanaUrl = input["grafana-url"];
-  if (grafanaUrl && !input["grafana-token"])
-    throw new DeliveryError("input grafana-token: required with grafana-url (pass it from a secret)");
+  const grafana = grafanaTarget(input);
   const options = {
     env: actionEnvironment(input.environment, input["environments-dir"]),
     alarmsDir: resolve(workspace, input["alarms-dir"]),
     dashboardsDir: resolve(workspace, input["dashboards-dir"]),
-    grafana: grafanaUrl
-      ? { url: grafanaUrl, token: input["grafana-token"] ?? "", folderUid: input["grafana-folder-uid"] }
-      : undefined,
+    grafana,
     deployMarker: input["deploy-marker"],
     cloudwatchDashboard: input["cloudwatch-dashboard"],
     aws: awsOverride(input["aws-endpoint"]),

@@ -141,14 +141,46 @@ data "aws_iam_policy_document" "deploy" {
     content {
       sid = "DeployWorkerFunction"
       actions = [
+        "lambda:CreateAlias",
         "lambda:GetAlias",
         "lambda:GetFunction",
         "lambda:GetFunctionConfiguration",
         "lambda:PublishVersion",
         "lambda:UpdateAlias",
         "lambda:UpdateFunctionCode",
+        "lambda:UpdateFunctionConfiguration",
       ]
       resources = [statement.value, "${statement.value}:*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.lambda_function_arn == null ? [] : [var.lambda_function_arn]
+
+    content {
+      # deploy-lambda (and drift) read the alias's SQS mappings; ListEventSourceMappings has no
+      # resource-level permissions: AWS requires "*".
+      sid       = "ReadWorkerMappings"
+      actions   = ["lambda:ListEventSourceMappings"]
+      resources = ["*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.lambda_function_arn == null ? [] : [var.lambda_function_arn]
+
+    content {
+      # deploy-lambda keeps the mapping's batch size and concurrency equal to the environment file:
+      # only mappings that invoke this function.
+      sid       = "TuneWorkerMappings"
+      actions   = ["lambda:UpdateEventSourceMapping"]
+      resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:*"]
+
+      condition {
+        test     = "ArnLike"
+        variable = "lambda:FunctionArn"
+        values   = [statement.value, "${statement.value}:*"]
+      }
     }
   }
 
@@ -175,10 +207,15 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.alarm_name_prefix}*"]
   }
 
-  # observability-apply resolves the ALB and target-group dimensions of the generated alarms by name.
+  # observability-apply resolves the ALB and target-group dimensions of the generated alarms by name;
+  # deploy-ecs reads the targets' health when a rollout fails (its diagnosis). No resource-level permissions.
   statement {
-    sid       = "ResolveAlarmDimensions"
-    actions   = ["elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups"]
+    sid = "ResolveAlarmDimensions"
+    actions = [
+      "elasticloadbalancing:DescribeLoadBalancers",
+      "elasticloadbalancing:DescribeTargetGroups",
+      "elasticloadbalancing:DescribeTargetHealth",
+    ]
     resources = ["*"]
   }
 

@@ -248,7 +248,7 @@ export const environmentSchema = z
       .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { message: "an IAM role ARN" })
       .optional()
       .describe(
-        "Read-only role that promote assumes from the previous environment's role to show, in the promotion pull request, what merging would change in this environment (terraform output promote_read_role_arn).",
+        "Read-only role promote.yml runs as when it promotes from this environment (alarms, what it serves), and that the previous environment's promote assumes to show what merging would change here (terraform output promote_read_role_arn).",
       ),
     image: imageSchema,
     api: apiSchema,

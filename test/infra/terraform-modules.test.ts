@@ -357,7 +357,7 @@ describe("GitHub OIDC deploy role", () => {
     expect(JSON.stringify(passRole?.body.condition)).toContain("ecs-tasks.amazonaws.com");
   });
 
-  it("gives promote a read role in the next account that reads what the plans read and writes nothing", () => {
+  it("gives promote a read-only role: what promote reads, the next read role to assume, nothing that writes", () => {
     const read = findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "promote_read");
     const actions = policyStatements(read).flatMap((s) => s.actions);
     expect(actions.sort()).toEqual(
@@ -370,23 +370,33 @@ describe("GitHub OIDC deploy role", () => {
         "ecr:GetDownloadUrlForLayer",
         "ecs:DescribeServices",
         "ecs:DescribeTaskDefinition",
+        "eks:DescribeCluster",
         "elasticloadbalancing:DescribeLoadBalancers",
         "elasticloadbalancing:DescribeTargetGroups",
         "lambda:GetAlias",
         "lambda:GetFunctionConfiguration",
         "lambda:ListEventSourceMappings",
+        "sts:AssumeRole",
       ].sort(),
     );
-    const [trust] = policyStatements(
+    // Nothing that registers a task definition, updates a service or a function, or writes an alarm.
+    for (const action of actions)
+      expect(action).toMatch(/^\w+:(Describe|Get|List|BatchGet)\w*$|^sts:AssumeRole$/);
+    const assume = policyStatements(read).find((s) => s.sid === "AssumeNextEnvironmentReadRole");
+    expect(assume?.resources).toEqual(["${statement.value}"]); // for_each over [var.next_read_role_arn]
+    expect(JSON.stringify(assume?.body)).not.toContain("*");
+    const trust = policyStatements(
       findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "promote_read_trust"),
     );
-    expect(trust?.actions).toEqual(["sts:AssumeRole"]);
-    expect(JSON.stringify(trust?.body.principals)).toContain("${var.promote_read_principals}");
-    const [assume] = policyStatements(
-      findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "assume_next_read_role"),
-    );
-    expect(assume).toMatchObject({ actions: ["sts:AssumeRole"], resources: ["${var.next_read_role_arn}"] });
-    // staging and prod trust the previous environment's deploy role; dev and staging may assume the next read role.
+    // promote.yml's jobs (the environment's OIDC subject, as the deploy role), and the previous read role.
+    expect(trust.map((s) => [s.sid, s.actions])).toEqual([
+      ["GitHubEnvironmentsOfThisRepository", ["sts:AssumeRoleWithWebIdentity"]],
+      ["PreviousEnvironmentPromoteRole", ["sts:AssumeRole"]],
+    ]);
+    expect(JSON.stringify(trust[0]?.body.condition)).toContain(":environment:${env}");
+    // The deploy role no longer plans anything: it assumes no other role.
+    const deploy = findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "deploy");
+    expect(policyStatements(deploy).flatMap((s) => s.actions)).not.toContain("sts:AssumeRole");
     for (const [env, wanted] of [
       ["dev", ["next_read_role_arn"]],
       ["staging", ["next_read_role_arn", "promote_read_principals"]],

@@ -96,7 +96,7 @@ variable "ticket_subscriptions" {
 }
 
 variable "next_read_role_arn" {
-  description = "staging's promote read role ARN (its output promote_read_role_arn), which dev's deploy role may assume when it promotes to staging. Null: the promotion PR says the plan is not shown."
+  description = "staging's promote read role ARN (its output promote_read_role_arn), which dev's promote read role may assume to plan staging. Null: the promotion PR says the plan is not shown."
   type        = string
   default     = null
 }

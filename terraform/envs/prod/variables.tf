@@ -106,7 +106,7 @@ variable "ticket_subscriptions" {
 }
 
 variable "promote_read_principals" {
-  description = "The staging deploy role ARN (its output deploy_role_arn): promote runs as it and may read prod through the promote read role to plan prod in the promotion pull request. Empty: no read role."
+  description = "The staging promote read role ARN (its output promote_read_role_arn): promote from staging runs as it and assumes prod's read role to plan prod in the promotion pull request."
   type        = list(string)
   default     = []
 }

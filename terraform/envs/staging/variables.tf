@@ -102,13 +102,13 @@ variable "ticket_subscriptions" {
 }
 
 variable "promote_read_principals" {
-  description = "The dev deploy role ARN (its output deploy_role_arn): promote runs as it and may read staging through the promote read role to plan staging in the promotion pull request. Empty: no read role."
+  description = "The dev promote read role ARN (its output promote_read_role_arn): promote from dev runs as it and assumes staging's read role to plan staging in the promotion pull request."
   type        = list(string)
   default     = []
 }
 
 variable "next_read_role_arn" {
-  description = "prod's promote read role ARN (its output promote_read_role_arn), which staging's deploy role may assume when it promotes to prod. Null: the promotion PR says the plan is not shown."
+  description = "prod's promote read role ARN (its output promote_read_role_arn), which staging's promote read role may assume to plan prod. Null: the promotion PR says the plan is not shown."
   type        = string
   default     = null
 }

@@ -244,3 +244,28 @@ resource "aws_eks_access_policy_association" "deploy" {
     namespaces = [var.eks.namespace]
   }
 }
+
+# promote reads what the release serves (helm keeps its release records in Secrets): view-only,
+# Secrets included, in the release namespace only.
+resource "aws_eks_access_entry" "promote_read" {
+  count = var.eks.enabled ? 1 : 0
+
+  cluster_name  = module.eks[0].cluster_name
+  principal_arn = module.github_oidc.promote_read_role_arn
+  type          = "STANDARD"
+
+  tags = local.tags
+}
+
+resource "aws_eks_access_policy_association" "promote_read" {
+  count = var.eks.enabled ? 1 : 0
+
+  cluster_name  = module.eks[0].cluster_name
+  principal_arn = aws_eks_access_entry.promote_read[0].principal_arn
+  policy_arn    = "arn:${data.aws_partition.current.partition}:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
+
+  access_scope {
+    type       = "namespace"
+    namespaces = [var.eks.namespace]
+  }
+}

@@ -69,7 +69,7 @@ output "deploy_role_arn" {
 }
 
 output "promote_read_role_arn" {
-  description = "Read-only role the previous environment's promote assumes to plan this one (readRoleArn in the environment file); null without github.promote_read_principals."
+  description = "readRoleArn of the environment file: promote.yml reads this environment with it (read-only), and the previous environment's promote assumes it to plan this one."
   value       = module.github_oidc.promote_read_role_arn
 }
 

@@ -96,8 +96,8 @@ variable "github" {
     environments         = list(string)
     create_oidc_provider = optional(bool, true)
     oidc_provider_arn    = optional(string)
-    # The previous environment's deploy role, which promote runs as: it may read this environment
-    # through the promote read role to plan it in the promotion pull request.
+    # The previous environment's promote read role: it may assume this one to plan this environment
+    # in the promotion pull request.
     promote_read_principals = optional(list(string), [])
     # The next environment's promote read role (its output promote_read_role_arn).
     next_read_role_arn = optional(string)

@@ -232,36 +232,58 @@ resource "aws_iam_role_policy" "deploy" {
   policy = data.aws_iam_policy_document.deploy.json
 }
 
-# promote runs as the previous environment's deploy role and shows, in the promotion pull request, what
-# merging would change here. It reads this account through this role: exactly what the plans read
-# (planEcs, planLambda, planObservability), nothing that writes.
+# The promote read role: read-only, exactly what promote reads. promote.yml runs as it in the source
+# environment (the alarm gate and what the source serves), and from there assumes the next
+# environment's read role to show, in the promotion pull request, what merging would change there.
+# It writes nothing: promote never holds the deploy role.
 data "aws_iam_policy_document" "promote_read_trust" {
-  count = length(var.promote_read_principals) > 0 ? 1 : 0
-
+  # promote.yml's job runs in this environment's GitHub environment (the deploy role's subject).
   statement {
-    sid     = "PreviousEnvironmentDeployRole"
-    actions = ["sts:AssumeRole"]
+    sid     = "GitHubEnvironmentsOfThisRepository"
+    actions = ["sts:AssumeRoleWithWebIdentity"]
 
     principals {
-      type        = "AWS"
-      identifiers = var.promote_read_principals
+      type        = "Federated"
+      identifiers = [local.provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_host}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_host}:sub"
+      values   = [for env in var.github_environments : "repo:${var.github_repository}:environment:${env}"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.promote_read_principals) > 0 ? [var.promote_read_principals] : []
+
+    content {
+      sid     = "PreviousEnvironmentPromoteRole"
+      actions = ["sts:AssumeRole"]
+
+      principals {
+        type        = "AWS"
+        identifiers = statement.value
+      }
     }
   }
 }
 
 resource "aws_iam_role" "promote_read" {
-  count = length(var.promote_read_principals) > 0 ? 1 : 0
-
   name                 = "${trimsuffix(var.name, "-deploy")}-promote-read"
-  assume_role_policy   = data.aws_iam_policy_document.promote_read_trust[0].json
+  assume_role_policy   = data.aws_iam_policy_document.promote_read_trust.json
   max_session_duration = 3600
 
   tags = var.tags
 }
 
 data "aws_iam_policy_document" "promote_read" {
-  count = length(var.promote_read_principals) > 0 ? 1 : 0
-
   # The worker bundle is read from the shared repository by digest; GetAuthorizationToken requires "*".
   statement {
     sid       = "EcrLogin"
@@ -317,6 +339,17 @@ data "aws_iam_policy_document" "promote_read" {
     }
   }
 
+  dynamic "statement" {
+    for_each = var.eks_cluster_arn == null ? [] : [var.eks_cluster_arn]
+
+    content {
+      # A kubeconfig for the release's namespace (read there through its EKS access entry).
+      sid       = "DescribeCluster"
+      actions   = ["eks:DescribeCluster"]
+      resources = [statement.value]
+    }
+  }
+
   statement {
     sid       = "ReadProductAlarms"
     actions   = ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"]
@@ -334,31 +367,21 @@ data "aws_iam_policy_document" "promote_read" {
     actions   = ["elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups"]
     resources = ["*"]
   }
-}
 
-resource "aws_iam_role_policy" "promote_read" {
-  count = length(var.promote_read_principals) > 0 ? 1 : 0
+  # Promoting onward: plan the next environment through its read role.
+  dynamic "statement" {
+    for_each = var.next_read_role_arn == null ? [] : [var.next_read_role_arn]
 
-  name   = "content-engine-promote-read"
-  role   = aws_iam_role.promote_read[0].id
-  policy = data.aws_iam_policy_document.promote_read[0].json
-}
-
-# promote, running as this deploy role, plans the next environment through its read role.
-data "aws_iam_policy_document" "assume_next_read_role" {
-  count = var.next_read_role_arn == null ? 0 : 1
-
-  statement {
-    sid       = "AssumeNextEnvironmentReadRole"
-    actions   = ["sts:AssumeRole"]
-    resources = [var.next_read_role_arn]
+    content {
+      sid       = "AssumeNextEnvironmentReadRole"
+      actions   = ["sts:AssumeRole"]
+      resources = [statement.value]
+    }
   }
 }
 
-resource "aws_iam_role_policy" "assume_next_read_role" {
-  count = var.next_read_role_arn == null ? 0 : 1
-
-  name   = "content-engine-assume-next-read-role"
-  role   = aws_iam_role.deploy.id
-  policy = data.aws_iam_policy_document.assume_next_read_role[0].json
+resource "aws_iam_role_policy" "promote_read" {
+  name   = "content-engine-promote-read"
+  role   = aws_iam_role.promote_read.id
+  policy = data.aws_iam_policy_document.promote_read.json
 }

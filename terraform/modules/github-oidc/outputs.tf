@@ -9,6 +9,6 @@ output "oidc_provider_arn" {
 }
 
 output "promote_read_role_arn" {
-  description = "ARN of the promote read role (readRoleArn in the environment file); null when promote_read_principals is empty."
-  value       = length(aws_iam_role.promote_read) > 0 ? aws_iam_role.promote_read[0].arn : null
+  description = "ARN of the promote read role (readRoleArn in the environment file): promote.yml runs as it, read-only."
+  value       = aws_iam_role.promote_read.arn
 }

@@ -85,7 +85,7 @@ variable "tags" {
 }
 
 variable "promote_read_principals" {
-  description = "Roles that may assume this environment's promote read role (the previous environment's deploy role, which promote runs as) to plan this environment in the promotion pull request. Empty: no read role."
+  description = "Roles that may assume this environment's promote read role besides promote.yml's own jobs: the previous environment's promote read role, which plans this environment in the promotion pull request."
   type        = list(string)
   default     = []
 
@@ -96,7 +96,7 @@ variable "promote_read_principals" {
 }
 
 variable "next_read_role_arn" {
-  description = "The next environment's promote read role (its output promote_read_role_arn), which this deploy role may assume when it runs promote; null in the last environment."
+  description = "The next environment's promote read role (its output promote_read_role_arn), which this environment's promote read role may assume to plan it; null in the last environment."
   type        = string
   default     = null
 }

@@ -23,6 +23,8 @@ TERRAFORM_VERSION="v1.5.7" # last MPL-2.0 release
 TFLINT_VERSION="v0.64.0"
 ACTIONLINT_VERSION="v1.7.12"
 CHECKOV_VERSION="3.3.30"
+# GitHub Actions security audit (offline): no workflow finding of medium or higher (security-scan.test.ts).
+ZIZMOR_VERSION="1.33.1"
 # Property-based fuzzing of the API from its own /openapi.json (services/local/test/openapi-fuzz.test.ts).
 SCHEMATHESIS_VERSION="4.32.5"
 MOTO_VERSION="5.2.5"
@@ -296,6 +298,7 @@ start_job terraform go_tool terraform github.com/hashicorp/terraform "$TERRAFORM
 start_job tflint go_tool tflint github.com/terraform-linters/tflint "$TFLINT_VERSION"
 start_job actionlint go_tool actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION"
 start_job checkov pip_tool checkov checkov "$CHECKOV_VERSION"
+start_job zizmor pip_tool zizmor zizmor "$ZIZMOR_VERSION"
 start_job schemathesis pip_tool schemathesis schemathesis "$SCHEMATHESIS_VERSION"
 start_job moto install_moto
 start_job act go_tool act github.com/nektos/act "$ACT_VERSION"

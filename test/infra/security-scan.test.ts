@@ -141,3 +141,62 @@ describe("checkov", () => {
     scanTimeout,
   );
 });
+
+/** zizmor's findings of medium severity or higher, offline (no GitHub API calls), as `ident severity file:line`. */
+function zizmor(dir: string): string[] {
+  const result = run(toolPath("zizmor"), ["--offline", "--min-severity", "medium", "--format", "json", dir]);
+  // zizmor exits non-zero when it reports findings; the JSON on stdout is what counts.
+  const findings = JSON.parse(result.stdout || "null") as Array<{
+    ident: string;
+    determinations: { severity: string };
+    locations: {
+      symbolic: { key: { Local: { given_path: string } } };
+      concrete: { location: { start_point: { row: number } } };
+    }[];
+  }> | null;
+  if (!findings) throw new Error(`zizmor did not run:\n${result.output}`);
+  return findings.map((f) => {
+    const where = f.locations[0];
+    const file = where?.symbolic.key.Local?.given_path ?? "?";
+    return `${f.ident} ${f.determinations.severity} ${file}:${(where?.concrete.location.start_point.row ?? 0) + 1}`;
+  });
+}
+
+describe("zizmor (offline)", () => {
+  it(
+    "finds nothing of medium severity or higher in the workflows",
+    () => {
+      expect(zizmor(join(repoRoot, ".github", "workflows"))).toEqual([]);
+    },
+    scanTimeout,
+  );
+
+  it(
+    "flags a template injection and a persisted push token (the audit is live)",
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), "zizmor-bad-"));
+      const workflows = join(dir, ".github", "workflows");
+      mkdirSync(workflows, { recursive: true });
+      writeFileSync(
+        join(workflows, "bad.yml"),
+        [
+          "name: bad",
+          "on: push",
+          "permissions:",
+          "  contents: read",
+          "jobs:",
+          "  a:",
+          "    runs-on: ubuntu-24.04",
+          "    steps:",
+          "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2",
+          `      - run: echo "${"$"}{{ github.event.head_commit.message }}"`,
+          "",
+        ].join("\n"),
+      );
+      const found = zizmor(workflows).map((line) => line.split(" ").slice(0, 2).join(" "));
+      expect(found).toContain("template-injection High");
+      expect(found).toContain("artipacked Medium");
+    },
+    scanTimeout,
+  );
+});

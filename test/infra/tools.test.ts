@@ -29,6 +29,7 @@ describe("scripts/setup-tools.sh", () => {
       "tflint v0.64.0",
       "actionlint v1.7.12",
       "checkov 3.3.30",
+      "zizmor 1.33.1",
       "etcd v3.6.13",
       "kubernetes v1.34.0",
       "kwok v0.7.0",

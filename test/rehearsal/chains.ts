@@ -272,6 +272,16 @@ async function promoteOnce(c: Chain, from: EnvName, to: EnvName) {
   const pull = c.r.github.pulls.find((p) => p.head === `promote/${to}` && p.state === "open");
   c.expect(`a pull request promote/${to} -> main is open in GitHub`, true, pull !== undefined);
   if (!pull) return;
+  // The PR shows what merging changes in the target, read live there with its read role.
+  const targetBefore = c.env(to);
+  c.expect(
+    `the PR body shows ${to}'s live plan: its service moves from ${to}'s digest to ${from}'s`,
+    true,
+    pull.body.includes(`### What merging changes in ${to}`) &&
+      pull.body.includes(
+        `| ecs-service | \`${targetBefore.api.cluster}/${targetBefore.api.service}\` | ✏️ differs | image: ${targetBefore.image.repository}@${targetBefore.image.digest} → ${targetBefore.image.repository}@${source.image.digest}`,
+      ),
+  );
   const branchEnv = c.env(to, `promote/${to}`);
   c.expect(`the PR moves ${to} to ${from}'s digest`, source.image.digest, branchEnv.image.digest);
   c.expect(`the PR moves ${to} to ${from}'s worker bundle`, source.worker.bundle, branchEnv.worker.bundle);

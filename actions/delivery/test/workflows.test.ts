@@ -222,4 +222,41 @@ describe("workflows", () => {
       expect(result.output).toBe("");
     }
   });
+
+  it("keeps the push token off the disk while the record job installs, and gives it to the pushing step only", () => {
+    const steps = (workflow("deploy.yml").jobs.record!.steps ?? []) as Array<{
+      id?: string;
+      uses?: string;
+      run?: string;
+      with?: Record<string, unknown>;
+      env?: Record<string, string>;
+    }>;
+    const checkout = steps.find((s) => s.uses?.startsWith("actions/checkout@"));
+    expect(checkout?.with?.["persist-credentials"]).toBe(false);
+    const withToken = steps.filter((s) => JSON.stringify(s).includes("github.token"));
+    expect(withToken.map((s) => s.id)).toEqual(["commit"]);
+    const install = steps.findIndex((s) => s.run?.includes("npm ci"));
+    expect(install).toBeGreaterThan(-1);
+    expect(install).toBeLessThan(steps.findIndex((s) => s.id === "commit"));
+    // The token reaches git as a per-command header, never through git config on disk.
+    expect(steps.find((s) => s.id === "commit")?.run).not.toMatch(
+      /git config[^\n]*(extraheader|credential|url)/,
+    );
+  });
+
+  it("promotes as the source's read-only role (readRoleArn), never a deploy role", () => {
+    const steps = (workflow("promote.yml").jobs.promote!.steps ?? []) as Array<{
+      id?: string;
+      run?: string;
+      uses?: string;
+      with?: Record<string, string>;
+    }>;
+    const source = steps.find((s) => s.id === "source");
+    expect(source?.run).toContain("s/^readRoleArn:");
+    expect(source?.run).not.toContain("deployRoleArn");
+    const assume = steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+    expect(assume?.with?.["role-to-assume"]).toBe(
+      ["$", "{{ steps.source.outputs.role || vars.READ_ROLE_ARN }}"].join(""),
+    );
+  });
 });

@@ -385,10 +385,13 @@ describe("GitHub OIDC deploy role", () => {
     const assume = policyStatements(read).find((s) => s.sid === "AssumeNextEnvironmentReadRole");
     expect(assume?.resources).toEqual(["${statement.value}"]); // for_each over [var.next_read_role_arn]
     expect(JSON.stringify(assume?.body)).not.toContain("*");
-    const trust = policyStatements(
-      findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "promote_read_trust"),
-    );
-    // promote.yml's jobs (the environment's OIDC subject, as the deploy role), and the previous read role.
+    const readTrust = findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "promote_read_trust");
+    // promote.yml's jobs (the environment's OIDC subject: the deploy role's own trust document), and the previous read role.
+    expect(readTrust.body.source_policy_documents).toEqual(["${data.aws_iam_policy_document.trust.json}"]);
+    const trust = [
+      ...policyStatements(findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "trust")),
+      ...policyStatements(readTrust),
+    ];
     expect(trust.map((s) => [s.sid, s.actions])).toEqual([
       ["GitHubEnvironmentsOfThisRepository", ["sts:AssumeRoleWithWebIdentity"]],
       ["PreviousEnvironmentPromoteRole", ["sts:AssumeRole"]],

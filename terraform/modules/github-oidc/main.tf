@@ -237,28 +237,8 @@ resource "aws_iam_role_policy" "deploy" {
 # environment's read role to show, in the promotion pull request, what merging would change there.
 # It writes nothing: promote never holds the deploy role.
 data "aws_iam_policy_document" "promote_read_trust" {
-  # promote.yml's job runs in this environment's GitHub environment (the deploy role's subject).
-  statement {
-    sid     = "GitHubEnvironmentsOfThisRepository"
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-
-    principals {
-      type        = "Federated"
-      identifiers = [local.provider_arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "${local.oidc_host}:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "${local.oidc_host}:sub"
-      values   = [for env in var.github_environments : "repo:${var.github_repository}:environment:${env}"]
-    }
-  }
+  # promote.yml's job runs in this environment's GitHub environment: the deploy role's OIDC trust.
+  source_policy_documents = [data.aws_iam_policy_document.trust.json]
 
   dynamic "statement" {
     for_each = length(var.promote_read_principals) > 0 ? [var.promote_read_principals] : []

@@ -80,7 +80,11 @@ interface LiveState {
 
 const revisionName = (arn: string | undefined) => arn?.split("/").pop() ?? "?";
 
-async function readLive(ecs: ECSClient, env: Environment, file?: string): Promise<LiveState> {
+/** The API service and the ARN of the revision it runs; clear errors for a missing cluster or service. */
+export async function readRunningService(
+  ecs: ECSClient,
+  env: Environment,
+): Promise<{ service: Service; runningArn: string }> {
   const { cluster, service: serviceName } = env.api;
   let described: DescribeServicesCommandOutput;
   try {
@@ -103,6 +107,11 @@ async function readLive(ecs: ECSClient, env: Environment, file?: string): Promis
       `ECS service "${serviceName}" does not exist in cluster "${cluster}" (api.service in ${environmentSource(env)})`,
     );
   }
+  return { service, runningArn };
+}
+
+async function readLive(ecs: ECSClient, env: Environment, file?: string): Promise<LiveState> {
+  const { service, runningArn } = await readRunningService(ecs, env);
   const describe = async (taskDefinition: string, tags: boolean) =>
     ecs.send(
       new DescribeTaskDefinitionCommand({ taskDefinition, ...(tags ? { include: ["TAGS" as const] } : {}) }),

@@ -1,11 +1,12 @@
 // What an environment serves right now, read from the live system (never from its file): the image
 // digest of the ECS service's primary deployment or of the Helm release, and the worker code behind
 // the Lambda alias. Read-only; promote checks its source with it before moving a digest on.
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from "@aws-sdk/client-ecs";
+import { DescribeTaskDefinitionCommand, ECSClient } from "@aws-sdk/client-ecs";
 import { LambdaClient } from "@aws-sdk/client-lambda";
-import { type Environment, environmentSource } from "@content-engine/environments";
+import type { Environment } from "@content-engine/environments";
 import { type AwsOptions, createClient } from "./aws.ts";
 import { type CommandRunner, runCommand } from "./command.ts";
+import { readRunningService } from "./ecs.ts";
 import { primaryDeployment } from "./ecs-diagnostics.ts";
 import { pickContainer } from "./ecs-task-definition.ts";
 import { writeKubeconfig } from "./eks.ts";
@@ -51,21 +52,11 @@ async function servingEcs(options: ServingOptions): Promise<Serving> {
   const aws: AwsOptions = { region: env.region, ...options.aws };
   const ecs = options.ecs ?? createClient(ECSClient, aws);
   const lambda = options.lambda ?? createClient(LambdaClient, aws);
+  const { service, runningArn } = await readRunningService(ecs, env);
   try {
-    const described = await ecs.send(
-      new DescribeServicesCommand({ cluster: env.api.cluster, services: [env.api.service] }),
-    );
-    const service = described.services?.find((s) => s.status !== "INACTIVE");
-    if (!service) {
-      throw new DeliveryError(
-        `ECS service "${env.api.service}" does not exist in cluster "${env.api.cluster}" (api.service in ${environmentSource(env)})`,
-      );
-    }
-    const primary = primaryDeployment(service);
-    // The revision ECS converges the service to (the primary deployment's; it moves back on a rollback).
-    const revision = service.taskDefinition ?? primary?.taskDefinition ?? "";
-    const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: revision }));
+    const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: runningArn }));
     const image = pickContainer(td.taskDefinition?.containerDefinitions ?? [], env).image;
+    const primary = primaryDeployment(service);
     const deployments = service.deployments ?? [];
     const unsettled =
       primary?.rolloutState === "FAILED"
@@ -75,18 +66,13 @@ async function servingEcs(options: ServingOptions): Promise<Serving> {
           : undefined;
     const live = await readLambda(lambda, env);
     return {
-      source: `${env.api.cluster}/${env.api.service} ${revision.split("/").pop()}`,
+      source: `${env.api.cluster}/${env.api.service} ${runningArn.split("/").pop()}`,
       image,
       digest: digestOf(image),
       worker: { version: live.aliasVersion, codeSha256: live.serving.codeSha256, split: live.split },
       unsettled,
     };
   } catch (error) {
-    if ((error as Error).name === "ClusterNotFoundException") {
-      throw new DeliveryError(
-        `ECS cluster "${env.api.cluster}" does not exist (api.cluster in ${environmentSource(env)})`,
-      );
-    }
     throw explainAwsError(error);
   }
 }

@@ -113,7 +113,7 @@ export async function runAwsCallCost(
         tenant: "bench",
         key: `bench/uploads/${i}-${j}`,
       }),
-      MessageAttributes: { requestId: { DataType: "String", StringValue: `req-${i}-${j}` } },
+      MessageAttributes: { requestId: { DataType: "String" as const, StringValue: `req-${i}-${j}` } },
     }));
   const cases: Array<{ call: string; path: "sdk" | "direct"; one: (i: number) => Promise<unknown> }> = [
     {

@@ -1,5 +1,5 @@
-import type { SendMessageBatchRequestEntry, SQSClient } from "@aws-sdk/client-sqs";
-import { type JobMessage, sendMessageBatchDirect } from "@content-engine/core";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { type DirectMessageBatchEntry, type JobMessage, sendMessageBatchDirect } from "@content-engine/core";
 import type { JobMessageSender } from "./jobs-service.ts";
 
 export interface MessageSenderOptions {
@@ -50,7 +50,7 @@ export function createMessageSender(
    * is a batch of one: through the direct path it costs the same as SendMessage.
    */
   const send = async (batch: Waiting[]): Promise<Array<Error | undefined>> => {
-    const entries: SendMessageBatchRequestEntry[] = batch.map((w, i) => ({
+    const entries: DirectMessageBatchEntry[] = batch.map((w, i) => ({
       Id: String(i),
       MessageBody: w.body,
       MessageAttributes: { requestId: { DataType: "String", StringValue: w.message.requestId } },

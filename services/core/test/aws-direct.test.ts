@@ -16,13 +16,15 @@ import {
 } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { startFauxqs } from "fauxqs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startAwsProxy } from "../../../test/support/aws-proxy.ts";
 import { type MotoServer, startMoto } from "../../../test/support/moto.ts";
 import {
   AwsCallError,
   createS3Client,
   createSqsClient,
+  type DirectMessageBatchEntry,
+  directFallbackCounts,
   putObjectDirect,
   sendMessageBatchDirect,
 } from "../src/index.ts";
@@ -43,6 +45,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await emulator.stop();
+});
+// Every call in this file takes the direct path: a silent fallback to `send` fails the test it is in.
+afterEach(() => {
+  expect(directFallbackCounts()).toEqual({ PutObject: 0, SendMessageBatch: 0 });
 });
 
 describe("direct PutObject", () => {
@@ -92,6 +98,29 @@ describe("direct PutObject", () => {
       s3.destroy();
     },
   );
+
+  it("stores the upload with the CRC32 the SDK computes for the same bytes, which a checked GetObject verifies", async () => {
+    const s3 = createS3Client({ region: "us-east-1", endpoint: emulator.address });
+    // `send` with the SDK's default flexible checksums, as the oracle of the CRC32.
+    const sdk = createS3Client({ region: "us-east-1", endpoint: emulator.address });
+    (sdk.config as { requestChecksumCalculation: unknown }).requestChecksumCalculation = async () =>
+      "WHEN_SUPPORTED";
+    await s3.send(new CreateBucketCommand({ Bucket: "direct-crc" })).catch(() => {});
+    const body = Buffer.from(`# report\n\n${"é".repeat(3000)}\n`);
+    await putObjectDirect(s3, { Bucket: "direct-crc", Key: "direct", Body: body });
+    await sdk.send(new PutObjectCommand({ Bucket: "direct-crc", Key: "sdk", Body: body }));
+    // ChecksumMode ENABLED: the SDK checks the bytes it reads against the stored CRC32.
+    const read = async (Key: string) => {
+      const got = await s3.send(new GetObjectCommand({ Bucket: "direct-crc", Key, ChecksumMode: "ENABLED" }));
+      await got.Body!.transformToByteArray();
+      return got.ChecksumCRC32;
+    };
+    const stored = await read("direct");
+    expect(stored).toMatch(/^[A-Za-z0-9+/]{6}==$/);
+    expect(stored).toBe(await read("sdk"));
+    s3.destroy();
+    sdk.destroy();
+  });
 
   it("names S3's error code: a missing bucket is NoSuchBucket, answered on the first attempt", async () => {
     const s3 = createS3Client({ region: "us-east-1", endpoint: emulator.address });
@@ -219,8 +248,12 @@ describe("direct calls checked by moto", () => {
       Key: "t/uploads/a b/report.txt",
       Body: Buffer.from("signed"),
     });
-    const head = await s3.send(new HeadObjectCommand({ Bucket: "checked", Key: "t/uploads/a b/report.txt" }));
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: "checked", Key: "t/uploads/a b/report.txt", ChecksumMode: "ENABLED" }),
+    );
     expect(head.ContentLength).toBe(6);
+    // The CRC32 headers are signed with the rest, and S3 keeps the checksum: 0x1EBBD8C3, of "signed".
+    expect(head.ChecksumCRC32).toBe("HrvYww==");
 
     const forged = clientWith({ accessKeyId: key.accessKeyId, secretAccessKey: "not-the-secret" });
     const error = await failure(
@@ -298,7 +331,10 @@ describe("direct SendMessageBatch", () => {
       Entries: bodies.map((MessageBody, i) => ({
         Id: String(i),
         MessageBody,
-        MessageAttributes: { requestId: { DataType: "String", StringValue: `req-${i}` } },
+        MessageAttributes: {
+          requestId: { DataType: "String", StringValue: `req-${i}` },
+          attempt: { DataType: "Number", StringValue: String(i + 1) },
+        },
       })),
     });
     expect(out.Failed).toEqual([]);
@@ -306,10 +342,41 @@ describe("direct SendMessageBatch", () => {
     const got = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"] }),
     );
-    expect(got.Messages?.map((m) => [m.Body, m.MessageAttributes?.requestId?.StringValue]).sort()).toEqual(
-      bodies.map((b, i) => [b, `req-${i}`]).sort(),
-    );
+    expect(
+      got.Messages?.map((m) => [
+        m.Body,
+        m.MessageAttributes?.requestId?.StringValue,
+        m.MessageAttributes?.attempt?.DataType,
+        m.MessageAttributes?.attempt?.StringValue,
+      ]).sort(),
+    ).toEqual(bodies.map((b, i) => [b, `req-${i}`, "Number", String(i + 1)]).sort());
     sqs.destroy();
+  });
+
+  it("refuses a Binary attribute, which it cannot serialise, with an error naming it and before sending anything", async () => {
+    const proxy = await startAwsProxy(emulator.address);
+    const sqs = createSqsClient({ region: "us-east-1", endpoint: proxy.url });
+    try {
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "direct-binary" }));
+      proxy.reset();
+      const binary: DirectMessageBatchEntry = {
+        Id: "0",
+        MessageBody: "x",
+        // @ts-expect-error a Binary attribute is not a DirectMessageAttribute
+        MessageAttributes: { blob: { DataType: "Binary", BinaryValue: Uint8Array.of(1, 2, 3) } },
+      };
+      const error = await failure(sendMessageBatchDirect(sqs, { QueueUrl: QueueUrl!, Entries: [binary] }));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error?.message).toBe(
+        'sendMessageBatchDirect: MessageAttributes "blob" of entry "0" is "Binary" with DataType, BinaryValue;' +
+          " the direct path sends only String and Number attributes with a StringValue" +
+          " (send Binary ones with SendMessageBatchCommand)",
+      );
+      expect(proxy.calls()).toEqual([]);
+    } finally {
+      sqs.destroy();
+      await proxy.stop();
+    }
   });
 
   it("reports an entry SQS refused in Failed and still delivers the others", async () => {

@@ -11,7 +11,7 @@ import {
   uploadMetadata,
 } from "@content-engine/core";
 import type { ENQUEUE_FAILURE_STAGES } from "@content-engine/telemetry";
-import { createJobQuerySchema, tasksSchema } from "./schemas.ts";
+import { type CreateJobQuery, tasksSchema } from "./schemas.ts";
 import { streamUploadToS3, type UploadSource } from "./upload.ts";
 
 export type EnqueueFailureStage = (typeof ENQUEUE_FAILURE_STAGES)[number];
@@ -36,7 +36,8 @@ export interface CreateJobInput {
   req: UploadSource;
   tenant: string;
   requestId: string;
-  query: Record<string, unknown>;
+  /** `?filename=` and `?tasks=`, parsed by the route's query schema. */
+  query: CreateJobQuery;
   /** The `Idempotency-Key` request header, if any (validated by the route's header schema). */
   idempotencyKey?: string | undefined;
   /**
@@ -65,10 +66,7 @@ export interface CreatedJob {
  * attempt died before sending it; the worker does a finished job no second time).
  */
 export async function createJob(deps: JobsServiceDeps, input: CreateJobInput): Promise<CreatedJob> {
-  const query = createJobQuerySchema.safeParse(input.query);
-  if (!query.success) {
-    throw new ServiceError(400, "invalid_query", query.error.issues.map((i) => i.message).join("; "));
-  }
+  const { query } = input;
   const idempotencyKey = input.idempotencyKey;
   throwIfAborted(input.signal);
   const started = Date.now();
@@ -102,12 +100,12 @@ export async function createJob(deps: JobsServiceDeps, input: CreateJobInput): P
             filename,
             createdAt,
             requestId: input.requestId,
-            tasks: tasksFrom(fields.tasks) ?? query.data.tasks,
+            tasks: tasksFrom(fields.tasks) ?? query.tasks,
           }),
         createOnly: idempotencyKey !== undefined,
         maxBytes: deps.maxUploadBytes,
       },
-      { filename: query.data.filename },
+      { filename: query.filename },
     );
   } catch (error) {
     if (error instanceof ServiceError && error.code === "upload_exists") {
@@ -126,7 +124,7 @@ export async function createJob(deps: JobsServiceDeps, input: CreateJobInput): P
     await removeUpload();
     throw new ServiceError(400, "empty_file", "the uploaded file is empty");
   }
-  let tasks = query.data.tasks;
+  let tasks = query.tasks;
   if (upload.fields.tasks !== undefined) {
     const fromForm = tasksSchema.safeParse(upload.fields.tasks);
     if (!fromForm.success) {

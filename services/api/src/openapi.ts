@@ -1,8 +1,6 @@
 import { z } from "zod";
-import { type AnyRoute, ROUTES, type RouteResponse } from "./routes.ts";
+import type { AnyRoute, JsonSchema, RouteResponse } from "./route-spec.ts";
 import { errorSchema } from "./schemas.ts";
-
-type JsonSchema = Record<string, unknown>;
 
 const idOf = (s: z.ZodType): string | undefined => (z.globalRegistry.get(s) as { id?: string })?.id;
 
@@ -59,17 +57,21 @@ function responseOf(response: RouteResponse): JsonSchema {
   };
 }
 
-const errorRef = (description: string): RouteResponse => ({ description, json: errorSchema });
+/** A response documented as the one error form, `{"error":{"code","message"}}`. */
+export const documentedError = (description: string): RouteResponse => ({ description, json: errorSchema });
 
 function operationOf(route: AnyRoute): JsonSchema {
   const responses: Record<string, RouteResponse> = Object.fromEntries(
     Object.entries(route.responses).map(([status, r]) => [status, r]),
   );
   if (route.auth === "apiKey") {
-    responses["401"] ??= errorRef("Missing or invalid API key (code `unauthorized`).");
+    responses["401"] ??= documentedError("Missing or invalid API key (code `unauthorized`).");
   }
   if (route.headers) {
-    responses["400"] ??= errorRef("A request header does not parse (code `invalid_header`).");
+    responses["400"] ??= documentedError("A request header does not parse (code `invalid_header`).");
+  }
+  if (route.query) {
+    responses["400"] ??= documentedError("A query parameter does not parse (code `invalid_query`).");
   }
   const parameters = [
     ...(route.params ? parametersOf(route.params, "path") : []),
@@ -91,7 +93,7 @@ function operationOf(route: AnyRoute): JsonSchema {
  * OpenAPI 3.1 for every documented route of the table, built from the same zod schemas that
  * validate requests. HEAD is implied wherever GET is (RFC 9110), so it is not listed.
  */
-export function buildOpenApi(version: string, routes: readonly AnyRoute[] = ROUTES): Record<string, unknown> {
+export function buildOpenApi(version: string, routes: readonly AnyRoute[]): Record<string, unknown> {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const route of routes) {
     if (route.documented === false) continue;

@@ -12,17 +12,20 @@ export interface Readiness {
   };
 }
 
+/** The bucket and the queue `/ready` probes. */
+export interface ReadinessTargets {
+  s3: S3Client;
+  sqs: SQSClient;
+  bucket: string;
+  queueUrl: string;
+}
+
 /**
  * Whether the bucket and the queue answer. `/ready` needs no auth, so a failure is named by the
  * dependency and an error code (`NoSuchBucket`, `ECONNREFUSED`, `TimeoutError`), never by a
  * message: those carry addresses, hostnames and ports.
  */
-export async function checkReadiness(deps: {
-  s3: S3Client;
-  sqs: SQSClient;
-  bucket: string;
-  queueUrl: string;
-}): Promise<Readiness> {
+export async function checkReadiness(deps: ReadinessTargets): Promise<Readiness> {
   const deadline = () => ({ abortSignal: AbortSignal.timeout(READY_TIMEOUT_MS) });
   const [bucket, queue] = await Promise.all([
     probe(() => deps.s3.send(new HeadBucketCommand({ Bucket: deps.bucket }), deadline())),

@@ -1,4 +1,10 @@
-import { ROUTES, routeLabelSet } from "./routes.ts";
+import type { AnyRoute } from "./route-spec.ts";
+import { ROUTES } from "./routes.ts";
+
+/** The label set of the `route` label of the HTTP metrics: every path template, and `unmatched`. */
+export function routeLabelSet(routes: readonly AnyRoute[] = ROUTES): string[] {
+  return [...new Set(routes.map((r) => r.path)), "unmatched"];
+}
 
 /** The source of services/telemetry/src/http-routes.ts, generated from the route table. */
 export function httpRoutesModule(routes = ROUTES): string {

@@ -1,17 +1,17 @@
-// The API's one route table. The router (and its HEAD and 405 + Allow answers), the telemetry
-// route-label set (services/telemetry/src/http-routes.ts, `npm run generate`) and /openapi.json are
-// all derived from ROUTES; adding a route here is the whole change.
-import { CONTENT_TYPES, type Logger } from "@content-engine/core";
-import { getQuery, type H3Event } from "h3";
+// The API's one route table: adding a route is one entry here (services/api/README.md, "Add a
+// route"). The router (and its HEAD and 405 + Allow answers), the parsing of each route's params,
+// headers and query, the telemetry route-label set (services/telemetry/src/http-routes.ts,
+// `npm run generate`) and /openapi.json all follow from ROUTES.
+import { CONTENT_TYPES } from "@content-engine/core";
 import { z } from "zod";
-import type { ApiContext } from "./app.ts";
 import { docsAsset, docsPage } from "./docs.ts";
 import { createJob, getJob, getJobResult, jobView } from "./jobs-service.ts";
+import { documentedError } from "./openapi.ts";
 import { checkReadiness } from "./ready.ts";
+import { type AnyRoute, defineRoute, type JsonSchema } from "./route-spec.ts";
 import {
   createJobHeadersSchema,
   createJobQuerySchema,
-  errorSchema,
   healthSchema,
   jobAcceptedSchema,
   jobIdParamSchema,
@@ -20,73 +20,8 @@ import {
   resultSchema,
   tasksSchema,
 } from "./schemas.ts";
+import { uploadSourceOf } from "./upload.ts";
 
-export type RouteMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-
-/** `apiKey`: `Authorization: Bearer <key>`, checked before anything else; the handler gets the tenant. */
-export type RouteAuth = "apiKey" | "none";
-
-type JsonSchema = Record<string, unknown>;
-
-export interface RouteResponse {
-  description: string;
-  /** An `application/json` body; a schema with a zod `meta({ id })` becomes a named component. */
-  json?: z.ZodType;
-  /** Any other body, as OpenAPI writes it (`{"text/html": {schema: {type: "string"}}}`). */
-  content?: Record<string, { schema: JsonSchema }>;
-  headers?: Record<string, { description: string; schema: JsonSchema }>;
-}
-
-/** What the router hands a handler: everything parsed, authenticated and bound to this request. */
-export interface RouteContext<P, H> {
-  api: ApiContext;
-  requestId: string;
-  log: Logger;
-  /** The authenticated tenant (`apiKey` routes); "" on public routes. */
-  tenant: string;
-  /** Path parameters, parsed by the route's `params` schema. */
-  params: P;
-  /** Request headers, parsed by the route's `headers` schema (only the declared ones). */
-  headers: H;
-  /**
-   * Aborts when the connection fails before the response is sent (the client went away, or bytes
-   * after this request did not parse): work that would create something must stop and undo.
-   */
-  signal: AbortSignal;
-}
-
-export interface RouteSpec<P = Record<string, never>, H = Record<string, never>> {
-  method: RouteMethod;
-  /** h3 path template (`/v1/jobs/:id`); OpenAPI gets `/v1/jobs/{id}`. */
-  path: string;
-  operationId: string;
-  summary: string;
-  auth: RouteAuth;
-  /** Path parameters; a value that does not parse answers 404 with `invalidParams`. */
-  params?: z.ZodType<P>;
-  invalidParams?: { code: string; message: string };
-  /** Query parameters, documented (parsed where the work is done). */
-  query?: z.ZodObject;
-  /**
-   * Request headers: parsed before the handler (a bad value answers 400 `invalid_header` naming the
-   * header) and documented as header parameters. Keys are lower-case header names.
-   */
-  headers?: z.ZodType<H>;
-  requestBody?: { required: boolean; content: Record<string, { schema: JsonSchema }> };
-  responses: Record<number, RouteResponse>;
-  /** false: served and counted, but left out of /openapi.json (static assets). Default true. */
-  documented?: boolean;
-  handler(event: H3Event, ctx: RouteContext<P, H>): unknown;
-}
-
-/** A route of the table: type-checks the handler against its own schemas, then joins the table. */
-// biome-ignore lint/suspicious/noExplicitAny: the table holds routes of every parameter shape.
-export type AnyRoute = RouteSpec<any, any>;
-export const defineRoute = <P = Record<string, never>, H = Record<string, never>>(
-  route: RouteSpec<P, H>,
-): AnyRoute => route;
-
-const errorResponse = (description: string): RouteResponse => ({ description, json: errorSchema });
 const html = { "text/html": { schema: { type: "string" } } };
 
 /** A job id in the path: anything but a UUID is a job that does not exist. */
@@ -95,8 +30,10 @@ const jobIdParams = {
   invalidParams: { code: "job_not_found", message: "no such job (job ids are UUIDs)" },
 };
 const jobReadErrors = {
-  404: errorResponse("Unknown job, or a job of another tenant (code `job_not_found`)."),
-  503: errorResponse("Job storage does not answer (code `storage_unavailable`); retry after `Retry-After`."),
+  404: documentedError("Unknown job, or a job of another tenant (code `job_not_found`)."),
+  503: documentedError(
+    "Job storage does not answer (code `storage_unavailable`); retry after `Retry-After`.",
+  ),
 };
 
 export const ROUTES: readonly AnyRoute[] = [
@@ -139,41 +76,26 @@ export const ROUTES: readonly AnyRoute[] = [
         },
         json: jobAcceptedSchema,
       },
-      400: errorResponse(
+      400: documentedError(
         "Missing file, empty file, malformed multipart, unknown task (`invalid_tasks`, `invalid_query`), invalid Idempotency-Key (`invalid_header`).",
       ),
-      413: errorResponse("Larger than the upload limit (code `payload_too_large`); nothing is stored."),
-      415: errorResponse("Unsupported media type (code `unsupported_media_type`)."),
-      431: errorResponse(
+      413: documentedError("Larger than the upload limit (code `payload_too_large`); nothing is stored."),
+      415: documentedError("Unsupported media type (code `unsupported_media_type`)."),
+      431: documentedError(
         "Request line or headers over the server's 16 KiB limit (code `headers_too_large`).",
       ),
-      503: errorResponse("S3 or SQS unavailable; nothing half-made is left. Retry after `Retry-After`."),
+      503: documentedError("S3 or SQS unavailable; nothing half-made is left. Retry after `Retry-After`."),
     },
     async handler(event, ctx) {
-      const { api } = ctx;
-      const node = event.runtime?.node?.req;
-      const { record, replayed } = await createJob(
-        {
-          s3: api.deps.s3,
-          jobs: api.deps.jobs,
-          bucket: api.deps.config.bucket,
-          sendMessage: api.sendMessage,
-          maxUploadBytes: api.deps.config.maxUploadBytes,
-          idempotencyTtlMs: (api.deps.config.idempotencyTtlSeconds ?? 86_400) * 1000,
-          onUploaded: (bytes) => api.metrics.uploadBytes.inc(bytes),
-          onEnqueued: () => api.metrics.jobsEnqueued.inc(),
-          onEnqueueFailure: (stage) => api.metrics.enqueueFailures.inc({ stage }),
-        },
-        {
-          req: node ? { headers: node.headers, body: node } : api.webRequestSource(event),
-          tenant: ctx.tenant,
-          requestId: ctx.requestId,
-          query: getQuery(event),
-          idempotencyKey: ctx.headers["idempotency-key"],
-          signal: ctx.signal,
-          log: ctx.log.child({ tenant: ctx.tenant }),
-        },
-      );
+      const { record, replayed } = await createJob(ctx.api.intake, {
+        req: uploadSourceOf(event),
+        tenant: ctx.tenant,
+        requestId: ctx.requestId,
+        query: ctx.query,
+        idempotencyKey: ctx.headers["idempotency-key"],
+        signal: ctx.signal,
+        log: ctx.log.child({ tenant: ctx.tenant }),
+      });
       const self = `/v1/jobs/${record.jobId}`;
       return Response.json(
         { jobId: record.jobId, status: "queued", links: { self, result: `${self}/result` } },
@@ -192,7 +114,7 @@ export const ROUTES: readonly AnyRoute[] = [
       200: { description: "The job", json: jobViewSchema },
       ...jobReadErrors,
     },
-    handler: async (_event, ctx) => jobView(await getJob(ctx.api.deps.jobs, ctx.tenant, ctx.params.id)),
+    handler: async (_event, ctx) => jobView(await getJob(ctx.api.jobs, ctx.tenant, ctx.params.id)),
   }),
   defineRoute({
     method: "GET",
@@ -204,9 +126,9 @@ export const ROUTES: readonly AnyRoute[] = [
     responses: {
       200: { description: "The analysis", json: resultSchema },
       ...jobReadErrors,
-      409: errorResponse("Not finished yet (`not_ready`) or failed (`job_failed`)."),
+      409: documentedError("Not finished yet (`not_ready`) or failed (`job_failed`)."),
     },
-    handler: (_event, ctx) => getJobResult(ctx.api.deps.jobs, ctx.tenant, ctx.params.id),
+    handler: (_event, ctx) => getJobResult(ctx.api.jobs, ctx.tenant, ctx.params.id),
   }),
   defineRoute({
     method: "GET",
@@ -230,14 +152,8 @@ export const ROUTES: readonly AnyRoute[] = [
         json: readySchema,
       },
     },
-    async handler(_event, ctx) {
-      const { deps } = ctx.api;
-      const ready = await checkReadiness({
-        s3: deps.s3,
-        sqs: deps.sqs,
-        bucket: deps.config.bucket,
-        queueUrl: deps.config.queueUrl,
-      });
+    async handler(_event, { api }) {
+      const ready = await checkReadiness(api.readiness);
       return Response.json(ready.body, {
         status: ready.ok ? 200 : 503,
         headers: ready.ok ? {} : { "retry-after": "5" },
@@ -286,9 +202,10 @@ export const ROUTES: readonly AnyRoute[] = [
     operationId: "docsAsset",
     summary: "A Swagger UI file of /docs",
     auth: "none",
+    params: z.object({ asset: z.string() }),
     documented: false,
     responses: { 200: { description: "The file" } },
-    handler: (event) => docsAsset(event.context.params?.asset ?? ""),
+    handler: (_event, ctx) => docsAsset(ctx.params.asset),
   }),
   defineRoute({
     method: "GET",
@@ -306,9 +223,10 @@ export const ROUTES: readonly AnyRoute[] = [
     operationId: "webConsoleAsset",
     summary: "A content-hashed file of the web console",
     auth: "none",
+    params: z.object({ file: z.string() }),
     documented: false,
     responses: { 200: { description: "The file" } },
-    handler: (event, { api }) => api.web.asset(event.context.params?.file ?? ""),
+    handler: (_event, { api, params }) => api.web.asset(params.file),
   }),
   defineRoute({
     method: "GET",
@@ -321,23 +239,3 @@ export const ROUTES: readonly AnyRoute[] = [
     handler: (_event, { api }) => api.web.config(),
   }),
 ];
-
-/** The label set of the `route` label of the HTTP metrics: every path template, and `unmatched`. */
-export function routeLabelSet(routes: readonly AnyRoute[] = ROUTES): string[] {
-  return [...new Set(routes.map((r) => r.path)), "unmatched"];
-}
-
-/** The methods each path answers, as its `Allow` header says them: HEAD wherever GET is. */
-export function allowedMethods(routes: readonly AnyRoute[] = ROUTES): Map<string, string> {
-  const byPath = new Map<string, Set<string>>();
-  for (const route of routes) {
-    const methods = byPath.get(route.path) ?? new Set<string>();
-    methods.add(route.method);
-    if (route.method === "GET") methods.add("HEAD");
-    byPath.set(route.path, methods);
-  }
-  const order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
-  return new Map(
-    [...byPath].map(([path, methods]) => [path, order.filter((m) => methods.has(m)).join(", ")]),
-  );
-}

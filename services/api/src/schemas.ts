@@ -37,6 +37,7 @@ export const createJobQuerySchema = z.object({
     .meta({ description: "Filename for a raw-body upload (sanitised)." }),
   tasks: tasksSchema,
 });
+export type CreateJobQuery = z.output<typeof createJobQuerySchema>;
 
 /** Request headers of POST /v1/jobs (lower-case names; the router answers 400 `invalid_header`). */
 export const createJobHeadersSchema = z.object({

@@ -1,9 +1,11 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { type Readable, Transform } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { ReadableStream } from "node:stream/web";
 import { DeleteObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { CONTENT_TYPES, ServiceError, type SupportedContentType } from "@content-engine/core";
 import busboy from "busboy";
+import type { H3Event } from "h3";
 import { sanitizeFilename } from "./filename.ts";
 import { StorageWriteError, writeStreamToS3 } from "./s3-stream-writer.ts";
 
@@ -65,16 +67,27 @@ const unsupported = (what: string) =>
 const tooLarge = (max: number) =>
   new ServiceError(413, "payload_too_large", `the upload is larger than the limit of ${max} bytes`);
 
-/**
- * Streams the request body into S3 without holding it in memory: multipart through busboy (the first
- * `file` part), any other accepted type as the raw body. The size limit is enforced while bytes
- * flow; going over it aborts the S3 upload (multipart parts included) and nothing is left behind.
- */
+/** A request as the upload reads it: Node headers and a Node stream. */
 export interface UploadSource {
   headers: IncomingHttpHeaders;
   body: Readable;
 }
 
+/** The request's headers and body as Node's: its own request under Node's server, the web body under `app.fetch`. */
+export function uploadSourceOf(event: H3Event): UploadSource {
+  const node = event.runtime?.node?.req;
+  if (node) return { headers: node.headers, body: node };
+  return {
+    headers: Object.fromEntries(event.req.headers.entries()),
+    body: event.req.body ? Readable.fromWeb(event.req.body as ReadableStream) : Readable.from([]),
+  };
+}
+
+/**
+ * Streams the request body into S3 without holding it in memory: multipart through busboy (the first
+ * `file` part), any other accepted type as the raw body. The size limit is enforced while bytes
+ * flow; going over it aborts the S3 upload (multipart parts included) and nothing is left behind.
+ */
 export async function streamUploadToS3(
   req: UploadSource,
   target: UploadTarget,

@@ -18,6 +18,8 @@ describe("runtime configuration", () => {
       workerMetricsPort: 9100,
       maxReceiveCount: 3,
       processingHeapMb: 320,
+      // The only default of the idempotency window: the API and the sweep take this value.
+      idempotencyTtlSeconds: 86_400,
     });
   });
 

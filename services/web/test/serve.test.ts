@@ -19,7 +19,12 @@ function apiWithConsoleAt(dir: string) {
   process.env.CONTENT_ENGINE_WEB_DIR = dir;
   try {
     const { app, registry } = createApiApp({
-      config: { bucket: "b", queueUrl: "http://127.0.0.1:1/q", maxUploadBytes: 3 * 1024 * 1024 },
+      config: {
+        bucket: "b",
+        queueUrl: "http://127.0.0.1:1/q",
+        maxUploadBytes: 3 * 1024 * 1024,
+        idempotencyTtlSeconds: 86_400,
+      },
       s3: {} as S3Client,
       sqs: {} as SQSClient,
       jobs: {} as JobStore,

@@ -4,7 +4,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../../scripts/tools.ts";
 import {
   type Block,
   bodies,
@@ -69,6 +68,7 @@ const wildcardResourceAllowed: Record<string, string> = {
     "elasticloadbalancing:DescribeLoadBalancers/DescribeTargetGroups have no resource-level permissions",
   "lambda-worker/runtime/WriteTraces":
     "xray:PutTraceSegments/PutTelemetryRecords have no resource-level permissions",
+  "ecr/signing_key/AccountAdministersKey": 'in a key policy Resource "*" means the key itself',
   "eks/secrets_key/AccountAdministersKey": 'in a key policy Resource "*" means the key itself',
   "observability/paging_key/AccountAdministersKey": 'in a key policy Resource "*" means the key itself',
   "observability/paging_key/CloudWatchEncryptsAlarmNotifications":
@@ -77,6 +77,8 @@ const wildcardResourceAllowed: Record<string, string> = {
 
 /** Allow statements that may use a service-wide action wildcard: only the account-root statement of a key policy. */
 const wildcardActionAllowed: Record<string, string> = {
+  "ecr/signing_key/AccountAdministersKey":
+    "the account-root kms:* statement is what lets IAM grant use of the key",
   "eks/secrets_key/AccountAdministersKey":
     "the account-root kms:* statement is what lets IAM grant use of the key",
   "observability/paging_key/AccountAdministersKey":
@@ -123,12 +125,21 @@ describe("terraform module layout", () => {
     expect(undocumented).toEqual([]);
   });
 
-  it("pins Terraform 1.5.7+ and the AWS provider to one major version everywhere", () => {
+  it("pins Terraform 1.5.7+, and each provider it uses to one major version (AWS, and GitHub's integrations/github)", () => {
+    const pins = {
+      aws: { source: "hashicorp/aws", version: ">= 6.20, < 7.0" },
+      github: { source: "integrations/github", version: ">= 6.6, < 7.0" },
+    };
     for (const [where, dir] of allDirs()) {
       const settings = dir.terraform[0];
       expect(settings?.required_version, where).toBe(">= 1.5.7");
-      const providers = bodies(settings?.required_providers)[0];
-      expect(providers?.aws, where).toEqual({ source: "hashicorp/aws", version: ">= 6.20, < 7.0" });
+      const providers = bodies(settings?.required_providers)[0] ?? {};
+      // Every provider whose resources or data sources appear here (modules calls included in roots).
+      const used = new Set(dir.blocks.filter((b) => b.type).map((b) => b.type.split("_")[0]!));
+      if (where.startsWith("envs/")) for (const p of ["aws", "github"]) used.add(p);
+      expect(Object.keys(providers).sort(), where).toEqual([...used].sort());
+      for (const name of used)
+        expect(providers[name], `${where}: ${name}`).toEqual(pins[name as keyof typeof pins]);
     }
   });
 
@@ -294,19 +305,31 @@ describe("IAM least privilege", () => {
 });
 
 describe("GitHub OIDC deploy role", () => {
-  const trust = () => findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "trust");
-
-  it("trusts only this repository's GitHub environments: repo:ORG/REPO:environment:<env>", () => {
-    const [statement] = policyStatements(trust());
-    const conditions = bodies(statement?.body.condition);
-    const sub = conditions.find((c) => c.variable === "${local.oidc_host}:sub");
-    expect(sub?.test).toBe("StringEquals");
-    expect(sub?.values).toBe(
-      '${[for env in var.github_environments : "repo:${var.github_repository}:environment:${env}"]}',
+  it("trusts only exact subjects (StringEquals, never StringLike) of named workflows on the deploy branch, with the STS audience", () => {
+    for (const name of ["trust", "promote_read_trust"]) {
+      const statements = policyStatements(
+        findOne(mod("github-oidc"), "data", "aws_iam_policy_document", name),
+      );
+      const oidc = statements.filter((s) => s.actions.includes("sts:AssumeRoleWithWebIdentity"));
+      expect(oidc.length, name).toBe(1);
+      const conditions = bodies(oidc[0]!.body.condition);
+      expect(
+        conditions.find((c) => c.variable === "${local.oidc_host}:aud"),
+        name,
+      ).toMatchObject({
+        test: "StringEquals",
+        values: ["sts.amazonaws.com"],
+      });
+      expect(conditions.find((c) => c.variable === "${local.oidc_host}:sub")?.test, name).toBe(
+        "StringEquals",
+      );
+      expect(JSON.stringify(statements), name).not.toContain("StringLike");
+    }
+    // The subjects name the workflow file at refs/heads/<deploy_branch>: the claims of the template.
+    const locals = readFileSync(join(modulesRoot, "github-oidc", "main.tf"), "utf8");
+    expect(locals).toContain(
+      '"repo:${var.github_repository}:environment:${env}:job_workflow_ref:${var.github_repository}/.github/workflows/${workflow}@refs/heads/${var.deploy_branch}"',
     );
-    const aud = conditions.find((c) => c.variable === "${local.oidc_host}:aud");
-    expect(aud).toMatchObject({ test: "StringEquals", values: ["sts.amazonaws.com"] });
-    expect(JSON.stringify(conditions)).not.toContain("StringLike");
   });
 
   it("gives each environment root a deploy role for its own GitHub environment only", () => {
@@ -357,47 +380,10 @@ describe("GitHub OIDC deploy role", () => {
     expect(JSON.stringify(passRole?.body.condition)).toContain("ecs-tasks.amazonaws.com");
   });
 
-  it("gives promote a read-only role: what promote reads, the next read role to assume, nothing that writes", () => {
+  it("wires promote's read roles along the promotion order, and gives the deploy role no role to assume", () => {
     const read = findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "promote_read");
-    const actions = policyStatements(read).flatMap((s) => s.actions);
-    expect(actions.sort()).toEqual(
-      [
-        "cloudwatch:DescribeAlarms",
-        "cloudwatch:GetDashboard",
-        "cloudwatch:ListTagsForResource",
-        "ecr:BatchGetImage",
-        "ecr:GetAuthorizationToken",
-        "ecr:GetDownloadUrlForLayer",
-        "ecs:DescribeServices",
-        "ecs:DescribeTaskDefinition",
-        "eks:DescribeCluster",
-        "elasticloadbalancing:DescribeLoadBalancers",
-        "elasticloadbalancing:DescribeTargetGroups",
-        "lambda:GetAlias",
-        "lambda:GetFunctionConfiguration",
-        "lambda:ListEventSourceMappings",
-        "sts:AssumeRole",
-      ].sort(),
-    );
-    // Nothing that registers a task definition, updates a service or a function, or writes an alarm.
-    for (const action of actions)
-      expect(action).toMatch(/^\w+:(Describe|Get|List|BatchGet)\w*$|^sts:AssumeRole$/);
     const assume = policyStatements(read).find((s) => s.sid === "AssumeNextEnvironmentReadRole");
     expect(assume?.resources).toEqual(["${statement.value}"]); // for_each over [var.next_read_role_arn]
-    expect(JSON.stringify(assume?.body)).not.toContain("*");
-    const readTrust = findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "promote_read_trust");
-    // promote.yml's jobs (the environment's OIDC subject: the deploy role's own trust document), and the previous read role.
-    expect(readTrust.body.source_policy_documents).toEqual(["${data.aws_iam_policy_document.trust.json}"]);
-    const trust = [
-      ...policyStatements(findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "trust")),
-      ...policyStatements(readTrust),
-    ];
-    expect(trust.map((s) => [s.sid, s.actions])).toEqual([
-      ["GitHubEnvironmentsOfThisRepository", ["sts:AssumeRoleWithWebIdentity"]],
-      ["PreviousEnvironmentPromoteRole", ["sts:AssumeRole"]],
-    ]);
-    expect(JSON.stringify(trust[0]?.body.condition)).toContain(":environment:${env}");
-    // The deploy role no longer plans anything: it assumes no other role.
     const deploy = findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "deploy");
     expect(policyStatements(deploy).flatMap((s) => s.actions)).not.toContain("sts:AssumeRole");
     for (const [env, wanted] of [
@@ -413,49 +399,17 @@ describe("GitHub OIDC deploy role", () => {
     }
   });
 
-  it("lets the deploy role make every Lambda call deploy-lambda makes (a mapping only of its own function)", () => {
+  it("lets the deploy role sign with the signing key only when one is given, and with nothing else of KMS", () => {
     const deploy = findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "deploy");
-    const granted = new Set(policyStatements(deploy).flatMap((s) => s.actions));
-    // Interim, until the calls are recorded at the moto boundary (the security issue): the commands
-    // the Lambda deploy path sends, read from its source files.
-    const source = ["lambda.ts", "lambda-live.ts", "lambda-canary.ts"]
-      .map((file) => readFileSync(join(repoRoot, "actions", "delivery", "src", file), "utf8"))
-      .join("\n");
-    const calls = new Set([...source.matchAll(/new (\w+)Command\(/g)].map((m) => m[1]!));
-    expect(calls.size).toBeGreaterThan(6);
-    for (const call of calls) expect(granted, call).toContain(`lambda:${call}`);
-    const tune = policyStatements(deploy).find((s) => s.sid === "TuneWorkerMappings");
-    expect(JSON.stringify(tune?.body.condition)).toContain("lambda:FunctionArn");
-  });
-
-  it("lets the deploy role make every ECS and ELB call deploy-ecs makes, its diagnosis included", () => {
-    const deploy = findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "deploy");
-    const granted = new Set(policyStatements(deploy).flatMap((s) => s.actions));
-    const source = ["ecs.ts", "ecs-diagnostics.ts"]
-      .map((file) => readFileSync(join(repoRoot, "actions", "delivery", "src", file), "utf8"))
-      .join("\n");
-    const calls = new Set([...source.matchAll(/new (\w+)Command\(/g)].map((m) => m[1]!));
-    expect(calls.size).toBeGreaterThan(6);
-    for (const call of calls)
-      expect(granted, call).toContain(
-        `${call === "DescribeTargetHealth" ? "elasticloadbalancing" : "ecs"}:${call}`,
-      );
-  });
-
-  it("lets the deploy role make every CloudWatch and ELB call observability-apply makes", () => {
-    const deploy = findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "deploy");
-    const granted = new Set(policyStatements(deploy).flatMap((s) => s.actions));
-    const source = ["observability.ts", "alarm-reconcile.ts", "cloudwatch-dashboard.ts"]
-      .map((file) => readFileSync(join(repoRoot, "actions", "delivery", "src", file), "utf8"))
-      .join("\n");
-    const calls = [...source.matchAll(/new (\w+)Command\(|paginate(\w+)\(/g)].map((m) => (m[1] ?? m[2])!);
-    const prefix: Record<string, string> = {
-      DescribeLoadBalancers: "elasticloadbalancing",
-      DescribeTargetGroups: "elasticloadbalancing",
-    };
-    expect(calls.length).toBeGreaterThan(5);
-    for (const call of new Set(calls))
-      expect(granted, call).toContain(`${prefix[call] ?? "cloudwatch"}:${call}`);
+    const sign = policyStatements(deploy).find((s) => s.sid === "SignImages");
+    expect(sign?.resources).toEqual(["${statement.value}"]);
+    expect(sign?.actions).toContain("kms:Sign");
+    expect(sign?.actions.every((a) => a.startsWith("kms:") && !a.includes("*"))).toBe(true);
+    const dynamic = bodies(deploy.body.dynamic).flatMap((d) => bodies(d.statement));
+    expect(dynamic.find((d) => bodies(d.content)[0]?.sid === "SignImages")?.for_each).toBe(
+      "${var.signing_key_arn == null ? [] : [var.signing_key_arn]}",
+    );
+    expect(findOne(mod("github-oidc"), "variable", "", "signing_key_arn").body.default).toBeNull();
   });
 });
 

@@ -135,6 +135,7 @@ describe("variable validations reject bad input", () => {
     github_repository: "acme/content-engine",
     api_container_image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/content-engine-prod@sha256:${"a".repeat(64)}`,
     certificate_arn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+    prod_reviewers: "{ team_ids = [1234567] }",
   };
 
   it("rejects prod without anyone to page", () => {
@@ -152,8 +153,63 @@ describe("variable validations reject bad input", () => {
       paging_subscriptions: '[{ protocol = "email", endpoint = "oncall@example.com" }]',
     });
     expect(prod.code, prod.output).toBe(0);
-    const dev = planVariables(join(envsRoot, "dev", "variables.tf"), prodRequired);
+    const { prod_reviewers: _, ...devRequired } = prodRequired;
+    const dev = planVariables(join(envsRoot, "dev", "variables.tf"), devRequired);
     expect(dev.code, dev.output).toBe(0);
+  });
+
+  it("rejects prod without a reviewer: prod deploys wait for one", () => {
+    const result = planVariables(join(envsRoot, "prod", "variables.tf"), {
+      ...prodRequired,
+      paging_subscriptions: '[{ protocol = "email", endpoint = "oncall@example.com" }]',
+      prod_reviewers: "{}",
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("prod_reviewers must name at least one user or team");
+  });
+
+  it("rejects more GitHub reviewers than GitHub allows, and a deploy branch pattern", () => {
+    const variables = join(modulesRoot, "github-repository", "variables.tf");
+    const seven = planVariables(variables, {
+      repository: "acme/content-engine",
+      environments: "{ prod = { reviewer_user_ids = [1, 2, 3, 4], reviewer_team_ids = [5, 6, 7] } }",
+    });
+    expect(seven.code).not.toBe(0);
+    expect(seven.output).toContain("GitHub allows at most 6 reviewers");
+    const pattern = planVariables(variables, {
+      repository: "acme/content-engine",
+      environments: "{ dev = {} }",
+      deploy_branch: "release/*",
+    });
+    expect(pattern.code).not.toBe(0);
+    expect(pattern.output).toContain("deploy_branch must be one branch name, without wildcards");
+    const ok = planVariables(variables, { repository: "acme/content-engine", environments: "{ dev = {} }" });
+    expect(ok.code, ok.output).toBe(0);
+  });
+
+  it("rejects a trusted workflow given as a path or a pattern, and a signing key given by alias", () => {
+    const variables = join(modulesRoot, "github-oidc", "variables.tf");
+    const base = {
+      name: "deploy",
+      github_repository: "acme/content-engine",
+      github_environments: '["dev"]',
+      ecr_repository_arn: "arn:aws:ecr:eu-west-1:123456789012:repository/x",
+      alarm_name_prefix: "content-engine-dev-",
+    };
+    for (const workflow of ["../other/deploy.yml", "*.yml", "deploy"]) {
+      const result = planVariables(variables, {
+        ...base,
+        trusted_workflows: `{ dev = { deploy = ["${workflow}"], promote_read = [] } }`,
+      });
+      expect(result.code, workflow).not.toBe(0);
+      expect(result.output).toContain("trusted_workflows must name workflow files such as deploy-env.yml");
+    }
+    const alias = planVariables(variables, {
+      ...base,
+      signing_key_arn: "arn:aws:kms:eu-west-1:123456789012:alias/content-engine-signing",
+    });
+    expect(alias.code).not.toBe(0);
+    expect(alias.output).toContain("signing_key_arn must be a KMS key ARN");
   });
 
   it("rejects a paging subscription that is neither e-mail nor HTTPS", () => {

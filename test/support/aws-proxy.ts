@@ -23,6 +23,19 @@ export interface AwsCall {
   empty?: boolean;
   /** The status the client got, once the answer has started. */
   status?: number;
+  /** The access key the request was signed with (SigV4 `Credential=`): who made it. Unset when unsigned. */
+  accessKeyId?: string;
+}
+
+/** One whole request and its answer, for `onExchange` (e.g. to decide what IAM would have authorised). */
+export interface AwsExchange {
+  call: AwsCall;
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  request: Buffer;
+  /** Empty when the proxy faulted the request instead of forwarding it. */
+  answer: Buffer;
 }
 
 /**
@@ -89,6 +102,12 @@ function decodeKey(path: string): string {
   }
 }
 
+/** The access key id of a SigV4 Authorization header (`… Credential=AKID/date/region/service/aws4_request, …`). */
+export function signingAccessKey(headers: IncomingHttpHeaders): string | undefined {
+  const auth = headers.authorization;
+  return typeof auth === "string" ? auth.match(/Credential=([^/,\s]+)\//)?.[1] : undefined;
+}
+
 const isForm = (headers: IncomingHttpHeaders) =>
   (headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
 
@@ -115,7 +134,18 @@ export interface AwsProxy extends AwsProxyHooks {
 export interface AwsProxyOptions extends Partial<AwsProxyHooks> {
   /** REST requests are S3 (default: true, as at fauxqs); false for moto's REST APIs. */
   restIsS3?: boolean;
+  /**
+   * Runs with every request and its answer once the answer is complete (faulted requests with an empty
+   * answer). Bodies are buffered for it, except those `withBodies` refuses (then both are empty).
+   */
+  onExchange?: (exchange: AwsExchange) => void;
+  /** Which calls' bodies `onExchange` gets (default: all but S3 object data). */
+  withBodies?: (call: AwsCall) => boolean;
 }
+
+/** S3 requests whose bodies are object data, not parameters: not buffered for onExchange by default. */
+const objectData = (call: AwsCall) =>
+  call.service === "s3" && ["PutObject", "UploadPart", "GetObject", "PostObject"].includes(call.operation);
 
 /** The 503 a flapping backend answers, in the request's protocol. */
 function unavailable(method: string, call: AwsCall): { headers: Record<string, string>; body: string } {
@@ -136,6 +166,8 @@ function unavailable(method: string, call: AwsCall): { headers: Record<string, s
 export async function startAwsProxy(target: string, options: AwsProxyOptions = {}): Promise<AwsProxy> {
   const upstream = new URL(target);
   const restIsS3 = options.restIsS3 ?? true;
+  const onExchange = options.onExchange;
+  const withBodies = options.withBodies ?? ((call: AwsCall) => !objectData(call));
   const agent = new Agent({ keepAlive: true });
   let calls: AwsCall[] = [];
   let connections = 0;
@@ -150,11 +182,16 @@ export async function startAwsProxy(target: string, options: AwsProxyOptions = {
         at,
         ...awsOperation(method, url, req.headers, body?.toString("utf8"), restIsS3),
       };
+      const accessKeyId = signingAccessKey(req.headers);
+      if (accessKeyId) call.accessKeyId = accessKeyId;
+      const exchange = (request: Buffer, answer: Buffer) =>
+        onExchange?.({ call, method, url, headers: req.headers, request, answer });
       calls.push(call);
       proxy.onCall(call);
       const fault = proxy.fault(call);
       if (fault === "reset") {
         call.fault = fault;
+        exchange(body ?? Buffer.alloc(0), Buffer.alloc(0));
         req.socket.destroy();
         return;
       }
@@ -162,16 +199,29 @@ export async function startAwsProxy(target: string, options: AwsProxyOptions = {
         call.fault = fault;
         call.status = 503;
         const answer = unavailable(method, call);
-        const send = () => res.writeHead(503, answer.headers).end(answer.body);
-        if (body) send();
-        else req.resume().on("end", send);
+        const send = (request: Buffer) => {
+          exchange(request, Buffer.alloc(0));
+          res.writeHead(503, answer.headers).end(answer.body);
+        };
+        if (body) send(body);
+        else {
+          const parts: Buffer[] = [];
+          const bodies = Boolean(onExchange) && withBodies(call);
+          req.on("data", (part: Buffer) => bodies && parts.push(part));
+          req.on("end", () => send(Buffer.concat(parts)));
+        }
         return;
       }
-      forward(call, body);
+      forward(call, body, exchange);
     };
-    const forward = (call: AwsCall, body: Buffer | undefined) => {
+    const forward = (
+      call: AwsCall,
+      body: Buffer | undefined,
+      exchange: (request: Buffer, answer: Buffer) => void,
+    ) => {
+      const bodies = Boolean(onExchange) && withBodies(call);
       // SQS exchanges are small: keep both bodies to tell an empty receive and for onSqsExchange.
-      const keep = call.service === "sqs" || call.operation === "ReceiveMessage";
+      const keep = call.service === "sqs" || call.operation === "ReceiveMessage" || bodies;
       const sent: Buffer[] = [];
       const out = request(
         { host: upstream.hostname, port: upstream.port, method, path: url, headers: req.headers, agent },
@@ -190,7 +240,10 @@ export async function startAwsProxy(target: string, options: AwsProxyOptions = {
               if (call.service === "sqs") {
                 proxy.onSqsExchange(call, (body ?? Buffer.concat(sent)).toString("utf8"), text);
               }
+              if (bodies) exchange(body ?? Buffer.concat(sent), Buffer.concat(answered));
             });
+          } else if (onExchange) {
+            answer.on("end", () => exchange(Buffer.alloc(0), Buffer.alloc(0)));
           }
           answer.pipe(res);
         },

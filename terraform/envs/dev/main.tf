@@ -10,6 +10,12 @@ provider "aws" {
   }
 }
 
+# The GitHub side of the repository (its GitHub environment, and in prod the OIDC subject template):
+# the token comes from GITHUB_TOKEN (terraform/README.md says which permissions it needs).
+provider "github" {
+  owner = split("/", var.github_repository)[0]
+}
+
 module "stack" {
   source = "../../modules/content-engine"
 
@@ -62,4 +68,12 @@ module "stack" {
   log_level          = "debug"
   log_retention_days = 14
   protect_data       = false
+}
+
+# dev's GitHub environment: deployments from main only (the OIDC subject template is prod's root's).
+module "github" {
+  source = "../../modules/github-repository"
+
+  repository   = var.github_repository
+  environments = { dev = {} }
 }

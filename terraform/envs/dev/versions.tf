@@ -6,6 +6,10 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 6.20, < 7.0"
     }
+    github = {
+      source  = "integrations/github"
+      version = ">= 6.6, < 7.0"
+    }
   }
 
   # Remote state in S3 with DynamoDB locking. Bucket, table and region come from

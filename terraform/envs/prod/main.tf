@@ -10,6 +10,12 @@ provider "aws" {
   }
 }
 
+# The GitHub side of the repository (its GitHub environment, and in prod the OIDC subject template):
+# the token comes from GITHUB_TOKEN (terraform/README.md says which permissions it needs).
+provider "github" {
+  owner = split("/", var.github_repository)[0]
+}
+
 module "stack" {
   source = "../../modules/content-engine"
 
@@ -63,4 +69,20 @@ module "stack" {
   log_level          = "info"
   log_retention_days = 365
   protect_data       = true
+}
+
+# prod's GitHub environment: deployments from main only, approved by one of prod_reviewers (never the
+# person who started the run). prod also owns the repository-wide OIDC subject template: the root
+# least likely to be destroyed, and destroying it only makes every role refuse (GitHub's default sub).
+module "github" {
+  source = "../../modules/github-repository"
+
+  repository = var.github_repository
+  environments = {
+    prod = {
+      reviewer_user_ids = var.prod_reviewers.user_ids
+      reviewer_team_ids = var.prod_reviewers.team_ids
+    }
+  }
+  manage_oidc_subject_template = true
 }

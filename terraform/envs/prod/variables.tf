@@ -110,3 +110,16 @@ variable "promote_read_principals" {
   type        = list(string)
   default     = []
 }
+
+variable "prod_reviewers" {
+  description = "Who approves prod deployments: GitHub user and team ids (numeric: gh api users/<login> --jq .id, gh api orgs/<org>/teams/<slug> --jq .id); at least one, at most 6 in all."
+  type = object({
+    user_ids = optional(list(number), [])
+    team_ids = optional(list(number), [])
+  })
+
+  validation {
+    condition     = length(var.prod_reviewers.user_ids) + length(var.prod_reviewers.team_ids) > 0
+    error_message = "prod_reviewers must name at least one user or team: prod deploys wait for a reviewer."
+  }
+}

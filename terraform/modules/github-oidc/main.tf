@@ -8,6 +8,19 @@ locals {
   account_id   = data.aws_caller_identity.current.account_id
   region       = data.aws_region.current.region
   partition    = data.aws_partition.current.partition
+
+  # The sub claim GitHub issues under the repository's subject template (modules/github-repository:
+  # repo, context, job_workflow_ref), one per workflow that may assume each role, in its environment,
+  # from the deploy branch only:
+  # repo:ORG/REPO:environment:<env>:job_workflow_ref:ORG/REPO/.github/workflows/<file>@refs/heads/main
+  workflow_subjects = {
+    for role in ["deploy", "promote_read"] : role => flatten([
+      for env in var.github_environments : [
+        for workflow in lookup(var.trusted_workflows, env, { deploy = [], promote_read = [] })[role] :
+        "repo:${var.github_repository}:environment:${env}:job_workflow_ref:${var.github_repository}/.github/workflows/${workflow}@refs/heads/${var.deploy_branch}"
+      ]
+    ])
+  }
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
@@ -21,7 +34,7 @@ resource "aws_iam_openid_connect_provider" "github" {
 
 data "aws_iam_policy_document" "trust" {
   statement {
-    sid     = "GitHubEnvironmentsOfThisRepository"
+    sid     = "DeployWorkflowsOnMain"
     actions = ["sts:AssumeRoleWithWebIdentity"]
 
     principals {
@@ -35,11 +48,13 @@ data "aws_iam_policy_document" "trust" {
       values   = ["sts.amazonaws.com"]
     }
 
-    # Only jobs that run in one of this repository's GitHub environments (and so pass its protection rules).
+    # Only the deploy workflows, run from the deploy branch, in one of this repository's GitHub
+    # environments (and so past its branch rule and reviewers): another branch, another workflow, a
+    # pull request or another environment gets another sub.
     condition {
       test     = "StringEquals"
       variable = "${local.oidc_host}:sub"
-      values   = [for env in var.github_environments : "repo:${var.github_repository}:environment:${env}"]
+      values   = local.workflow_subjects.deploy
     }
   }
 }
@@ -55,6 +70,11 @@ resource "aws_iam_role" "deploy" {
     precondition {
       condition     = var.create_oidc_provider || var.oidc_provider_arn != null
       error_message = "Pass oidc_provider_arn when create_oidc_provider is false."
+    }
+
+    precondition {
+      condition     = alltrue([for env in var.github_environments : length(lookup(var.trusted_workflows, env, { deploy = [], promote_read = [] }).deploy) > 0])
+      error_message = "trusted_workflows must name at least one deploy workflow for each of github_environments."
     }
   }
 }
@@ -73,7 +93,6 @@ data "aws_iam_policy_document" "deploy" {
       "ecr:BatchCheckLayerAvailability",
       "ecr:BatchGetImage",
       "ecr:CompleteLayerUpload",
-      "ecr:DescribeImages",
       "ecr:GetDownloadUrlForLayer",
       "ecr:InitiateLayerUpload",
       "ecr:PutImage",
@@ -194,6 +213,18 @@ data "aws_iam_policy_document" "deploy" {
     }
   }
 
+  # build-push signs the image digest and the worker bundle with the environment's signing key (cosign, KMS).
+  dynamic "statement" {
+    for_each = var.signing_key_arn == null ? [] : [var.signing_key_arn]
+
+    content {
+      sid = "SignImages"
+      # cosign's awskms signer reads the key's spec (DescribeKey) and public key before it signs.
+      actions   = ["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign"]
+      resources = [statement.value]
+    }
+  }
+
   statement {
     sid = "ManageProductAlarms"
     actions = [
@@ -237,8 +268,33 @@ resource "aws_iam_role_policy" "deploy" {
 # environment's read role to show, in the promotion pull request, what merging would change there.
 # It writes nothing: promote never holds the deploy role.
 data "aws_iam_policy_document" "promote_read_trust" {
-  # promote.yml's job runs in this environment's GitHub environment: the deploy role's OIDC trust.
-  source_policy_documents = [data.aws_iam_policy_document.trust.json]
+  # promote.yml's job, from the deploy branch, in this environment's GitHub environment (the source of
+  # a promotion): the OIDC subject of promote's workflow, never a deploy workflow's.
+  dynamic "statement" {
+    for_each = length(local.workflow_subjects.promote_read) > 0 ? [local.workflow_subjects.promote_read] : []
+
+    content {
+      sid     = "PromoteWorkflowOnMain"
+      actions = ["sts:AssumeRoleWithWebIdentity"]
+
+      principals {
+        type        = "Federated"
+        identifiers = [local.provider_arn]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "${local.oidc_host}:aud"
+        values   = ["sts.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "${local.oidc_host}:sub"
+        values   = statement.value
+      }
+    }
+  }
 
   dynamic "statement" {
     for_each = length(var.promote_read_principals) > 0 ? [var.promote_read_principals] : []
@@ -261,6 +317,13 @@ resource "aws_iam_role" "promote_read" {
   max_session_duration = 3600
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = length(local.workflow_subjects.promote_read) > 0 || length(var.promote_read_principals) > 0
+      error_message = "The promote read role needs someone to trust: a promote_read workflow in trusted_workflows, or promote_read_principals."
+    }
+  }
 }
 
 data "aws_iam_policy_document" "promote_read" {

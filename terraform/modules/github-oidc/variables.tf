@@ -19,7 +19,7 @@ variable "github_repository" {
 }
 
 variable "github_environments" {
-  description = "GitHub environments whose jobs may assume the role (trust subject repo:ORG/REPO:environment:<env>)."
+  description = "GitHub environments whose jobs may assume the roles (the context of the trusted sub claims, environment:<env>); each needs an entry in trusted_workflows."
   type        = list(string)
 
   validation {
@@ -99,4 +99,48 @@ variable "next_read_role_arn" {
   description = "The next environment's promote read role (its output promote_read_role_arn), which this environment's promote read role may assume to plan it; null in the last environment."
   type        = string
   default     = null
+}
+
+variable "trusted_workflows" {
+  description = "Per GitHub environment, the workflow files (.github/workflows/<file>) whose jobs may assume each role from the deploy branch: deploy = the deploy role (deploy.yml builds and pushes in dev, deploy-env.yml deploys, drift.yml checks and reconciles), promote_read = the promote read role (promote.yml, in the environment it promotes from). Every other workflow, branch or environment is refused."
+  type = map(object({
+    deploy       = list(string)
+    promote_read = list(string)
+  }))
+  default = {
+    dev     = { deploy = ["deploy.yml", "deploy-env.yml", "drift.yml"], promote_read = ["promote.yml"] }
+    staging = { deploy = ["deploy-env.yml", "drift.yml"], promote_read = ["promote.yml"] }
+    prod    = { deploy = ["deploy-env.yml", "drift.yml"], promote_read = [] }
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for env, roles in var.trusted_workflows : [
+        for workflow in concat(roles.deploy, roles.promote_read) : can(regex("^[A-Za-z0-9_.-]+\\.ya?ml$", workflow))
+      ]
+    ]))
+    error_message = "trusted_workflows must name workflow files such as deploy-env.yml: no path, no wildcard."
+  }
+}
+
+variable "deploy_branch" {
+  description = "The only branch whose workflow runs may assume the roles (job_workflow_ref <workflow>@refs/heads/<branch>); the GitHub environments allow deployments from it alone (modules/github-repository)."
+  type        = string
+  default     = "main"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/-]+$", var.deploy_branch)) && !strcontains(var.deploy_branch, "*")
+    error_message = "deploy_branch must be one branch name, without wildcards."
+  }
+}
+
+variable "signing_key_arn" {
+  description = "KMS key (asymmetric, SIGN_VERIFY) build-push signs images and worker bundles with: the deploy role may kms:Sign with it and read its public key. Null grants nothing."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.signing_key_arn == null ? true : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.signing_key_arn))
+    error_message = "signing_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias or a wildcard."
+  }
 }

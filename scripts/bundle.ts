@@ -1,8 +1,12 @@
+import { basename } from "node:path";
+import { cyclonedxEsbuildPlugin } from "@cyclonedx/cyclonedx-esbuild";
 import { type BuildOptions, build } from "esbuild";
 
 /**
  * One esbuild configuration for every Node artefact we ship (API and worker images, the Lambda zip):
- * ESM for Node 24, dependencies inlined, CommonJS packages given a `require`.
+ * ESM for Node 24, dependencies inlined, CommonJS packages given a `require`. Beside each bundle,
+ * `<bundle>.cdx.json`: a CycloneDX SBOM of exactly the packages esbuild inlined (after tree-shaking),
+ * which build-push attaches to the image as an OCI referrer.
  */
 export async function bundleNode(
   entry: string | undefined,
@@ -25,5 +29,14 @@ export async function bundleNode(
       js: "import { createRequire as __ceCreateRequire } from 'node:module'; const require = __ceCreateRequire(import.meta.url);",
     },
     ...extra,
+    plugins: [
+      ...(extra.plugins ?? []),
+      cyclonedxEsbuildPlugin({
+        specVersion: "1.6",
+        outputFile: `${basename(outfile)}.cdx.json`,
+        outputReproducible: true,
+        logLevel: "error",
+      }),
+    ],
   });
 }

@@ -28,6 +28,31 @@ export const imageSchema = z
   })
   .strict();
 
+export const signingSchema = z
+  .object({
+    key: z
+      .string()
+      .regex(
+        /^awskms:\/\/\/(alias\/[A-Za-z0-9/_-]+|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+)$/,
+        {
+          message: "a cosign KMS key reference awskms:///alias/<name> or awskms:///<key or alias ARN>",
+        },
+      )
+      .optional()
+      .describe(
+        "The key build-push signs images and worker bundles with (cosign, terraform output signing_key_uri). Only the environment that builds (dev) needs it.",
+      ),
+    publicKey: z
+      .string()
+      .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._/-]+\.pub$/, {
+        message: "a .pub file path relative to the environments folder, e.g. signing/cosign.pub",
+      })
+      .describe(
+        "PEM public key every deploy verifies the image's and the worker bundle's cosign signature with, relative to this file's folder (terraform output -raw signing_public_key). A digest without a valid signature is refused before anything changes.",
+      ),
+  })
+  .strict();
+
 export const apiSchema = z
   .object({
     cluster: z.string().min(1).describe("ECS cluster name."),
@@ -251,6 +276,7 @@ export const environmentSchema = z
         "Read-only role promote.yml runs as when it promotes from this environment (alarms, what it serves), and that the previous environment's promote assumes to show what merging would change here (terraform output promote_read_role_arn).",
       ),
     image: imageSchema,
+    signing: signingSchema.optional(),
     api: apiSchema,
     worker: workerSchema,
     eks: eksSchema.optional(),
@@ -279,8 +305,3 @@ export const PROMOTABLE_FIELDS = [
   ["image", "tag"],
   ["worker", "bundle"],
 ] as const;
-
-/** The alarm-name prefix of an environment (explicit or `content-engine-<name>-`). */
-export function alarmNamePrefix(env: Environment): string {
-  return env.alarms.namePrefix ?? `content-engine-${env.name}-`;
-}

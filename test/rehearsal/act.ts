@@ -15,6 +15,7 @@ const STAND_IN_FOR: Record<string, string> = {
   "actions/setup-node": "setup-node",
   "docker/setup-buildx-action": "setup-buildx",
   "aws-actions/configure-aws-credentials": "configure-aws-credentials",
+  "sigstore/cosign-installer": "cosign-installer",
 };
 
 export interface ActContext {

@@ -18,6 +18,13 @@ import {
   UpdateAliasCommand,
 } from "@aws-sdk/client-lambda";
 import type { Environment } from "@content-engine/environments";
+import { getManifest } from "../../actions/delivery/src/registry.ts";
+import {
+  deployedTag,
+  listReferrers,
+  SBOM_ARTIFACT_TYPE,
+  verifyArtifacts,
+} from "../../actions/delivery/src/signing.ts";
 import { type ActContext, push, runWorkflow, type WorkflowRun } from "./act.ts";
 import type { DataPlane, Served } from "./data-plane/serve.ts";
 import type { FakeGitHub } from "./fake-github.ts";
@@ -31,7 +38,16 @@ import {
   serviceTaskDefinition,
   workerBundleDigest,
 } from "./observe.ts";
-import { assume, client, type EnvName, environmentAt, provision, startMoto } from "./world.ts";
+import {
+  assume,
+  client,
+  type EnvName,
+  environmentAt,
+  provision,
+  pushStandInImage,
+  signAs,
+  startMoto,
+} from "./world.ts";
 
 export interface Check {
   name: string;
@@ -204,7 +220,37 @@ export async function pushToDev(c: Chain) {
     true,
     alarmNames.length > dev.alarms.deploymentAlarms.length,
   );
+  await expectSigned(c, dev);
   await expectServes(c, "dev", "push");
+}
+
+/** build-push signed the image and the bundle, attached the SBOMs, and the deploy kept both digests. */
+async function expectSigned(c: Chain, env: Environment) {
+  const access = { endpoint: `http://${c.r.registry}` };
+  const publicKey = git(c.r.ctx.bare, ["show", `main:${join("environments", env.signing!.publicKey)}`]);
+  const repository = env.image.repository;
+  c.expect(
+    "the image and the worker bundle carry a signature by the KMS key (verified with the committed public key)",
+    undefined,
+    await verifyArtifacts(
+      repository,
+      { image: env.image.digest, bundle: env.worker.bundle },
+      publicKey,
+      access,
+    ),
+  );
+  const sboms = await listReferrers(repository, env.image.digest, access);
+  c.expect(
+    "three CycloneDX SBOMs (api, consumer, processor thread) are attached to the image as OCI referrers",
+    [SBOM_ARTIFACT_TYPE, SBOM_ARTIFACT_TYPE, SBOM_ARTIFACT_TYPE],
+    sboms.map((r) => r.artifactType),
+  );
+  const kept = await getManifest(repository, deployedTag(env.image.digest), access);
+  c.expect(
+    "the deploy tagged the image deployed-<hex> (the lifecycle rule keeps it)",
+    env.image.digest,
+    kept?.digest,
+  );
 }
 
 async function setAlarm(moto: string, env: Environment, name: string, state: "ALARM" | "OK") {
@@ -700,7 +746,9 @@ export async function promoteRefusedAfterRollback(c: Chain) {
     await provision(broken.endpoint, dev, { healthy: true });
     await registerExitingRevision(broken.endpoint, dev, 1);
     const ctx = { ...c.r.ctx, env: { ...c.r.ctx.env, AWS_ENDPOINT_URL: broken.endpoint } };
-    const next = `sha256:${"e".repeat(64)}`;
+    // A digest build-push would have signed (deploys verify before anything else), whose tasks exit.
+    const next = await pushStandInImage(c.r.registry, dev.image.repository, "tasks that never start");
+    await signAs(c.r.moto, c.r.registry, dev, next);
     const { before: b, after } = c.pushCommits([
       {
         message: "dev: a digest whose tasks never start",
@@ -759,6 +807,48 @@ export async function promoteRefusedAfterRollback(c: Chain) {
   }
 }
 
+/**
+ * A digest nobody signed, put into dev.yaml by hand: deploy-env refuses it before anything changes,
+ * and says why. (The push -> dev chain proves the signed path: build-push signs, every deploy verifies.)
+ */
+export async function unsignedDigestRefused(c: Chain) {
+  const dev = c.env("dev");
+  const unsigned = await pushStandInImage(c.r.registry, dev.image.repository, "pushed by hand, never signed");
+  const before = await observe(c.r.moto, dev);
+  const definitions = await taskDefinitionCount(c, dev);
+  const { before: b, after } = c.pushCommits([
+    {
+      message: "dev: a digest pushed by hand",
+      edit: (d) => setField(d, "dev", /^ {2}digest: sha256:[a-f0-9]{64}/m, `  digest: ${unsigned}`),
+    },
+  ]);
+  const runs = c.record(await push(c.r.ctx, b, after), "unsigned");
+  c.expect(
+    "the push starts deploy-env.yml only",
+    ["deploy-env.yml"],
+    runs.map((r) => r.workflow),
+  );
+  c.expect("deploy-env.yml fails", false, runs[0]?.ok);
+  c.expect(
+    "the job summary says the digest is not signed and nothing changed",
+    true,
+    summaryOf(runs[0]).includes(`refused: ${dev.image.repository}@${unsigned} is not signed`) &&
+      summaryOf(runs[0]).includes("nothing was changed"),
+  );
+  const now = await observe(c.r.moto, dev);
+  c.expect("dev still runs its signed image", before.image, now.image);
+  c.expect("no task definition revision was registered", definitions, await taskDefinitionCount(c, dev));
+  c.expect("dev's worker alias did not move", before.aliasVersion, now.aliasVersion);
+}
+
+async function taskDefinitionCount(c: Chain, env: Environment) {
+  const ecs = client(ECSClient, c.r.moto, await assume(c.r.moto, env.deployRoleArn!), env.region);
+  const { taskDefinitionArns } = await ecs.send(
+    new ListTaskDefinitionsCommand({ familyPrefix: `${env.api.cluster}-api` }),
+  );
+  return taskDefinitionArns?.length ?? 0;
+}
+
 export const CHAINS: Array<{ id: string; name: string; run: (c: Chain) => Promise<void> }> = [
   { id: "push-dev", name: "push -> dev", run: pushToDev },
   { id: "refuse", name: "promote refused while a dev alarm fires", run: promoteRefusedWhileAlarm },
@@ -770,6 +860,8 @@ export const CHAINS: Array<{ id: string; name: string; run: (c: Chain) => Promis
   { id: "broken", name: "broken rollout", run: brokenRollout },
   // Last: it leaves main's dev.yaml naming a digest no account serves.
   { id: "refused-source", name: "promotion refused: dev rolled back", run: promoteRefusedAfterRollback },
+  // Last too: it leaves main's dev.yaml naming a digest nobody signed.
+  { id: "unsigned", name: "unsigned digest refused", run: unsignedDigestRefused },
 ];
 
 export async function runChain(r: Rehearsal, chain: (typeof CHAINS)[number]): Promise<ChainResult> {

@@ -1,7 +1,8 @@
 // The rehearsal's world: moto (one server, every account apart through STS), a local OCI registry
 // (crane), a bare git remote seeded from this checkout, and the AWS resources terraform would leave
 // in each environment's account. Nothing here is reachable beyond 127.0.0.1.
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawnSync } from "node:child_process";
+import { createPublicKey } from "node:crypto";
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
@@ -12,6 +13,7 @@ import {
   ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
+import { CreateAliasCommand, CreateKeyCommand, GetPublicKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import {
   CreateEventSourceMappingCommand,
   GetAliasCommand,
@@ -20,10 +22,23 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
-import { type Environment, parseEnvironment, setEnvironmentFields } from "@content-engine/environments";
-import { createEcsService, createWorkerFunction, workerZip } from "../../actions/delivery/test/fixtures.ts";
+import {
+  type Environment,
+  environmentFile,
+  parseEnvironment,
+  queueNames,
+  setEnvironmentFields,
+} from "@content-engine/environments";
+import { cosignReference } from "../../actions/delivery/src/signing.ts";
 import { toolPath } from "../../scripts/tools.ts";
-import { freePort, MOTO_CREDENTIALS, type MotoServer, startMoto } from "../support/moto.ts";
+import { createEcsService, createWorkerFunction, workerZip } from "../support/delivery-fixtures.ts";
+import { type RecordingProxy, startRecordingProxy } from "../support/iam-recording-proxy.ts";
+import type { RecordedCall } from "../support/iam-requests.ts";
+import { MOTO_CREDENTIALS, type MotoServer, startMoto as startMotoServer } from "../support/moto.ts";
+import { type Registry, startRegistry } from "../support/registry.ts";
+
+export { pushStandInImage } from "../support/registry.ts";
+
 import { git } from "./git.ts";
 
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
@@ -50,34 +65,6 @@ export const OVERLAY: Record<EnvName, Array<{ path: string[]; value: unknown; wh
     { path: ["worker", "canary", "minutes"], value: 0.05, why: "a 3 s canary instead of 5 min" },
   ],
 };
-
-export interface Registry {
-  /** host:port */
-  host: string;
-  stop(): void;
-}
-
-export async function startRegistry(): Promise<Registry> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    toolPath("crane"),
-    ["registry", "serve", "--address", `127.0.0.1:${port}`],
-    {
-      stdio: "ignore",
-    },
-  );
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error("crane registry did not start");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { host: `127.0.0.1:${port}`, stop: () => child.kill("SIGTERM") };
-}
 
 /** Credentials acting in the account of `roleArn`: moto's STS keeps accounts apart by the assumed role. */
 export async function assume(endpoint: string, roleArn: string): Promise<AwsCredentialIdentity> {
@@ -139,6 +126,13 @@ export const BREAKS: Record<string, { file: string; from: string | RegExp; to: s
     from: '[["image","digest"],["image","tag"],["worker","bundle"]]',
     to: '[["image","digest"],["image","tag"]]',
   },
+  // deploy-ecs stops refusing what its signature check rejects (the bundled action): the unsigned
+  // digest rolls out.
+  "accept-unsigned": {
+    file: "actions/deploy-ecs/dist/action.js",
+    from: /if\((\w+)\)return (\w+)\((\w+),\{operation:(\w+)\.operation,target:\4\.target,status:"failed",reason:`refused: /,
+    to: 'if(false&&$1)return $2($3,{operation:$4.operation,target:$4.target,status:"failed",reason:`refused: ',
+  },
   // promote stops checking that the source serves the digest its file names (the bundled action).
   "promote-source": {
     file: "actions/promote/dist/action.js",
@@ -158,7 +152,13 @@ function applyBreak(dir: string, name: string) {
 }
 
 /** The bare remote, its main seeded with this checkout (overlay applied) in one commit. */
-export function seedRemote(root: string, work: string, breakName?: string): { bare: string; seed: string } {
+export function seedRemote(
+  root: string,
+  work: string,
+  breakName?: string,
+  /** Files to write into the seed (path relative to the checkout → text), e.g. the signing public key. */
+  files: Record<string, string> = {},
+): { bare: string; seed: string } {
   const bare = join(work, "remote.git");
   git(work, ["init", "-q", "--bare", "-b", "main", bare]);
   git(bare, ["config", "uploadpack.allowAnySHA1InWant", "true"]);
@@ -170,6 +170,7 @@ export function seedRemote(root: string, work: string, breakName?: string): { ba
     const text = readFileSync(file, "utf8");
     writeFileSync(file, setEnvironmentFields(text, OVERLAY[name], file));
   }
+  for (const [path, text] of Object.entries(files)) writeFileSync(join(seedDir, path), text);
   if (breakName) applyBreak(seedDir, breakName);
   git(seedDir, ["init", "-q", "-b", "main"]);
   git(seedDir, ["add", "-A"]);
@@ -179,8 +180,61 @@ export function seedRemote(root: string, work: string, breakName?: string): { ba
 }
 
 export function environmentAt(bare: string, ref: string, name: EnvName): Environment {
-  const text = git(bare, ["show", `${ref}:environments/${name}.yaml`]);
-  return parseEnvironment(text, `environments/${name}.yaml`);
+  const file = environmentFile(name, "environments");
+  return parseEnvironment(git(bare, ["show", `${ref}:${file}`]), file);
+}
+
+/**
+ * The signing key terraform creates (terraform/modules/ecr): an ECC P-256 KMS key in the account that
+ * builds, under the alias `signing.key` names, here in moto (moto_server.py makes its Sign real).
+ * Returns the seed's files: the public key (PEM) where `signing.publicKey` points, as a person commits
+ * `terraform output -raw signing_public_key`.
+ */
+export async function createSigningKey(endpoint: string, env: Environment): Promise<Record<string, string>> {
+  const alias = env.signing?.key?.match(/^awskms:\/\/\/(alias\/.+)$/)?.[1];
+  if (!alias || !env.signing)
+    throw new Error(`${env.name}.yaml: signing.key must name a KMS alias for the rehearsal`);
+  const kms = client(KMSClient, endpoint, await assume(endpoint, env.deployRoleArn!), env.region);
+  const { KeyMetadata } = await kms.send(
+    new CreateKeyCommand({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" }),
+  );
+  await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: KeyMetadata!.KeyId }));
+  const { PublicKey } = await kms.send(new GetPublicKeyCommand({ KeyId: alias }));
+  const pem = createPublicKey({ key: Buffer.from(PublicKey!), format: "der", type: "spki" }).export({
+    format: "pem",
+    type: "spki",
+  });
+  return { [join("environments", env.signing.publicKey)]: pem.toString() };
+}
+
+/** `cosign sign` of a digest with the environment's KMS key, as build-push does in its job. */
+export async function signAs(endpoint: string, registry: string, env: Environment, digest: string) {
+  const credentials = await assume(endpoint, env.deployRoleArn!);
+  const result = spawnSync(
+    toolPath("cosign"),
+    [
+      "sign",
+      "--yes",
+      "--key",
+      env.signing!.key!,
+      "--tlog-upload=false",
+      "--allow-http-registry",
+      "--allow-insecure-registry",
+      cosignReference(env.image.repository, digest, `http://${registry}`),
+    ],
+    {
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        AWS_ENDPOINT_URL: endpoint,
+        AWS_REGION: env.region,
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_SESSION_TOKEN: credentials.sessionToken,
+      },
+    },
+  );
+  if (result.status !== 0) throw new Error(`cosign sign ${digest} failed: ${result.stderr}`);
 }
 
 const trust = JSON.stringify({
@@ -230,7 +284,7 @@ export async function provision(endpoint: string, env: Environment, options: { h
   const { lambda } = await createWorkerFunction(endpoint, env, workerZip("// terraform's placeholder"), aws);
   // The jobs queue and the event source mapping that feeds the alias (terraform's lambda-worker module).
   const sqs = client(SQSClient, endpoint, credentials, env.region);
-  const queue = await sqs.send(new CreateQueueCommand({ QueueName: env.queue.url.split("/").pop()! }));
+  const queue = await sqs.send(new CreateQueueCommand({ QueueName: queueNames(env).jobs }));
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl!, AttributeNames: ["QueueArn"] }),
   );
@@ -338,4 +392,32 @@ export const API_HEALTH_CHECK = {
   startPeriod: 10,
 };
 
-export { type MotoServer, startMoto };
+/** Every AWS call made to any moto of the rehearsal, with who made it: the IAM record (rehearse.ts checks it). */
+export const iamRecord: RecordedCall[] = [];
+const recording = new Set<RecordingProxy>();
+
+/** Resolves once every call made so far to a running moto is in `iamRecord`. */
+export async function flushIamRecord() {
+  await Promise.all([...recording].map((proxy) => proxy.flush()));
+}
+
+/** moto behind a recording proxy (on its own thread): the endpoint every job and check uses is the proxy's. */
+export async function startMoto(): Promise<MotoServer> {
+  const moto = await startMotoServer();
+  const proxy = await startRecordingProxy(moto.endpoint, {
+    restIsS3: false,
+    onCall: (call) => iamRecord.push(call),
+  });
+  recording.add(proxy);
+  return {
+    ...moto,
+    endpoint: proxy.url,
+    async stop() {
+      recording.delete(proxy);
+      await proxy.stop();
+      await moto.stop();
+    },
+  };
+}
+
+export { type MotoServer, type Registry, startRegistry };

@@ -31,6 +31,9 @@ const inputs = z.object({
   "build-args": z.string().optional(),
   push: booleanInput(true),
   "worker-bundle": z.string().optional(),
+  "signing-key": z.string().optional(),
+  sbom: z.string().optional(),
+  "worker-sbom": z.string().optional(),
   "aws-endpoint": z.url().optional(),
   plan: booleanInput(false),
 });
@@ -59,6 +62,9 @@ await runAction(async () => {
     ),
     push: input.push,
     workerBundle: input["worker-bundle"],
+    signingKey: input["signing-key"] ?? env?.signing?.key,
+    sboms: splitList(input.sbom),
+    workerSboms: splitList(input["worker-sbom"]),
     aws: { region, ...awsOverride(input["aws-endpoint"]) },
     reporter: actionReporter,
   };

@@ -11,6 +11,7 @@ import { DeliveryError } from "./errors.ts";
 import { finish, type Outcome, type Plan, Stopwatch } from "./outcome.ts";
 import { pushWorkerBundle } from "./registry.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
+import { attachSbom, cosignSign } from "./signing.ts";
 import { type Clock, systemClock } from "./wait.ts";
 
 export interface BuildPushOptions {
@@ -30,8 +31,14 @@ export interface BuildPushOptions {
   push?: boolean;
   /** The worker bundle (lambda.zip) to store next to the image, addressed by its sha256. */
   workerBundle?: string;
-  /** Registry endpoint override for the worker bundle push (see registry.ts). */
+  /** Registry endpoint override for the worker bundle, signature and SBOM pushes (see registry.ts). */
   registryEndpoint?: string;
+  /** cosign key that signs the image and the worker bundle (awskms:///alias/…); unsigned without. */
+  signingKey?: string;
+  /** SBOM files (CycloneDX JSON) attached to the image as OCI referrers. */
+  sboms?: string[];
+  /** SBOM files attached to the worker bundle's manifest. */
+  workerSboms?: string[];
   aws: AwsOptions;
   reporter?: Reporter;
   run?: CommandRunner;
@@ -50,6 +57,22 @@ function validate(options: BuildPushOptions) {
   if (!existsSync(resolve(options.dockerfile))) {
     throw new DeliveryError(
       `Dockerfile "${options.dockerfile}" does not exist (paths are relative to the working directory, e.g. services/api/Dockerfile)`,
+    );
+  }
+  for (const sbom of [...(options.sboms ?? []), ...(options.workerSboms ?? [])]) {
+    if (!existsSync(sbom))
+      throw new DeliveryError(
+        `SBOM ${sbom} does not exist (npm run build writes <bundle>.cdx.json beside each bundle)`,
+      );
+  }
+  if (options.workerSboms?.length && !options.workerBundle)
+    throw new DeliveryError("worker-sbom needs worker-bundle: it is attached to the bundle's manifest");
+  if (
+    options.signingKey !== undefined &&
+    !/^(awskms|file|env|k8s|hashivault|gcpkms|azurekms):\/\/|^[^:]+\.key$/.test(options.signingKey)
+  ) {
+    throw new DeliveryError(
+      `signing key "${options.signingKey}" is not a cosign key reference (awskms:///alias/<name>, or a .key file)`,
     );
   }
   if (options.workerBundle !== undefined && !existsSync(options.workerBundle)) {
@@ -109,6 +132,11 @@ export function planBuildPush(options: BuildPushOptions): Plan {
       ...(options.workerBundle
         ? [`push ${options.workerBundle} as ${options.repository}:${workerTag(options)} (by its sha256)`]
         : []),
+      options.signingKey
+        ? `cosign sign --key ${options.signingKey} the image${options.workerBundle ? " and the worker bundle" : ""}`
+        : "no signing key: push unsigned",
+      ...(options.sboms ?? []).map((file) => `attach ${file} to the image as an OCI referrer`),
+      ...(options.workerSboms ?? []).map((file) => `attach ${file} to the worker bundle as an OCI referrer`),
     ],
     details: [],
   };
@@ -145,21 +173,43 @@ export async function buildPush(options: BuildPushOptions): Promise<Outcome> {
     });
   }
   const image = `${options.repository}@${digest}`;
+  const authorization = `Basic ${Buffer.from(`${login.username}:${login.password}`).toString("base64")}`;
+  reporter.secret(authorization.slice(6));
+  const access = { endpoint: options.registryEndpoint, authorization };
   let workerBundle = "";
+  const signed = [digest];
   if (options.workerBundle) {
-    const authorization = `Basic ${Buffer.from(`${login.username}:${login.password}`).toString("base64")}`;
-    reporter.secret(authorization.slice(6));
-    workerBundle = await pushWorkerBundle(
+    const bundle = await pushWorkerBundle(
       options.repository,
       readFileSync(options.workerBundle),
       workerTag(options),
       {
-        endpoint: options.registryEndpoint,
-        authorization,
+        ...access,
         revision: options.gitSha,
       },
     );
+    workerBundle = bundle.digest;
+    signed.push(bundle.manifest);
     reporter.info(`stored ${options.workerBundle} as ${options.repository}@${workerBundle}`);
+  }
+  if (options.signingKey) {
+    await cosignSign(run, options.signingKey, options.repository, signed, {
+      endpoint: options.registryEndpoint,
+      awsEndpoint: options.aws.endpoint,
+      reporter,
+    });
+  } else {
+    reporter.warn("no signing key: the image is pushed unsigned, and deploys that verify will refuse it");
+  }
+  const sboms: string[] = [];
+  for (const [subject, files] of [
+    [digest, options.sboms ?? []],
+    [signed[1], options.workerSboms ?? []],
+  ] as const) {
+    for (const file of files) {
+      sboms.push(await attachSbom(options.repository, subject!, readFileSync(file), access));
+      reporter.info(`attached ${file} to ${options.repository}@${subject} (referrer ${sboms.at(-1)})`);
+    }
   }
   return finish(watch, {
     operation: "build-push",
@@ -172,6 +222,8 @@ export async function buildPush(options: BuildPushOptions): Promise<Outcome> {
       digest,
       tags: options.tags.map((t) => `${options.repository}:${t}`).join(","),
       "worker-bundle": workerBundle,
+      signed: options.signingKey ? "true" : "false",
+      sboms: sboms.join(","),
     },
   });
 }

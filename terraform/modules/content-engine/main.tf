@@ -35,8 +35,9 @@ module "ecr" {
   source = "../ecr"
   count  = var.shared_ecr_repository == null ? 1 : 0
 
-  name             = var.ecr_repository_name
-  force_delete     = !var.protect_data
+  name = var.ecr_repository_name
+  # A repository other accounts pull from holds what staging and prod run: a dev destroy must not take it.
+  force_delete     = !var.protect_data && length(var.ecr_pull_account_ids) == 0
   pull_account_ids = var.ecr_pull_account_ids
   tags             = local.tags
 }
@@ -203,6 +204,8 @@ module "github_oidc" {
   create_oidc_provider = var.github.create_oidc_provider
   oidc_provider_arn    = var.github.oidc_provider_arn
   ecr_repository_arn   = local.ecr_repository_arn
+  # The account that owns the repository builds, and signs what it builds.
+  signing_key_arn = var.shared_ecr_repository == null ? module.ecr[0].signing_key_arn : null
 
   promote_read_principals = var.github.promote_read_principals
   next_read_role_arn      = var.github.next_read_role_arn

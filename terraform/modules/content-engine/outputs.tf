@@ -13,6 +13,16 @@ output "ecr_repository_url" {
   value       = local.ecr_repository_url
 }
 
+output "signing_key_uri" {
+  description = "cosign key reference build-push signs with (signing.key in this environment's file); null where the repository is shared from another account."
+  value       = var.shared_ecr_repository == null ? module.ecr[0].signing_key_uri : null
+}
+
+output "signing_public_key" {
+  description = "PEM public key every deploy verifies signatures with: commit it as environments/signing/cosign.pub."
+  value       = var.shared_ecr_repository == null ? module.ecr[0].signing_public_key : null
+}
+
 output "ecs_cluster_name" {
   description = "ECS cluster of the API."
   value       = module.ecs_service.cluster_name

@@ -15,7 +15,7 @@ variable "kms_key_arn" {
 }
 
 variable "keep_tagged_images" {
-  description = "How many of the newest images to keep; older ones are expired. Keep enough to roll back across a few days of deploys."
+  description = "How many of the newest images that no deploy tagged deployed-… to keep (builds never deployed, their signatures); older ones are expired."
   type        = number
   default     = 50
 
@@ -57,4 +57,21 @@ variable "pull_account_ids" {
     condition     = alltrue([for id in var.pull_account_ids : can(regex("^\\d{12}$", id))])
     error_message = "pull_account_ids must be 12-digit AWS account ids."
   }
+}
+
+variable "keep_deployed_days" {
+  description = "Days an image a deploy tagged deployed-… (and its signatures) is kept after its push: every digest an environment ran, so every rollback target. Far longer than any image runs."
+  type        = number
+  default     = 3650
+
+  validation {
+    condition     = var.keep_deployed_days >= 365
+    error_message = "keep_deployed_days must be at least 365: a digest prod runs must not expire under it."
+  }
+}
+
+variable "signing_key" {
+  description = "Create the KMS key (ECC P-256, SIGN_VERIFY) build-push signs images and worker bundles with."
+  type        = bool
+  default     = true
 }

@@ -1,9 +1,10 @@
 // Runs a bundled action exactly as a GitHub runner does: `node dist/index.js` with INPUT_* variables,
 // GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files and a workspace, and reads back what it wrote.
 import { type ChildProcess, spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseDocument } from "yaml";
 import { MOTO_CREDENTIALS, MOTO_REGION } from "../../../../test/support/moto.ts";
 
 export const repositoryRoot = new URL("../../../../", import.meta.url).pathname;
@@ -21,10 +22,20 @@ export interface ActionRun {
 /** The runner's name for an input's variable: INPUT_ + upper-cased name, spaces as underscores, hyphens kept. */
 export const inputVariable = (name: string) => `INPUT_${name.replace(/ /g, "_").toUpperCase()}`;
 
-/** A scratch GITHUB_WORKSPACE holding a copy of environments/. */
+/**
+ * A scratch GITHUB_WORKSPACE holding a copy of environments/, without `signing`: these runs deploy
+ * against moto with no registry to hold signatures. The refusal of an unsigned digest is tested in
+ * actions/delivery/test/signing.test.ts and in the rehearsal's "unsigned digest refused" chain.
+ */
 export function scratchWorkspace(): string {
   const workspace = mkdtempSync(join(tmpdir(), "workspace-"));
-  cpSync(join(repositoryRoot, "environments"), join(workspace, "environments"), { recursive: true });
+  const dir = join(workspace, "environments");
+  cpSync(join(repositoryRoot, "environments"), dir, { recursive: true });
+  for (const file of readdirSync(dir).filter((name) => name.endsWith(".yaml"))) {
+    const doc = parseDocument(readFileSync(join(dir, file), "utf8"));
+    doc.deleteIn(["signing"]);
+    writeFileSync(join(dir, file), doc.toString());
+  }
   return workspace;
 }
 

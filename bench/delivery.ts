@@ -16,14 +16,14 @@ import { fileURLToPath } from "node:url";
 import { setEnvironmentFields } from "@content-engine/environments";
 import { deployEcs } from "../actions/delivery/src/ecs.ts";
 import { memoryReporter } from "../actions/delivery/src/reporter.ts";
+import { type AwsCall, startAwsProxy } from "../test/support/aws-proxy.ts";
 import {
   awsFor,
   createEcsService,
   devYaml,
   digest,
   testEnvironment,
-} from "../actions/delivery/test/fixtures.ts";
-import { type AwsCall, startAwsProxy } from "../test/support/aws-proxy.ts";
+} from "../test/support/delivery-fixtures.ts";
 import { MOTO_CREDENTIALS, MOTO_REGION, startMoto } from "../test/support/moto.ts";
 import { type BenchResult, KiB, type Metric, percentile, report, round } from "./lib.ts";
 

@@ -8,6 +8,7 @@ import { runDelivery } from "./delivery.ts";
 import { runImages } from "./images.ts";
 import { runIngest } from "./ingest.ts";
 import { runIngestCost } from "./ingest-cost.ts";
+import { runKubeClient } from "./kube-client.ts";
 import { type BenchResult, machine, markdownTable, table, writeResult } from "./lib.ts";
 import { runUploadMemory } from "./upload-memory.ts";
 import { runWorker } from "./worker.ts";
@@ -20,6 +21,7 @@ const benches: { name: string; run: () => Promise<BenchResult> }[] = [
   { name: "worker", run: () => runWorker() },
   { name: "delivery", run: () => runDelivery() },
   { name: "images", run: () => runImages() },
+  { name: "kube-client", run: () => runKubeClient() },
 ];
 
 const only = process.argv.slice(2);

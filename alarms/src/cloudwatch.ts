@@ -1,5 +1,5 @@
 // Renders alarm definitions as the PutMetricAlarm / PutCompositeAlarm inputs of one environment.
-import { alarmNamePrefix, type Environment } from "@content-engine/environments";
+import { alarmName, alarmNamePrefix, type Environment } from "@content-engine/environments";
 import type { AlarmDefinition, CompositeAlarmDefinition, MetricAlarmDefinition, Severity } from "./model.ts";
 import { runbookUrl } from "./runbooks.ts";
 
@@ -80,7 +80,7 @@ export function severityTopics(env: Environment, severity: Severity): string[] {
 function common(env: Environment, alarm: AlarmDefinition) {
   const actions = severityTopics(env, alarm.severity);
   return {
-    AlarmName: `${alarmNamePrefix(env)}${alarm.id}`,
+    AlarmName: alarmName(env, alarm.id),
     AlarmDescription: `${alarm.summary} Runbook: ${runbookUrl(alarm.runbook)}`,
     ActionsEnabled: true,
     AlarmActions: actions,
@@ -143,12 +143,11 @@ function metricAlarm(env: Environment, alarm: MetricAlarmDefinition): MetricAlar
 }
 
 function compositeAlarm(env: Environment, alarm: CompositeAlarmDefinition): CompositeAlarmInput {
-  const prefix = alarmNamePrefix(env);
   return {
     ...common(env, alarm),
     AlarmRule: alarm.rule.replace(
       /(ALARM|OK|INSUFFICIENT_DATA)\(([^)]+)\)/g,
-      (_m, state: string, id: string) => `${state}("${prefix}${id}")`,
+      (_m, state: string, id: string) => `${state}("${alarmName(env, id)}")`,
     ),
     Tags: tags(env, alarm),
   };
@@ -159,10 +158,10 @@ export function renderCloudWatchAlarms(env: Environment, alarms: AlarmDefinition
     environment: env.name,
     namePrefix: alarmNamePrefix(env),
     metricAlarms: alarms
-      .filter((a) => a.kind === "metric" && a.cloudwatch !== false)
-      .map((a) => metricAlarm(env, a as MetricAlarmDefinition)),
+      .filter((a): a is MetricAlarmDefinition => a.kind === "metric" && a.cloudwatch !== false)
+      .map((a) => metricAlarm(env, a)),
     compositeAlarms: alarms
-      .filter((a) => a.kind === "composite" && a.cloudwatch !== false)
-      .map((a) => compositeAlarm(env, a as CompositeAlarmDefinition)),
+      .filter((a): a is CompositeAlarmDefinition => a.kind === "composite" && a.cloudwatch !== false)
+      .map((a) => compositeAlarm(env, a)),
   };
 }

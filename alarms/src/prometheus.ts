@@ -1,6 +1,6 @@
 // The same alarm definitions as Prometheus alerting rules, for the EKS path (a PrometheusRule's
 // `spec.groups`, or a plain rules file).
-import { alarmNamePrefix, type Environment } from "@content-engine/environments";
+import { alarmName, type Environment, ruleGroupName } from "@content-engine/environments";
 import { stringify } from "yaml";
 import type { AlarmDefinition } from "./model.ts";
 import { runbookUrl } from "./runbooks.ts";
@@ -36,12 +36,12 @@ export function renderPrometheusRules(env: Environment, alarms: AlarmDefinition[
       labels: {
         severity: alarm.severity,
         environment: env.name,
-        alarm: `${alarmNamePrefix(env)}${alarm.id}`,
+        alarm: alarmName(env, alarm.id),
       },
       annotations: { summary: alarm.summary, runbook_url: runbookUrl(alarm.runbook) },
     });
   }
-  return { groups: [{ name: `content-engine-${env.name}`, rules }] };
+  return { groups: [{ name: ruleGroupName(env), rules }] };
 }
 
 export function rulesYaml(groups: RuleGroups): string {

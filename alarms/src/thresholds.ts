@@ -1,6 +1,6 @@
 // Alarm thresholds of one environment: what environments/<env>.yaml says, with the documented
 // defaults for the optional ones, checked against what the alarms can express.
-import type { Environment } from "@content-engine/environments";
+import { type Environment, environmentSource } from "@content-engine/environments";
 import { catalog } from "@content-engine/telemetry";
 
 export interface ResolvedThresholds {
@@ -35,6 +35,11 @@ export const THRESHOLD_DEFAULTS = {
   jobsRejectedPerHour: 50,
 } as const;
 
+/** A threshold derived from a ratio, to 6 significant digits (no `0.30000000000000004` in an alarm). */
+export function round(value: number): number {
+  return Number(value.toPrecision(6));
+}
+
 export class AlarmDefinitionError extends Error {
   override name = "AlarmDefinitionError";
 }
@@ -60,8 +65,7 @@ export function resolveThresholds(env: Environment): ResolvedThresholds {
     jobsFailed: t.jobsFailed ?? THRESHOLD_DEFAULTS.jobsFailed,
     jobsRejectedPerHour: t.jobsRejectedPerHour ?? THRESHOLD_DEFAULTS.jobsRejectedPerHour,
   };
-  const field = (name: keyof ResolvedThresholds) =>
-    `environments/${env.name}.yaml: alarms.thresholds.${name}`;
+  const field = (name: keyof ResolvedThresholds) => `${environmentSource(env)}: alarms.thresholds.${name}`;
   // A single job may legitimately hold the oldest message for a whole worker timeout.
   if (resolved.queueAgeSeconds <= env.worker.timeout) {
     throw new AlarmDefinitionError(

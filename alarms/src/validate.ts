@@ -1,7 +1,6 @@
 // Checks a set of alarm definitions before anything is rendered: every failure names the alarm
 // and what is wrong with it.
-import type { Environment } from "@content-engine/environments";
-import { alarmNamePrefix } from "@content-engine/environments";
+import { alarmName, type Environment, environmentSource } from "@content-engine/environments";
 import { assertPromqlInCatalog, findAwsMetric } from "@content-engine/telemetry";
 import type { AlarmDefinition, MetricRef } from "./model.ts";
 import { AlarmDefinitionError } from "./thresholds.ts";
@@ -37,7 +36,6 @@ function checkMetric(alarm: string, key: string, ref: MetricRef): void {
 /** Throws an AlarmDefinitionError naming the first problem; returns the definitions otherwise. */
 export function validateDefinitions(env: Environment, alarms: AlarmDefinition[]): AlarmDefinition[] {
   const ids = new Set<string>();
-  const prefix = alarmNamePrefix(env);
   for (const alarm of alarms) {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(alarm.id)) {
       throw new AlarmDefinitionError(
@@ -45,7 +43,7 @@ export function validateDefinitions(env: Environment, alarms: AlarmDefinition[])
       );
     }
     if (ids.has(alarm.id))
-      throw new AlarmDefinitionError(`alarm name collision: ${prefix}${alarm.id} is defined twice`);
+      throw new AlarmDefinitionError(`alarm name collision: ${alarmName(env, alarm.id)} is defined twice`);
     ids.add(alarm.id);
   }
   for (const alarm of alarms) {
@@ -92,12 +90,10 @@ export function validateDefinitions(env: Environment, alarms: AlarmDefinition[])
   }
   // Deployment alarms stop ECS roll-outs and Lambda canaries: they exist on the ECS platform.
   for (const name of env.platform === "ecs" ? env.alarms.deploymentAlarms : []) {
-    const alarm = name.startsWith(prefix)
-      ? alarms.find((a) => a.id === name.slice(prefix.length))
-      : undefined;
+    const alarm = alarms.find((a) => alarmName(env, a.id) === name);
     if (!alarm || alarm.cloudwatch === false) {
       throw new AlarmDefinitionError(
-        `environments/${env.name}.yaml: alarms.deploymentAlarms names ${name}, which no generated alarm is`,
+        `${environmentSource(env)}: alarms.deploymentAlarms names ${name}, which no generated alarm is`,
       );
     }
   }

@@ -1,7 +1,13 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ENVIRONMENT_NAMES, loadEnvironment, parseEnvironment } from "@content-engine/environments";
+import {
+  alarmName,
+  ENVIRONMENT_NAMES,
+  loadEnvironment,
+  parseEnvironment,
+  ruleGroupName,
+} from "@content-engine/environments";
 import { assertPromqlInCatalog, awsMetrics, findAwsMetric } from "@content-engine/telemetry";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -146,6 +152,21 @@ describe.each(ENVIRONMENT_NAMES)("the %s alarms", (name) => {
     (g) => g.rules,
   );
 
+  it("name every alarm, composite member and rule as the environment names them (alarmName, ruleGroupName)", () => {
+    const ids = alarmDefinitions(env).map((a) => a.id);
+    for (const a of all)
+      expect(
+        ids.map((id) => alarmName(env, id)),
+        a.AlarmName,
+      ).toContain(a.AlarmName);
+    for (const c of compositeAlarms)
+      for (const [, member] of c.AlarmRule.matchAll(/ALARM\("([^"]+)"\)/g)) expect(names).toContain(member);
+    const groups = (parse(rendered.get(`${name}/prometheus-rules.yaml`)!) as RuleFile).groups;
+    expect(groups.map((g) => g.name)).toEqual([ruleGroupName(env)]);
+    for (const rule of groups.flatMap((g) => g.rules))
+      expect(ids.map((id) => alarmName(env, id))).toContain(rule.labels.alarm);
+  });
+
   it("write Prometheus rules that read only catalog metrics and labels", () => {
     expect(rules.length).toBeGreaterThan(5);
     for (const rule of rules) expect(() => assertPromqlInCatalog(rule.expr, rule.alert)).not.toThrow();
@@ -201,6 +222,7 @@ describe.each(ENVIRONMENT_NAMES)("the %s alarms", (name) => {
 
 interface RuleFile {
   groups: Array<{
+    name: string;
     rules: Array<{
       alert: string;
       expr: string;

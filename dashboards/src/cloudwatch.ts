@@ -2,12 +2,13 @@
 // dimensions are known before a dashboard loads, as a PutDashboard body, so the AWS-side metrics
 // are one click away in the AWS console too.
 import {
-  alarmNamePrefix,
   albReference,
+  cloudWatchDashboardName,
   type Environment,
   loadBalancerNames,
 } from "@content-engine/environments";
-import { CloudWatchTarget, type ModernDashboard, variableRef } from "./grafana.ts";
+import type { GridDashboard } from "./grafana/dashboard.ts";
+import { CloudWatchTarget, variableRef } from "./grafana/targets.ts";
 
 export interface CloudWatchDashboard {
   DashboardName: string;
@@ -19,7 +20,7 @@ const usesVariable = (value: string) => value.includes("$");
 const HEIGHT = 6;
 
 /** Named under the environment's alarm prefix, which the deploy role may write dashboards under. */
-export function cloudWatchDashboard(env: Environment, sources: ModernDashboard[]): CloudWatchDashboard {
+export function cloudWatchDashboard(env: Environment, sources: GridDashboard[]): CloudWatchDashboard {
   const widgets: Record<string, unknown>[] = [];
   // The Grafana dashboards look the ALB's ids up when they load (`$alb`, `$targetgroup`); here they
   // become references by name, resolved with the ELBv2 API when the dashboard is published.
@@ -31,8 +32,8 @@ export function cloudWatchDashboard(env: Environment, sources: ModernDashboard[]
   const dimensionsOf = (t: CloudWatchTarget) =>
     Object.fromEntries(Object.entries(t.state.dimensions).map(([k, v]) => [k, references[v] ?? v]));
   for (const dashboard of sources) {
-    for (const section of dashboard.sections) {
-      for (const panel of section.panels) {
+    for (const row of dashboard.rows) {
+      for (const panel of row.gridPanels) {
         // Any other Grafana variable has no value here.
         const targets = panel.options.targets.filter(
           (t): t is CloudWatchTarget =>
@@ -47,7 +48,7 @@ export function cloudWatchDashboard(env: Environment, sources: ModernDashboard[]
           width: WIDTH,
           height: HEIGHT,
           properties: {
-            title: `${section.title}: ${panel.options.title}`,
+            title: `${row.title}: ${panel.options.title}`,
             region: env.region,
             view: panel.type === "stat" ? "singleValue" : "timeSeries",
             period: 60,
@@ -65,5 +66,5 @@ export function cloudWatchDashboard(env: Environment, sources: ModernDashboard[]
       }
     }
   }
-  return { DashboardName: `${alarmNamePrefix(env)}overview`, DashboardBody: JSON.stringify({ widgets }) };
+  return { DashboardName: cloudWatchDashboardName(env), DashboardBody: JSON.stringify({ widgets }) };
 }

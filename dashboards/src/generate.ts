@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { ENVIRONMENT_NAMES, loadEnvironment } from "@content-engine/environments";
 import { cloudWatchDashboard } from "./cloudwatch.ts";
 import { composeAgentConfig } from "./collector.ts";
+import { dashboardManifest } from "./manifest.ts";
 import { platformDashboard } from "./platform.ts";
 import { serviceOverviewDashboard } from "./service-overview.ts";
 
@@ -25,9 +26,13 @@ export function renderDashboards(environmentsDir = repositoryEnvironmentsDir): G
     const env = loadEnvironment(name, environmentsDir);
     const overview = serviceOverviewDashboard(env);
     const platform = platformDashboard(env);
-    files.set(`grafana/${name}-service-overview.json`, json(overview.generate()));
-    files.set(`grafana/${name}-platform.json`, json(platform.generate()));
+    const grafana = [
+      { file: `grafana/${name}-service-overview.json`, dashboard: overview },
+      { file: `grafana/${name}-platform.json`, dashboard: platform },
+    ];
+    for (const { file, dashboard } of grafana) files.set(file, json(dashboard.toGrafana()));
     files.set(`cloudwatch/${name}.json`, json(cloudWatchDashboard(env, [overview, platform])));
+    files.set(`manifest/${name}.json`, json(dashboardManifest(env, grafana)));
   }
   // docker-compose.yml mounts it: the same collector template, for the compose network.
   files.set("collector/docker-compose-agent.yml", composeAgentConfig());
@@ -35,10 +40,11 @@ export function renderDashboards(environmentsDir = repositoryEnvironmentsDir): G
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  for (const [path, content] of renderDashboards()) {
+  const files = renderDashboards();
+  for (const [path, content] of files) {
     const file = join(generatedDashboardsDir, path);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, content);
   }
-  process.stdout.write(`dashboards: wrote ${renderDashboards().size} files under dashboards/generated\n`);
+  process.stdout.write(`dashboards: wrote ${files.size} files under dashboards/generated\n`);
 }

@@ -1,25 +1,21 @@
 // Service overview: the golden signals of the API, the load balancer, the queue and the worker, for
 // one environment, fitted to its platform: on ECS the worker is a Lambda (its signals are EMF records
 // in CloudWatch) and the ALB fronts the API; on EKS the worker is the consumer Deployment, scraped.
-import { type Environment, loadBalancerNames } from "@content-engine/environments";
+import { type Environment, loadBalancerNames, queueNames } from "@content-engine/environments";
 import { type AwsMetricDefinition, awsMetrics, catalog, runtimeMetrics } from "@content-engine/telemetry";
+import { DeployAnnotation, PrometheusAnnotation } from "./grafana/annotations.ts";
+import { GridDashboard } from "./grafana/dashboard.ts";
+import { type Panel, StatPanel, TablePanel, TimeseriesPanel } from "./grafana/panels.ts";
 import {
-  CloudWatchDimensionVariable,
-  ConstantVariable,
+  type CloudWatchTarget,
   cloudWatchQueries,
-  DatasourceVariable,
-  DeployAnnotation,
   ENV_VARIABLE,
-  ModernDashboard,
-  type Panel,
-  PrometheusAnnotation,
   PrometheusTarget,
-  StatPanel,
   scope,
-  TablePanel,
-  TimeseriesPanel,
   variableRef,
-} from "./grafana.ts";
+} from "./grafana/targets.ts";
+import { CloudWatchDimensionVariable, ConstantVariable, DatasourceVariable } from "./grafana/variables.ts";
+import { deployMarker } from "./manifest.ts";
 
 const RATE = "[$__rate_interval]";
 const http = catalog.httpRequests.name;
@@ -30,11 +26,6 @@ const API_ROUTES = `route=~"/v1/.*"`;
 /** Outcomes that are neither a client nor a system fault (those two have a panel of their own). */
 const ROUTINE_OUTCOMES = ["succeeded", "retried", "duplicate"] as const;
 
-/** The queue name is the last path segment of its URL. */
-export function queueName(url: string): string {
-  return url.slice(url.lastIndexOf("/") + 1);
-}
-
 function latencyTargets(selector: string, by: string): PrometheusTarget[] {
   return [0.5, 0.95, 0.99].map(
     (q) =>
@@ -43,6 +34,17 @@ function latencyTargets(selector: string, by: string): PrometheusTarget[] {
         legendFormat: `p${q * 100}${by ? ` {{${by}}}` : ""}`,
       }),
   );
+}
+
+/** The same percentiles of a CloudWatch metric, each labelled by its statistic. */
+function cloudWatchPercentiles(
+  env: Environment,
+  metric: AwsMetricDefinition,
+  dimensions: Record<string, string>,
+  statistics = ["p50", "p95", "p99"],
+): CloudWatchTarget[] {
+  const cw = cloudWatchQueries(env.region);
+  return statistics.map((statistic) => cw(metric, dimensions, statistic, statistic));
 }
 
 /** `$alb` and `$targetgroup`: the environment's own ALB and API target group, looked up in CloudWatch. */
@@ -162,10 +164,7 @@ function loadBalancerPanels(env: Environment): Panel[] {
         "Target response time as the load balancer measures it (request sent to response headers).",
       unit: "s",
       width: 6,
-      targets: [
-        cw(awsMetrics.albTargetResponseTime, target, "p50", "p50"),
-        cw(awsMetrics.albTargetResponseTime, target, "p99", "p99"),
-      ],
+      targets: cloudWatchPercentiles(env, awsMetrics.albTargetResponseTime, target, ["p50", "p99"]),
     }),
     new TimeseriesPanel({
       title: "ALB healthy and unhealthy hosts",
@@ -181,8 +180,9 @@ function loadBalancerPanels(env: Environment): Panel[] {
 }
 
 function queuePanels(env: Environment): Panel[] {
-  const queue = { QueueName: queueName(env.queue.url) };
-  const dlq = { QueueName: queueName(env.queue.dlqUrl) };
+  const queues = queueNames(env);
+  const queue = { QueueName: queues.jobs };
+  const dlq = { QueueName: queues.dlq };
   const cw = cloudWatchQueries(env.region);
   const sqs = (metric: AwsMetricDefinition, dimensions: Record<string, string>, label: string) =>
     cw(metric, dimensions, "Maximum", label);
@@ -284,8 +284,6 @@ function lambdaWorkerPanels(env: Environment): Panel[] {
   const cw = cloudWatchQueries(env.region);
   const jobs = (outcome: string) =>
     cw(awsMetrics.jobsProcessed, { service: "worker", outcome }, "Sum", outcome);
-  const percentiles = (metric: AwsMetricDefinition, dimensions: Record<string, string>) =>
-    ["p50", "p95", "p99"].map((statistic) => cw(metric, dimensions, statistic, statistic));
   return [
     new TimeseriesPanel({
       title: "Jobs by outcome (EMF)",
@@ -303,14 +301,17 @@ function lambdaWorkerPanels(env: Environment): Panel[] {
       title: "Job duration p50 / p95 / p99",
       description: "Time the Lambda worker spent on one successful job message (EMF JobDuration).",
       unit: "s",
-      targets: percentiles(awsMetrics.jobDuration, { service: "worker", outcome: "succeeded" }),
+      targets: cloudWatchPercentiles(env, awsMetrics.jobDuration, {
+        service: "worker",
+        outcome: "succeeded",
+      }),
     }),
     new TimeseriesPanel({
       title: "Queue wait p50 / p95 / p99",
       description: "Time from SendMessage to the worker picking the job up (EMF JobQueueWait).",
       unit: "s",
       width: 12,
-      targets: percentiles(awsMetrics.jobQueueWait, { service: "worker" }),
+      targets: cloudWatchPercentiles(env, awsMetrics.jobQueueWait, { service: "worker" }),
     }),
     new TablePanel({
       title: "Jobs by outcome",
@@ -322,9 +323,9 @@ function lambdaWorkerPanels(env: Environment): Panel[] {
   ];
 }
 
-export function serviceOverviewDashboard(env: Environment): ModernDashboard {
+export function serviceOverviewDashboard(env: Environment): GridDashboard {
   const ecs = env.platform === "ecs";
-  const dashboard = new ModernDashboard({
+  const dashboard = new GridDashboard({
     uid: `ce-${env.name}-overview`,
     title: `content-engine ${env.name} / Service overview`,
     description: `Golden signals of the API, ${ecs ? "its load balancer, " : ""}the jobs queue and the worker in ${env.name} (${env.platform.toUpperCase()}). Generated from the telemetry catalog by dashboards/; edit the source, not Grafana.`,
@@ -340,7 +341,7 @@ export function serviceOverviewDashboard(env: Environment): ModernDashboard {
       ...(ecs ? loadBalancerVariables(env) : []),
     ],
     annotations: [
-      new DeployAnnotation(env.name),
+      new DeployAnnotation(deployMarker(env)),
       new PrometheusAnnotation(
         "Deploys and restarts",
         `changes(${runtimeMetrics.processStartTime.name}{${scope()}}[2m]) > 0`,

@@ -8,14 +8,14 @@
 // Managed Service for Prometheus workspace. Then every PromQL panel query of the dashboards of each
 // platform, with its variables set as the deployed dashboard sets them, must return data there.
 import { fileURLToPath } from "node:url";
-import { type Environment, loadEnvironment } from "@content-engine/environments";
+import { type Environment, kubernetesNames, loadEnvironment } from "@content-engine/environments";
 import { familyOfSeries, promqlReferences } from "@content-engine/telemetry";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestStack } from "../../services/local/test/support.ts";
 import { driveLoad } from "../../services/telemetry/test/load.ts";
 import { renderAgentConfig } from "../src/collector.ts";
 import { renderDashboards, repositoryEnvironmentsDir } from "../src/generate.ts";
-import { kubernetesNames, platformDashboard } from "../src/platform.ts";
+import { platformDashboard } from "../src/platform.ts";
 import { dashboardQueries, dashboardVariableValues, resolveGrafanaVariables } from "../src/queries.ts";
 import { serviceOverviewDashboard } from "../src/service-overview.ts";
 import { startKubernetesExporters } from "./support/kubernetes-exporters.ts";
@@ -71,8 +71,9 @@ const provenDashboards = [
   // What is deployed today: the ECS dashboards of the environment.
   ...committed.filter((d) => d.path.startsWith(`grafana/${PROVEN}-`)).map((d) => d.json),
   // What an EKS environment gets: rendered here, since no environment file runs on EKS yet.
-  serviceOverviewDashboard(provenEks).toGrafana() as unknown as Record<string, unknown>,
-  platformDashboard(provenEks).toGrafana() as unknown as Record<string, unknown>,
+  ...[serviceOverviewDashboard(provenEks), platformDashboard(provenEks)].map(
+    (d): Record<string, unknown> => ({ ...d.toGrafana() }),
+  ),
 ];
 const panelQueries = queriesOf(provenDashboards, "prometheus");
 const annotationQueries = queriesOf(provenDashboards, "annotation");

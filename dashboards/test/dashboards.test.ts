@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected values are Grafana variable references (${env}, ${alb}), not JS templates
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadEnvironment } from "@content-engine/environments";
+import { cloudWatchDashboardName, ENVIRONMENT_NAMES, loadEnvironment } from "@content-engine/environments";
 import {
   awsMetrics,
   catalog,
@@ -12,15 +12,11 @@ import {
 } from "@content-engine/telemetry";
 import { describe, expect, it } from "vitest";
 import { generatedDashboardsDir, renderDashboards, repositoryEnvironmentsDir } from "../src/generate.ts";
-import {
-  CLOUDWATCH,
-  CloudWatchTarget,
-  PROMETHEUS,
-  PrometheusAnnotation,
-  PrometheusTarget,
-  SCHEMA_VERSION,
-  TimeseriesPanel,
-} from "../src/grafana.ts";
+import { PrometheusAnnotation } from "../src/grafana/annotations.ts";
+import { SCHEMA_VERSION } from "../src/grafana/dashboard.ts";
+import { TimeseriesPanel } from "../src/grafana/panels.ts";
+import { CLOUDWATCH, CloudWatchTarget, PROMETHEUS, PrometheusTarget } from "../src/grafana/targets.ts";
+import type { DashboardManifest } from "../src/manifest.ts";
 
 import { platformDashboard } from "../src/platform.ts";
 import { dashboardQueries, resolveGrafanaVariables } from "../src/queries.ts";
@@ -46,7 +42,7 @@ interface PanelJson {
 const eksVariant = (name: "dev" | "staging" | "prod") => {
   const env = { ...loadEnvironment(name, repositoryEnvironmentsDir), platform: "eks" as const };
   return [serviceOverviewDashboard(env), platformDashboard(env)].map(
-    (d) => d.toGrafana() as unknown as Record<string, unknown>,
+    (d): Record<string, unknown> => ({ ...d.toGrafana() }),
   );
 };
 
@@ -291,7 +287,38 @@ describe("the Service overview", () => {
   });
 });
 
+describe.each(ENVIRONMENT_NAMES)("the manifest of %s", (name) => {
+  const manifest = JSON.parse(rendered.get(`manifest/${name}.json`)!) as DashboardManifest;
+
+  it("names each of the environment's Grafana dashboards by its uid and file, in file order", () => {
+    const files = grafana.filter((d) => d.path.startsWith(`grafana/${name}-`));
+    expect(manifest.grafana.map((d) => d.file)).toEqual(files.map((d) => d.path).sort());
+    for (const { uid, file } of manifest.grafana)
+      expect(files.find((d) => d.path === file)?.json.uid, file).toBe(uid);
+  });
+
+  it("gives the deploy marker the tags each dashboard's Deploys annotation shows", () => {
+    expect(manifest.environment).toBe(name);
+    for (const d of grafana.filter((g) => g.path.startsWith(`grafana/${name}-`))) {
+      const list = (d.json.annotations as { list: Array<{ name: string; target?: { tags?: string[] } }> })
+        .list;
+      expect(list.find((a) => a.name === "Deploys")?.target?.tags, d.path).toEqual(
+        manifest.deployMarker.tags,
+      );
+    }
+  });
+});
+
 describe("the CloudWatch dashboard", () => {
+  it("is named as the environment names it, beside its alarms", () => {
+    for (const name of ENVIRONMENT_NAMES) {
+      const env = loadEnvironment(name, repositoryEnvironmentsDir);
+      expect(JSON.parse(rendered.get(`cloudwatch/${name}.json`)!).DashboardName).toBe(
+        cloudWatchDashboardName(env),
+      );
+    }
+  });
+
   it("carries every CloudWatch query of the environment's Grafana dashboards with known dimensions, in its region", () => {
     const env = loadEnvironment("staging", repositoryEnvironmentsDir);
     const body = JSON.parse(JSON.parse(rendered.get("cloudwatch/staging.json")!).DashboardBody) as {

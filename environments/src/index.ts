@@ -17,15 +17,21 @@ export {
   loadEnvironment,
   loadEnvironmentFile,
   parseEnvironment,
+  repositoryPath,
 } from "./load.ts";
 export {
   ALB_REFERENCE,
   type AlbReferenceKind,
+  alarmName,
+  alarmNamePrefix,
   albReference,
   CHART_NAME,
+  cloudWatchDashboardName,
   helmFullname,
   type KubernetesNames,
   kubernetesNames,
   loadBalancerNames,
+  queueNames,
+  ruleGroupName,
 } from "./names.ts";
 export * from "./schema.ts";

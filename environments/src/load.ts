@@ -1,6 +1,6 @@
 // Reading environment files: resolve the name, parse YAML, validate against the schema.
 import { readFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { parseDocument } from "yaml";
 import { EnvironmentError, formatIssues } from "./errors.ts";
 import { ENVIRONMENT_NAMES, type Environment, type EnvironmentName, environmentSchema } from "./schema.ts";
@@ -25,6 +25,22 @@ export function assertEnvironmentName(name: string): EnvironmentName {
 
 export function environmentFile(name: string, dir = defaultEnvironmentsDir()): string {
   return join(dir, `${assertEnvironmentName(name)}.yaml`);
+}
+
+/**
+ * An environment file's path inside the repository (posix, as git and GitHub's contents API name it),
+ * whether its folder was given relative or absolute (`${{ github.workspace }}/environments`): relative
+ * to `root`, else to GITHUB_WORKSPACE or the working directory, whichever holds it. A folder outside
+ * both (a copy elsewhere) stands for the repository's own `environments/`.
+ */
+export function repositoryPath(file: string, root?: string): string {
+  const roots = root ? [root] : [process.env.GITHUB_WORKSPACE, process.cwd()];
+  for (const candidate of roots.filter((r): r is string => Boolean(r))) {
+    const inside = relative(resolve(candidate), resolve(file));
+    if (inside !== "" && !inside.startsWith("..") && !isAbsolute(inside)) return inside.split(sep).join("/");
+  }
+  if (root) throw new EnvironmentError(`${file} is not inside the repository checkout ${resolve(root)}`);
+  return `environments/${basename(file)}`;
 }
 
 /** A file path as a person would type it: relative to the working directory when inside it. */

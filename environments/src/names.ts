@@ -4,6 +4,32 @@
 // `helm template` by test/infra/names.test.ts.
 import type { Environment } from "./schema.ts";
 
+/** The alarm-name prefix of an environment (explicit or `content-engine-<name>-`). */
+export function alarmNamePrefix(env: Environment): string {
+  return env.alarms.namePrefix ?? `content-engine-${env.name}-`;
+}
+
+/** The name of one generated alarm (its id under the environment's prefix). */
+export function alarmName(env: Environment, id: string): string {
+  return `${alarmNamePrefix(env)}${id}`;
+}
+
+/** The CloudWatch dashboard of an environment (beside its alarms, under the same prefix). */
+export function cloudWatchDashboardName(env: Environment): string {
+  return alarmName(env, "overview");
+}
+
+/** The Prometheus rule group the generated alerting rules of an environment live in. */
+export function ruleGroupName(env: Environment): string {
+  return `content-engine-${env.name}`;
+}
+
+/** The SQS queue names (CloudWatch's QueueName dimension) of the environment's jobs queue and DLQ. */
+export function queueNames(env: Environment): { jobs: string; dlq: string } {
+  const last = (url: string) => url.slice(url.lastIndexOf("/") + 1);
+  return { jobs: last(env.queue.url), dlq: last(env.queue.dlqUrl) };
+}
+
 /** The chart's name (helm/content-engine/Chart.yaml). */
 export const CHART_NAME = "content-engine";
 

@@ -8,6 +8,7 @@ import {
   environmentJsonSchema,
   loadEnvironment,
   parseEnvironment,
+  repositoryPath,
   setEnvironmentFields,
   updateEnvironmentFile,
 } from "../src/index.ts";
@@ -154,5 +155,29 @@ describe("editing environment files", () => {
 describe("schema.json", () => {
   it("is current with the zod schema (run npm run schema -w @content-engine/environments)", () => {
     expect(readFileSync(join(dir, "schema.json"), "utf8")).toBe(environmentJsonSchema());
+  });
+});
+
+describe("repositoryPath: an environment file as git and GitHub's contents API name it", () => {
+  const workspace = "/home/runner/work/acme/acme";
+
+  it("is the same file whether the folder was given relative or absolute (the workspace path before it)", () => {
+    expect(repositoryPath(`${workspace}/environments/staging.yaml`, workspace)).toBe(
+      "environments/staging.yaml",
+    );
+    expect(repositoryPath(`${workspace}/deploy/envs/prod.yaml`, workspace)).toBe("deploy/envs/prod.yaml");
+  });
+
+  it("refuses a file outside the checkout it was given, naming both", () => {
+    expect(() => repositoryPath("/tmp/elsewhere/dev.yaml", workspace)).toThrow(
+      `/tmp/elsewhere/dev.yaml is not inside the repository checkout ${workspace}`,
+    );
+  });
+
+  it("takes the working directory as the checkout when no root is given, and a copy elsewhere as environments/", () => {
+    expect(repositoryPath(join(process.cwd(), "environments", "dev.yaml"))).toBe("environments/dev.yaml");
+    expect(repositoryPath(join(mkdtempSync(join(tmpdir(), "copy-")), "dev.yaml"))).toBe(
+      "environments/dev.yaml",
+    );
   });
 });

@@ -25,15 +25,10 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createClient } from "../../actions/delivery/src/aws.ts";
 import { deployLambda } from "../../actions/delivery/src/lambda.ts";
 import { memoryReporter } from "../../actions/delivery/src/reporter.ts";
-import {
-  awsFor,
-  createWorkerFunction,
-  testEnvironment,
-  workerZip,
-} from "../../actions/delivery/test/fixtures.ts";
 import type { CloudWatchAlarms, MetricAlarmInput } from "../../alarms/src/cloudwatch.ts";
 import { type Datapoint, evaluateMetricAlarm } from "../../alarms/src/evaluator.ts";
 import { generatedAlarmsDir } from "../../alarms/src/generate.ts";
+import { awsFor, createWorkerFunction, testEnvironment, workerZip } from "../support/delivery-fixtures.ts";
 import { useMoto } from "../support/moto.ts";
 
 const moto = useMoto();

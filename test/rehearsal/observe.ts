@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/client-ecs";
 import { GetAliasCommand, GetFunctionConfigurationCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { bundleCodeSha256 } from "@content-engine/delivery";
-import type { Environment } from "@content-engine/environments";
+import { alarmNamePrefix, type Environment } from "@content-engine/environments";
 import { assume, client } from "./world.ts";
 
 const MANIFEST_ACCEPT = [
@@ -86,9 +86,7 @@ export async function observe(endpoint: string, env: Environment): Promise<Live>
   const cloudwatch = client(CloudWatchClient, endpoint, credentials, env.region);
   const { service, taskDefinition: td } = await serviceTaskDefinition(ecs, env);
   const { alias, config } = await aliasConfiguration(lambda, env);
-  const alarms = await cloudwatch.send(
-    new DescribeAlarmsCommand({ AlarmNamePrefix: env.alarms.namePrefix ?? `content-engine-${env.name}-` }),
-  );
+  const alarms = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: alarmNamePrefix(env) }));
   return {
     taskDefinitionArn: service?.taskDefinition,
     image: td?.containerDefinitions?.find((c) => c.name === "api")?.image,

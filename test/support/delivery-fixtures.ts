@@ -19,17 +19,28 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { type Environment, parseEnvironment, setEnvironmentFields } from "@content-engine/environments";
 import { zipSync } from "fflate";
-import { MOTO_CREDENTIALS, MOTO_REGION } from "../../../test/support/moto.ts";
-import { type AwsOptions, createClient } from "../src/aws.ts";
+import { parseDocument } from "yaml";
+import { type AwsOptions, createClient } from "../../actions/delivery/src/aws.ts";
+import { MOTO_CREDENTIALS, MOTO_REGION } from "./moto.ts";
 
-export const ENVIRONMENTS_DIR = new URL("../../../environments/", import.meta.url).pathname;
+export const ENVIRONMENTS_DIR = new URL("../../environments/", import.meta.url).pathname;
 export const devYaml = readFileSync(`${ENVIRONMENTS_DIR}dev.yaml`, "utf8");
 
 export const digest = (byte: string) => `sha256:${byte.repeat(64)}`;
 
-/** dev.yaml with its region set for moto and any field changes applied (comments kept). */
+/**
+ * dev.yaml without `signing`: the deploy tests run against moto with no registry to hold signatures.
+ * Verification, and a deploy refused for an unsigned digest, are tested in signing.test.ts.
+ */
+const unsignedDevYaml = (() => {
+  const doc = parseDocument(devYaml);
+  doc.deleteIn(["signing"]);
+  return doc.toString();
+})();
+
+/** dev.yaml (without signing) with its region set for moto and any field changes applied (comments kept). */
 export function testEnvironment(changes: Array<[string[], unknown]> = []): Environment {
-  const text = setEnvironmentFields(devYaml, [
+  const text = setEnvironmentFields(unsignedDevYaml, [
     { path: ["region"], value: MOTO_REGION },
     ...changes.map(([path, value]) => ({ path, value })),
   ]);

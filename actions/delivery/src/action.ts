@@ -88,9 +88,52 @@ export const booleanInput = (fallback: boolean) =>
     .default(fallback ? "true" : "false")
     .transform((value) => value === "true");
 
+/** A path input resolved in the workspace (GITHUB_WORKSPACE, else the working directory). */
+export function workspacePath(path: string): string {
+  return resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), path);
+}
+
 /** The environment named by the `environment` input, from `environments-dir` in the workspace. */
 export function actionEnvironment(name: string, dir = "environments") {
-  return loadEnvironment(name, resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), dir));
+  return loadEnvironment(name, workspacePath(dir));
+}
+
+/** The inputs of an action that acts on one environment: which, where its file is, moto or AWS, plan only. */
+export const environmentInputs = {
+  environment: zod.string(),
+  "environments-dir": zod.string().default("environments"),
+  "aws-endpoint": zod.url().optional(),
+  plan: booleanInput(false),
+};
+
+/** The inputs every deploy action shares; defaults are the library's (timeouts resolved there, once). */
+export const deployInputs = {
+  ...environmentInputs,
+  "timeout-seconds": zod.coerce.number().positive().optional(),
+  "break-glass": zod.string().optional(),
+};
+
+/** The library options of those inputs: the environment, AWS, the action's reporter (and the deploy's own). */
+export function environmentOptions(input: {
+  environment: string;
+  "environments-dir": string;
+  "aws-endpoint"?: string;
+}) {
+  return {
+    env: actionEnvironment(input.environment, input["environments-dir"]),
+    aws: awsOverride(input["aws-endpoint"]),
+    reporter: actionReporter,
+  };
+}
+
+export function deployOptions(
+  input: Parameters<typeof environmentOptions>[0] & { "timeout-seconds"?: number; "break-glass"?: string },
+) {
+  return {
+    ...environmentOptions(input),
+    timeoutSeconds: input["timeout-seconds"],
+    breakGlass: input["break-glass"],
+  };
 }
 
 /** The inputs of an action that calls GitHub: `github-token`, `repository`, `github-api-url`. */
@@ -119,6 +162,25 @@ export const grafanaInputs = {
   "grafana-token": zod.string().optional(),
   "grafana-folder-uid": zod.string().optional(),
 };
+
+/** The inputs of an action that opens a pull request on the environment files (promote, rollback). */
+export const pullRequestInputs = {
+  ...gitHubInputs,
+  "environments-dir": zod.string().default("environments"),
+  "base-branch": zod.string().default("main"),
+  plan: booleanInput(false),
+};
+
+export function pullRequestOptions(
+  input: Parameters<typeof gitHubOptions>[0] & { "environments-dir": string; "base-branch": string },
+) {
+  return {
+    environmentsDir: workspacePath(input["environments-dir"]),
+    baseBranch: input["base-branch"],
+    github: gitHubOptions(input),
+    reporter: actionReporter,
+  };
+}
 
 /** The Grafana target of those inputs (token masked), or undefined without grafana-url. */
 export function grafanaTarget(input: {

@@ -24,6 +24,7 @@ import {
   type AlbReferenceKind,
   alarmNamePrefix,
   type Environment,
+  environmentSource,
 } from "@content-engine/environments";
 import { DeliveryError, explainAwsError } from "./errors.ts";
 import { readGeneratedJson } from "./generated.ts";
@@ -72,7 +73,7 @@ export function loadGeneratedAlarms(env: Environment, alarmsDir: string): Genera
   const prefix = alarmNamePrefix(env);
   if (desired.namePrefix !== prefix) {
     throw new DeliveryError(
-      `generated alarms use prefix ${desired.namePrefix}, but environments/${env.name}.yaml gives ${prefix}: run npm run generate`,
+      `generated alarms use prefix ${desired.namePrefix}, but ${environmentSource(env)} gives ${prefix}: run npm run generate`,
     );
   }
   for (const a of [...desired.metricAlarms, ...desired.compositeAlarms]) {

@@ -41,6 +41,8 @@ export const runCommand: CommandRunner = (command, args, options = {}) =>
     child.stderr.on("data", (chunk: Buffer) => forward(chunk, "err"));
     child.on("error", (error) => reject(new Error(`cannot run ${command}: ${error.message}`)));
     child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    // A tool that exits before reading its input closes the pipe: EPIPE is its exit status's story, not a crash.
+    child.stdin.on("error", () => {});
     child.stdin.end(options.input ?? "");
   });
 

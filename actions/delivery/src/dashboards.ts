@@ -1,6 +1,6 @@
-// Publishing the generated Grafana dashboards of one environment (dashboards/generated/grafana/<env>-*.json)
-// through the Grafana client, and the deploy marker the dashboards' "Deploys" annotation shows.
-import { existsSync, readdirSync } from "node:fs";
+// Publishing the generated Grafana dashboards of one environment through the Grafana client, and the
+// deploy marker their "Deploys" annotation shows. Both are named by the manifest dashboards/ writes
+// beside them (dashboards/generated/manifest/<env>.json): its uids and files, and the marker's tags.
 import { join } from "node:path";
 import type { Environment } from "@content-engine/environments";
 import { DeliveryError } from "./errors.ts";
@@ -15,17 +15,23 @@ export interface DashboardChange {
   publish: () => Promise<void>;
 }
 
-export function grafanaDashboardFiles(env: Environment, dashboardsDir: string): string[] {
-  const dir = join(dashboardsDir, "grafana");
-  const files = existsSync(dir)
-    ? readdirSync(dir)
-        .filter((f) => f.startsWith(`${env.name}-`) && f.endsWith(".json"))
-        .sort()
-        .map((f) => join(dir, f))
-    : [];
-  if (files.length === 0)
-    throw new DeliveryError(`no Grafana dashboards for ${env.name} in ${dir}: run npm run generate`);
-  return files;
+/** dashboards/generated/manifest/<env>.json, as dashboards/src/manifest.ts writes it. */
+export interface DashboardManifest {
+  environment: string;
+  /** Each Grafana dashboard by uid, its `file` relative to the generated folder; in publishing order. */
+  grafana: Array<{ uid: string; file: string }>;
+  deployMarker: { tags: string[] };
+}
+
+/** The manifest of the environment's generated dashboards; one that is missing or stale says to regenerate. */
+export function readDashboardManifest(env: Environment, dashboardsDir: string): DashboardManifest {
+  const file = join(dashboardsDir, "manifest", `${env.name}.json`);
+  const manifest = readGeneratedJson<DashboardManifest>(file, "generated dashboard manifest");
+  const stale = (what: string) => new DeliveryError(`${file} ${what}: run npm run generate and commit`);
+  if (manifest.environment !== env.name) throw stale(`is the manifest of ${manifest.environment}`);
+  if (!manifest.grafana?.length) throw stale("names no Grafana dashboard");
+  if (!manifest.deployMarker?.tags?.length) throw stale("gives the deploy marker no tags");
+  return manifest;
 }
 
 /** The folder and dashboards that differ from what Grafana holds (content, or the folder they sit in). */
@@ -35,7 +41,7 @@ export async function grafanaDashboardChanges(
   dashboardsDir: string,
   folderUid: string,
 ): Promise<DashboardChange[]> {
-  const files = grafanaDashboardFiles(env, dashboardsDir);
+  const { grafana: dashboards } = readDashboardManifest(env, dashboardsDir);
   const out: DashboardChange[] = [];
   if (folderUid && !(await grafana.getFolder(folderUid))) {
     out.push({
@@ -48,9 +54,11 @@ export async function grafanaDashboardChanges(
     });
   }
   const strip = ({ id: _id, version: _version, ...rest }: DashboardModel) => JSON.stringify(rest);
-  for (const file of files) {
-    const dashboard = readGeneratedJson<DashboardModel>(file, "generated dashboard");
-    const uid = String(dashboard.uid);
+  for (const { uid, file } of dashboards) {
+    const path = join(dashboardsDir, file);
+    const dashboard = readGeneratedJson<DashboardModel>(path, "generated dashboard");
+    if (dashboard.uid !== uid)
+      throw new DeliveryError(`${path} is not dashboard ${uid}: run npm run generate and commit`);
     const live = await grafana.getDashboard(uid);
     // Same content in the same folder: nothing to publish.
     if (live && strip(live.dashboard) === strip(dashboard) && (live.meta?.folderUid ?? "") === folderUid)
@@ -66,18 +74,9 @@ export async function grafanaDashboardChanges(
   return out;
 }
 
-/** The tags of the generated dashboards' deploy annotation (one source: what the dashboards show). */
+/** The tags the deploy marker carries: the manifest's, which the dashboards' "Deploys" annotation shows. */
 export function deployMarkerTags(env: Environment, dashboardsDir: string): string[] {
-  for (const file of grafanaDashboardFiles(env, dashboardsDir)) {
-    const dashboard = readGeneratedJson<{
-      annotations?: { list?: Array<{ target?: { type?: string; tags?: string[] } }> };
-    }>(file, "generated dashboard");
-    const marker = dashboard.annotations?.list?.find((a) => a.target?.type === "tags");
-    if (marker?.target?.tags?.length) return marker.target.tags;
-  }
-  throw new DeliveryError(
-    `the generated Grafana dashboards of ${env.name} show no deploy annotation: run npm run generate`,
-  );
+  return readDashboardManifest(env, dashboardsDir).deployMarker.tags;
 }
 
 /** Posts the deploy marker (image tag and digest of the environment file); returns its text. */

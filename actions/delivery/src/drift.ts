@@ -3,7 +3,7 @@
 // dashboards). The report is a table and JSON; reconcile applies the file again with the deploy
 // functions; the GitHub issue of a drifted environment is opened, kept current and closed when the
 // drift clears.
-import type { Environment } from "@content-engine/environments";
+import { type Environment, environmentFile } from "@content-engine/environments";
 import { deployEcs } from "./ecs.ts";
 import {
   type EnvironmentPlanOptions,
@@ -164,7 +164,7 @@ export function driftMarkdown(result: DriftReport): string {
 export const DRIFT_LABEL = "drift";
 
 export function driftIssueTitle(environment: string): string {
-  return `Drift: ${environment} differs from environments/${environment}.yaml`;
+  return `Drift: ${environment} differs from ${environmentFile(environment, "environments")}`;
 }
 
 /**

@@ -28,10 +28,13 @@ import {
   renderTaskDefinition,
 } from "./ecs-task-definition.ts";
 import { DeliveryError, explainAwsError } from "./errors.ts";
-import { freezeGated } from "./freeze.ts";
+import { deployGated } from "./gates.ts";
 import { finish, type Outcome, type Plan, type PlannedChange, Stopwatch } from "./outcome.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
 import { type Clock, systemClock, waitFor } from "./wait.ts";
+
+/** How long a rollout may take before it is given up and the previous revision restored (timeout-seconds). */
+export const ECS_TIMEOUT_SECONDS = 1800;
 
 export interface DeployEcsOptions {
   env: Environment;
@@ -51,6 +54,8 @@ export interface DeployEcsOptions {
   forceNewDeployment?: boolean;
   /** Why deploying inside one of the environment's freeze windows is justified; recorded in the outcome. */
   breakGlass?: string;
+  /** Registry endpoint override for reading the image's signature (see registry.ts). */
+  registryEndpoint?: string;
   reporter?: Reporter;
   /** Time source of the freeze gate and the rollout's waits. */
   clock?: Clock;
@@ -258,7 +263,7 @@ async function waitForRollout(
     waitFor<RolloutResult>({
       pollMs: (options.pollSeconds ?? 10) * 1000,
       progressMs: (options.progressSeconds ?? 30) * 1000,
-      timeoutMs: (options.timeoutSeconds ?? 1800) * 1000,
+      timeoutMs: (options.timeoutSeconds ?? ECS_TIMEOUT_SECONDS) * 1000,
       reporter,
       clock: options.clock,
       poll: async () => {
@@ -305,21 +310,19 @@ async function waitForRollout(
   if (result.status === "done") return result.value;
   return {
     kind: "timed_out",
-    reason: `the rollout did not finish within ${options.timeoutSeconds ?? 1800}s (${result.lastProgress})`,
+    reason: `the rollout did not finish within ${options.timeoutSeconds ?? ECS_TIMEOUT_SECONDS}s (${result.lastProgress})`,
   };
 }
 
 /** Rolls the API service to the digest. Outcome: succeeded | unchanged | rolled_back | failed | timed_out. */
 export async function deployEcs(options: DeployEcsOptions): Promise<Outcome> {
   const { env } = options;
-  return freezeGated(
+  return deployGated(
     {
+      ...options,
       operation: "deploy-ecs",
       target: `${env.api.cluster}/${env.api.service}`,
-      env,
-      now: new Date((options.clock ?? systemClock).now()),
-      breakGlass: options.breakGlass,
-      reporter: options.reporter ?? consoleReporter,
+      artifacts: { image: options.digest ?? env.image.digest },
     },
     () => rollService(options),
   );

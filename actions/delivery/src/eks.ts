@@ -55,11 +55,8 @@ export interface EksCluster {
   certificateAuthority: string;
 }
 
-export async function describeEksCluster(
-  aws: AwsOptions,
-  name: string,
-  envName: string,
-): Promise<EksCluster> {
+/** `source`: the environment file that names the cluster, for messages (environmentSource(env)). */
+export async function describeEksCluster(aws: AwsOptions, name: string, source: string): Promise<EksCluster> {
   const eks = createClient(EKSClient, aws);
   try {
     const out = await eks.send(new DescribeClusterCommand({ name }));
@@ -72,9 +69,7 @@ export async function describeEksCluster(
     return { name, endpoint: cluster.endpoint, certificateAuthority: cluster.certificateAuthority.data };
   } catch (error) {
     if ((error as Error).name === "ResourceNotFoundException") {
-      throw new DeliveryError(
-        `EKS cluster "${name}" does not exist (eks.cluster in environments/${envName}.yaml)`,
-      );
+      throw new DeliveryError(`EKS cluster "${name}" does not exist (eks.cluster in ${source})`);
     }
     throw explainAwsError(error);
   }
@@ -115,10 +110,11 @@ export async function writeKubeconfig(
   aws: AwsOptions,
   clusterName: string,
   namespace: string,
-  envName: string,
+  /** The environment file that names the cluster, for messages (environmentSource(env)). */
+  source: string,
   reporter: Reporter,
 ) {
-  const cluster = await describeEksCluster(aws, clusterName, envName);
+  const cluster = await describeEksCluster(aws, clusterName, source);
   const token = await eksToken({
     clusterName,
     region: aws.region,

@@ -27,7 +27,7 @@ export function repositoryRoot(from: string = dirname(fileURLToPath(import.meta.
 export const generatedAlarmsDir = (root: string = repositoryRoot()): string =>
   join(root, "alarms", "generated");
 
-/** `dashboards/generated` of the checkout (`grafana/<env>-*.json`, `cloudwatch/<env>.json`). */
+/** `dashboards/generated` of the checkout (`manifest/<env>.json` and the Grafana JSON it lists, `cloudwatch/<env>.json`). */
 export const generatedDashboardsDir = (root: string = repositoryRoot()): string =>
   join(root, "dashboards", "generated");
 

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Environment } from "@content-engine/environments";
+import { type Environment, environmentSource } from "@content-engine/environments";
 import { parse, stringify } from "yaml";
 import { DeliveryError } from "./errors.ts";
 
@@ -21,8 +21,7 @@ export function generatedRulesFile(envName: string): string {
 }
 
 export function eksOf(env: Environment) {
-  if (!env.eks)
-    throw new DeliveryError(`environments/${env.name}.yaml has no eks block: expected eks.cluster`);
+  if (!env.eks) throw new DeliveryError(`${environmentSource(env)} has no eks block: expected eks.cluster`);
   return env.eks;
 }
 

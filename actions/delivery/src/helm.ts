@@ -4,29 +4,21 @@
 import { isDeepStrictEqual } from "node:util";
 import { DIGEST_PATTERN, type Environment } from "@content-engine/environments";
 import { createTwoFilesPatch } from "diff";
-import { parseAllDocuments } from "yaml";
 import type { AwsOptions } from "./aws.ts";
 import { type CommandRunner, runChecked, runCommand } from "./command.ts";
-import { writeKubeconfig } from "./eks.ts";
 import { DeliveryError } from "./errors.ts";
-import { freezeGated } from "./freeze.ts";
+import { deployGated } from "./gates.ts";
 import { recoverPendingRelease, releaseStatus } from "./helm-release.ts";
 import { DEFAULT_CHART, eksOf, releaseValues, writeValues } from "./helm-values.ts";
-import {
-  dryRunApply,
-  type FailingPod,
-  failingPods,
-  getJson,
-  type KubeAccess,
-  KubeApiError,
-  type KubeObject,
-  kubeAccessFromConfig,
-  recentEvents,
-  serverVersion,
-} from "./kube.ts";
+import { connectCluster } from "./kube-connection.ts";
+import { rolloutDiagnostics } from "./kube-diagnostics.ts";
+import { admitOnServer } from "./kube-dry-run.ts";
 import { finish, type Outcome, type Plan, Stopwatch } from "./outcome.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
-import { type Clock, systemClock } from "./wait.ts";
+import type { Clock } from "./wait.ts";
+
+/** helm --timeout (timeout-seconds); under 840 s, the EKS token's life. */
+export const HELM_TIMEOUT_SECONDS = 600;
 
 export interface DeployHelmOptions {
   env: Environment;
@@ -54,6 +46,8 @@ export interface DeployHelmOptions {
   aws?: Partial<AwsOptions>;
   /** Why deploying inside one of the environment's freeze windows is justified; recorded in the outcome. */
   breakGlass?: string;
+  /** Registry endpoint override for reading the image's signature (see registry.ts). */
+  registryEndpoint?: string;
   reporter?: Reporter;
   /** Time source of the freeze gate. */
   clock?: Clock;
@@ -101,6 +95,7 @@ export async function helmMajorVersion(run: CommandRunner, helm: string): Promis
   return major;
 }
 
+/** The options with their defaults resolved once; also what connectCluster takes (env, kubeconfig, aws, reporter). */
 function prepare(options: DeployHelmOptions) {
   const { env } = options;
   const digest = options.digest ?? env.image.digest;
@@ -110,6 +105,8 @@ function prepare(options: DeployHelmOptions) {
   const eks = eksOf(env);
   const values = releaseValues(env, digest, options.processor, options.prometheusRules);
   return {
+    env,
+    kubeconfig: options.kubeconfig,
     digest,
     eks,
     values,
@@ -121,28 +118,9 @@ function prepare(options: DeployHelmOptions) {
   };
 }
 
-function clusterHint(envName: string, kubeconfig?: string) {
-  return kubeconfig ? `the kubeconfig ${kubeconfig}` : `eks.cluster in environments/${envName}.yaml`;
-}
-
-/**
- * Fails with one clear sentence when the API server does not answer or refuses the credentials,
- * before helm would print a stack of retries (or, for `helm get`, nothing at all).
- */
-async function reachCluster(kubeconfig: string, given: string | undefined, envName: string) {
-  const access = kubeAccessFromConfig(kubeconfig);
-  if (!access) return { access: undefined, version: undefined };
-  try {
-    return { access, version: await serverVersion(access) };
-  } catch (error) {
-    const reason =
-      error instanceof KubeApiError && (error.status === 401 || error.status === 403)
-        ? `it refused the credentials (${error.status})`
-        : (error as Error).message;
-    throw new DeliveryError(
-      `cannot reach the Kubernetes API server ${access.server}: ${reason} (check ${clusterHint(envName, given)})`,
-    );
-  }
+/** How every helm command after the connection names the release and the cluster. */
+function releaseArgs(eks: { release: string; namespace: string }, kubeconfig: string): string[] {
+  return [eks.release, "--namespace", eks.namespace, "--kubeconfig", kubeconfig];
 }
 
 /** The live release's manifest; "" when the release does not exist yet. */
@@ -154,40 +132,20 @@ async function liveManifest(run: CommandRunner, helm: string, base: string[]): P
   throw new DeliveryError(`helm get manifest failed: ${manifest.stderr.trim().split("\n").pop()}`);
 }
 
-/** Server-side admission of every rendered object; a refused object fails the plan. */
-async function admitOnServer(access: KubeAccess, manifest: string, namespace: string): Promise<string> {
-  const objects = parseAllDocuments(manifest)
-    .map((doc) => doc.toJS() as KubeObject | null)
-    .filter((doc): doc is KubeObject => Boolean(doc?.kind));
-  try {
-    await getJson(access, `/api/v1/namespaces/${encodeURIComponent(namespace)}`);
-  } catch (error) {
-    if (error instanceof KubeApiError && error.status === 404)
-      return `server-side dry-run skipped: namespace ${namespace} does not exist yet (the first install creates it)`;
-    throw error;
-  }
-  const refused = await dryRunApply(access, objects, namespace);
-  if (refused.length)
-    throw new DeliveryError(
-      `the API server refused ${refused.length} of ${objects.length} objects (server-side dry-run):\n${refused.map((line) => `- ${line}`).join("\n")}`,
-    );
-  const kinds = [...new Set(objects.map((o) => o.kind))].sort().join(", ");
-  return `server-side dry-run: the API server accepted all ${objects.length} objects (${kinds})`;
-}
-
 /**
  * Dry-run. Offline: lint and `helm template`. Online: `helm upgrade --dry-run=server` renders with the
  * cluster's capabilities, every object goes through a server-side dry-run apply (schemas, CRDs,
  * admission), and the result is diffed against the live release. An unreachable cluster fails.
  */
 export async function planHelm(options: DeployHelmOptions): Promise<Plan> {
-  const { eks, values, helm, run, chart, aws, reporter, digest } = prepare(options);
+  const prepared = prepare(options);
+  const { eks, values, helm, run, chart, digest } = prepared;
   const valuesFile = writeValues(values);
   const kubeVersion = ["--kube-version", options.kubeVersion ?? DEFAULT_KUBE_VERSION];
   await runChecked(run, helm, ["lint", chart, "--values", valuesFile, ...kubeVersion]);
   const target = `${eks.cluster}/${eks.namespace}/${eks.release}`;
   const steps = [
-    `helm ${helmUpgradeArgs({ release: eks.release, chart, namespace: eks.namespace, valuesFile: "<values>", timeoutSeconds: options.timeoutSeconds ?? 600, helmMajor: 3 }).join(" ")}`,
+    `helm ${helmUpgradeArgs({ release: eks.release, chart, namespace: eks.namespace, valuesFile: "<values>", timeoutSeconds: options.timeoutSeconds ?? HELM_TIMEOUT_SECONDS, helmMajor: 3 }).join(" ")}`,
   ];
   const changes = [{ field: "image.digest", from: undefined, to: digest }];
   const release = [eks.release, chart, "--namespace", eks.namespace, "--values", valuesFile];
@@ -195,12 +153,8 @@ export async function planHelm(options: DeployHelmOptions): Promise<Plan> {
     const rendered = await runChecked(run, helm, ["template", ...release, ...kubeVersion]);
     return { operation: "deploy-helm", target, noop: false, changes, steps, details: [rendered.stdout] };
   }
-  const kubeconfig =
-    options.kubeconfig ??
-    (await writeKubeconfig(aws, eks.cluster, eks.namespace, options.env.name, reporter)).path;
-  const { access } = await reachCluster(kubeconfig, options.kubeconfig, options.env.name);
-  const base = [eks.release, "--namespace", eks.namespace, "--kubeconfig", kubeconfig];
-  const live = await liveManifest(run, helm, base);
+  const { kubeconfig, access } = await connectCluster(prepared);
+  const live = await liveManifest(run, helm, releaseArgs(eks, kubeconfig));
   const dryRun = await run(helm, [
     "upgrade",
     "--install",
@@ -231,49 +185,18 @@ export async function planHelm(options: DeployHelmOptions): Promise<Plan> {
   };
 }
 
-/**
- * Why the rollout failed, read from the API: the pods that reported Warning events since the upgrade
- * began, with their events (they outlive pods that --atomic already deleted); else the namespace's
- * newest events.
- */
-async function rolloutDiagnostics(
-  access: KubeAccess | undefined,
-  namespace: string,
-  since: Date,
-): Promise<{ pods: FailingPod[]; lines: string[] }> {
-  if (!access) return { pods: [], lines: ["events: the kubeconfig has no bearer token to read them with"] };
-  try {
-    const pods = await failingPods(access, namespace, since);
-    if (pods.length)
-      return {
-        pods,
-        lines: pods.flatMap((pod) => [
-          `failing pod ${pod.name} (${pod.state}):`,
-          ...pod.events.map((line) => `  event: ${line}`),
-        ]),
-      };
-    const events = await recentEvents(access, namespace);
-    return {
-      pods,
-      lines: events.length ? events.map((line) => `event: ${line}`) : [`events: none in ${namespace}`],
-    };
-  } catch (error) {
-    return { pods: [], lines: [`events: could not read them (${(error as Error).message})`] };
-  }
-}
-
 /** helm upgrade --install with rollback on failure. Outcome: succeeded | unchanged | rolled_back | failed. */
 export async function deployHelm(options: DeployHelmOptions): Promise<Outcome> {
   const prepared = prepare(options);
   const { eks, reporter } = prepared;
-  return freezeGated(
+  return deployGated(
     {
+      ...options,
+      reporter,
       operation: "deploy-helm",
       target: `${eks.cluster}/${eks.namespace}/${eks.release}`,
-      env: options.env,
-      now: new Date((options.clock ?? systemClock).now()),
-      breakGlass: options.breakGlass,
-      reporter,
+      // One image runs the API and the consumer (the worker's code is in it).
+      artifacts: { image: prepared.digest },
     },
     () => upgradeRelease(options, prepared),
   );
@@ -284,13 +207,10 @@ async function upgradeRelease(
   prepared: ReturnType<typeof prepare>,
 ): Promise<Outcome> {
   const watch = new Stopwatch();
-  const { eks, values, helm, run, chart, aws, reporter, digest } = prepared;
+  const { eks, values, helm, run, chart, reporter, digest } = prepared;
   const target = `${eks.cluster}/${eks.namespace}/${eks.release}`;
-  const kubeconfig =
-    options.kubeconfig ??
-    (await writeKubeconfig(aws, eks.cluster, eks.namespace, options.env.name, reporter)).path;
-  const { access } = await reachCluster(kubeconfig, options.kubeconfig, options.env.name);
-  const base = [eks.release, "--namespace", eks.namespace, "--kubeconfig", kubeconfig];
+  const { kubeconfig, access } = await connectCluster(prepared);
+  const base = releaseArgs(eks, kubeconfig);
   const helmMajor = await helmMajorVersion(run, helm);
 
   const recovered = await recoverPendingRelease(run, helm, eks.release, eks.namespace, kubeconfig);
@@ -310,7 +230,7 @@ async function upgradeRelease(
       });
     }
   }
-  const timeoutSeconds = options.timeoutSeconds ?? 600;
+  const timeoutSeconds = options.timeoutSeconds ?? HELM_TIMEOUT_SECONDS;
   const args = helmUpgradeArgs({
     release: eks.release,
     chart,

@@ -3,13 +3,20 @@ export {
   actionReporter,
   awsOverride,
   booleanInput,
+  deployInputs,
+  deployOptions,
+  environmentInputs,
+  environmentOptions,
   gitHubInputs,
   gitHubOptions,
   grafanaInputs,
   grafanaTarget,
+  pullRequestInputs,
+  pullRequestOptions,
   readInputs,
   runAction,
   splitList,
+  workspacePath,
   writeSummary,
 } from "./action.ts";
 export { type AlarmSelector, alarmsInAlarm } from "./alarms.ts";
@@ -34,7 +41,7 @@ export {
   reportDriftIssue,
 } from "./drift.ts";
 export { ecrLogin, type RegistryLogin } from "./ecr.ts";
-export { type DeployEcsOptions, deployEcs, planEcs, targetDesiredCount } from "./ecs.ts";
+export { type DeployEcsOptions, deployEcs, ECS_TIMEOUT_SECONDS, planEcs, targetDesiredCount } from "./ecs.ts";
 export { imageReference, renderTaskDefinition } from "./ecs-task-definition.ts";
 export { EKS_TOKEN_PREFIX, eksToken, renderKubeconfig, resolveCredentials, writeKubeconfig } from "./eks.ts";
 export {
@@ -59,18 +66,21 @@ export {
   DEFAULT_KUBE_VERSION,
   type DeployHelmOptions,
   deployHelm,
+  HELM_TIMEOUT_SECONDS,
   helmMajorVersion,
   helmUpgradeArgs,
   planHelm,
 } from "./helm.ts";
 export { recoverPendingRelease } from "./helm-release.ts";
 export { DEFAULT_CHART, generatedRuleGroups, helmValues, releaseValues } from "./helm-values.ts";
-export { type KubeAccess, kubeAccessFromConfig, recentEvents } from "./kube.ts";
+export { type KubeAccess, kubeAccessFromConfig } from "./kube.ts";
+export { recentEvents } from "./kube-diagnostics.ts";
 export {
   codeSha256,
   DEFAULT_WORKER_ZIP,
   type DeployLambdaOptions,
   deployLambda,
+  LAMBDA_TIMEOUT_SECONDS,
   planLambda,
 } from "./lambda.ts";
 export {
@@ -104,5 +114,16 @@ export {
   type ServingOptions,
   servingMismatches,
 } from "./serving.ts";
+export {
+  attachSbom,
+  cosignReference,
+  DEPLOYED_TAG_PREFIX,
+  deployedTag,
+  keepDeployed,
+  SBOM_ARTIFACT_TYPE,
+  signatureTag,
+  verifyArtifacts,
+  verifyManifestSignature,
+} from "./signing.ts";
 export { outcomeMarkdown, planMarkdown } from "./summary.ts";
 export { type Clock, systemClock, type WaitOptions, type WaitResult, waitFor } from "./wait.ts";

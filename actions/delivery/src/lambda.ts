@@ -4,7 +4,6 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { ECRClient } from "@aws-sdk/client-ecr";
 import {
   CreateAliasCommand,
   GetFunctionConfigurationCommand,
@@ -19,15 +18,18 @@ import type { Environment } from "@content-engine/environments";
 import { alarmsInAlarm } from "./alarms.ts";
 import { type AwsOptions, createClient } from "./aws.ts";
 import { DeliveryError, explainAwsError } from "./errors.ts";
-import { freezeGated } from "./freeze.ts";
+import { deployGated } from "./gates.ts";
 import { pointAlias, runCanary } from "./lambda-canary.ts";
 import { type LambdaLive, lambdaChanges, readLambda } from "./lambda-live.ts";
 import { finish, type Outcome, type Plan, Stopwatch } from "./outcome.ts";
-import { ecrAuthorization, pullBlob } from "./registry.ts";
+import { pullBlob, registryAccess } from "./registry.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
-import { type Clock, systemClock } from "./wait.ts";
+import type { Clock } from "./wait.ts";
 
 export const DEFAULT_WORKER_ZIP = "services/worker/dist/lambda.zip";
+
+/** Longest wait for Lambda to apply a code or configuration update (timeout-seconds). */
+export const LAMBDA_TIMEOUT_SECONDS = 600;
 
 export interface DeployLambdaOptions {
   env: Environment;
@@ -70,17 +72,11 @@ async function loadCode(options: DeployLambdaOptions): Promise<Buffer> {
   if (options.zipFile !== undefined || !env.worker.bundle)
     return readZip(options.zipFile ?? DEFAULT_WORKER_ZIP);
   const reporter = options.reporter ?? consoleReporter;
-  const aws: AwsOptions = { region: env.region, ...options.aws };
-  let authorization: string | undefined;
-  try {
-    authorization = await ecrAuthorization(createClient(ECRClient, aws), env.image.repository, reporter);
-  } catch (error) {
-    throw explainAwsError(error);
-  }
-  const zip = await pullBlob(env.image.repository, env.worker.bundle, {
-    endpoint: options.registryEndpoint,
-    authorization,
-  });
+  const zip = await pullBlob(
+    env.image.repository,
+    env.worker.bundle,
+    await registryAccess(env, { ...options, reporter }),
+  );
   reporter.info(`worker bundle ${env.worker.bundle} fetched from ${env.image.repository}`);
   return zip;
 }
@@ -155,7 +151,7 @@ async function waitForUpdate(
       waitUntilFunctionUpdatedV2(
         {
           client: lambda,
-          maxWaitTime: options.timeoutSeconds ?? 600,
+          maxWaitTime: options.timeoutSeconds ?? LAMBDA_TIMEOUT_SECONDS,
           minDelay: poll,
           maxDelay: Math.max(poll, 10),
         },
@@ -197,14 +193,13 @@ async function reconcileMappings(lambda: LambdaClient, env: Environment, live: L
 /** Moves the worker alias to new code. Outcome: succeeded | unchanged | rolled_back | failed | timed_out. */
 export async function deployLambda(options: DeployLambdaOptions): Promise<Outcome> {
   const { env } = options;
-  return freezeGated(
+  return deployGated(
     {
+      ...options,
       operation: "deploy-lambda",
       target: `${env.worker.functionName}:${env.worker.alias}`,
-      env,
-      now: new Date((options.clock ?? systemClock).now()),
-      breakGlass: options.breakGlass,
-      reporter: options.reporter ?? consoleReporter,
+      // A local zip (zip-file) is the caller's own; the recorded bundle is what gets verified.
+      artifacts: options.zipFile === undefined && env.worker.bundle ? { bundle: env.worker.bundle } : {},
     },
     () => moveAlias(options),
   );

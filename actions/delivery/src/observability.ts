@@ -37,7 +37,7 @@ export interface ObservabilityOptions {
   env: Environment;
   /** Folder with `<env>/cloudwatch-alarms.json` (default: alarms/generated of this checkout). */
   alarmsDir?: string;
-  /** Folder with `grafana/<env>-*.json` and `cloudwatch/<env>.json` (default: dashboards/generated of this checkout). */
+  /** Folder with `manifest/<env>.json` (the dashboards and deploy-marker tags), the Grafana JSON it lists and `cloudwatch/<env>.json` (default: dashboards/generated of this checkout). */
   dashboardsDir?: string;
   grafana?: GrafanaTarget;
   /**

@@ -1,7 +1,6 @@
 // promote: one pull request per target environment (branch promote/<env>) that carries the digest,
 // and only the promotable fields, from the source environment file, keeping comments.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import {
@@ -10,9 +9,11 @@ import {
   displayPath,
   type Environment,
   type EnvironmentName,
+  environmentFile,
   getEnvironmentField,
   PROMOTABLE_FIELDS,
   parseEnvironment,
+  repositoryPath,
   setEnvironmentFields,
 } from "@content-engine/environments";
 import { alarmsInAlarm } from "./alarms.ts";
@@ -30,9 +31,10 @@ import { type Clock, systemClock } from "./wait.ts";
 export interface PromoteOptions {
   from: string;
   to: string;
-  /** Local checkout's environments folder (read); the PR edits `<environmentsPath>/<to>.yaml` on GitHub. */
+  /** Local checkout's environments folder (read); the PR edits the same file, by its path in the repository. */
   environmentsDir: string;
-  environmentsPath?: string;
+  /** The checkout's root, which repository paths are relative to (default GITHUB_WORKSPACE, else the working directory). */
+  repositoryRoot?: string;
   baseBranch?: string;
   github: GitHubOptions;
   /** Dashboard link for the PR body; `{env}` is replaced by the environment name. */
@@ -61,7 +63,7 @@ function prepare(options: PromoteOptions): Prepared {
   const from = assertEnvironmentName(options.from);
   const to = assertEnvironmentName(options.to);
   const read = (name: EnvironmentName) => {
-    const file = join(options.environmentsDir, `${name}.yaml`);
+    const file = environmentFile(name, options.environmentsDir);
     let text: string;
     try {
       text = readFileSync(file, "utf8");
@@ -97,7 +99,7 @@ function prepare(options: PromoteOptions): Prepared {
   const nextText = setEnvironmentFields(
     target.text,
     edits,
-    displayPath(join(options.environmentsDir, `${to}.yaml`)),
+    displayPath(environmentFile(to, options.environmentsDir)),
   );
   const changes = edits
     .map(({ path }) => ({
@@ -111,7 +113,7 @@ function prepare(options: PromoteOptions): Prepared {
     target: target.env,
     targetText: target.text,
     nextText,
-    file: `${options.environmentsPath ?? "environments"}/${to}.yaml`,
+    file: repositoryPath(environmentFile(to, options.environmentsDir), options.repositoryRoot),
     gh,
     base: options.baseBranch ?? "main",
     branch: `promote/${to}`,
@@ -133,7 +135,10 @@ async function gateReasons(p: Prepared, options: PromoteOptions): Promise<string
 
   const soakMinutes = p.source.promotion.soakMinutes;
   if (soakMinutes > 0) {
-    const path = `${options.environmentsPath ?? "environments"}/${p.source.name}.yaml`;
+    const path = repositoryPath(
+      environmentFile(p.source.name, options.environmentsDir),
+      options.repositoryRoot,
+    );
     const { owner, repo, octokit } = p.gh;
     const commits = await p.gh.call(() =>
       octokit.rest.repos.listCommits({ owner, repo, path, sha: p.base, per_page: 1 }),

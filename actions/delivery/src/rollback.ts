@@ -9,15 +9,16 @@
 // held that state (same digest and worker bundle) ended `success` (or `inactive`: GitHub's mark for a
 // successful deployment a later one superseded).
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import {
   assertEnvironmentName,
   DIGEST_PATTERN,
   displayPath,
   type EnvironmentName,
+  environmentFile,
   getEnvironmentField,
   PROMOTABLE_FIELDS,
   parseEnvironment,
+  repositoryPath,
   setEnvironmentFields,
 } from "@content-engine/environments";
 import { DeliveryError } from "./errors.ts";
@@ -33,8 +34,8 @@ export interface RollbackOptions {
   to?: string;
   /** Local checkout's environments folder: the current file is read here. */
   environmentsDir: string;
-  /** The folder's path in the repository (default "environments"). */
-  environmentsPath?: string;
+  /** The checkout's root, which repository paths are relative to (default GITHUB_WORKSPACE, else the working directory). */
+  repositoryRoot?: string;
   /** Branch whose history is read and that the pull request targets (default "main"). */
   baseBranch?: string;
   github: GitHubOptions;
@@ -223,7 +224,7 @@ type Resolution =
     });
 
 function readCurrent(options: RollbackOptions, env: EnvironmentName) {
-  const file = join(options.environmentsDir, `${env}.yaml`);
+  const file = environmentFile(env, options.environmentsDir);
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -259,7 +260,7 @@ async function resolve(options: RollbackOptions): Promise<Resolution> {
     gh,
     base: options.baseBranch ?? "main",
     branch: `rollback/${env}`,
-    file: `${options.environmentsPath ?? "environments"}/${env}.yaml`,
+    file: repositoryPath(environmentFile(env, options.environmentsDir), options.repositoryRoot),
     currentText,
     current,
   };
@@ -370,7 +371,7 @@ async function resolve(options: RollbackOptions): Promise<Resolution> {
   const nextText = setEnvironmentFields(
     currentText,
     edits,
-    displayPath(join(options.environmentsDir, `${env}.yaml`)),
+    displayPath(environmentFile(env, options.environmentsDir)),
   );
   const changes = edits
     .map(({ path, value }) => ({

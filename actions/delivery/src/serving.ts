@@ -9,9 +9,10 @@ import { type CommandRunner, runCommand } from "./command.ts";
 import { readRunningService } from "./ecs.ts";
 import { primaryDeployment } from "./ecs-diagnostics.ts";
 import { pickContainer } from "./ecs-task-definition.ts";
-import { writeKubeconfig } from "./eks.ts";
 import { DeliveryError, explainAwsError } from "./errors.ts";
+import { releaseStatus } from "./helm-release.ts";
 import { eksOf } from "./helm-values.ts";
+import { connectCluster } from "./kube-connection.ts";
 import { readLambda } from "./lambda-live.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
 
@@ -82,33 +83,24 @@ async function servingHelm(options: ServingOptions): Promise<Serving> {
   const eks = eksOf(env);
   const helm = options.helm ?? "helm";
   const run = options.run ?? runCommand;
-  const kubeconfig =
-    options.kubeconfig ??
-    (
-      await writeKubeconfig(
-        { region: env.region, ...options.aws } as AwsOptions,
-        eks.cluster,
-        eks.namespace,
-        env.name,
-        options.reporter ?? consoleReporter,
-      )
-    ).path;
+  const { kubeconfig } = await connectCluster({
+    env,
+    kubeconfig: options.kubeconfig,
+    aws: { region: env.region, ...options.aws } as AwsOptions,
+    reporter: options.reporter ?? consoleReporter,
+  });
   const base = [eks.release, "--namespace", eks.namespace, "--kubeconfig", kubeconfig];
-  const status = await run(helm, ["status", ...base, "--output", "json"]);
-  if (status.code !== 0) {
-    if (/not found/i.test(status.stderr)) return { source: `release ${eks.release} (not installed)` };
-    throw new DeliveryError(`helm status failed: ${status.stderr.trim().split("\n").pop()}`);
-  }
-  const release = JSON.parse(status.stdout) as { version: number; info: { status: string } };
+  const release = await releaseStatus(run, helm, base);
+  if (!release) return { source: `release ${eks.release} (not installed)` };
   const values = await run(helm, ["get", "values", ...base, "--output", "json"]);
   if (values.code !== 0)
     throw new DeliveryError(`helm get values failed: ${values.stderr.trim().split("\n").pop()}`);
   const image = (JSON.parse(values.stdout) as { image?: { repository?: string; digest?: string } }).image;
   return {
-    source: `release ${eks.release} revision ${release.version}`,
+    source: `release ${eks.release} revision ${release.revision}`,
     image: image?.repository && image.digest ? `${image.repository}@${image.digest}` : undefined,
     digest: image?.digest,
-    unsettled: release.info.status === "deployed" ? undefined : `the release is ${release.info.status}`,
+    unsettled: release.status === "deployed" ? undefined : `the release is ${release.status}`,
   };
 }
 

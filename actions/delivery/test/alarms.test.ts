@@ -1,9 +1,9 @@
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { beforeEach, describe, expect, it } from "vitest";
+import { awsFor } from "../../../test/support/delivery-fixtures.ts";
 import { useMoto } from "../../../test/support/moto.ts";
 import { alarmsInAlarm } from "../src/alarms.ts";
 import { createClient } from "../src/aws.ts";
-import { awsFor } from "./fixtures.ts";
 
 const moto = useMoto();
 beforeEach(() => moto.reset());

@@ -2,12 +2,12 @@ import { writeFileSync } from "node:fs";
 import { ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
 import { mockClient } from "aws-sdk-client-mock";
 import { describe, expect, it } from "vitest";
+import { awsFor, digest } from "../../../test/support/delivery-fixtures.ts";
 import { useMoto } from "../../../test/support/moto.ts";
 import { type BuildPushOptions, buildPush, buildxArgs } from "../src/build.ts";
 import type { CommandRunner } from "../src/command.ts";
 import { ecrLogin } from "../src/ecr.ts";
 import { memoryReporter } from "../src/reporter.ts";
-import { awsFor, digest } from "./fixtures.ts";
 
 const moto = useMoto();
 const repository = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/content-engine";

@@ -2,8 +2,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { createEcsService, digest, testEnvironment } from "../../../test/support/delivery-fixtures.ts";
 import { MOTO_CREDENTIALS, useMoto } from "../../../test/support/moto.ts";
-import { createEcsService, digest, testEnvironment } from "./fixtures.ts";
 import { repositoryRoot, scratchWorkspace } from "./support/run-action.ts";
 
 const moto = useMoto();

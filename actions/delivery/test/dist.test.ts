@@ -4,6 +4,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ACTIONS, bundleAction, DIST_FILES, distFile, repositoryRoot } from "../src/bundle.ts";
+import { ECS_TIMEOUT_SECONDS } from "../src/ecs.ts";
+import { HELM_TIMEOUT_SECONDS } from "../src/helm.ts";
+import { LAMBDA_TIMEOUT_SECONDS } from "../src/lambda.ts";
 import { renderReadme } from "../src/readme.ts";
 import { inputVariable, runBundledAction, scratchWorkspace } from "./support/run-action.ts";
 
@@ -93,4 +96,20 @@ describe.each(ACTIONS)("the %s action", (action) => {
       Object.keys(yml.inputs).map(inputVariable).sort(),
     );
   });
+});
+
+describe("defaults resolved once, in the library", () => {
+  it.each([
+    ["deploy-ecs", ECS_TIMEOUT_SECONDS],
+    ["deploy-lambda", LAMBDA_TIMEOUT_SECONDS],
+    ["deploy-helm", HELM_TIMEOUT_SECONDS],
+  ] as const)(
+    "%s documents the library's timeout-seconds default in action.yml (the main passes the input on, or nothing)",
+    (action, seconds) => {
+      const yml = parse(readFileSync(join(repositoryRoot, "actions", action, "action.yml"), "utf8")) as {
+        inputs: Record<string, { default?: string }>;
+      };
+      expect(yml.inputs["timeout-seconds"]?.default).toBe(String(seconds));
+    },
+  );
 });

@@ -11,6 +11,14 @@ import {
 } from "@aws-sdk/client-lambda";
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  awsFor,
+  createEcsService,
+  createWorkerFunction,
+  digest,
+  testEnvironment,
+  workerZip,
+} from "../../../test/support/delivery-fixtures.ts";
 import { useMoto } from "../../../test/support/moto.ts";
 import {
   alarmsFolder,
@@ -31,14 +39,6 @@ import { deployEcs } from "../src/ecs.ts";
 import { gitHubClient } from "../src/github.ts";
 import { applyObservability } from "../src/observability.ts";
 import { memoryReporter } from "../src/reporter.ts";
-import {
-  awsFor,
-  createEcsService,
-  createWorkerFunction,
-  digest,
-  testEnvironment,
-  workerZip,
-} from "./fixtures.ts";
 
 const moto = useMoto();
 const fileDigest = digest("b");

@@ -9,12 +9,19 @@ import {
 } from "@aws-sdk/client-ecs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
+import {
+  awsFor,
+  createAlarm,
+  createEcsService,
+  digest,
+  fireAlarm,
+  testEnvironment,
+} from "../../../test/support/delivery-fixtures.ts";
 import { useMoto } from "../../../test/support/moto.ts";
 import { deployEcs, planEcs } from "../src/ecs.ts";
 import { DeliveryError } from "../src/errors.ts";
 import { memoryReporter } from "../src/reporter.ts";
 import { sleep } from "../src/retry.ts";
-import { awsFor, createAlarm, createEcsService, digest, fireAlarm, testEnvironment } from "./fixtures.ts";
 
 const moto = useMoto();
 beforeEach(() => moto.reset());

@@ -6,14 +6,15 @@ import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { toolPath } from "../../../scripts/tools.ts";
+import { awsFor, digest, testEnvironment } from "../../../test/support/delivery-fixtures.ts";
 import { useMoto } from "../../../test/support/moto.ts";
 import { createClient } from "../src/aws.ts";
-import { EKS_TOKEN_PREFIX, eksToken, writeKubeconfig } from "../src/eks.ts";
+import { EKS_TOKEN_PREFIX, eksToken, renderKubeconfig, writeKubeconfig } from "../src/eks.ts";
 import { DeliveryError } from "../src/errors.ts";
 import { DEFAULT_KUBE_VERSION, deployHelm, planHelm } from "../src/helm.ts";
 import { generatedRuleGroups, helmValues, releaseValues } from "../src/helm-values.ts";
+import { connectCluster } from "../src/kube-connection.ts";
 import { memoryReporter } from "../src/reporter.ts";
-import { awsFor, digest, testEnvironment } from "./fixtures.ts";
 
 const moto = useMoto();
 const env = testEnvironment([[["platform"], "eks"]]);
@@ -137,7 +138,7 @@ describe("deploy-helm building blocks", () => {
       awsFor(moto.endpoint),
       env.eks!.cluster,
       "content-engine",
-      "dev",
+      "environments/dev.yaml",
       reporter,
     );
     // The token is a bearer credential: masked (core.setSecret in an action) before anything prints it.
@@ -152,8 +153,47 @@ describe("deploy-helm building blocks", () => {
 
   it("names the environment field when the EKS cluster does not exist", async () => {
     await expect(
-      writeKubeconfig(awsFor(moto.endpoint), "no-such-cluster", "content-engine", "dev", memoryReporter()),
+      writeKubeconfig(
+        awsFor(moto.endpoint),
+        "no-such-cluster",
+        "content-engine",
+        "environments/dev.yaml",
+        memoryReporter(),
+      ),
     ).rejects.toThrow('EKS cluster "no-such-cluster" does not exist (eks.cluster in environments/dev.yaml)');
+  });
+});
+
+describe("connectCluster: the one way plan and deploy reach the cluster", () => {
+  it("names eks.cluster in the file the environment came from when the described cluster does not answer", async () => {
+    const unreachable = testEnvironment([
+      [["platform"], "eks"],
+      [["eks", "cluster"], "content-engine-unreachable"],
+    ]);
+    const eks = createClient(EKSClient, awsFor(moto.endpoint));
+    await eks.send(
+      new CreateClusterCommand({
+        name: "content-engine-unreachable",
+        roleArn: "arn:aws:iam::123456789012:role/eks",
+        resourcesVpcConfig: { subnetIds: ["subnet-1", "subnet-2"] },
+      }),
+    );
+    // moto's endpoint is a made-up *.eks.amazonaws.com name: nothing answers there.
+    await expect(
+      connectCluster({ env: unreachable, aws: awsFor(moto.endpoint), reporter: memoryReporter() }),
+    ).rejects.toThrow(
+      /^cannot reach the Kubernetes API server https:\/\/.*\(check eks\.cluster in dev\.yaml\)$/,
+    );
+  });
+
+  it("leaves a kubeconfig without a bearer token to helm, sending nothing itself", async () => {
+    const kubeconfig = join(mkdtempSync(join(tmpdir(), "kubeconfig-")), "config");
+    // Nothing answers on port 9: a request would fail the connection.
+    const server = { name: "c", endpoint: "https://127.0.0.1:9", certificateAuthority: "" };
+    writeFileSync(kubeconfig, renderKubeconfig(server, "", "content-engine"));
+    expect(
+      await connectCluster({ env, kubeconfig, aws: awsFor(moto.endpoint), reporter: memoryReporter() }),
+    ).toEqual({ kubeconfig });
   });
 });
 

@@ -13,10 +13,6 @@ import {
 } from "@aws-sdk/client-lambda";
 import { parseEnvironment, setEnvironmentFields } from "@content-engine/environments";
 import { beforeEach, describe, expect, it } from "vitest";
-import { useMoto } from "../../../test/support/moto.ts";
-import { codeSha256, deployLambda, planLambda } from "../src/lambda.ts";
-import { memoryReporter } from "../src/reporter.ts";
-import { sleep } from "../src/retry.ts";
 import {
   awsFor,
   createAlarm,
@@ -26,7 +22,11 @@ import {
   fireAlarm,
   testEnvironment,
   workerZip,
-} from "./fixtures.ts";
+} from "../../../test/support/delivery-fixtures.ts";
+import { useMoto } from "../../../test/support/moto.ts";
+import { codeSha256, deployLambda, planLambda } from "../src/lambda.ts";
+import { memoryReporter } from "../src/reporter.ts";
+import { sleep } from "../src/retry.ts";
 
 const moto = useMoto();
 beforeEach(() => moto.reset());

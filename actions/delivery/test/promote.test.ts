@@ -8,10 +8,6 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { loadEnvironment, setEnvironmentFields } from "@content-engine/environments";
 import nock from "nock";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { useMoto } from "../../../test/support/moto.ts";
-import { DeliveryError } from "../src/errors.ts";
-import { type PromoteOptions, planPromote, promote } from "../src/promote.ts";
-import { memoryReporter } from "../src/reporter.ts";
 import {
   awsFor,
   createAlarm,
@@ -20,7 +16,11 @@ import {
   digest,
   ENVIRONMENTS_DIR,
   workerZip,
-} from "./fixtures.ts";
+} from "../../../test/support/delivery-fixtures.ts";
+import { useMoto } from "../../../test/support/moto.ts";
+import { DeliveryError } from "../src/errors.ts";
+import { type PromoteOptions, planPromote, promote } from "../src/promote.ts";
+import { memoryReporter } from "../src/reporter.ts";
 
 const moto = useMoto();
 const api = "https://github.test";

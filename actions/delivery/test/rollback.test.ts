@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setEnvironmentFields } from "@content-engine/environments";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { digest, ENVIRONMENTS_DIR } from "../../../test/support/delivery-fixtures.ts";
 import { DeliveryError } from "../src/errors.ts";
 import { memoryReporter } from "../src/reporter.ts";
 import { planRollback, type RollbackOptions, rollback } from "../src/rollback.ts";
-import { digest, ENVIRONMENTS_DIR } from "./fixtures.ts";
 import { FAKE_REPOSITORY, FAKE_TOKEN, GitHubFake } from "./support/github-fake.ts";
 
 const FILE = "environments/dev.yaml";

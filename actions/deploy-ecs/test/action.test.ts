@@ -1,8 +1,8 @@
 import { DescribeServicesCommand, ListTaskDefinitionsCommand } from "@aws-sdk/client-ecs";
 import { updateEnvironmentFile } from "@content-engine/environments";
 import { beforeEach, describe, expect, it } from "vitest";
+import { createEcsService, digest, testEnvironment } from "../../../test/support/delivery-fixtures.ts";
 import { useMoto } from "../../../test/support/moto.ts";
-import { createEcsService, digest, testEnvironment } from "../../delivery/test/fixtures.ts";
 import { errorLines, runBundledAction, scratchWorkspace } from "../../delivery/test/support/run-action.ts";
 
 const moto = useMoto();

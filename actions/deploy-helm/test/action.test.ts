@@ -1,8 +1,8 @@
 import { updateEnvironmentFile } from "@content-engine/environments";
 import { describe, expect, it } from "vitest";
 import { toolPath } from "../../../scripts/tools.ts";
+import { digest } from "../../../test/support/delivery-fixtures.ts";
 import { useMoto } from "../../../test/support/moto.ts";
-import { digest } from "../../delivery/test/fixtures.ts";
 import {
   errorLines,
   repositoryRoot,

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { toolPath } from "../../../scripts/tools.ts";
 import {
   createOrReplace,
@@ -15,12 +15,13 @@ import {
   until,
   useCluster,
 } from "../../../test/support/cluster.ts";
+import { digest, testEnvironment } from "../../../test/support/delivery-fixtures.ts";
 import { MOTO_CREDENTIALS } from "../../../test/support/moto.ts";
 import { runCommand } from "../../delivery/src/command.ts";
 import { detectDrift } from "../../delivery/src/drift.ts";
-import { dryRunApply, getJson, kubeRequest } from "../../delivery/src/kube.ts";
+import { getJson, kubeRequest } from "../../delivery/src/kube.ts";
+import { dryRunApply } from "../../delivery/src/kube-dry-run.ts";
 import { memoryReporter } from "../../delivery/src/reporter.ts";
-import { digest, testEnvironment } from "../../delivery/test/fixtures.ts";
 import {
   errorLines,
   repositoryRoot,
@@ -394,6 +395,24 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
     expect(repaired.reconciled?.map((o) => [o.operation, o.status])).toEqual([["deploy-helm", "succeeded"]]);
     expect(repaired.after?.find((r) => r.kind === "helm-release")?.differs).toBe(false);
     expect((await releaseRecords()).at(-1)).toEqual({ version: 8, status: "deployed" });
+  });
+
+  it("plan and deploy stop with one sentence when the API server refuses the kubeconfig's token", async () => {
+    const kubeconfig = join(mkdtempSync(join(tmpdir(), "refused-")), "config");
+    const config = parse(readFileSync(cluster.kubeconfig, "utf8")) as {
+      users: { user: { token: string } }[];
+    };
+    config.users[0]!.user.token = "not-a-token-the-server-knows";
+    writeFileSync(kubeconfig, stringify(config), { mode: 0o600 });
+    const before = await releaseRecords();
+    for (const inputs of [{ plan: "true" }, { plan: "false" }]) {
+      const run = await deployHelm({ digest: digest("e"), ...inputs }, kubeconfig);
+      expect(run.code).toBe(1);
+      expect(errorLines(run)).toEqual([
+        `::error::cannot reach the Kubernetes API server ${cluster.server}: it refused the credentials (401) (check the kubeconfig ${kubeconfig})`,
+      ]);
+    }
+    expect(await releaseRecords()).toEqual(before);
   });
 
   describe("after the control plane stops", () => {

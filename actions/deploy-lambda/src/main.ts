@@ -1,10 +1,8 @@
 // deploy-lambda action: inputs → deployLambda (or planLambda) → outputs and job summary.
 import {
-  actionEnvironment,
-  actionReporter,
-  awsOverride,
-  booleanInput,
+  deployInputs,
   deployLambda,
+  deployOptions,
   planLambda,
   readInputs,
   runAction,
@@ -12,22 +10,17 @@ import {
 import { z } from "zod";
 
 const inputs = z.object({
-  environment: z.string(),
-  "environments-dir": z.string().default("environments"),
+  ...deployInputs,
   "zip-file": z.string().optional(),
   canary: z.enum(["auto", "off"]).default("auto"),
   "canary-percent": z.coerce.number().int().min(1).max(99).optional(),
   "canary-minutes": z.coerce.number().positive().optional(),
-  "timeout-seconds": z.coerce.number().positive().default(600),
-  "break-glass": z.string().optional(),
-  "aws-endpoint": z.url().optional(),
-  plan: booleanInput(false),
 });
 
 await runAction(async () => {
   const input = readInputs(inputs, Object.keys(inputs.shape));
-  const env = actionEnvironment(input.environment, input["environments-dir"]);
-  const configured = env.worker.canary;
+  const common = deployOptions(input);
+  const configured = common.env.worker.canary;
   const canary =
     input.canary === "off"
       ? (false as const)
@@ -37,14 +30,6 @@ await runAction(async () => {
             minutes: input["canary-minutes"] ?? configured?.minutes ?? 5,
           }
         : undefined;
-  const options = {
-    env,
-    zipFile: input["zip-file"],
-    canary,
-    timeoutSeconds: input["timeout-seconds"],
-    breakGlass: input["break-glass"],
-    aws: awsOverride(input["aws-endpoint"]),
-    reporter: actionReporter,
-  };
+  const options = { ...common, zipFile: input["zip-file"], canary };
   return input.plan ? planLambda(options) : deployLambda(options);
 });

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { GetAliasCommand } from "@aws-sdk/client-lambda";
 import { updateEnvironmentFile } from "@content-engine/environments";
 import { beforeEach, describe, expect, it } from "vitest";
+import { createWorkerFunction, testEnvironment, workerZip } from "../../../test/support/delivery-fixtures.ts";
 import { useMoto } from "../../../test/support/moto.ts";
-import { createWorkerFunction, testEnvironment, workerZip } from "../../delivery/test/fixtures.ts";
 import { errorLines, runBundledAction, scratchWorkspace } from "../../delivery/test/support/run-action.ts";
 
 const moto = useMoto();

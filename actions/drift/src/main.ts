@@ -1,6 +1,5 @@
 // drift action: inputs → detectDrift (reconciling when asked) → JSON report, drift issue, outputs and job summary.
 import { writeFileSync } from "node:fs";
-import { resolve } from "node:path";
 import {
   actionEnvironment,
   actionReporter,
@@ -17,6 +16,7 @@ import {
   readInputs,
   reportDriftIssue,
   runAction,
+  workspacePath,
   writeSummary,
 } from "@content-engine/delivery";
 import { z } from "zod";
@@ -69,7 +69,7 @@ await runAction(async () => {
     aws: awsOverride(input["aws-endpoint"]),
     reporter: actionReporter,
   });
-  const file = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), input["report-file"]);
+  const file = workspacePath(input["report-file"]);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   await writeSummary(driftMarkdown(report));
   const runUrl = process.env.GITHUB_RUN_ID

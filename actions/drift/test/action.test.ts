@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { updateEnvironmentFile } from "@content-engine/environments";
 import { beforeEach, describe, expect, it } from "vitest";
+import { createEcsService, digest, testEnvironment } from "../../../test/support/delivery-fixtures.ts";
 import { useMoto } from "../../../test/support/moto.ts";
-import { createEcsService, digest, testEnvironment } from "../../delivery/test/fixtures.ts";
 import { errorLines, runBundledAction, scratchWorkspace } from "../../delivery/test/support/run-action.ts";
 
 const moto = useMoto();

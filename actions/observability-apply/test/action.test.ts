@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { createClient } from "@content-engine/delivery";
 import { beforeEach, describe, expect, it } from "vitest";
+import { awsFor } from "../../../test/support/delivery-fixtures.ts";
 import { MOTO_CREDENTIALS, MOTO_REGION, useMoto } from "../../../test/support/moto.ts";
-import { awsFor } from "../../delivery/test/fixtures.ts";
 import {
   errorLines,
   repositoryRoot,

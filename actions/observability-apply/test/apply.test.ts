@@ -18,8 +18,8 @@ import {
 } from "@content-engine/delivery";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { awsFor, testEnvironment } from "../../../test/support/delivery-fixtures.ts";
 import { freePort, useMoto } from "../../../test/support/moto.ts";
-import { awsFor, testEnvironment } from "../../delivery/test/fixtures.ts";
 import {
   alarmsFolder,
   createLoadBalancer,
@@ -232,7 +232,7 @@ describe("observability-apply against moto", () => {
 
   it("refuses generated alarms of another environment's prefix", async () => {
     await expect(applyObservability(options(alarmsFolder(generatedAlarms("prod"), "dev")))).rejects.toThrow(
-      /generated alarms use prefix content-engine-prod-, but environments\/dev.yaml gives content-engine-dev-/,
+      /generated alarms use prefix content-engine-prod-, but dev.yaml gives content-engine-dev-/,
     );
   });
 });

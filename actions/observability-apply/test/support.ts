@@ -12,7 +12,8 @@ import {
   ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { createClient } from "@content-engine/delivery";
-import { awsFor } from "../../delivery/test/fixtures.ts";
+import { loadBalancerNames, loadEnvironment } from "@content-engine/environments";
+import { awsFor } from "../../../test/support/delivery-fixtures.ts";
 import { repositoryRoot } from "../../delivery/test/support/run-action.ts";
 
 export const generatedAlarmsFile = (env: string) =>
@@ -40,8 +41,9 @@ export function alarmsFolder(alarms: AlarmsFile, env = "dev"): string {
   return dir;
 }
 
-/** The API load balancer and target group terraform creates (names content-engine-<env>, …-api). */
+/** The API load balancer and target group terraform creates, named as the environment file records them. */
 export async function createLoadBalancer(endpoint: string, env = "dev") {
+  const names = loadBalancerNames(loadEnvironment(env, join(repositoryRoot, "environments")));
   const aws = awsFor(endpoint);
   const ec2 = createClient(EC2Client, aws);
   const vpc = (await ec2.send(new DescribeVpcsCommand({}))).Vpcs![0]!.VpcId!;
@@ -49,13 +51,13 @@ export async function createLoadBalancer(endpoint: string, env = "dev") {
   const elb = createClient(ElasticLoadBalancingV2Client, aws);
   const lb = await elb.send(
     new CreateLoadBalancerCommand({
-      Name: `content-engine-${env}`,
+      Name: names.loadBalancer,
       Subnets: subnets.slice(0, 2).map((s) => s.SubnetId!),
     }),
   );
   const tg = await elb.send(
     new CreateTargetGroupCommand({
-      Name: `content-engine-${env}-api`,
+      Name: names.targetGroup,
       Protocol: "HTTP",
       Port: 8080,
       VpcId: vpc,

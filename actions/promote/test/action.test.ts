@@ -4,13 +4,13 @@ import type { AddressInfo } from "node:net";
 import { SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { loadEnvironment, setEnvironmentFields } from "@content-engine/environments";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { useMoto } from "../../../test/support/moto.ts";
 import {
   createAlarm,
   createEcsService,
   createWorkerFunction,
   workerZip,
-} from "../../delivery/test/fixtures.ts";
+} from "../../../test/support/delivery-fixtures.ts";
+import { useMoto } from "../../../test/support/moto.ts";
 import { errorLines, runBundledAction, scratchWorkspace } from "../../delivery/test/support/run-action.ts";
 
 const moto = useMoto();

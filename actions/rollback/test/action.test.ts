@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setEnvironmentFields } from "@content-engine/environments";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { digest } from "../../delivery/test/fixtures.ts";
+import { digest } from "../../../test/support/delivery-fixtures.ts";
 import { FAKE_TOKEN, GitHubFake } from "../../delivery/test/support/github-fake.ts";
 import { errorLines, runBundledAction, scratchWorkspace } from "../../delivery/test/support/run-action.ts";
 

@@ -18,7 +18,7 @@ import { ECSClient } from "@aws-sdk/client-ecs";
 import { LambdaClient, ListEventSourceMappingsCommand } from "@aws-sdk/client-lambda";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import type { Environment } from "@content-engine/environments";
+import { type Environment, queueNames } from "@content-engine/environments";
 import { startFauxqs } from "fauxqs";
 import { bearer, submitText, waitFor } from "../../../services/local/test/support.ts";
 import { type Container, podman, runContainer, withLogs } from "../../support/containers.ts";
@@ -171,7 +171,7 @@ export async function startDataPlane(moto: string, registry: string): Promise<Da
       const { EventSourceMappings: mappings = [] } = await lambdaApi.send(
         new ListEventSourceMappingsCommand({ FunctionName: alias.AliasArn }),
       );
-      const mapping = mappings.find((m) => m.EventSourceArn?.endsWith(`:${env.queue.url.split("/").pop()}`));
+      const mapping = mappings.find((m) => m.EventSourceArn?.endsWith(`:${queueNames(env).jobs}`));
       if (!mapping?.BatchSize)
         throw new Error(`no event source mapping feeds ${alias.AliasArn} from the jobs queue`);
       served.batchSize = mapping.BatchSize;

@@ -1,17 +1,14 @@
 // Alerts only a cluster can raise: pods against their limits, restarts and OOM kills, replicas below
 // their minimum, scrape targets that are down or gone. Prometheus rules, never CloudWatch alarms.
-import type { Environment, KubernetesNames } from "@content-engine/environments";
 import { kubernetesMetrics } from "@content-engine/telemetry";
-import type { AlarmDefinition, PrometheusAlertDefinition } from "./model.ts";
+import type { AlarmContext } from "../context.ts";
+import type { AlarmDefinition, PrometheusAlertDefinition } from "../model.ts";
 
 /**
  * What only a cluster shows: pods against their limits, restarts and OOM kills, replicas below the
  * minimum, and scrape targets that vanished. Prometheus rules only (no CloudWatch metric exists).
  */
-export function kubernetesAlerts(
-  env: Environment,
-  s: { pods: string; api: string; worker: string; k8s: KubernetesNames },
-): AlarmDefinition[] {
+export function kubernetesAlerts({ env, selectors: s, k8s }: AlarmContext): AlarmDefinition[] {
   const k = kubernetesMetrics;
   const containers = `${s.pods}, container=~"api|worker"`;
   const rule = (
@@ -82,7 +79,7 @@ export function kubernetesAlerts(
     ),
   );
   if (minWorkers > 0) {
-    const replicas = `${k.deploymentReplicasAvailable.name}{${s.pods}, deployment="${s.k8s.worker}"}`;
+    const replicas = `${k.deploymentReplicasAvailable.name}{${s.pods}, deployment="${k8s.worker}"}`;
     out.push(
       rule(
         "worker-replicas-below-min",

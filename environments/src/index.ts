@@ -17,6 +17,7 @@ export {
   loadEnvironment,
   loadEnvironmentFile,
   parseEnvironment,
+  readEnvironmentFile,
   repositoryPath,
 } from "./load.ts";
 export {
@@ -25,6 +26,7 @@ export {
   alarmName,
   alarmNamePrefix,
   albReference,
+  apiTaskFamily,
   CHART_NAME,
   cloudWatchDashboardName,
   helmFullname,

@@ -79,7 +79,8 @@ export function parseEnvironment(text: string, file: string): Environment {
   return result.data;
 }
 
-export function loadEnvironmentFile(file: string): Environment {
+/** A file's text and the environment it holds (for tools that edit the text and keep its comments). */
+export function readEnvironmentFile(file: string): { text: string; env: Environment } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -88,7 +89,11 @@ export function loadEnvironmentFile(file: string): Environment {
       `${displayPath(file)}: cannot read (${(error as NodeJS.ErrnoException).code})`,
     );
   }
-  return parseEnvironment(text, displayPath(file));
+  return { text, env: parseEnvironment(text, displayPath(file)) };
+}
+
+export function loadEnvironmentFile(file: string): Environment {
+  return readEnvironmentFile(file).env;
 }
 
 /** Loads `dev`, `staging` or `prod` from `dir`; throws EnvironmentError with file, field and expectation. */

@@ -24,6 +24,11 @@ export function ruleGroupName(env: Environment): string {
   return `content-engine-${env.name}`;
 }
 
+/** The API's task definition family (terraform's ecs-service module: `<cluster>-api`). */
+export function apiTaskFamily(env: Environment): string {
+  return `${env.api.cluster}-api`;
+}
+
 /** The SQS queue names (CloudWatch's QueueName dimension) of the environment's jobs queue and DLQ. */
 export function queueNames(env: Environment): { jobs: string; dlq: string } {
   const last = (url: string) => url.slice(url.lastIndexOf("/") + 1);

@@ -16,6 +16,7 @@ const REBUILT: Array<{ pattern: RegExp; instead: string }> = [
   },
   { pattern: /\.(url|dlqUrl)\.(split|slice)\(/, instead: "queueNames(env) (names.ts)" },
   { pattern: /lastIndexOf\("\/"\) \+ 1/, instead: "queueNames(env) (names.ts)" },
+  { pattern: /api\.cluster\}-api`/, instead: "apiTaskFamily(env) (names.ts)" },
   {
     pattern: /environments\/\$\{/,
     instead: "environmentFile / environmentSource / repositoryPath (load.ts)",

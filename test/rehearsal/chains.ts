@@ -17,7 +17,7 @@ import {
   ListVersionsByFunctionCommand,
   UpdateAliasCommand,
 } from "@aws-sdk/client-lambda";
-import type { Environment } from "@content-engine/environments";
+import { apiTaskFamily, type Environment } from "@content-engine/environments";
 import { getManifest } from "../../actions/delivery/src/registry.ts";
 import {
   deployedTag,
@@ -844,7 +844,7 @@ export async function unsignedDigestRefused(c: Chain) {
 async function taskDefinitionCount(c: Chain, env: Environment) {
   const ecs = client(ECSClient, c.r.moto, await assume(c.r.moto, env.deployRoleArn!), env.region);
   const { taskDefinitionArns } = await ecs.send(
-    new ListTaskDefinitionsCommand({ familyPrefix: `${env.api.cluster}-api` }),
+    new ListTaskDefinitionsCommand({ familyPrefix: apiTaskFamily(env) }),
   );
   return taskDefinitionArns?.length ?? 0;
 }

@@ -23,6 +23,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-s
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
 import {
+  apiTaskFamily,
   type Environment,
   environmentFile,
   parseEnvironment,
@@ -268,13 +269,13 @@ export async function provision(endpoint: string, env: Environment, options: { h
   const elb = client(ElasticLoadBalancingV2Client, endpoint, credentials, env.region);
   await elb.send(
     new CreateLoadBalancerCommand({
-      Name: env.api.cluster,
+      Name: env.api.loadBalancer,
       Subnets: subnets.slice(0, 2).map((s) => s.SubnetId!),
     }),
   );
   await elb.send(
     new CreateTargetGroupCommand({
-      Name: `${env.api.cluster}-api`,
+      Name: env.api.targetGroup,
       Protocol: "HTTP",
       Port: 8080,
       VpcId: vpc,
@@ -334,7 +335,7 @@ async function runTerraformTaskDefinition(ecs: ECSClient, env: Environment) {
   const port = 8080;
   const { taskDefinition } = await ecs.send(
     new RegisterTaskDefinitionCommand({
-      family: `${env.api.cluster}-api`,
+      family: apiTaskFamily(env),
       cpu: String(env.api.cpu),
       memory: String(env.api.memory),
       networkMode: "awsvpc",

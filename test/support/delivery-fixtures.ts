@@ -17,7 +17,12 @@ import {
   PublishVersionCommand,
 } from "@aws-sdk/client-lambda";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { type Environment, parseEnvironment, setEnvironmentFields } from "@content-engine/environments";
+import {
+  apiTaskFamily,
+  type Environment,
+  parseEnvironment,
+  setEnvironmentFields,
+} from "@content-engine/environments";
 import { zipSync } from "fflate";
 import { parseDocument } from "yaml";
 import { type AwsOptions, createClient } from "../../actions/delivery/src/aws.ts";
@@ -66,7 +71,7 @@ export async function createEcsService(
   await ecs.send(new CreateClusterCommand({ clusterName: env.api.cluster }));
   const td = await ecs.send(
     new RegisterTaskDefinitionCommand({
-      family: `${env.api.cluster}-api`,
+      family: apiTaskFamily(env),
       cpu: String(env.api.cpu),
       memory: String(env.api.memory),
       networkMode: "awsvpc",

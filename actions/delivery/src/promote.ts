@@ -1,6 +1,3 @@
-// promote: one pull request per target environment (branch promote/<env>) that carries the digest,
-// and only the promotable fields, from the source environment file, keeping comments.
-import { readFileSync } from "node:fs";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import {
@@ -13,6 +10,7 @@ import {
   getEnvironmentField,
   PROMOTABLE_FIELDS,
   parseEnvironment,
+  readEnvironmentFile,
   repositoryPath,
   setEnvironmentFields,
 } from "@content-engine/environments";
@@ -62,16 +60,7 @@ interface Prepared {
 function prepare(options: PromoteOptions): Prepared {
   const from = assertEnvironmentName(options.from);
   const to = assertEnvironmentName(options.to);
-  const read = (name: EnvironmentName) => {
-    const file = environmentFile(name, options.environmentsDir);
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (error) {
-      throw new DeliveryError(`${displayPath(file)}: cannot read (${(error as NodeJS.ErrnoException).code})`);
-    }
-    return { text, env: parseEnvironment(text, displayPath(file)) };
-  };
+  const read = (name: EnvironmentName) => readEnvironmentFile(environmentFile(name, options.environmentsDir));
   const source = read(from);
   const target = read(to);
   const order = source.env.promotion.order;

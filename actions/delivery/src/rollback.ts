@@ -1,14 +1,3 @@
-// rollback: a pull request (branch rollback/<env>) that sets an environment's promotable fields (image
-// digest, tag, worker bundle) back to the last state of its file that deployed and stayed healthy, or to
-// a digest from the file's history. Merging it deploys like any other change to environments/<env>.yaml.
-//
-// The target comes from GitHub alone: the commits that touched the file on the base branch (newest
-// first) give the states it held; the deployments GitHub recorded for the environment (every job with
-// `environment: <env>`, which deploy-env.yml's deploy job is) and each one's latest status say which of
-// those states deployed successfully. A state counts as healthy when a deployment at a commit whose file
-// held that state (same digest and worker bundle) ended `success` (or `inactive`: GitHub's mark for a
-// successful deployment a later one superseded).
-import { readFileSync } from "node:fs";
 import {
   assertEnvironmentName,
   DIGEST_PATTERN,
@@ -17,7 +6,7 @@ import {
   environmentFile,
   getEnvironmentField,
   PROMOTABLE_FIELDS,
-  parseEnvironment,
+  readEnvironmentFile,
   repositoryPath,
   setEnvironmentFields,
 } from "@content-engine/environments";
@@ -224,14 +213,7 @@ type Resolution =
     });
 
 function readCurrent(options: RollbackOptions, env: EnvironmentName) {
-  const file = environmentFile(env, options.environmentsDir);
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new DeliveryError(`${displayPath(file)}: cannot read (${(error as NodeJS.ErrnoException).code})`);
-  }
-  parseEnvironment(text, displayPath(file));
+  const { text } = readEnvironmentFile(environmentFile(env, options.environmentsDir));
   return { text, state: stateOf(text)! };
 }
 

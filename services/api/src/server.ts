@@ -1,13 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import {
-  createLogger,
-  createS3Client,
-  createSqsClient,
-  JobStore,
-  type Logger,
-  type RuntimeConfig,
-} from "@content-engine/core";
+import { createLogger, createServiceClients, type Logger, type RuntimeConfig } from "@content-engine/core";
 import { serve } from "h3";
 import { type ApiApp, createApiApp } from "./app.ts";
 import { Keyring } from "./auth.ts";
@@ -27,15 +20,7 @@ export async function startApiServer(
 ): Promise<RunningApi> {
   const keyring = new Keyring(config.apiKeys);
   if (keyring.size === 0) logger.warn("CONTENT_ENGINE_API_KEYS is empty: every /v1 request will be refused");
-  const s3 = createS3Client(config);
-  const api = createApiApp({
-    config,
-    s3,
-    sqs: createSqsClient(config),
-    jobs: new JobStore(s3, config.bucket),
-    keyring,
-    logger,
-  });
+  const api = createApiApp({ config, ...createServiceClients(config), keyring, logger });
   const server = serve(api.app, {
     port: config.port,
     hostname: config.host,

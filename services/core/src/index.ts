@@ -1,5 +1,6 @@
 export * from "./aws.ts";
 export * from "./aws-direct.ts";
+export * from "./clients.ts";
 export * from "./config.ts";
 export * from "./errors.ts";
 export * from "./job-store.ts";

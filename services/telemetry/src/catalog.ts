@@ -622,24 +622,16 @@ export interface PrometheusSeriesFamily {
  */
 export function prometheusFamilies(): PrometheusSeriesFamily[] {
   const families: PrometheusSeriesFamily[] = [];
-  for (const m of Object.values(catalog) as MetricDefinition[]) {
-    const le = m.type === "histogram" ? ["le"] : [];
-    families.push({
-      name: m.name,
-      type: m.type,
-      labels: [...Object.keys(m.labels), ...le, ...TARGET_LABELS],
-      origin: "service",
-    });
-  }
-  for (const m of Object.values(runtimeMetrics) as RuntimeMetricDefinition[]) {
-    const le = m.type === "histogram" ? ["le"] : [];
-    families.push({
-      name: m.name,
-      type: m.type,
-      labels: [...Object.keys(m.labels), ...le, ...TARGET_LABELS],
-      origin: "runtime",
-    });
-  }
+  // Our own and the runtime's families: their labels, `le` on a histogram, the scrape target's.
+  const declared = (m: MetricDefinition | RuntimeMetricDefinition, origin: "service" | "runtime") => ({
+    name: m.name,
+    type: m.type,
+    labels: [...Object.keys(m.labels), ...(m.type === "histogram" ? ["le"] : []), ...TARGET_LABELS],
+    origin,
+  });
+  for (const m of Object.values(catalog) as MetricDefinition[]) families.push(declared(m, "service"));
+  for (const m of Object.values(runtimeMetrics) as RuntimeMetricDefinition[])
+    families.push(declared(m, "runtime"));
   for (const m of Object.values(kubernetesMetrics) as KubernetesMetricDefinition[]) {
     families.push({
       name: m.name,

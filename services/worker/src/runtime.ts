@@ -2,9 +2,8 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import {
   createLogger,
-  createS3Client,
-  createSqsClient,
-  JobStore,
+  createServiceClients,
+  type JobStore,
   type Logger,
   type RuntimeConfig,
 } from "@content-engine/core";
@@ -28,9 +27,7 @@ export function createWorkerRuntime(
   config: RuntimeConfig,
   logger = createLogger("worker", config.logLevel),
 ): WorkerRuntime {
-  const s3 = createS3Client(config);
-  const sqs = createSqsClient(config);
-  const jobs = new JobStore(s3, config.bucket);
+  const { s3, sqs, jobs } = createServiceClients(config);
   const processor = createProcessor(config);
   return {
     config,

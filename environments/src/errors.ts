@@ -50,8 +50,13 @@ export function formatIssues(file: string, data: unknown, issues: readonly z.cor
   return issues
     .map((issue) => {
       const field = issue.path.length ? issue.path.map(String).join(".") : "(root)";
+      // A secret's field may hold the secret itself pasted by mistake: never echo it.
       const got =
-        issue.code === "unrecognized_keys" ? "extra fields" : describeValue(valueAt(data, issue.path));
+        issue.code === "unrecognized_keys"
+          ? "extra fields"
+          : issue.path.includes("secrets")
+            ? "a value (not shown)"
+            : describeValue(valueAt(data, issue.path));
       return `${file}: ${field}: expected ${expected(issue)}, got ${got}`;
     })
     .join("\n");

@@ -53,6 +53,85 @@ export const signingSchema = z
   })
   .strict();
 
+export const preDeployTaskSchema = z
+  .object({
+    command: z
+      .array(z.string().min(1, { message: "a non-empty word" }))
+      .min(1, { message: "a command of at least one word, e.g. [npm, run, migrate]" })
+      .describe("Command override of the application container, as an argv list."),
+    timeoutSeconds: positiveInt
+      .max(86400, { message: "at most 86400 seconds (one day)" })
+      .default(600)
+      .describe("Stop the task and the deploy when it has not stopped by then (default 600)."),
+  })
+  .strict();
+
+/**
+ * Variables of the API container that terraform (modules/content-engine, modules/ecs-service) sets: the
+ * service contract's resource names, the port, the log level, and the API keys secret. A file may not
+ * set them (test/infra/ecs-secrets.test.ts keeps this list equal to terraform's).
+ */
+export const TERRAFORM_CONTAINER_VARIABLES = [
+  "AWS_REGION",
+  "CONTENT_ENGINE_API_KEYS",
+  "CONTENT_ENGINE_BUCKET",
+  "CONTENT_ENGINE_DLQ_URL",
+  "CONTENT_ENGINE_MAX_UPLOAD_BYTES",
+  "CONTENT_ENGINE_QUEUE_URL",
+  "LOG_LEVEL",
+  "PORT",
+] as const;
+
+/** An SSM parameter or a Secrets Manager secret (optionally `:json-key:version-stage:version-id`), as ECS `valueFrom` takes it. */
+export const SECRET_ARN_PATTERN =
+  /^arn:aws[a-z-]*:(ssm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:parameter\/[A-Za-z0-9_.\-/]+|secretsmanager:[a-z]{2}(-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+(:[^:\s]*:[^:\s]*:[^:\s]*)?)$/;
+
+/**
+ * The resource IAM decides a secret reference on: the parameter, or the secret without ECS's
+ * `:json-key:version-stage:version-id` selector.
+ *
+ * @example
+ * secretResourceArn("arn:aws:secretsmanager:eu-west-1:111111111111:secret:db-AbCdEf:password::"); // "arn:aws:secretsmanager:eu-west-1:111111111111:secret:db-AbCdEf"
+ */
+export function secretResourceArn(valueFrom: string): string {
+  return valueFrom.includes(":secretsmanager:") ? valueFrom.split(":").slice(0, 7).join(":") : valueFrom;
+}
+
+/** Why a container variable name may not come from a file, or undefined when it may. */
+function containerVariableProblem(name: string): string | undefined {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,254}$/.test(name))
+    return "a variable name (letters, digits, underscore; not starting with a digit)";
+  if ((TERRAFORM_CONTAINER_VARIABLES as readonly string[]).includes(name))
+    return `a name terraform does not set (${TERRAFORM_CONTAINER_VARIABLES.join(", ")} are terraform's)`;
+  if (/^(ECS_|AWS_CONTAINER_)/.test(name))
+    return "a name the ECS agent does not set (ECS_*, AWS_CONTAINER_* are its own)";
+  return undefined;
+}
+
+/** awslogs options a file may set; the group, region and endpoint stay terraform's (the execution role may write only there). */
+export const apiLogConfigurationSchema = z
+  .object({
+    options: z
+      .object({
+        "awslogs-stream-prefix": z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "a stream prefix (letters, digits, _ . -)" })
+          .optional(),
+        mode: z.enum(["blocking", "non-blocking"]).optional(),
+        "max-buffer-size": z
+          .string()
+          .regex(/^\d+[kmg]?$/, { message: "a buffer size such as 25m" })
+          .optional(),
+        "awslogs-datetime-format": z.string().min(1).optional(),
+        "awslogs-multiline-pattern": z.string().min(1).optional(),
+      })
+      .strict()
+      .describe(
+        "awslogs options of the application container, over terraform's: awslogs-stream-prefix, mode, max-buffer-size, awslogs-datetime-format, awslogs-multiline-pattern. awslogs-group, -region, -create-group and -endpoint are terraform's.",
+      ),
+  })
+  .strict();
+
 export const apiSchema = z
   .object({
     cluster: z.string().min(1).describe("ECS cluster name."),
@@ -74,11 +153,76 @@ export const apiSchema = z
     desiredCount: nonNegativeInt,
     minCount: nonNegativeInt,
     maxCount: positiveInt,
+    preDeploy: z
+      .array(preDeployTaskSchema)
+      .default([])
+      .describe(
+        "One-off tasks deploy-ecs runs from the new task definition revision (RunTask, the service's network configuration) before the service update, in order, e.g. a database migration. A non-zero exit or a timeout stops the deploy with the previous revision still serving.",
+      ),
+    containers: z
+      .record(
+        z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$/, { message: "an ECS container name" }),
+        z
+          .object({
+            image: z
+              .string()
+              .regex(/^[^\s@]+@sha256:[a-f0-9]{64}$/, {
+                message:
+                  "an image by digest, <repository>@sha256:<64 hex> (a tag is refused: deploys are by digest)",
+              })
+              .describe("Image of this container, by digest."),
+          })
+          .strict(),
+      )
+      .default({})
+      .describe(
+        "Images of the task's other containers (sidecars) by container name, digests only; the application container's image is image.digest.",
+      ),
+    environment: z
+      .record(z.string(), z.string({ message: 'a string (quote numbers and booleans: "5", "true")' }))
+      .default({})
+      .describe(
+        "Plain environment variables of the application container, set over the ones the revision carries (terraform's stay). Never secrets: those go in api.secrets.",
+      ),
+    secrets: z
+      .record(
+        z.string(),
+        z.string().regex(SECRET_ARN_PATTERN, {
+          message:
+            "an ARN, never the value: arn:aws:ssm:<region>:<account>:parameter/<name> or arn:aws:secretsmanager:<region>:<account>:secret:<name-with-suffix>[:json-key:version-stage:version-id]",
+        }),
+      )
+      .default({})
+      .describe(
+        "Secrets of the application container by variable name: SSM parameter or Secrets Manager secret ARNs, never values. The execution role may read exactly these (secret_arns of terraform/envs/<env>).",
+      ),
+    logConfiguration: apiLogConfigurationSchema
+      .optional()
+      .describe("awslogs options of the application container (the log group stays terraform's)."),
+    keepRevisions: nonNegativeInt
+      .default(10)
+      .describe(
+        "Unused task definition revisions of the API family deploy-ecs keeps after a rollout (default 10); older ones are deregistered. The serving revision, the previous one (rollback target), any an ECS deployment references and any newer than the serving one are never deregistered.",
+      ),
   })
   .strict()
   .refine((api) => api.minCount <= api.desiredCount && api.desiredCount <= api.maxCount, {
     message: "minCount <= desiredCount <= maxCount",
     path: ["desiredCount"],
+  })
+  .superRefine((api, ctx) => {
+    for (const field of ["environment", "secrets"] as const)
+      for (const name of Object.keys(api[field])) {
+        const problem = containerVariableProblem(name);
+        if (problem) ctx.addIssue({ code: "custom", path: [field, name], message: problem });
+      }
+    for (const name of Object.keys(api.secrets))
+      if (name in api.environment)
+        ctx.addIssue({
+          code: "custom",
+          path: ["secrets", name],
+          message: `a variable named once: ${name} is in api.environment too`,
+        });
   });
 
 export const kedaSchema = z
@@ -89,12 +233,79 @@ export const kedaSchema = z
   })
   .strict();
 
+export const CANARY_TYPES = ["linear", "canary", "all-at-once"] as const;
+export type CanaryType = (typeof CANARY_TYPES)[number];
+
+/**
+ * How deploy-lambda shifts the alias, as CodeDeploy's Lambda configurations do:
+ * `Canary10Percent5Minutes` = `{ type: canary, percent: 10, intervalSeconds: 300 }`,
+ * `Linear10PercentEvery1Minute` = `{ type: linear, percent: 10, intervalSeconds: 60 }`,
+ * `AllAtOnce` = `{ type: all-at-once }`. The older `{ percent, minutes }` is a canary of minutes × 60 s.
+ */
 export const canarySchema = z
   .object({
-    percent: z.int().min(1).max(99).describe("Share of invocations routed to the new version."),
-    minutes: z.number().positive().describe("How long the canary runs before shifting fully."),
+    type: z
+      .enum(CANARY_TYPES)
+      .default("canary")
+      .describe(
+        "canary: percent for intervalSeconds, then 100%. linear: percent more every intervalSeconds (steps times), then 100%. all-at-once: 100% at once.",
+      ),
+    percent: z
+      .int()
+      .min(1)
+      .max(99)
+      .optional()
+      .describe("Share of invocations the new version gains at each step (required unless all-at-once)."),
+    intervalSeconds: z
+      .number()
+      .positive()
+      .optional()
+      .describe(
+        "Seconds each step runs while the deployment alarms are watched (required unless all-at-once).",
+      ),
+    steps: z
+      .int()
+      .min(1)
+      .max(99)
+      .optional()
+      .describe(
+        "linear: weighted steps before the full shift (default: as many as stay below 100%); canary: 1.",
+      ),
+    minutes: z
+      .number()
+      .positive()
+      .optional()
+      .describe("Older spelling of intervalSeconds / 60 for a canary; give one of the two."),
   })
-  .strict();
+  .strict()
+  .superRefine((canary, ctx) => {
+    const problem = (field: string, message: string) =>
+      ctx.addIssue({ code: "custom", path: [field], message });
+    if (canary.type === "all-at-once") {
+      for (const field of ["percent", "intervalSeconds", "steps", "minutes"] as const)
+        if (canary[field] !== undefined)
+          problem(field, "no percent, intervalSeconds, steps or minutes with type all-at-once");
+      return;
+    }
+    if (canary.percent === undefined) problem("percent", `a percent (1-99) for type ${canary.type}`);
+    if (canary.minutes !== undefined && canary.intervalSeconds !== undefined)
+      problem("minutes", "intervalSeconds or minutes, not both");
+    if (canary.minutes === undefined && canary.intervalSeconds === undefined)
+      problem("intervalSeconds", `seconds per step (intervalSeconds) for type ${canary.type}`);
+    if (canary.type === "canary" && canary.steps !== undefined && canary.steps !== 1)
+      problem("steps", "1 for type canary (use type linear for several steps)");
+    if (
+      canary.type === "linear" &&
+      canary.steps !== undefined &&
+      canary.percent !== undefined &&
+      canary.percent * canary.steps >= 100
+    )
+      problem(
+        "steps",
+        `percent × steps below 100 (at most ${Math.floor(99 / canary.percent)} steps of ${canary.percent}%)`,
+      );
+  });
+export type CanarySettings = z.input<typeof canarySchema>;
 
 export const workerSchema = z
   .object({
@@ -104,15 +315,66 @@ export const workerSchema = z
     timeout: z.int().min(1).max(900).describe("Lambda timeout in seconds."),
     batchSize: z.int().min(1).max(10000),
     maxConcurrency: z.int().min(2).max(1000),
-    canary: canarySchema.optional().describe("Weighted-alias canary; absent means shift at once."),
+    canary: canarySchema
+      .optional()
+      .describe(
+        "How the alias shifts to a new version (linear, canary or all-at-once); absent means at once.",
+      ),
+    provisionedConcurrency: z
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        "Provisioned concurrency on the alias, set after the shift; the deploy waits until it is READY. Absent: none is managed.",
+      ),
     bundle: digestSchema
       .optional()
       .describe(
         "sha256 of the worker bundle (lambda.zip), stored by build-push in the image repository; deploys fetch these exact bytes.",
       ),
+    package: z
+      .enum(["zip", "image"])
+      .default("zip")
+      .describe(
+        "How the worker Lambda is packaged: zip (worker.bundle or lambda.zip) or image (worker.image from image.repository). Lambda fixes it when the function is created.",
+      ),
+    image: digestSchema
+      .optional()
+      .describe(
+        "Digest of the worker's container image in image.repository, run by a package: image function; promotion moves it.",
+      ),
     keda: kedaSchema.optional().describe("Worker autoscaling on EKS."),
   })
-  .strict();
+  .strict()
+  .superRefine((worker, ctx) => {
+    if (worker.package === "image" && !worker.image)
+      ctx.addIssue({
+        code: "custom",
+        path: ["image"],
+        message: "a worker image digest sha256:<64 hex characters> with package: image",
+      });
+  });
+
+/** A chart in an OCI registry, pinned: an exact version, or a `@sha256:` digest that helm pull must serve. */
+export const ociChartSchema = z
+  .object({
+    oci: z.string().regex(/^oci:\/\/[^\s@:/]+(:\d+)?(\/[a-z0-9._-]+)+(@sha256:[a-f0-9]{64})?$/, {
+      message: "an oci://host/repository/chart reference, optionally pinned with @sha256:<64 hex>",
+    }),
+    version: z
+      .string()
+      .regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/, {
+        message: "an exact chart version (x.y.z), not a range",
+      })
+      .optional(),
+  })
+  .strict()
+  .refine((chart) => /@sha256:/.test(chart.oci) !== Boolean(chart.version), {
+    message: "a pinned chart: either version: x.y.z or a reference ending in @sha256:<digest>, not both",
+  });
+
+/** A Helm value path as eks.set and the set input take it: dotted segments, nothing a shell or strvals reads. */
+export const HELM_VALUE_KEY = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 export const eksSchema = z
   .object({
@@ -121,6 +383,43 @@ export const eksSchema = z
     release: z.string().min(1).default("content-engine"),
     apiRoleArn: z.string().optional().describe("IRSA role of the API service account."),
     workerRoleArn: z.string().optional().describe("IRSA role of the worker service account."),
+    chart: z
+      .union([
+        z
+          .object({
+            directory: z.string().min(1).describe("Chart folder, relative to the repository root."),
+          })
+          .strict(),
+        ociChartSchema,
+      ])
+      .optional()
+      .describe(
+        "The chart deploy-helm installs: { directory } or { oci, version } / { oci: …@sha256:… }; default helm/content-engine. The run's chart input wins over it.",
+      ),
+    valuesFiles: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .refine((path) => !/^([\\/]|[A-Za-z]:)/.test(path) && !path.split(/[\\/]/).includes(".."), {
+            message: "a path inside the repository, relative to its root (no leading / and no ..)",
+          }),
+      )
+      .default([])
+      .describe(
+        "Extra Helm values files, relative to the repository root, applied in order over the chart's values.yaml; eks.set and the run's values-files/set go over them.",
+      ),
+    set: z
+      .record(
+        z.string().regex(HELM_VALUE_KEY, {
+          message: "a dotted value path of letters, digits, _ and - (e.g. podAnnotations.team)",
+        }),
+        z.union([z.string(), z.number(), z.boolean()]),
+      )
+      .default({})
+      .describe(
+        "Helm values by dotted path (helm --set), over eks.valuesFiles and under the run's values-files/set.",
+      ),
   })
   .strict();
 
@@ -304,4 +603,5 @@ export const PROMOTABLE_FIELDS = [
   ["image", "digest"],
   ["image", "tag"],
   ["worker", "bundle"],
+  ["worker", "image"],
 ] as const;

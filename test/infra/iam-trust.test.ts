@@ -301,6 +301,7 @@ describe("promote's read-only role (github-oidc promote_read)", () => {
     ["cloudwatch:GetDashboard", `arn:aws:cloudwatch::${dev().accountId}:dashboard/content-engine-dev-api`],
     ["ecs:DescribeServices", arn("ecs", `service/${dev().api.cluster}/${dev().api.service}`)],
     ["ecs:DescribeTaskDefinition", "*"],
+    ["ecs:ListTaskDefinitions", "*"],
     ["lambda:GetAlias", arn("lambda", `function:${dev().worker.functionName}`)],
     ["lambda:GetFunctionConfiguration", arn("lambda", `function:${dev().worker.functionName}:7`)],
     ["lambda:ListEventSourceMappings", "*"],

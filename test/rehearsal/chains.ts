@@ -221,6 +221,17 @@ export async function pushToDev(c: Chain) {
     alarmNames.length > dev.alarms.deploymentAlarms.length,
   );
   await expectSigned(c, dev);
+  const summary = runs.map(summaryOf).join("\n");
+  c.expect(
+    "deploy-ecs ran dev's pre-deploy task on the new revision before the rollout, and it exited 0",
+    true,
+    /pre-deploy 1\/1 \(.*pre-deploy check ok.*\): task \S+ exit 0/.test(summary),
+  );
+  c.expect(
+    "deploy-lambda shifted the alias through the linear canary's two steps, and left it whole",
+    [true, {}],
+    [/canary step 2\/2: 80%/.test(runs.map((r) => r.log).join("\n")), live.split],
+  );
   await expectServes(c, "dev", "push");
 }
 

@@ -1,4 +1,4 @@
-"""moto_server for the rehearsal, with three gaps of moto 5.2 filled; everything else is moto as is.
+"""moto_server for the rehearsal, with gaps of moto 5.2 filled; everything else is moto as is.
 
 - ECR: moto stamps every token with expiresAt 2015-01-01, which build-push and deploy-lambda rightly
   refuse as expired. Real tokens last 12 hours; this serves them so.
@@ -14,6 +14,12 @@
   with rollback on, the service goes back to the task definition it ran before, in a new deployment
   that completes on the next DescribeServices. Without the circuit breaker the tasks fail forever.
   Any other task definition keeps moto's own behaviour.
+- ECS RunTask (deploy-ecs's pre-deploy tasks): moto's one-off tasks already walk RUNNING -> STOPPED, a
+  step per DescribeTasks, but every container exits 0. A task whose containerOverrides set
+  REHEARSAL_EXIT_CODE in their environment, or whose task definition carries it as above (the image
+  that exits at start), stops with that exit code and ECS's reason, as the command would have exited.
+  moto also adds up container memory to place a task and fails (a 500) on a container without one;
+  Fargate sizes the task, and terraform's task definition sizes only the task: those count as 0.
 - KMS: Sign signs the base64 text of the message instead of its bytes, and ignores MessageType, so
   a signature moto makes verifies nowhere else. cosign (build-push's image signing, awskms://) sends
   MessageType DIGEST; this signs the decoded message, pre-hashed when it is a DIGEST, as KMS does.
@@ -81,6 +87,7 @@ kms.KmsResponse.sign = kms_sign
 
 EXIT_MARKER = "REHEARSAL_EXIT_CODE"
 _update_service = EC2ContainerServiceBackend.update_service
+_run_task = EC2ContainerServiceBackend.run_task
 _describe_services = EC2ContainerServiceBackend.describe_services
 
 
@@ -210,7 +217,48 @@ def describe_services(self, cluster_str, service_names_or_arns):
     return services, failures
 
 
+def _override_exit_code(overrides):
+    for container in (overrides or {}).get("containerOverrides") or []:
+        for variable in container.get("environment") or []:
+            if variable.get("name") == EXIT_MARKER:
+                return int(variable.get("value", "1"))
+    return None
+
+
+def run_task(self, cluster_str, task_definition_str, count, overrides, *args, **kwargs):
+    tasks = _run_task(self, cluster_str, task_definition_str, count, overrides, *args, **kwargs)
+    code = _override_exit_code(overrides)
+    if code is None:
+        code = _exit_code(self, task_definition_str)
+    if code is not None:
+        for task in tasks:
+            task.stopped_reason = "Essential container in task exited"
+            task.stop_code = "EssentialContainerExited"
+            for container in task.containers:
+                container.exitCode = code
+    return tasks
+
+
+_resources = EC2ContainerServiceBackend._calculate_task_resource_requirements
+
+
+def _task_resources(task_definition):
+    # Fargate task definitions may size only the task (terraform's does): a container without memory
+    # counts as 0, where moto added None and answered RunTask with a 500.
+    fitted = types.SimpleNamespace(
+        container_definitions=[
+            {**c, "memory": c.get("memory") or c.get("memoryReservation") or 0}
+            if not ("Memory" in c or "MemoryReservation" in c)
+            else c
+            for c in task_definition.container_definitions
+        ]
+    )
+    return _resources(fitted)
+
+
+EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(_task_resources)
 EC2ContainerServiceBackend.update_service = update_service
+EC2ContainerServiceBackend.run_task = run_task
 EC2ContainerServiceBackend.describe_services = describe_services
 
 if __name__ == "__main__":

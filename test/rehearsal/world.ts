@@ -5,7 +5,13 @@ import { spawnSync } from "node:child_process";
 import { createPublicKey } from "node:crypto";
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import {
+  CreateSecurityGroupCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+  ModifyVpcAttributeCommand,
+} from "@aws-sdk/client-ec2";
 import { type ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import {
   CreateLoadBalancerCommand,
@@ -55,6 +61,18 @@ export const OVERLAY: Record<EnvName, Array<{ path: string[]; value: unknown; wh
       path: ["promotion", "soakMinutes"],
       value: 0,
       why: "soak time is wall-clock; the gate itself is unit-tested",
+    },
+    {
+      path: ["api", "preDeploy"],
+      value: [
+        { command: ["/nodejs/bin/node", "-e", "console.log('pre-deploy check ok')"], timeoutSeconds: 120 },
+      ],
+      why: "dev's file runs no migration; one pre-deploy task proves RunTask before the rollout",
+    },
+    {
+      path: ["worker", "canary"],
+      value: { type: "linear", percent: 40, intervalSeconds: 1 },
+      why: "dev's file shifts at once; a two-step linear canary (40%, 80%, 1 s each) proves the schedule",
     },
   ],
   staging: [
@@ -254,18 +272,28 @@ export async function provision(endpoint: string, env: Environment, options: { h
       new CreateRoleCommand({ RoleName: role!.split("/").pop()!, AssumeRolePolicyDocument: trust }),
     );
   }
+  // The VPC the service runs in (moto's default one, with DNS hostnames on as terraform's network sets).
+  const ec2 = client(EC2Client, endpoint, credentials, env.region);
+  const vpc = (await ec2.send(new DescribeVpcsCommand({}))).Vpcs![0]!.VpcId!;
+  await ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpc, EnableDnsHostnames: { Value: true } }));
+  const subnets = (await ec2.send(new DescribeSubnetsCommand({}))).Subnets!.filter((s) => s.VpcId === vpc);
+  const group = await ec2.send(
+    new CreateSecurityGroupCommand({
+      GroupName: `${env.api.service}-tasks`,
+      Description: "api tasks",
+      VpcId: vpc,
+    }),
+  );
   const { ecs } = await createEcsService(
     endpoint,
     env,
     `${env.image.repository}@${env.image.digest}`,
     options.healthy,
     aws,
+    { subnets: [subnets[0]!.SubnetId!], securityGroups: [group.GroupId!] },
   );
   await runTerraformTaskDefinition(ecs, env);
   // The load balancer and target group the ALB alarms name (terraform's names).
-  const ec2 = client(EC2Client, endpoint, credentials, env.region);
-  const vpc = (await ec2.send(new DescribeVpcsCommand({}))).Vpcs![0]!.VpcId!;
-  const subnets = (await ec2.send(new DescribeSubnetsCommand({}))).Subnets!.filter((s) => s.VpcId === vpc);
   const elb = client(ElasticLoadBalancingV2Client, endpoint, credentials, env.region);
   await elb.send(
     new CreateLoadBalancerCommand({
@@ -363,6 +391,15 @@ async function runTerraformTaskDefinition(ecs: ECSClient, env: Environment) {
             },
           ],
           mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
+          // terraform/modules/ecs-service: the API logs to /ecs/<name>/api (a pre-deploy task's log tail).
+          logConfiguration: {
+            logDriver: "awslogs",
+            options: {
+              "awslogs-group": `/ecs/${env.api.cluster}/api`,
+              "awslogs-region": env.region,
+              "awslogs-stream-prefix": "api",
+            },
+          },
           linuxParameters: { capabilities: { drop: ["ALL"] } },
           healthCheck: API_HEALTH_CHECK,
         },

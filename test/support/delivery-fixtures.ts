@@ -40,7 +40,7 @@ export const digest = (byte: string) => `sha256:${byte.repeat(64)}`;
 const unsignedDevYaml = (() => {
   const doc = parseDocument(devYaml);
   doc.deleteIn(["signing"]);
-  return doc.toString();
+  return doc.toString({ flowCollectionPadding: false });
 })();
 
 /** dev.yaml (without signing) with its region set for moto and any field changes applied (comments kept). */
@@ -66,6 +66,8 @@ export async function createEcsService(
   image: string,
   healthy = true,
   aws: AwsOptions = awsFor(endpoint),
+  /** Fargate in these subnets with these security groups, as terraform runs the API (RunTask needs it). */
+  network?: { subnets: string[]; securityGroups: string[] },
 ) {
   const ecs = createClient(ECSClient, aws);
   await ecs.send(new CreateClusterCommand({ clusterName: env.api.cluster }));
@@ -103,6 +105,14 @@ export async function createEcsService(
       serviceName: env.api.service,
       taskDefinition: arn,
       desiredCount: env.api.desiredCount,
+      ...(network
+        ? {
+            launchType: "FARGATE" as const,
+            networkConfiguration: {
+              awsvpcConfiguration: { ...network, assignPublicIp: "DISABLED" as const },
+            },
+          }
+        : {}),
     }),
   );
   if (healthy) {

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "@cdktf/hcl2json";
-import { alarmNamePrefix, type Environment } from "@content-engine/environments";
+import { alarmNamePrefix, apiTaskFamily, type Environment } from "@content-engine/environments";
 import { bodies, type HclBody, modulesRoot } from "./hcl.ts";
 import type { PolicyDocument } from "./iam-policy.ts";
 import { type RenderInputs, renderPolicyDocuments } from "./iam-render.ts";
@@ -71,6 +71,8 @@ export function githubOidcInputs(
               service_arn: `arn:aws:ecs:${region}:${account}:service/${cluster}/${env.api.service}`,
               task_role_arn: `arn:aws:iam::${account}:role/${cluster}-api-task`,
               execution_role_arn: `arn:aws:iam::${account}:role/${cluster}-api-execution`,
+              task_family: apiTaskFamily(env),
+              log_group_name: `/ecs/${cluster}/api`,
             }
           : null,
       lambda_function_arn:

@@ -8,6 +8,7 @@ import {
   ENVIRONMENT_NAMES,
   EnvironmentError,
   environmentFile,
+  environmentSource,
   loadEnvironment,
   updateEnvironmentFile,
 } from "@content-engine/environments";
@@ -16,7 +17,9 @@ import { type DriftReport, detectDrift, driftMarkdown, driftOutcome } from "./dr
 import { deployEcs, planEcs } from "./ecs.ts";
 import { DeliveryError } from "./errors.ts";
 import { deployHelm, planHelm } from "./helm.ts";
-import { DEFAULT_WORKER_ZIP, deployLambda, planLambda } from "./lambda.ts";
+import { planHelmRollback, planHelmUninstall, rollbackHelm, uninstallHelm } from "./helm-release.ts";
+import { DEFAULT_WORKER_ZIP, deployLambda, planLambda, withWorkerImage } from "./lambda.ts";
+import { overrideCanary } from "./lambda-canary.ts";
 import { applyObservability, planObservability } from "./observability.ts";
 import { isSuccess, type Outcome, type Plan } from "./outcome.ts";
 import { planPromote, promote } from "./promote.ts";
@@ -27,18 +30,29 @@ const USAGE = `usage: content-engine <command> [options]
 
 commands:
   deploy-ecs     --env <name> [--digest sha256:…] [--task-definition file] [--timeout seconds]
-                 [--force-new-deployment] [--break-glass reason]
+                 [--force-new-deployment] [--break-glass reason] [--no-wait] [--poll-seconds s]
+                 [--keep-revisions n] (unused task definition revisions kept; default api.keepRevisions)
+                 (runs the file's api.preDeploy tasks first; --plan lists them;
+                 --no-wait: answer started with the deployment id, not waiting for the rollout)
   deploy-lambda  --env <name> [--zip ${DEFAULT_WORKER_ZIP}] [--no-canary] [--break-glass reason]
+                 [--canary-type linear|canary|all-at-once] [--canary-percent n]
+                 [--canary-interval-seconds s] [--canary-steps n] (over worker.canary of the file)
+                 [--worker-image sha256:…] (worker.package: image; instead of worker.image)
   deploy-helm    --env <name> [--digest sha256:…] [--chart helm/content-engine] [--offline]
                  [--kubeconfig file] (default: EKS DescribeCluster + an STS token) [--break-glass reason]
+                 [--values-file file]… [--set a.b=v]… (over eks.valuesFiles / eks.set of the file)
                  (--break-glass: deploy inside a freeze window of the environment, recording why)
+  helm rollback  --environment <name> [--revision n] [--kubeconfig file] [--helm path]
+                 return the release to revision n (default: the one before the serving one)
+  helm uninstall --environment <name> [--kubeconfig file] [--helm path]
+                 (both print their plan first; with --plan only the plan)
   build-push     --env <name> --git-sha <sha> [--dockerfile Dockerfile] [--context .] [--tag t]
   promote        --from <name> --to <name> --repository owner/name
                  (token: GITHUB_TOKEN; API: GITHUB_API_URL, default https://api.github.com)
   rollback       --env <name> [--to sha256:…] --repository owner/name
                  pull request (branch rollback/<name>) back to the last state that deployed and
                  stayed healthy, or to a digest from the file's history (token, API: as promote)
-  set-image      --env <name> --digest sha256:… [--tag t] [--worker-bundle sha256:…]
+  set-image      --env <name> --digest sha256:… [--tag t] [--worker-bundle sha256:…] [--worker-image sha256:…]
                  edit <environments-dir>/<name>.yaml, comments kept
   observability-apply --env <name> [--grafana-url URL] [--grafana-folder uid] [--deploy-marker]
                  (token: GRAFANA_TOKEN)
@@ -71,15 +85,26 @@ const OPTIONS = {
   tag: { type: "string", multiple: true },
   "task-definition": { type: "string" },
   "force-new-deployment": { type: "boolean" },
+  "no-wait": { type: "boolean" },
+  "poll-seconds": { type: "string" },
+  "keep-revisions": { type: "string" },
   timeout: { type: "string" },
   zip: { type: "string" },
   "no-canary": { type: "boolean" },
+  "canary-type": { type: "string" },
+  "canary-percent": { type: "string" },
+  "canary-interval-seconds": { type: "string" },
+  "canary-steps": { type: "string" },
   chart: { type: "string" },
   offline: { type: "boolean" },
   helm: { type: "string" },
   kubeconfig: { type: "string" },
+  "values-file": { type: "string", multiple: true },
+  set: { type: "string", multiple: true },
+  revision: { type: "string" },
   "git-sha": { type: "string" },
   "worker-bundle": { type: "string" },
+  "worker-image": { type: "string" },
   dockerfile: { type: "string" },
   context: { type: "string" },
   repository: { type: "string" },
@@ -106,13 +131,25 @@ const { values, positionals } = parseCommandLine();
 const command = positionals[0];
 const dir = resolve(values["environments-dir"] ?? "environments");
 const aws = values.endpoint ? { endpoint: values.endpoint } : {};
-const timeoutSeconds = (() => {
-  if (values.timeout === undefined) return undefined;
-  const seconds = Number(values.timeout);
-  if (!/^\d+(\.\d+)?$/.test(values.timeout.trim()) || !(seconds > 0)) {
-    return usageError(`--timeout "${values.timeout}" is not a number of seconds greater than 0`);
+/** A --<option> of seconds greater than 0, or a usage error naming it. */
+function secondsOption(name: "timeout" | "poll-seconds"): number | undefined {
+  const value = values[name];
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(seconds > 0)) {
+    return usageError(`--${name} "${value}" is not a number of seconds greater than 0`);
   }
   return seconds;
+}
+const timeoutSeconds = secondsOption("timeout");
+const pollSeconds = secondsOption("poll-seconds");
+const keepRevisions = (() => {
+  const value = values["keep-revisions"];
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value.trim())) {
+    return usageError(`--keep-revisions "${value}" is not a whole number of revisions (0 or more)`);
+  }
+  return Number(value);
 })();
 
 function env() {
@@ -147,6 +184,27 @@ async function drift(): Promise<string> {
     .trimEnd();
 }
 
+/** helm rollback|uninstall: the plan printed first, then the operation (unless --plan). */
+async function helmRelease(operation: string | undefined): Promise<Outcome | Plan> {
+  if (operation !== "rollback" && operation !== "uninstall")
+    return usageError(`helm needs rollback or uninstall, got ${operation ? `"${operation}"` : "nothing"}`);
+  const revision = values.revision === undefined ? undefined : Number(values.revision);
+  if (revision !== undefined && !(Number.isInteger(revision) && revision > 0))
+    return usageError(`--revision "${values.revision}" is not a revision number`);
+  const options = {
+    env: env(),
+    revision,
+    kubeconfig: values.kubeconfig,
+    helm: values.helm,
+    timeoutSeconds,
+    aws,
+  };
+  const show = (plan: Plan) =>
+    process.stdout.write(values.json ? `${JSON.stringify(plan, null, 2)}\n` : planMarkdown(plan));
+  if (operation === "rollback") return values.plan ? planHelmRollback(options) : rollbackHelm(options, show);
+  return values.plan ? planHelmUninstall(options) : uninstallHelm(options, show);
+}
+
 async function run(): Promise<Outcome | Plan | string> {
   switch (command) {
     case "deploy-ecs": {
@@ -157,15 +215,33 @@ async function run(): Promise<Outcome | Plan | string> {
         forceNewDeployment: values["force-new-deployment"],
         breakGlass: values["break-glass"],
         timeoutSeconds,
+        pollSeconds,
+        wait: values["no-wait"] ? false : undefined,
+        keepRevisions,
         aws,
       };
       return values.plan ? planEcs(options) : deployEcs(options);
     }
     case "deploy-lambda": {
+      const e = withWorkerImage(env(), values["worker-image"]);
+      const override = {
+        type: values["canary-type"],
+        percent: values["canary-percent"],
+        intervalSeconds: values["canary-interval-seconds"],
+        steps: values["canary-steps"],
+      };
       const options = {
-        env: env(),
+        env: e,
         zipFile: values.zip ?? DEFAULT_WORKER_ZIP,
-        canary: values["no-canary"] ? (false as const) : undefined,
+        canary: values["no-canary"]
+          ? (false as const)
+          : Object.values(override).some(Boolean)
+            ? overrideCanary(
+                e.worker.canary ?? { percent: 10, intervalSeconds: 300 },
+                override,
+                `worker.canary of ${environmentSource(e)} with the --canary-* options`,
+              )
+            : undefined,
         breakGlass: values["break-glass"],
         timeoutSeconds,
         aws,
@@ -180,12 +256,16 @@ async function run(): Promise<Outcome | Plan | string> {
         helm: values.helm,
         kubeconfig: values.kubeconfig,
         offline: values.offline,
+        values: { valuesFiles: values["values-file"], set: values.set },
+        repositoryRoot: process.cwd(),
         breakGlass: values["break-glass"],
         timeoutSeconds,
         aws,
       };
       return values.plan ? planHelm(options) : deployHelm(options);
     }
+    case "helm":
+      return helmRelease(positionals[1]);
     case "build-push": {
       const e = env();
       const sha = values["git-sha"] ?? "";
@@ -238,6 +318,7 @@ async function run(): Promise<Outcome | Plan | string> {
       if (values.tag?.[0]) changes.push({ path: ["image", "tag"], value: values.tag[0] });
       if (values["worker-bundle"])
         changes.push({ path: ["worker", "bundle"], value: values["worker-bundle"] });
+      if (values["worker-image"]) changes.push({ path: ["worker", "image"], value: values["worker-image"] });
       updateEnvironmentFile(file, changes);
       return `${file}: ${changes.map((c) => `${c.path.join(".")} = ${c.value}`).join(", ")}`;
     }

@@ -3,6 +3,7 @@
 // previous revision serves again if it does not finish.
 import { readFileSync } from "node:fs";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import {
   DescribeServicesCommand,
   type DescribeServicesCommandOutput,
@@ -20,8 +21,11 @@ import { type Environment, environmentSource } from "@content-engine/environment
 import { alarmsInAlarm } from "./alarms.ts";
 import { type AwsOptions, createClient } from "./aws.ts";
 import { collectDiagnostics, primaryDeployment, rolloutLine } from "./ecs-diagnostics.ts";
+import { preDeployStep, runPreDeployTasks } from "./ecs-pre-deploy.ts";
+import { deregisterRevisions, staleRevisions } from "./ecs-revisions.ts";
 import {
   assertDigest,
+  containerSettingChanges,
   imageReference,
   pickContainer,
   registrationDifferences,
@@ -35,6 +39,8 @@ import { type Clock, systemClock, waitFor } from "./wait.ts";
 
 /** How long a rollout may take before it is given up and the previous revision restored (timeout-seconds). */
 export const ECS_TIMEOUT_SECONDS = 1800;
+/** Seconds between two looks at the rollout (poll-seconds). */
+export const ECS_POLL_SECONDS = 10;
 
 export interface DeployEcsOptions {
   env: Environment;
@@ -46,7 +52,12 @@ export interface DeployEcsOptions {
   containerName?: string;
   aws?: Partial<AwsOptions>;
   timeoutSeconds?: number;
+  /** Seconds between two looks at the rollout (and at a pre-deploy task); default 10. */
   pollSeconds?: number;
+  /** false: answer `started` with the deployment id once UpdateService accepted it, without waiting. */
+  wait?: boolean;
+  /** Unused task definition revisions kept after a rollout; default: the file's api.keepRevisions. */
+  keepRevisions?: number;
   progressSeconds?: number;
   /** Give up on the rollout once this many new tasks failed (don't sit out the timeout). */
   maxFailedTasks?: number;
@@ -62,6 +73,7 @@ export interface DeployEcsOptions {
   ecs?: ECSClient;
   elb?: ElasticLoadBalancingV2Client;
   cloudwatch?: CloudWatchClient;
+  logs?: CloudWatchLogsClient;
 }
 
 /** Keeps what autoscaling chose unless it falls outside the environment's min..max. */
@@ -153,6 +165,13 @@ function describeChanges(
     if (from !== to) changes.push({ field, from, to });
   };
   compare("image", runningContainer.image, nextContainer.image);
+  // Each variable, secret (its ARN) and awslogs option of the application container.
+  changes.push(...containerSettingChanges(runningContainer, nextContainer));
+  for (const name of Object.keys(env.api.containers)) {
+    const image = (td: { containerDefinitions?: { name?: string; image?: string }[] }) =>
+      td.containerDefinitions?.find((c) => c.name === name)?.image;
+    compare(`image (${name})`, image(live.running), image(next));
+  }
   compare("cpu", live.running.cpu, next.cpu);
   compare("memory", live.running.memory, next.memory);
   compare(
@@ -206,6 +225,7 @@ function clients(options: DeployEcsOptions) {
     ecs: options.ecs ?? createClient(ECSClient, aws),
     elb: options.elb ?? createClient(ElasticLoadBalancingV2Client, aws),
     cloudwatch: options.cloudwatch ?? createClient(CloudWatchClient, aws),
+    logs: options.logs ?? createClient(CloudWatchLogsClient, aws),
   };
 }
 
@@ -222,6 +242,18 @@ export async function planEcs(options: DeployEcsOptions): Promise<Plan> {
   const drift = driftLine(live, env, imageReference(env, digest), options.containerName);
   const rolls = changes.length > 0 || options.forceNewDeployment === true;
   const alarms = env.alarms.deploymentAlarms.join(", ") || "none";
+  const keep = options.keepRevisions ?? env.api.keepRevisions;
+  // After the rollout the running revision is the rollback target and the one registered next serves.
+  const serving =
+    changes.length === 0
+      ? live.runningArn
+      : (reuse ?? live.newest?.taskDefinitionArn?.replace(/\d+$/, (n) => String(Number(n) + 1)));
+  // A plan reads the family's revisions when it may (promote's read role plans another environment).
+  const stale = serving
+    ? await staleRevisions(ecs, { serving, previous: live.runningArn, service: live.service, keep }).catch(
+        () => [],
+      )
+    : [];
   return {
     operation: "deploy-ecs",
     target: `${env.api.cluster}/${env.api.service}`,
@@ -235,8 +267,16 @@ export async function planEcs(options: DeployEcsOptions): Promise<Plan> {
             : reuse
               ? [`reuse ${revisionName(reuse)} (already registered with this content)`]
               : [`RegisterTaskDefinition family=${next.family}`]),
+          ...env.api.preDeploy.map((task, i, all) => preDeployStep(task, i, all.length, next.family)),
           `UpdateService ${env.api.service}${changes.length === 0 ? ` on ${revisionName(live.runningArn)}` : ""}${options.forceNewDeployment ? " with forceNewDeployment" : ""} (circuit breaker + rollback, alarms: ${alarms})`,
-          "wait for the rollout",
+          options.wait === false
+            ? "answer started with the deployment id (no wait)"
+            : `wait for the rollout (poll every ${options.pollSeconds ?? ECS_POLL_SECONDS}s)`,
+          ...(stale.length && options.wait !== false
+            ? [
+                `DeregisterTaskDefinition ${stale.map(revisionName).join(", ")} (keep the newest ${keep} unused, the serving and the previous revision)`,
+              ]
+            : []),
         ]
       : [],
     details: [...(drift ? [drift] : []), JSON.stringify(next, null, 2)],
@@ -261,7 +301,7 @@ async function waitForRollout(
   const maxFailed = options.maxFailedTasks ?? 3;
   const result = await watch.wait(
     waitFor<RolloutResult>({
-      pollMs: (options.pollSeconds ?? 10) * 1000,
+      pollMs: (options.pollSeconds ?? ECS_POLL_SECONDS) * 1000,
       progressMs: (options.progressSeconds ?? 30) * 1000,
       timeoutMs: (options.timeoutSeconds ?? ECS_TIMEOUT_SECONDS) * 1000,
       reporter,
@@ -314,7 +354,11 @@ async function waitForRollout(
   };
 }
 
-/** Rolls the API service to the digest. Outcome: succeeded | unchanged | rolled_back | failed | timed_out. */
+/**
+ * Rolls the API service to the digest. Outcome: succeeded | unchanged | started (wait: false) |
+ * rolled_back | failed | timed_out. The file's pre-deploy tasks run from the new revision first; one
+ * that fails stops the deploy before UpdateService.
+ */
 export async function deployEcs(options: DeployEcsOptions): Promise<Outcome> {
   const { env } = options;
   return deployGated(
@@ -334,7 +378,7 @@ async function rollService(options: DeployEcsOptions): Promise<Outcome> {
   const reporter = options.reporter ?? consoleReporter;
   const digest = options.digest ?? env.image.digest;
   assertDigest(digest);
-  const { ecs, elb, cloudwatch } = clients(options);
+  const { ecs, elb, cloudwatch, logs } = clients(options);
   const target = `${env.api.cluster}/${env.api.service}`;
   const live = await readLive(ecs, env, options.taskDefinitionFile);
   const previous = live.runningArn;
@@ -395,6 +439,28 @@ async function rollService(options: DeployEcsOptions): Promise<Outcome> {
       reporter.info(`registered ${arn}`);
     }
   }
+  const preDeploy = await runPreDeployTasks(ecs, env.api.preDeploy, {
+    cluster: env.api.cluster,
+    service: live.service,
+    taskDefinitionArn: arn,
+    container: pickContainer(next.containerDefinitions ?? [], env, options.containerName),
+    pollSeconds: options.pollSeconds ?? ECS_POLL_SECONDS,
+    reporter,
+    clock: options.clock,
+    watch,
+    logs,
+  });
+  if (preDeploy.failure) {
+    return finish(watch, {
+      operation: "deploy-ecs",
+      target,
+      status: "failed",
+      reason: `${preDeploy.failure}; the service was not updated: ${revisionName(previous)} still serves`,
+      revisions: { previous, attempted: arn, current: previous },
+      diagnostics: [...(drift ? [drift] : []), ...preDeploy.lines],
+      outputs: { "task-definition-arn": previous, image },
+    });
+  }
   const startedAt = new Date();
   const seenEvents = new Set((live.service.events ?? []).map((e) => e.id ?? ""));
   const updated = await ecs.send(
@@ -418,8 +484,21 @@ async function rollService(options: DeployEcsOptions): Promise<Outcome> {
       : `forcing a new deployment of ${target} on ${revisionName(arn)}`,
   );
   const deploymentId = updated?.service ? primaryDeployment(updated.service)?.id : undefined;
+  const ids: Record<string, string> = deploymentId ? { "deployment-id": deploymentId } : {};
+  if (options.wait === false) {
+    return finish(watch, {
+      operation: "deploy-ecs",
+      target,
+      status: "started",
+      reason: `${target} is rolling to ${revisionName(arn)} (${image}) in deployment ${deploymentId ?? "?"}; not waited for (wait: false)`,
+      revisions: { previous, attempted: arn, current: arn },
+      diagnostics: [...(fixForward ? [fixForward] : []), ...(drift ? [drift] : []), ...preDeploy.lines],
+      outputs: { "task-definition-arn": arn, image, ...ids },
+    });
+  }
   const rollout = await waitForRollout(ecs, env, arn, options, watch, seenEvents, deploymentId);
   if (rollout.kind === "completed") {
+    const cleanup = await cleanUpRevisions(ecs, env, { serving: arn, previous, keep: options.keepRevisions });
     const done =
       changes.length > 0
         ? `${target} runs ${image}${force ? " (new deployment forced)" : ""}`
@@ -430,8 +509,13 @@ async function rollService(options: DeployEcsOptions): Promise<Outcome> {
       status: "succeeded",
       reason: drift ? `${done}; ${drift}` : done,
       revisions: { previous, attempted: arn, current: arn },
-      diagnostics: [...(fixForward ? [fixForward] : []), ...(drift ? [drift] : [])],
-      outputs: { "task-definition-arn": arn, image },
+      diagnostics: [
+        ...(fixForward ? [fixForward] : []),
+        ...(drift ? [drift] : []),
+        ...preDeploy.lines,
+        ...cleanup,
+      ],
+      outputs: { "task-definition-arn": arn, image, ...ids },
     });
   }
 
@@ -444,9 +528,29 @@ async function rollService(options: DeployEcsOptions): Promise<Outcome> {
     status: restored.ok ? "rolled_back" : rollout.kind === "timed_out" ? "timed_out" : "failed",
     reason: `${rollout.reason}; ${restored.message}`,
     revisions: { previous, attempted: arn, current: restored.current },
-    diagnostics: drift ? [drift, ...diagnostics] : diagnostics,
-    outputs: { "task-definition-arn": restored.current ?? previous, image },
+    diagnostics: [...(drift ? [drift] : []), ...preDeploy.lines, ...diagnostics],
+    outputs: { "task-definition-arn": restored.current ?? previous, image, ...ids },
   });
+}
+
+/** Deregisters the family's unused revisions beyond the newest `keep`; lines for the outcome, never a failure. */
+async function cleanUpRevisions(
+  ecs: ECSClient,
+  env: Environment,
+  options: { serving: string; previous: string; keep?: number },
+): Promise<string[]> {
+  try {
+    // Read now: a deployment still draining references its revision.
+    const { service } = await readRunningService(ecs, env);
+    const stale = await staleRevisions(ecs, {
+      ...options,
+      service,
+      keep: options.keep ?? env.api.keepRevisions,
+    });
+    return await deregisterRevisions(ecs, stale);
+  } catch (error) {
+    return [`revision cleanup skipped: ${(error as Error).message}`];
+  }
 }
 
 async function restorePrevious(
@@ -471,7 +575,7 @@ async function restorePrevious(
   }
   const settle = await watch.wait(
     waitFor({
-      pollMs: (options.pollSeconds ?? 10) * 1000,
+      pollMs: (options.pollSeconds ?? ECS_POLL_SECONDS) * 1000,
       progressMs: (options.progressSeconds ?? 30) * 1000,
       timeoutMs: Math.min(300, options.timeoutSeconds ?? 300) * 1000,
       reporter: options.reporter ?? consoleReporter,

@@ -2,14 +2,25 @@
 // recovery of releases stuck in pending-* by a cancelled run. The plan is `helm upgrade --dry-run=server`
 // against the cluster plus a server-side dry-run apply of every object (or `helm template` offline).
 import { isDeepStrictEqual } from "node:util";
-import { DIGEST_PATTERN, type Environment } from "@content-engine/environments";
+import { DIGEST_PATTERN, type Environment, environmentSource } from "@content-engine/environments";
 import { createTwoFilesPatch } from "diff";
+import { parse } from "yaml";
 import type { AwsOptions } from "./aws.ts";
 import { type CommandRunner, runChecked, runCommand } from "./command.ts";
 import { DeliveryError } from "./errors.ts";
 import { deployGated } from "./gates.ts";
-import { recoverPendingRelease, releaseStatus } from "./helm-release.ts";
-import { DEFAULT_CHART, eksOf, releaseValues, writeValues } from "./helm-values.ts";
+import { type ResolvedChart, resolveChart } from "./helm-chart.ts";
+import { HELM_TIMEOUT_SECONDS, recoverPendingRelease, releaseChart, releaseStatus } from "./helm-release.ts";
+import {
+  eksOf,
+  layeredValues,
+  type RunValues,
+  releaseValues,
+  userValuePaths,
+  type ValuesLayer,
+  valueAt,
+  writeValues,
+} from "./helm-values.ts";
 import { connectCluster } from "./kube-connection.ts";
 import { rolloutDiagnostics } from "./kube-diagnostics.ts";
 import { admitOnServer } from "./kube-dry-run.ts";
@@ -17,13 +28,12 @@ import { finish, type Outcome, type Plan, Stopwatch } from "./outcome.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
 import type { Clock } from "./wait.ts";
 
-/** helm --timeout (timeout-seconds); under 840 s, the EKS token's life. */
-export const HELM_TIMEOUT_SECONDS = 600;
+export { HELM_TIMEOUT_SECONDS };
 
 export interface DeployHelmOptions {
   env: Environment;
   digest?: string;
-  /** Chart directory; default this repository's helm/content-engine. */
+  /** Chart directory; default eks.chart of the environment file (see helm-chart.ts), else this repository's helm/content-engine. */
   chart?: string;
   timeoutSeconds?: number;
   /** Path of the helm binary; default `helm` on PATH. */
@@ -36,6 +46,13 @@ export interface DeployHelmOptions {
   /** Plan only: render without contacting a cluster (no diff against the live release). */
   offline?: boolean;
   processor?: "local" | "bedrock";
+  /**
+   * The run's values over the environment file's (eks.valuesFiles, eks.set): `valuesFiles` paths and
+   * `set` lines (`a.b=v`). Precedence: see layeredValues in helm-values.ts.
+   */
+  values?: RunValues;
+  /** Where eks.valuesFiles and values.valuesFiles are relative to; default GITHUB_WORKSPACE, else the working directory. */
+  repositoryRoot?: string;
   /** Kubernetes version offline renders assume (helm's own default is far older than EKS). */
   kubeVersion?: string;
   /**
@@ -103,16 +120,21 @@ function prepare(options: DeployHelmOptions) {
     throw new DeliveryError(`digest "${digest}" is not an image digest: expected sha256:<64 hex characters>`);
   }
   const eks = eksOf(env);
-  const values = releaseValues(env, digest, options.processor, options.prometheusRules);
+  const { values, layers } = layeredValues(
+    env,
+    releaseValues(env, digest, options.processor, options.prometheusRules),
+    options.values,
+    options.repositoryRoot,
+  );
   return {
     env,
     kubeconfig: options.kubeconfig,
     digest,
     eks,
     values,
+    layers,
     helm: options.helm ?? "helm",
     run: options.run ?? runCommand,
-    chart: options.chart ?? DEFAULT_CHART,
     reporter: options.reporter ?? consoleReporter,
     aws: { region: env.region, ...options.aws } as AwsOptions,
   };
@@ -139,22 +161,40 @@ async function liveManifest(run: CommandRunner, helm: string, base: string[]): P
  */
 export async function planHelm(options: DeployHelmOptions): Promise<Plan> {
   const prepared = prepare(options);
-  const { eks, values, helm, run, chart, digest } = prepared;
+  const { eks, values, layers, helm, run, digest } = prepared;
+  const resolved = await resolveChart({ ...options, helm, run });
+  const chart = resolved.path;
   const valuesFile = writeValues(values);
+  // The steps show the flags of the helm that would run them (--atomic or --rollback-on-failure).
+  const helmMajor = await helmMajorVersion(run, helm);
   const kubeVersion = ["--kube-version", options.kubeVersion ?? DEFAULT_KUBE_VERSION];
   await runChecked(run, helm, ["lint", chart, "--values", valuesFile, ...kubeVersion]);
   const target = `${eks.cluster}/${eks.namespace}/${eks.release}`;
   const steps = [
-    `helm ${helmUpgradeArgs({ release: eks.release, chart, namespace: eks.namespace, valuesFile: "<values>", timeoutSeconds: options.timeoutSeconds ?? HELM_TIMEOUT_SECONDS, helmMajor: 3 }).join(" ")}`,
+    `helm ${helmUpgradeArgs({ release: eks.release, chart, namespace: eks.namespace, valuesFile: "<values>", timeoutSeconds: options.timeoutSeconds ?? HELM_TIMEOUT_SECONDS, helmMajor }).join(" ")}`,
   ];
-  const changes = [{ field: "image.digest", from: undefined, to: digest }];
+  const precedence = valuesPrecedence(layers, prepared.env);
   const release = [eks.release, chart, "--namespace", eks.namespace, "--values", valuesFile];
   if (options.offline) {
     const rendered = await runChecked(run, helm, ["template", ...release, ...kubeVersion]);
-    return { operation: "deploy-helm", target, noop: false, changes, steps, details: [rendered.stdout] };
+    const changes = [
+      { field: "image.digest", from: undefined, to: digest },
+      ...chartChange(resolved, undefined),
+      ...userChanges(layers, {}),
+    ];
+    return {
+      operation: "deploy-helm",
+      target,
+      noop: false,
+      changes,
+      steps,
+      details: [precedence, rendered.stdout],
+    };
   }
   const { kubeconfig, access } = await connectCluster(prepared);
-  const live = await liveManifest(run, helm, releaseArgs(eks, kubeconfig));
+  const base = releaseArgs(eks, kubeconfig);
+  const live = await liveManifest(run, helm, base);
+  const liveValues = live ? await releaseValuesJson(run, helm, base) : {};
   const dryRun = await run(helm, [
     "upgrade",
     "--install",
@@ -179,10 +219,55 @@ export async function planHelm(options: DeployHelmOptions): Promise<Plan> {
     operation: "deploy-helm",
     target,
     noop: live === rendered,
-    changes: [{ field: "image.digest", from: previous, to: digest }],
+    changes: [
+      { field: "image.digest", from: previous, to: digest },
+      ...chartChange(resolved, live ? await releaseChart(run, helm, base) : undefined),
+      ...userChanges(layers, liveValues).filter((change) => change.from !== change.to),
+    ],
     steps,
-    details: [admission, patch],
+    details: [precedence, admission, patch],
   };
+}
+
+/** A plan row for a chart from a registry: what is pulled and the digest it was verified by. */
+function chartChange(chart: ResolvedChart, live: string | undefined) {
+  return chart.digest ? [{ field: "chart", from: live, to: `${chart.source} (${chart.digest})` }] : [];
+}
+
+/** The user-supplied values of the live release (`helm get values`): what deploy-helm gave it. */
+async function releaseValuesJson(run: CommandRunner, helm: string, base: string[]) {
+  const live = await runChecked(run, helm, ["get", "values", ...base, "--output", "json"]);
+  return (JSON.parse(live.stdout) ?? {}) as Record<string, unknown>;
+}
+
+/** One plan row per value a values file or a set pair gives, from the live release's value. */
+function userChanges(layers: readonly ValuesLayer[], live: Record<string, unknown>) {
+  const show = (value: unknown) =>
+    value === undefined ? undefined : typeof value === "string" ? value : JSON.stringify(value);
+  return userValuePaths(layers).map((row) => ({
+    field: `${row.path} (${row.source})`,
+    from: show(valueAt(live, row.path)),
+    to: show(row.value),
+  }));
+}
+
+/** The plan's account of where the values come from, lowest precedence first. */
+function valuesPrecedence(layers: readonly ValuesLayer[], env: Environment): string {
+  return [
+    "values, lowest precedence first:",
+    "1. the chart's values.yaml",
+    ...layers.map((layer, i) => `${i + 2}. ${layer.source}`),
+    `${layers.length + 2}. deploy-helm's values from ${environmentSource(env)} (image, api, worker.keda, config, serviceAccounts, monitoring): not overridable`,
+  ].join("\n");
+}
+
+/** name-version of a chart, as helm status names the release's chart (a new chart version is a change). */
+async function chartName(run: CommandRunner, helm: string, chart: string): Promise<string> {
+  const shown = parse((await runChecked(run, helm, ["show", "chart", chart])).stdout) as {
+    name: string;
+    version: string;
+  };
+  return `${shown.name}-${shown.version}`;
 }
 
 /** helm upgrade --install with rollback on failure. Outcome: succeeded | unchanged | rolled_back | failed. */
@@ -207,16 +292,22 @@ async function upgradeRelease(
   prepared: ReturnType<typeof prepare>,
 ): Promise<Outcome> {
   const watch = new Stopwatch();
-  const { eks, values, helm, run, chart, reporter, digest } = prepared;
+  const { eks, values, helm, run, reporter, digest } = prepared;
   const target = `${eks.cluster}/${eks.namespace}/${eks.release}`;
   const { kubeconfig, access } = await connectCluster(prepared);
+  const resolved = await resolveChart({ ...options, helm, run });
+  const chart = resolved.path;
+  if (resolved.digest) reporter.info(`chart ${resolved.source}: pulled and verified ${resolved.digest}`);
   const base = releaseArgs(eks, kubeconfig);
   const helmMajor = await helmMajorVersion(run, helm);
 
   const recovered = await recoverPendingRelease(run, helm, eks.release, eks.namespace, kubeconfig);
   if (recovered) reporter.warn(recovered);
   const before = await releaseStatus(run, helm, base);
-  if (before?.status === "deployed") {
+  if (
+    before?.status === "deployed" &&
+    (await releaseChart(run, helm, base)) === (await chartName(run, helm, chart))
+  ) {
     const live = await run(helm, ["get", "values", ...base, "--output", "json"]);
     // Compare as data: helm prints keys sorted, we build them in chart order.
     if (live.code === 0 && isDeepStrictEqual(JSON.parse(live.stdout), JSON.parse(JSON.stringify(values)))) {

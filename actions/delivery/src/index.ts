@@ -71,8 +71,20 @@ export {
   helmUpgradeArgs,
   planHelm,
 } from "./helm.ts";
-export { recoverPendingRelease } from "./helm-release.ts";
-export { DEFAULT_CHART, generatedRuleGroups, helmValues, releaseValues } from "./helm-values.ts";
+export {
+  planHelmRollback,
+  planHelmUninstall,
+  recoverPendingRelease,
+  rollbackHelm,
+  uninstallHelm,
+} from "./helm-release.ts";
+export {
+  DEFAULT_CHART,
+  generatedRuleGroups,
+  helmValues,
+  layeredValues,
+  releaseValues,
+} from "./helm-values.ts";
 export { type KubeAccess, kubeAccessFromConfig } from "./kube.ts";
 export { recentEvents } from "./kube-diagnostics.ts";
 export {
@@ -82,7 +94,15 @@ export {
   deployLambda,
   LAMBDA_TIMEOUT_SECONDS,
   planLambda,
+  withWorkerImage,
 } from "./lambda.ts";
+export {
+  type CanaryOverride,
+  type CanarySchedule,
+  canarySchedule,
+  describeSchedule,
+  overrideCanary,
+} from "./lambda-canary.ts";
 export {
   applyObservability,
   type GrafanaTarget,

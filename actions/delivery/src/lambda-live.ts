@@ -3,18 +3,29 @@
 import {
   type EventSourceMappingConfiguration,
   GetAliasCommand,
+  GetFunctionCommand,
   GetFunctionConfigurationCommand,
   type LambdaClient,
   ListEventSourceMappingsCommand,
 } from "@aws-sdk/client-lambda";
 import { type Environment, environmentSource } from "@content-engine/environments";
 import { DeliveryError, explainAwsError } from "./errors.ts";
+import { readProvisionedConcurrency } from "./lambda-provisioned.ts";
 import type { PlannedChange } from "./outcome.ts";
 
 interface FunctionSettings {
   codeSha256?: string;
   memory?: number;
   timeout?: number;
+  /** Zip | Image, fixed when the function was created. */
+  packageType?: string;
+  /** What an Image function runs (repository@digest). */
+  imageUri?: string;
+}
+
+/** The image a `package: image` worker runs: worker.image from the API's repository, by digest. */
+export function workerImageUri(env: Environment): string {
+  return `${env.image.repository}@${env.worker.image}`;
 }
 
 export interface LambdaLive {
@@ -27,6 +38,8 @@ export interface LambdaLive {
   serving: FunctionSettings;
   /** SQS event source mappings that invoke the alias (created by terraform). */
   mappings: EventSourceMappingConfiguration[];
+  /** Provisioned executions requested on the alias; read only when the file manages them. */
+  provisioned?: number;
 }
 
 async function readSettings(
@@ -37,7 +50,18 @@ async function readSettings(
   const config = await lambda.send(
     new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: qualifier }),
   );
-  return { codeSha256: config.CodeSha256, memory: config.MemorySize, timeout: config.Timeout };
+  const settings = {
+    codeSha256: config.CodeSha256,
+    memory: config.MemorySize,
+    timeout: config.Timeout,
+    packageType: config.PackageType,
+  };
+  if (config.PackageType !== "Image") return settings;
+  // GetFunctionConfiguration does not say which image; GetFunction's Code does.
+  const code = await lambda.send(
+    new GetFunctionCommand({ FunctionName: functionName, Qualifier: qualifier }),
+  );
+  return { ...settings, imageUri: code.Code?.ImageUri };
 }
 
 export async function readLambda(lambda: LambdaClient, env: Environment): Promise<LambdaLive> {
@@ -57,7 +81,11 @@ export async function readLambda(lambda: LambdaClient, env: Environment): Promis
     const mapped = aliasVersion
       ? await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: `${functionName}:${alias}` }))
       : undefined;
-    return { latest, aliasVersion, split, serving, mappings: mapped?.EventSourceMappings ?? [] };
+    const provisioned =
+      aliasVersion && env.worker.provisionedConcurrency !== undefined
+        ? await readProvisionedConcurrency(lambda, env)
+        : undefined;
+    return { latest, aliasVersion, split, serving, mappings: mapped?.EventSourceMappings ?? [], provisioned };
   } catch (error) {
     if ((error as Error).name === "ResourceNotFoundException") {
       throw new DeliveryError(
@@ -74,6 +102,8 @@ interface LambdaChanges {
   /** A split left on the alias by an unfinished canary, to drop. */
   routing: PlannedChange[];
   mapping: PlannedChange[];
+  /** worker.provisionedConcurrency differing from the alias's. */
+  provisioned: PlannedChange[];
 }
 
 const describeSplit = (split: Record<string, number>) =>
@@ -81,10 +111,13 @@ const describeSplit = (split: Record<string, number>) =>
     .map(([version, weight]) => `${Math.round(weight * 100)}% on version ${version}`)
     .join(", ");
 
-export function lambdaChanges(live: LambdaLive, env: Environment, sha: string): LambdaChanges {
+/** `code` is the zip's CodeSha256, or the image URI of a `package: image` worker. */
+export function lambdaChanges(live: LambdaLive, env: Environment, code: string): LambdaChanges {
   const version: PlannedChange[] = [];
   const { serving } = live;
-  if (serving.codeSha256 !== sha) version.push({ field: "code", from: serving.codeSha256, to: sha });
+  if (env.worker.package === "image") {
+    if (serving.imageUri !== code) version.push({ field: "image", from: serving.imageUri, to: code });
+  } else if (serving.codeSha256 !== code) version.push({ field: "code", from: serving.codeSha256, to: code });
   if (serving.memory !== env.worker.memory)
     version.push({ field: "memory", from: String(serving.memory), to: String(env.worker.memory) });
   if (serving.timeout !== env.worker.timeout)
@@ -116,5 +149,10 @@ export function lambdaChanges(live: LambdaLive, env: Environment, sha: string): 
           },
         ]
       : [];
-  return { version, routing, mapping };
+  const wanted = env.worker.provisionedConcurrency;
+  const provisioned: PlannedChange[] =
+    wanted !== undefined && live.provisioned !== wanted
+      ? [{ field: "provisioned concurrency", from: String(live.provisioned ?? "none"), to: String(wanted) }]
+      : [];
+  return { version, routing, mapping, provisioned };
 }

@@ -14,13 +14,19 @@ import {
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionUpdatedV2,
 } from "@aws-sdk/client-lambda";
-import type { Environment } from "@content-engine/environments";
+import {
+  type CanarySettings,
+  DIGEST_PATTERN,
+  type Environment,
+  environmentSource,
+} from "@content-engine/environments";
 import { alarmsInAlarm } from "./alarms.ts";
 import { type AwsOptions, createClient } from "./aws.ts";
 import { DeliveryError, explainAwsError } from "./errors.ts";
 import { deployGated } from "./gates.ts";
-import { pointAlias, runCanary } from "./lambda-canary.ts";
-import { type LambdaLive, lambdaChanges, readLambda } from "./lambda-live.ts";
+import { canarySchedule, describeSchedule, pointAlias, runCanary } from "./lambda-canary.ts";
+import { type LambdaLive, lambdaChanges, readLambda, workerImageUri } from "./lambda-live.ts";
+import { applyProvisionedConcurrency } from "./lambda-provisioned.ts";
 import { finish, type Outcome, type Plan, Stopwatch } from "./outcome.ts";
 import { pullBlob, registryAccess } from "./registry.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
@@ -37,8 +43,8 @@ export interface DeployLambdaOptions {
   zipFile?: string;
   /** Registry endpoint override for fetching worker.bundle (see registry.ts). */
   registryEndpoint?: string;
-  /** Override the environment's canary (`false` shifts at once). */
-  canary?: { percent: number; minutes: number } | false;
+  /** Override the environment's worker.canary (`false` shifts at once); see overrideCanary. */
+  canary?: CanarySettings | false;
   aws?: Partial<AwsOptions>;
   timeoutSeconds?: number;
   pollSeconds?: number;
@@ -81,6 +87,51 @@ async function loadCode(options: DeployLambdaOptions): Promise<Buffer> {
   return zip;
 }
 
+/** What goes into UpdateFunctionCode, and how the live function is compared with it. */
+interface WorkerCode {
+  /** The zip's CodeSha256, or the image URI. */
+  id: string;
+  update: { ZipFile: Uint8Array } | { ImageUri: string };
+  /** PublishVersion's guard that the version holds this code (zip only). */
+  publish: { CodeSha256?: string };
+  outputs: Record<string, string>;
+}
+
+async function loadWorkerCode(options: DeployLambdaOptions): Promise<WorkerCode> {
+  if (options.env.worker.package === "image") {
+    const uri = workerImageUri(options.env);
+    return { id: uri, update: { ImageUri: uri }, publish: {}, outputs: { "image-uri": uri } };
+  }
+  const zip = await loadCode(options);
+  const sha = codeSha256(zip);
+  return { id: sha, update: { ZipFile: zip }, publish: { CodeSha256: sha }, outputs: { "code-sha256": sha } };
+}
+
+/**
+ * The environment with another worker image to deploy (the worker-image input, --worker-image).
+ * @example deployLambda({ env: withWorkerImage(env, "sha256:…"), … })
+ */
+export function withWorkerImage(env: Environment, digest: string | undefined): Environment {
+  if (!digest) return env;
+  if (env.worker.package !== "image")
+    throw new DeliveryError(
+      `a worker image was given, but worker.package in ${environmentSource(env)} is ${env.worker.package}: set package: image (and worker.image) for a container-image function`,
+    );
+  if (!DIGEST_PATTERN.test(digest))
+    throw new DeliveryError(`worker image "${digest}" is not a digest sha256:<64 hex characters>`);
+  return { ...env, worker: { ...env.worker, image: digest } };
+}
+
+/** Lambda fixes the package type when the function is created: a deploy cannot change it. */
+function checkPackage(env: Environment, live: LambdaLive) {
+  const wanted = env.worker.package === "image" ? "Image" : "Zip";
+  const actual = live.latest.packageType ?? "Zip";
+  if (actual !== wanted)
+    throw new DeliveryError(
+      `worker.package in ${environmentSource(env)} is ${env.worker.package}, but Lambda function "${env.worker.functionName}" is a ${actual} package; Lambda cannot change that on a deploy: recreate the function (terraform) or set worker.package to ${actual.toLowerCase()}`,
+    );
+}
+
 function clients(options: DeployLambdaOptions) {
   const aws: AwsOptions = { region: options.env.region, ...options.aws };
   return {
@@ -90,36 +141,48 @@ function clients(options: DeployLambdaOptions) {
 }
 
 function canaryOf(options: DeployLambdaOptions) {
-  return options.canary === false ? undefined : (options.canary ?? options.env.worker.canary);
+  const canary = options.canary === false ? undefined : (options.canary ?? options.env.worker.canary);
+  return canary ? canarySchedule(canary) : undefined;
 }
+
+const changeCount = (changes: ReturnType<typeof lambdaChanges>) =>
+  changes.version.length + changes.routing.length + changes.mapping.length + changes.provisioned.length;
 
 export async function planLambda(options: DeployLambdaOptions): Promise<Plan> {
   const { env } = options;
-  const zip = await loadCode(options);
+  const code = await loadWorkerCode(options);
   const { lambda } = clients(options);
   const live = await readLambda(lambda, env);
-  const changes = lambdaChanges(live, env, codeSha256(zip));
+  checkPackage(env, live);
+  const changes = lambdaChanges(live, env, code.id);
   const canary = canaryOf(options);
   const steps: string[] = [];
   if (live.latest.memory !== env.worker.memory || live.latest.timeout !== env.worker.timeout) {
     steps.push("UpdateFunctionConfiguration (memory, timeout)");
   }
   if (changes.version.length > 0) {
-    steps.push("UpdateFunctionCode", "PublishVersion");
+    steps.push(
+      env.worker.package === "image" ? `UpdateFunctionCode (ImageUri ${code.id})` : "UpdateFunctionCode",
+      "PublishVersion",
+    );
     steps.push(
       canary
-        ? `UpdateAlias ${env.worker.alias}: ${canary.percent}% for ${canary.minutes} min, then 100% if alarms stay OK`
+        ? `UpdateAlias ${env.worker.alias}: ${describeSchedule(canary, env.worker.alias)}`
         : `UpdateAlias ${env.worker.alias} -> new version`,
     );
   }
   if (changes.routing.length > 0)
     steps.push(`UpdateAlias ${env.worker.alias}: drop the unfinished canary's split`);
   if (changes.mapping.length > 0) steps.push("UpdateEventSourceMapping (batch size, maximum concurrency)");
+  if (env.worker.provisionedConcurrency && (changes.version.length > 0 || changes.provisioned.length > 0))
+    steps.push(
+      `PutProvisionedConcurrencyConfig ${env.worker.alias}: ${env.worker.provisionedConcurrency}, then wait until READY`,
+    );
   return {
     operation: "deploy-lambda",
     target: `${env.worker.functionName}:${env.worker.alias}`,
-    noop: changes.version.length + changes.routing.length + changes.mapping.length === 0,
-    changes: [...changes.version, ...changes.routing, ...changes.mapping],
+    noop: changeCount(changes) === 0,
+    changes: [...changes.version, ...changes.routing, ...changes.mapping, ...changes.provisioned],
     steps,
     details: [],
   };
@@ -198,8 +261,13 @@ export async function deployLambda(options: DeployLambdaOptions): Promise<Outcom
       ...options,
       operation: "deploy-lambda",
       target: `${env.worker.functionName}:${env.worker.alias}`,
-      // A local zip (zip-file) is the caller's own; the recorded bundle is what gets verified.
-      artifacts: options.zipFile === undefined && env.worker.bundle ? { bundle: env.worker.bundle } : {},
+      // A local zip (zip-file) is the caller's own; the recorded bundle or worker image is what gets verified.
+      artifacts:
+        env.worker.package === "image"
+          ? { image: env.worker.image }
+          : options.zipFile === undefined && env.worker.bundle
+            ? { bundle: env.worker.bundle }
+            : {},
     },
     () => moveAlias(options),
   );
@@ -211,23 +279,23 @@ async function moveAlias(options: DeployLambdaOptions): Promise<Outcome> {
   const reporter = options.reporter ?? consoleReporter;
   const { functionName, alias } = env.worker;
   const target = `${functionName}:${alias}`;
-  const zip = await loadCode(options);
-  const sha = codeSha256(zip);
+  const code = await loadWorkerCode(options);
   const { lambda, cloudwatch } = clients(options);
   const live = await readLambda(lambda, env);
+  checkPackage(env, live);
   const previous = live.aliasVersion;
-  const changes = lambdaChanges(live, env, sha);
+  const changes = lambdaChanges(live, env, code.id);
   const base = { operation: "deploy-lambda", target };
-  if (changes.version.length + changes.routing.length + changes.mapping.length === 0) {
+  if (changeCount(changes) === 0) {
     return finish(watch, {
       ...base,
       status: "unchanged",
-      reason: `${target} already runs this code (${sha}) with these settings`,
+      reason: `${target} already runs this code (${code.id}) with these settings`,
       revisions: { previous, current: previous },
-      outputs: { version: previous ?? "", "code-sha256": sha },
+      outputs: { version: previous ?? "", ...code.outputs },
     });
   }
-  for (const change of [...changes.version, ...changes.routing, ...changes.mapping]) {
+  for (const change of [...changes.version, ...changes.routing, ...changes.mapping, ...changes.provisioned]) {
     reporter.info(`${change.field}: ${change.from ?? "-"} -> ${change.to ?? "-"}`);
   }
   let canary = canaryOf(options);
@@ -276,10 +344,10 @@ async function moveAlias(options: DeployLambdaOptions): Promise<Outcome> {
       const configured = await waitForUpdate(lambda, functionName, options, watch);
       if (!configured.ok) return notMoved(configured.reason);
     }
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: functionName, ZipFile: zip }));
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: functionName, ...code.update }));
     const updated = await waitForUpdate(lambda, functionName, options, watch);
     if (!updated.ok) return notMoved(updated.reason);
-    version = (await lambda.send(new PublishVersionCommand({ FunctionName: functionName, CodeSha256: sha })))
+    version = (await lambda.send(new PublishVersionCommand({ FunctionName: functionName, ...code.publish })))
       .Version!;
     reporter.info(`published version ${version}`);
 
@@ -296,8 +364,11 @@ async function moveAlias(options: DeployLambdaOptions): Promise<Outcome> {
           status: "rolled_back",
           reason: `alarm ${result.firing.join(", ")} went into ALARM during the canary; ${alias} is back on version ${previous}`,
           revisions: { previous, attempted: version, current: previous },
-          diagnostics: result.firing.map((name) => `alarm in ALARM: ${name}`),
-          outputs: { version: previous, "code-sha256": sha },
+          diagnostics: [
+            ...result.firing.map((name) => `alarm in ALARM: ${name}`),
+            `rolled back at ${canary.type} step ${result.step} of ${canary.weights.length} (${result.percent}% on version ${version})`,
+          ],
+          outputs: { version: previous, ...code.outputs },
         });
       }
       await pointAlias(lambda, env, version);
@@ -306,6 +377,18 @@ async function moveAlias(options: DeployLambdaOptions): Promise<Outcome> {
     }
   }
   await reconcileMappings(lambda, env, live);
+  if (env.worker.provisionedConcurrency && (changes.version.length > 0 || changes.provisioned.length > 0)) {
+    // After the shift: provisioned concurrency belongs to the version the alias now points at.
+    const ready = await applyProvisionedConcurrency(lambda, options, watch);
+    if (!ready.ok)
+      return finish(watch, {
+        ...base,
+        status: ready.reason.startsWith("timed out") ? "timed_out" : "failed",
+        reason: `${alias} points at version ${version}, but its provisioned concurrency is not ready: ${ready.reason}`,
+        revisions: { previous, attempted: version, current: version },
+        outputs: { version: version ?? "", ...code.outputs },
+      });
+  }
   return finish(watch, {
     ...base,
     status: "succeeded",
@@ -314,9 +397,11 @@ async function moveAlias(options: DeployLambdaOptions): Promise<Outcome> {
         ? `${alias} points at version ${version}`
         : changes.routing.length > 0
           ? `${alias} serves version ${version} alone again (was ${changes.routing[0]!.from})`
-          : `${alias} stays on version ${version}; the SQS mapping now has batch size ${env.worker.batchSize}, maximum concurrency ${env.worker.maxConcurrency}`,
+          : changes.provisioned.length > 0 && changes.mapping.length === 0
+            ? `${alias} stays on version ${version}; ${env.worker.provisionedConcurrency} provisioned executions are READY`
+            : `${alias} stays on version ${version}; the SQS mapping now has batch size ${env.worker.batchSize}, maximum concurrency ${env.worker.maxConcurrency}`,
     revisions: { previous, attempted: version, current: version },
     diagnostics: fixForward ? [fixForward] : [],
-    outputs: { version: version ?? "", "code-sha256": sha },
+    outputs: { version: version ?? "", ...code.outputs },
   });
 }

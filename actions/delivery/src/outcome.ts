@@ -1,6 +1,7 @@
 // The typed result every operation returns, and the plan every dry-run returns.
 
-export type OutcomeStatus = "succeeded" | "unchanged" | "rolled_back" | "failed" | "timed_out";
+/** `started`: the change was accepted and is under way, not waited for (deploy-ecs with wait: false). */
+export type OutcomeStatus = "succeeded" | "unchanged" | "started" | "rolled_back" | "failed" | "timed_out";
 
 export interface Revisions {
   /** What served before the operation (task definition ARN, Lambda version, Helm revision, digest). */
@@ -90,5 +91,5 @@ export function finish(
 }
 
 export function isSuccess(outcome: Outcome): boolean {
-  return outcome.status === "succeeded" || outcome.status === "unchanged";
+  return outcome.status === "succeeded" || outcome.status === "unchanged" || outcome.status === "started";
 }

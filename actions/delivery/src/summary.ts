@@ -4,6 +4,7 @@ import type { Outcome, Plan } from "./outcome.ts";
 const ICON: Record<Outcome["status"], string> = {
   succeeded: "✅",
   unchanged: "⏸️",
+  started: "🚀",
   rolled_back: "↩️",
   failed: "❌",
   timed_out: "⏱️",

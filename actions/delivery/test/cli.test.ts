@@ -1,25 +1,12 @@
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createEcsService, digest, testEnvironment } from "../../../test/support/delivery-fixtures.ts";
-import { MOTO_CREDENTIALS, useMoto } from "../../../test/support/moto.ts";
-import { repositoryRoot, scratchWorkspace } from "./support/run-action.ts";
+import { useMoto } from "../../../test/support/moto.ts";
+import { cliPath, contentEngine } from "./support/content-engine.ts";
+import { scratchWorkspace } from "./support/run-action.ts";
 
 const moto = useMoto();
-const cli = join(repositoryRoot, "actions", "delivery", "src", "cli.ts");
-
-function contentEngine(args: string[], cwd: string) {
-  return spawnSync(process.execPath, [cli, ...args], {
-    cwd,
-    encoding: "utf8",
-    env: {
-      PATH: process.env.PATH,
-      AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
-    },
-  });
-}
 
 describe("the content-engine CLI", () => {
   it("plans a deploy-ecs against moto with the same function the action runs, changing nothing", async () => {
@@ -164,7 +151,7 @@ describe("content-engine rollback (GitHub faked)", () => {
       const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
         execFile(
           process.execPath,
-          [cli, "rollback", "--env", "dev", "--plan", "--repository", "acme/content-engine"],
+          [cliPath, "rollback", "--env", "dev", "--plan", "--repository", "acme/content-engine"],
           {
             cwd: workspace,
             env: { PATH: process.env.PATH, GITHUB_TOKEN: FAKE_TOKEN, GITHUB_API_URL: fake.url },

@@ -22,6 +22,7 @@ import { deployEcs, planEcs } from "../src/ecs.ts";
 import { DeliveryError } from "../src/errors.ts";
 import { memoryReporter } from "../src/reporter.ts";
 import { sleep } from "../src/retry.ts";
+import { registerRevisionLike } from "./support/ecs-revisions.ts";
 
 const moto = useMoto();
 beforeEach(() => moto.reset());
@@ -79,8 +80,6 @@ describe("deployEcs against moto", () => {
 
   it("carries a container terraform added to the family after the running revision (the metrics collector) to the service", async () => {
     const { ecs, taskDefinitionArn } = await createEcsService(moto.endpoint, env, oldImage);
-    const running = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn })))
-      .taskDefinition!;
     // What terraform registers when modules/metrics gives the API task its collector sidecar; the
     // service keeps running the old revision (terraform ignores task_definition changes).
     const collector = {
@@ -89,17 +88,7 @@ describe("deployEcs against moto", () => {
       essential: false,
       memory: 64,
     };
-    await ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: running.family!,
-        cpu: running.cpu,
-        memory: running.memory,
-        networkMode: running.networkMode,
-        requiresCompatibilities: running.requiresCompatibilities,
-        executionRoleArn: running.executionRoleArn,
-        containerDefinitions: [...running.containerDefinitions!, collector],
-      }),
-    );
+    await registerRevisionLike(ecs, taskDefinitionArn, (containers) => [...containers, collector]);
     const outcome = await deployEcs({
       env,
       digest: digest("b"),
@@ -309,21 +298,11 @@ describe("deployEcs compares the file with the revision the service runs", () =>
 
   it("leaves a service alone that runs the file's digest while a newer revision with another image was registered by hand", async () => {
     const { ecs, taskDefinitionArn } = await createEcsService(moto.endpoint, env, oldImage);
-    const running = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn })))
-      .taskDefinition!;
     // Same shape, another image: rendering from this newest revision with the file's digest gives :1 back.
-    await ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: running.family!,
-        cpu: running.cpu,
-        memory: running.memory,
-        networkMode: running.networkMode,
-        requiresCompatibilities: running.requiresCompatibilities,
-        executionRoleArn: running.executionRoleArn,
-        containerDefinitions: running.containerDefinitions!.map((c) =>
-          c.name === "api" ? { ...c, image: `${env.image.repository}@${digest("f")}` } : c,
-        ),
-      }),
+    await registerRevisionLike(ecs, taskDefinitionArn, (containers) =>
+      containers.map((c) =>
+        c.name === "api" ? { ...c, image: `${env.image.repository}@${digest("f")}` } : c,
+      ),
     );
     const options = { env, digest: digest("a"), aws: awsFor(moto.endpoint), reporter: memoryReporter() };
 
@@ -619,8 +598,8 @@ describe("deployEcs rollouts moto cannot produce (aws-sdk-client-mock)", () => {
     });
     expect(outcome.status).toBe("succeeded");
     expect(outcome.reason).toMatch(/^forced a new deployment: /);
-    // One read, then polls until the forced deployment (by its id) completed.
-    expect(mock.commandCalls(DescribeServicesCommand)).toHaveLength(4);
+    // One read, then polls until the forced deployment (by its id) completed, then one for the revision cleanup.
+    expect(mock.commandCalls(DescribeServicesCommand)).toHaveLength(5);
     expect(mock.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
     expect(mock.commandCalls(UpdateServiceCommand)[0]?.args[0].input).toMatchObject({
       taskDefinition: previous,

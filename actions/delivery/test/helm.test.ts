@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
@@ -8,15 +8,20 @@ import { parse } from "yaml";
 import { toolPath } from "../../../scripts/tools.ts";
 import { awsFor, digest, testEnvironment } from "../../../test/support/delivery-fixtures.ts";
 import { useMoto } from "../../../test/support/moto.ts";
+import { useRegistry } from "../../../test/support/registry.ts";
 import { createClient } from "../src/aws.ts";
 import { EKS_TOKEN_PREFIX, eksToken, renderKubeconfig, writeKubeconfig } from "../src/eks.ts";
 import { DeliveryError } from "../src/errors.ts";
 import { DEFAULT_KUBE_VERSION, deployHelm, planHelm } from "../src/helm.ts";
-import { generatedRuleGroups, helmValues, releaseValues } from "../src/helm-values.ts";
+import { planHelmRollback, planHelmUninstall } from "../src/helm-release.ts";
+import { generatedRuleGroups, helmValues, type RunValues, releaseValues } from "../src/helm-values.ts";
 import { connectCluster } from "../src/kube-connection.ts";
 import { memoryReporter } from "../src/reporter.ts";
+import { pushChart } from "./support/helm-chart.ts";
+import { scratchWorkspace } from "./support/run-action.ts";
 
 const moto = useMoto();
+const registry = useRegistry();
 const env = testEnvironment([[["platform"], "eks"]]);
 const root = new URL("../../../", import.meta.url).pathname;
 const chart = `${root}helm/content-engine`;
@@ -257,14 +262,285 @@ describe("planHelm with the real helm binary", () => {
 
   it("lints and renders the chart with the environment's digest, contacting no cluster", async () => {
     const plan = await planHelm({ env, digest: digest("e"), chart, helm, offline: true });
-    expect(plan.details[0]).toContain(`${env.image.repository}@${digest("e")}`);
-    expect(plan.details[0]).toContain("kind: Deployment");
+    expect(plan.details[1]).toContain(`${env.image.repository}@${digest("e")}`);
+    expect(plan.details[1]).toContain("kind: Deployment");
     expect(plan.changes).toEqual([{ field: "image.digest", from: undefined, to: digest("e") }]);
   });
 
   it("refuses a digest that is not sha256 before running helm", async () => {
     await expect(planHelm({ env, digest: "sha256:abc", chart, helm, offline: true })).rejects.toThrow(
       'digest "sha256:abc" is not an image digest: expected sha256:<64 hex characters>',
+    );
+  });
+});
+
+/** A helm that runs `line` of sh first (to answer some commands itself), then the real binary. */
+function wrappedHelm(line: string): string {
+  const script = join(mkdtempSync(join(tmpdir(), "wrapped-helm-")), "helm");
+  writeFileSync(script, `#!/bin/sh\n${line}\nexec "${toolPath("helm")}" "$@"\n`);
+  chmodSync(script, 0o755);
+  return script;
+}
+
+/** A repository root holding the given values files (path → YAML text). */
+function repositoryWith(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "helm-repo-"));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, ".."), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+/** The rendered objects of an offline plan, by kind and name. */
+function renderedObjects(rendered: string) {
+  return rendered
+    .split(/^---$/m)
+    .map((doc) => parse(doc) as { kind?: string; metadata?: { name: string }; data?: Record<string, string> })
+    .filter((doc) => doc?.kind);
+}
+
+describe("values files and --set pairs: chart < environment file < run inputs < deploy-helm's own", () => {
+  const helm = toolPath("helm");
+  const layered = testEnvironment([
+    [["platform"], "eks"],
+    [["eks", "valuesFiles"], ["deploy/env-values.yaml"]],
+    [["eks", "set"], { "config.logLevel": "error", "worker.concurrency": 7, "podAnnotations.team": "env" }],
+  ]);
+  const root = repositoryWith({
+    "deploy/env-values.yaml":
+      "config: { logLevel: warn }\nworker: { concurrency: 6, processingBudgetMs: 30000 }\npodAnnotations: { owner: env-file }\n",
+    "deploy/run-values.yaml": "worker: { concurrency: 8 }\npodAnnotations: { owner: run-file }\n",
+  });
+  const run = { valuesFiles: ["deploy/run-values.yaml"], set: ["config.logLevel=debug"] };
+  const planLayered = (values: RunValues = run, repositoryRoot = root) =>
+    planHelm({ env: layered, digest: digest("e"), chart, helm, offline: true, values, repositoryRoot });
+
+  it("each layer wins over the ones below it, in the manifests the real helm renders", async () => {
+    const plan = await planLayered();
+    const objects = renderedObjects(plan.details[1]!);
+    const configMap = objects.find((o) => o.kind === "ConfigMap")!;
+    // set (run) > eks.set > eks.valuesFiles > chart (info)
+    expect(configMap.data!.LOG_LEVEL).toBe("debug");
+    // The chart's own default where nobody set a value.
+    expect(configMap.data!.CONTENT_ENGINE_MAX_UPLOAD_BYTES).toBe("26214400");
+    const worker = objects.find(
+      (o) => o.kind === "Deployment" && o.metadata?.name === "content-engine-worker",
+    ) as {
+      spec: {
+        template: {
+          metadata: { annotations?: Record<string, string> };
+          spec: { containers: { env: { name: string; value?: string }[] }[] };
+        };
+      };
+    };
+    const workerEnv = Object.fromEntries(
+      worker.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value]),
+    );
+    // values-files (run, 8) > eks.set (7) > eks.valuesFiles (6) > chart (4)
+    expect(workerEnv.CONTENT_ENGINE_WORKER_CONCURRENCY).toBe("8");
+    // eks.valuesFiles over the chart (20000).
+    expect(workerEnv.CONTENT_ENGINE_PROCESSING_BUDGET_MS).toBe("30000");
+    // eks.set (team) and values-files (owner) merge into one map; the run's file wins owner.
+    expect(worker.spec.template.metadata.annotations).toMatchObject({ team: "env", owner: "run-file" });
+    // deploy-helm's computed values stay on top.
+    expect(plan.details[1]).toContain(`${layered.image.repository}@${digest("e")}`);
+  });
+
+  it("shows the precedence and every user value with the layer that wins it in the plan", async () => {
+    const plan = await planLayered();
+    expect(plan.details[0]!.split("\n")).toEqual([
+      "values, lowest precedence first:",
+      "1. the chart's values.yaml",
+      "2. eks.valuesFiles of dev.yaml deploy/env-values.yaml",
+      "3. eks.set of dev.yaml",
+      "4. values-files deploy/run-values.yaml",
+      "5. set",
+      "6. deploy-helm's values from dev.yaml (image, api, worker.keda, config, serviceAccounts, monitoring): not overridable",
+    ]);
+    expect(plan.changes).toEqual(
+      expect.arrayContaining([
+        { field: "config.logLevel (set)", from: undefined, to: "debug" },
+        { field: "worker.concurrency (values-files deploy/run-values.yaml)", from: undefined, to: "8" },
+        { field: "podAnnotations.team (eks.set of dev.yaml)", from: undefined, to: "env" },
+        {
+          field: "worker.processingBudgetMs (eks.valuesFiles of dev.yaml deploy/env-values.yaml)",
+          from: undefined,
+          to: "30000",
+        },
+      ]),
+    );
+  });
+
+  it("refuses a values file that does not exist, naming the field, the environment file and the path", async () => {
+    await expect(planLayered({}, tmpdir())).rejects.toThrow(
+      /^eks\.valuesFiles of dev\.yaml: values file deploy\/env-values\.yaml does not exist \(/,
+    );
+    await expect(planLayered({ valuesFiles: ["nope.yaml"] })).rejects.toThrow(
+      /^values-files: values file nope\.yaml does not exist/,
+    );
+  });
+
+  it("refuses set keys with shell or helm strvals characters, from the run and from the file", async () => {
+    for (const line of ["a;rm -rf /=1", "config.$(id)=x", "list[0]=x", "a,b=c", "=x"]) {
+      await expect(
+        planHelm({ env, digest: digest("e"), chart, helm, offline: true, values: { set: [line] } }),
+      ).rejects.toThrow(/^set: "/);
+    }
+    expect(() => testEnvironment([[["eks", "set"], { "a;b": "x" }]])).toThrow(/eks\.set/);
+    expect(() => testEnvironment([[["eks", "valuesFiles"], ["../outside.yaml"]]])).toThrow(
+      /eks\.valuesFiles\.0: .*a path inside the repository/,
+    );
+  });
+
+  it("refuses a layer that overrides image.digest or any value deploy-helm computes from the file", async () => {
+    const planWith = (values: RunValues, repositoryRoot?: string) =>
+      planHelm({ env, digest: digest("e"), chart, helm, offline: true, values, repositoryRoot });
+    await expect(planWith({ set: [`image.digest=${digest("f")}`] })).rejects.toThrow(
+      "set sets image.digest, which deploy-helm computes from dev.yaml (image.digest): change the environment file (or the digest input) instead",
+    );
+    // Replacing a computed map whole is overriding it too.
+    await expect(planWith({ set: ["image=x"] })).rejects.toThrow(
+      /set sets image, which deploy-helm computes/,
+    );
+    const withDigest = repositoryWith({ "v.yaml": `image: { digest: "${digest("f")}" }\n` });
+    await expect(planWith({ valuesFiles: ["v.yaml"] }, withDigest)).rejects.toThrow(
+      "values-files v.yaml sets image.digest, which deploy-helm computes from dev.yaml",
+    );
+    // A value beside the computed ones is the user's to set.
+    const plan = await planWith({ set: ["image.pullPolicy=Always"] });
+    expect(plan.details[1]).toContain("imagePullPolicy: Always");
+  });
+});
+
+describe("the plan's flags come from the helm that runs it", () => {
+  /** A helm that reports `version` and runs everything else with the real binary. */
+  const helmReporting = (version: string) =>
+    wrappedHelm(`if [ "$1" = version ]; then echo "${version}"; exit 0; fi`);
+  const upgradeFlags = async (helm: string) => {
+    const plan = await planHelm({ env, digest: digest("e"), chart, helm, offline: true });
+    return plan.steps[0]!.split(" ").filter((arg) => arg === "--atomic" || arg === "--rollback-on-failure");
+  };
+
+  it("plans --rollback-on-failure when Helm 4 runs it", async () => {
+    expect(await upgradeFlags(helmReporting("v4.0.1+g1a2b3c4"))).toEqual(["--rollback-on-failure"]);
+  });
+
+  it("plans --atomic when Helm 3 runs it (the real binary)", async () => {
+    expect(await upgradeFlags(toolPath("helm"))).toEqual(["--atomic"]);
+  });
+});
+
+describe("helm rollback and uninstall refuse what they cannot act on", () => {
+  it("refuses an environment whose platform is not eks, before contacting anything", async () => {
+    const ecs = testEnvironment([[["platform"], "ecs"]]);
+    const options = { env: ecs, aws: awsFor("http://127.0.0.1:9"), reporter: memoryReporter() };
+    await expect(planHelmRollback(options)).rejects.toThrow(
+      "dev.yaml: platform is ecs, and helm rollback acts only on platform: eks environments",
+    );
+    await expect(planHelmUninstall(options)).rejects.toThrow(
+      "dev.yaml: platform is ecs, and helm uninstall acts only on platform: eks environments",
+    );
+  });
+
+  it("the CLI refuses an unknown environment, a non-eks one and an unknown subcommand with exit 2", () => {
+    const cli = join(root, "actions", "delivery", "src", "cli.ts");
+    const contentEngine = (args: string[]) =>
+      spawnSync(process.execPath, [cli, ...args], { cwd: scratchWorkspace(), encoding: "utf8" });
+    const unknown = contentEngine(["helm", "rollback", "--environment", "qa"]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr.split("\n")[0]).toContain('unknown environment "qa"');
+    const ecs = contentEngine(["helm", "uninstall", "--environment", "dev"]);
+    expect(ecs.status).toBe(2);
+    expect(ecs.stderr).toBe(
+      "content-engine: environments/dev.yaml: platform is ecs, and helm uninstall acts only on platform: eks environments\n",
+    );
+    const other = contentEngine(["helm", "upgrade", "--environment", "dev"]);
+    expect(other.status).toBe(2);
+    expect(other.stderr.split("\n")[0]).toBe(
+      'content-engine: helm needs rollback or uninstall, got "upgrade"',
+    );
+  });
+});
+
+describe("a chart from an OCI registry, pinned by version or digest (crane registry serve)", () => {
+  const helm = toolPath("helm");
+  const fromRegistry = (chart: Record<string, string>) =>
+    testEnvironment([
+      [["platform"], "eks"],
+      [["eks", "chart"], chart],
+    ]);
+
+  it("pulls the pinned version, renders it, and shows what it pulled and its digest in the plan", async () => {
+    const pushed = pushChart(registry.host, "1.2.3");
+    const oci = `oci://${registry.host}/charts/content-engine`;
+    const plan = await planHelm({
+      env: fromRegistry({ oci, version: "1.2.3" }),
+      digest: digest("e"),
+      helm,
+      offline: true,
+    });
+    expect(plan.changes).toContainEqual({ field: "chart", from: undefined, to: `${oci}:1.2.3 (${pushed})` });
+    expect(plan.details[1]).toContain("helm.sh/chart: content-engine-1.2.3");
+  });
+
+  it("pulls a digest-pinned reference and verifies the digest the registry served", async () => {
+    const pushed = pushChart(registry.host, "1.2.4");
+    const oci = `oci://${registry.host}/charts/content-engine@${pushed}`;
+    const plan = await planHelm({ env: fromRegistry({ oci }), digest: digest("e"), helm, offline: true });
+    expect(plan.changes).toContainEqual({ field: "chart", from: undefined, to: `${oci} (${pushed})` });
+    expect(plan.details[1]).toContain("helm.sh/chart: content-engine-1.2.4");
+
+    // A registry (or a proxy) that serves other content under the pinned reference.
+    const lying = wrappedHelm(
+      `if [ "$1" = pull ]; then "${helm}" "$@" 2>/dev/null || exit 1; echo "Digest: ${digest("9")}"; exit 0; fi`,
+    );
+    await expect(
+      planHelm({ env: fromRegistry({ oci }), digest: digest("e"), helm: lying, offline: true }),
+    ).rejects.toThrow(
+      `eks.chart of dev.yaml: the registry served ${digest("9")} for ${oci}, not the pinned digest: refusing to install it`,
+    );
+  });
+
+  it("names eks.chart when the pinned chart is not in the registry", async () => {
+    const oci = `oci://${registry.host}/charts/content-engine@${digest("0")}`;
+    await expect(
+      planHelm({ env: fromRegistry({ oci }), digest: digest("e"), helm, offline: true }),
+    ).rejects.toThrow(/^eks\.chart of dev\.yaml: helm pull oci:\/\/.* failed: .*not found/);
+  });
+
+  it("the schema refuses an unpinned reference, a version range, and both pins at once", () => {
+    const oci = "oci://registry.example/charts/content-engine";
+    expect(() => fromRegistry({ oci })).toThrow(
+      /eks\.chart: .*either version: x\.y\.z or a reference ending in @sha256/,
+    );
+    expect(() => fromRegistry({ oci, version: "^1.2.0" })).toThrow(
+      /eks\.chart\.version: .*an exact chart version/,
+    );
+    expect(() => fromRegistry({ oci: `${oci}@${digest("a")}`, version: "1.2.3" })).toThrow(
+      /eks\.chart: .*not both/,
+    );
+  });
+
+  it("takes a chart directory from eks.chart, relative to the repository root", async () => {
+    const plan = await planHelm({
+      env: fromRegistry({ directory: "helm/content-engine" }),
+      digest: digest("e"),
+      helm,
+      offline: true,
+      repositoryRoot: root,
+    });
+    expect(plan.details[1]).toContain("helm.sh/chart: content-engine-0.1.0");
+    await expect(
+      planHelm({
+        env: fromRegistry({ directory: "charts/none" }),
+        digest: digest("e"),
+        helm,
+        offline: true,
+        repositoryRoot: root,
+      }),
+    ).rejects.toThrow(
+      /^eks\.chart of dev\.yaml: charts\/none is not a chart directory \(no .*charts\/none\/Chart\.yaml\)$/,
     );
   });
 });

@@ -93,7 +93,7 @@ describe("deployLambda against moto", () => {
     const current = await alias(lambda);
     expect(current.FunctionVersion).toBe("2");
     expect(current.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
-    expect(reporter.lines).toContain(`canary: 10% of live on version 2 for 0.01 min`);
+    expect(reporter.lines).toContain("canary step 1/1: 10% of live on version 2 for 0.6 s");
   });
 
   it("moves the alias back and reports rolled_back when an alarm fires during the canary", async () => {
@@ -107,7 +107,7 @@ describe("deployLambda against moto", () => {
       ...base,
       info: (line: string) => {
         base.info(line);
-        if (line.startsWith("canary:"))
+        if (line.startsWith("canary step"))
           fired = cloudwatch.send(
             new SetAlarmStateCommand({
               AlarmName: alarmName,
@@ -345,5 +345,101 @@ describe("deployLambda against moto", () => {
     ).rejects.toThrow(
       'Lambda function "content-engine-worker-dev" does not exist (worker.functionName in deploy/envs/dev.yaml)',
     );
+  });
+});
+
+/** A reporter that reads the alias's split from moto each time a canary step starts. */
+function stepRecorder(lambda: LambdaClient) {
+  const base = memoryReporter();
+  const splits: Array<Promise<Record<string, number>>> = [];
+  const onStep: Array<(step: number) => void> = [];
+  const reporter = {
+    ...base,
+    info: (line: string) => {
+      base.info(line);
+      const step = /^canary step (\d+)\//.exec(line);
+      if (!step) return;
+      splits.push(alias(lambda).then((a) => a.RoutingConfig?.AdditionalVersionWeights ?? {}));
+      for (const callback of onStep) callback(Number(step[1]));
+    },
+  };
+  return { reporter, base, splits: () => Promise.all(splits), onStep };
+}
+
+describe("deployLambda with a linear canary against moto", () => {
+  const linear = { type: "linear" as const, percent: 30, intervalSeconds: 0.4 };
+
+  it("plans the schedule step by step", async () => {
+    await createWorkerFunction(moto.endpoint, env, oldZip);
+    const plan = await planLambda({ env, zipFile: newZipFile, aws: awsFor(moto.endpoint), canary: linear });
+    expect(plan.steps).toContain(
+      "UpdateAlias live: linear: 30% -> 60% -> 90% -> 100% of live on the new version, 0.4 s per step with the deployment alarms watched; any in ALARM moves live back",
+    );
+  });
+
+  it("shifts 30%, 60%, 90% of the alias with the alarms OK between steps, then 100%", async () => {
+    const { lambda } = await createWorkerFunction(moto.endpoint, env, oldZip);
+    for (const name of env.alarms.deploymentAlarms) await createAlarm(moto.endpoint, name);
+    const steps = stepRecorder(lambda);
+    const outcome = await deployLambda({
+      env: testEnvironment([[["worker", "canary"], linear]]),
+      zipFile: newZipFile,
+      aws: awsFor(moto.endpoint),
+      reporter: steps.reporter,
+      ...fast,
+    });
+    expect(outcome.status).toBe("succeeded");
+    expect(await steps.splits()).toEqual([{ "2": 0.3 }, { "2": 0.6 }, { "2": 0.9 }]);
+    expect(steps.base.lines).toContain("canary step 3/3: 90% of live on version 2 for 0.4 s");
+    const after = await alias(lambda);
+    expect(after.FunctionVersion).toBe("2");
+    expect(after.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
+  });
+
+  it("moves the alias back when an alarm fires at the second step, naming the step", async () => {
+    const { lambda } = await createWorkerFunction(moto.endpoint, env, oldZip);
+    const alarmName = env.alarms.deploymentAlarms[0]!;
+    await createAlarm(moto.endpoint, alarmName);
+    const steps = stepRecorder(lambda);
+    let fired: Promise<unknown> | undefined;
+    steps.onStep.push((step) => {
+      if (step === 2) fired = fireAlarm(moto.endpoint, alarmName);
+    });
+    const outcome = await deployLambda({
+      env,
+      zipFile: newZipFile,
+      aws: awsFor(moto.endpoint),
+      canary: { ...linear, intervalSeconds: 1 },
+      reporter: steps.reporter,
+      ...fast,
+    });
+    await fired;
+    expect(outcome.status).toBe("rolled_back");
+    expect(outcome.reason).toBe(
+      `alarm ${alarmName} went into ALARM during the canary; live is back on version 1`,
+    );
+    expect(outcome.diagnostics).toEqual([
+      `alarm in ALARM: ${alarmName}`,
+      "rolled back at linear step 2 of 3 (60% on version 2)",
+    ]);
+    expect(await steps.splits()).toEqual([{ "2": 0.3 }, { "2": 0.6 }]);
+    const after = await alias(lambda);
+    expect(after.FunctionVersion).toBe("1");
+    expect(after.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
+  });
+
+  it("moves the alias at once with type all-at-once, without a weighted step", async () => {
+    const { lambda } = await createWorkerFunction(moto.endpoint, env, oldZip);
+    const steps = stepRecorder(lambda);
+    const outcome = await deployLambda({
+      env: testEnvironment([[["worker", "canary"], { type: "all-at-once" }]]),
+      zipFile: newZipFile,
+      aws: awsFor(moto.endpoint),
+      reporter: steps.reporter,
+      ...fast,
+    });
+    expect(outcome.status).toBe("succeeded");
+    expect(await steps.splits()).toEqual([]);
+    expect((await alias(lambda)).FunctionVersion).toBe("2");
   });
 });

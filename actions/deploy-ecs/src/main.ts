@@ -16,6 +16,13 @@ const inputs = z.object({
   "task-definition": z.string().optional(),
   "container-name": z.string().optional(),
   "force-new-deployment": booleanInput(false),
+  wait: booleanInput(true),
+  "poll-seconds": z.coerce.number().positive({ message: "a number of seconds greater than 0" }).optional(),
+  "keep-revisions": z.coerce
+    .number()
+    .int({ message: "a whole number of revisions (0 or more)" })
+    .nonnegative({ message: "a whole number of revisions (0 or more)" })
+    .optional(),
 });
 
 await runAction(async () => {
@@ -26,6 +33,9 @@ await runAction(async () => {
     taskDefinitionFile: input["task-definition"],
     containerName: input["container-name"],
     forceNewDeployment: input["force-new-deployment"],
+    wait: input.wait,
+    pollSeconds: input["poll-seconds"],
+    keepRevisions: input["keep-revisions"],
   };
   return input.plan ? planEcs(options) : deployEcs(options);
 });

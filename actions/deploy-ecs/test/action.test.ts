@@ -60,6 +60,8 @@ describe("deploy-ecs dist/index.js run as the runner runs it", () => {
       { environment: "dev", "force-new-deployment": "yes please" },
       'input force-new-deployment: expected "true" or "false"',
     ],
+    [{ environment: "dev", wait: "later" }, 'input wait: expected "true" or "false"'],
+    [{ environment: "dev", "poll-seconds": "-1" }, "input poll-seconds: a number of seconds greater than 0"],
   ])("fails with one clear line for bad input %j", async (inputs, message) => {
     const run = await runBundledAction(
       "deploy-ecs",
@@ -93,6 +95,34 @@ describe("deploy-ecs dist/index.js run as the runner runs it", () => {
       new DescribeServicesCommand({ cluster: env.api.cluster, services: [env.api.service] }),
     );
     expect(after.services?.[0]?.deployments?.[0]?.id).not.toBe(before.services?.[0]?.deployments?.[0]?.id);
+  });
+
+  it("answers started with the deployment id with wait: false, before the new tasks run", async () => {
+    const { ecs } = await createEcsService(
+      moto.endpoint,
+      env,
+      `${env.image.repository}@${digest("a")}`,
+      false,
+    );
+    const run = await runBundledAction(
+      "deploy-ecs",
+      {
+        environment: "dev",
+        digest: digest("b"),
+        "aws-endpoint": moto.endpoint,
+        wait: "false",
+        "poll-seconds": "1",
+      },
+      { workspace: scratchWorkspace() },
+    );
+    expect(run.code).toBe(0);
+    expect(run.outputs.status).toBe("started");
+    const service = (
+      await ecs.send(new DescribeServicesCommand({ cluster: env.api.cluster, services: [env.api.service] }))
+    ).services![0]!;
+    expect(service.runningCount).toBe(0);
+    expect(service.deployments?.map((d) => d.id)).toContain(run.outputs["deployment-id"]);
+    expect(run.summary).toContain("deploy-ecs content-engine-dev/content-engine-api: started");
   });
 
   it("refuses inside a freeze window, and deploys with break-glass, recording it in the job summary", async () => {

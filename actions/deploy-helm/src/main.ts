@@ -1,24 +1,37 @@
 // deploy-helm action: inputs → deployHelm (or planHelm) → outputs and job summary.
 import {
   booleanInput,
-  DEFAULT_CHART,
   deployHelm,
   deployInputs,
   deployOptions,
   planHelm,
   readInputs,
   runAction,
+  workspacePath,
 } from "@content-engine/delivery";
 import { z } from "zod";
+
+/** A multi-line input: one entry a line, blank lines dropped. */
+const lines = z
+  .string()
+  .default("")
+  .transform((text) =>
+    text
+      .split("\n")
+      .map((line) => line.trim())
+      .filter(Boolean),
+  );
 
 const inputs = z.object({
   ...deployInputs,
   digest: z.string().optional(),
-  chart: z.string().default(DEFAULT_CHART),
+  chart: z.string().optional(),
   helm: z.string().default("helm"),
   kubeconfig: z.string().optional(),
   processor: z.enum(["local", "bedrock"]).default("local"),
   offline: booleanInput(false),
+  "values-files": lines,
+  set: lines,
 });
 
 await runAction(async () => {
@@ -26,11 +39,13 @@ await runAction(async () => {
   const options = {
     ...deployOptions(input),
     digest: input.digest,
-    chart: input.chart,
+    chart: input.chart && workspacePath(input.chart),
     helm: input.helm,
     kubeconfig: input.kubeconfig,
     processor: input.processor,
     offline: input.offline,
+    values: { valuesFiles: input["values-files"], set: input.set },
+    repositoryRoot: workspacePath("."),
   };
   return input.plan ? planHelm(options) : deployHelm(options);
 });

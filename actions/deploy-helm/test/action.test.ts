@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { updateEnvironmentFile } from "@content-engine/environments";
 import { describe, expect, it } from "vitest";
 import { toolPath } from "../../../scripts/tools.ts";
@@ -30,6 +32,36 @@ describe("deploy-helm dist/index.js run as the runner runs it", () => {
     expect(run.outputs.status).toBe("planned");
     expect(run.summary).toContain(`@${digest("9")}`);
     expect(run.summary).toContain("plan: deploy-helm content-engine-dev/content-engine/content-engine");
+  });
+
+  it("takes values-files (relative to the workspace) and set lines from the run, and refuses image.digest in set", async () => {
+    const workspace = scratchWorkspace();
+    mkdirSync(join(workspace, "deploy"));
+    writeFileSync(join(workspace, "deploy", "overrides.yaml"), "config: { logLevel: warn }\n");
+    const inputs = {
+      environment: "dev",
+      digest: digest("9"),
+      helm: toolPath("helm"),
+      plan: "true",
+      offline: "true",
+      "values-files": "deploy/overrides.yaml\n",
+      set: "worker.concurrency=9\npodAnnotations.team=search\n",
+    };
+    const run = await runBundledAction("deploy-helm", inputs, { workspace });
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.summary).toContain('LOG_LEVEL: "warn"');
+    expect(run.summary).toMatch(/name: CONTENT_ENGINE_WORKER_CONCURRENCY\n\s+value: "9"/);
+    expect(run.summary).toContain("2. values-files deploy/overrides.yaml");
+
+    const refused = await runBundledAction(
+      "deploy-helm",
+      { ...inputs, set: `image.digest=${digest("8")}` },
+      { workspace },
+    );
+    expect(refused.code).toBe(1);
+    expect(errorLines(refused)).toEqual([
+      "::error::set sets image.digest, which deploy-helm computes from environments/dev.yaml (image.digest): change the environment file (or the digest input) instead",
+    ]);
   });
 
   it("fails with one line when the EKS cluster does not exist", async () => {

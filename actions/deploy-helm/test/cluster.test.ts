@@ -1,10 +1,11 @@
 // deploy-helm against a real Kubernetes control plane (test/support/cluster.ts: etcd, kube-apiserver,
 // controller-manager, scheduler, kwok), its bundled dist run as a runner runs it. Every outcome is
 // read back from the API server: Deployments, pods, events and helm's release records (Secrets).
-import { type ChildProcess, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadEnvironment, updateEnvironmentFile } from "@content-engine/environments";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { toolPath } from "../../../scripts/tools.ts";
@@ -17,11 +18,14 @@ import {
 } from "../../../test/support/cluster.ts";
 import { digest, testEnvironment } from "../../../test/support/delivery-fixtures.ts";
 import { MOTO_CREDENTIALS } from "../../../test/support/moto.ts";
+import { useRegistry } from "../../../test/support/registry.ts";
 import { runCommand } from "../../delivery/src/command.ts";
 import { detectDrift } from "../../delivery/src/drift.ts";
+import { deployHelm as deployHelmRelease, planHelm } from "../../delivery/src/helm.ts";
 import { getJson, kubeRequest } from "../../delivery/src/kube.ts";
 import { dryRunApply } from "../../delivery/src/kube-dry-run.ts";
 import { memoryReporter } from "../../delivery/src/reporter.ts";
+import { pushChart } from "../../delivery/test/support/helm-chart.ts";
 import {
   errorLines,
   repositoryRoot,
@@ -30,6 +34,7 @@ import {
 } from "../../delivery/test/support/run-action.ts";
 
 const cluster = useCluster();
+const registry = useRegistry();
 const helm = toolPath("helm");
 const namespace = "content-engine";
 const release = "content-engine";
@@ -413,6 +418,191 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
       ]);
     }
     expect(await releaseRecords()).toEqual(before);
+  });
+
+  describe("values layers, then helm rollback and uninstall from the CLI (namespace layers)", () => {
+    const ns = "layers";
+    const workspace = scratchWorkspace();
+    const envFile = join(workspace, "environments", "dev.yaml");
+    updateEnvironmentFile(envFile, [
+      { path: ["platform"], value: "eks" },
+      { path: ["eks", "namespace"], value: ns },
+      { path: ["eks", "valuesFiles"], value: ["deploy/values.yaml"] },
+      { path: ["eks", "set"], value: { "config.logLevel": "warn" } },
+    ]);
+    mkdirSync(join(workspace, "deploy"));
+    writeFileSync(
+      join(workspace, "deploy", "values.yaml"),
+      "podAnnotations: { team: search }\nconfig: { logLevel: info }\n",
+    );
+    const options = (set: string[]) => ({
+      env: loadEnvironment("dev", join(workspace, "environments")),
+      digest: good,
+      helm,
+      kubeconfig: cluster.kubeconfig,
+      timeoutSeconds: 60,
+      repositoryRoot: workspace,
+      values: { set },
+      reporter: memoryReporter(),
+    });
+    /** LOG_LEVEL of the release's ConfigMap and the API Deployment's pod annotations, from the API server. */
+    async function live() {
+      const maps = await getJson<{ items: { data?: Record<string, string> }[] }>(
+        cluster.access,
+        `/api/v1/namespaces/${ns}/configmaps`,
+      );
+      const api = await getJson<{
+        spec: { template: { metadata: { annotations?: Record<string, string> } } };
+      }>(cluster.access, `/apis/apps/v1/namespaces/${ns}/deployments/content-engine-api`);
+      return {
+        logLevel: maps.items.find((m) => m.data?.LOG_LEVEL)?.data?.LOG_LEVEL,
+        team: api.spec.template.metadata.annotations?.team,
+      };
+    }
+    const contentEngine = (args: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          join(repositoryRoot, "actions", "delivery", "src", "cli.ts"),
+          ...args,
+          "--environment",
+          "dev",
+          "--kubeconfig",
+          cluster.kubeconfig,
+          "--helm",
+          helm,
+        ],
+        { cwd: workspace, encoding: "utf8", env: { PATH: process.env.PATH } },
+      );
+
+    it("deploys the run's set over eks.set over eks.valuesFiles over the chart, and a repeat is unchanged", async () => {
+      const first = await deployHelmRelease(options(["config.logLevel=debug"]));
+      expect(first.status, first.reason).toBe("succeeded");
+      // set (debug) > eks.set (warn) > eks.valuesFiles (info, and the annotation) > chart
+      expect(await live()).toEqual({ logLevel: "debug", team: "search" });
+      const again = await deployHelmRelease(options(["config.logLevel=debug"]));
+      expect(again.status).toBe("unchanged");
+      // Without the run's pair, eks.set wins: the release changes.
+      const plan = await planHelm(options([]));
+      expect(plan.changes).toContainEqual({
+        field: `config.logLevel (eks.set of ${envFile})`,
+        from: "debug",
+        to: "warn",
+      });
+      expect(plan.details[0]).toContain(`2. eks.valuesFiles of ${envFile} deploy/values.yaml`);
+      const second = await deployHelmRelease(options([]));
+      expect(second.status, second.reason).toBe("succeeded");
+      expect(await live()).toEqual({ logLevel: "warn", team: "search" });
+      expect(await releaseRecords(ns)).toEqual([
+        { version: 1, status: "superseded" },
+        { version: 2, status: "deployed" },
+      ]);
+    });
+
+    it("helm rollback prints what it returns to, then returns the release to the revision before", async () => {
+      const planOnly = contentEngine(["helm", "rollback", "--plan"]);
+      expect(planOnly.status, planOnly.stderr).toBe(0);
+      expect(planOnly.stdout).toContain(
+        "### 📝 plan: helm-rollback content-engine-dev/layers/content-engine",
+      );
+      expect(planOnly.stdout).toContain("| revision | `2` | `1` |");
+      // What returns: the values that differ, besides the revision and the digest.
+      expect(planOnly.stdout).toContain("| config.logLevel | `warn` | `debug` |");
+      expect(await releaseRecords(ns)).toHaveLength(2);
+
+      const run = contentEngine(["helm", "rollback"]);
+      expect(run.status, run.stderr).toBe(0);
+      // The plan first, then what happened.
+      expect(run.stdout.indexOf("| revision | `2` | `1` |")).toBeGreaterThan(-1);
+      expect(run.stdout.indexOf("| revision | `2` | `1` |")).toBeLessThan(
+        run.stdout.indexOf("rolled back to revision 1"),
+      );
+      expect(await live()).toEqual({ logLevel: "debug", team: "search" });
+      expect(await releaseRecords(ns)).toEqual([
+        { version: 1, status: "superseded" },
+        { version: 2, status: "superseded" },
+        { version: 3, status: "deployed" },
+      ]);
+    });
+
+    it("helm uninstall lists the objects it removes, then removes them and the release", async () => {
+      const planOnly = contentEngine(["helm", "uninstall", "--plan", "--json"]);
+      expect(planOnly.status, planOnly.stderr).toBe(0);
+      const plan = JSON.parse(planOnly.stdout) as { changes: unknown[]; details: string[] };
+      expect(plan.changes).toEqual(
+        [
+          { field: "release", from: "content-engine revision 3 (deployed)", to: undefined },
+          { field: "image.digest", from: good, to: undefined },
+        ].map((c) => JSON.parse(JSON.stringify(c))),
+      );
+      expect(plan.details[0]).toContain("Deployment content-engine-api");
+      expect(plan.details[0]).toContain("Deployment content-engine-worker");
+      const before = await getJson<{ items: unknown[] }>(
+        cluster.access,
+        `/apis/apps/v1/namespaces/${ns}/deployments`,
+      );
+      expect(before.items).toHaveLength(2);
+
+      const run = contentEngine(["helm", "uninstall"]);
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toContain("### 📝 plan: helm-uninstall content-engine-dev/layers/content-engine");
+      expect(await releaseRecords(ns)).toEqual([]);
+      const left = await getJson<{ items: unknown[] }>(
+        cluster.access,
+        `/apis/apps/v1/namespaces/${ns}/deployments`,
+      );
+      expect(left.items).toEqual([]);
+      // Nothing left to act on: said in one line.
+      const again = contentEngine(["helm", "rollback"]);
+      expect(again.status).toBe(2);
+      expect(again.stderr).toBe(
+        "content-engine: release content-engine does not exist in namespace layers of content-engine-dev: nothing to roll back\n",
+      );
+    });
+  });
+
+  it("installs a chart pulled from the registry by version, and upgrades when only the chart version moves", async () => {
+    const ns = "oci-chart";
+    const oci = `oci://${registry.host}/charts/content-engine`;
+    const first = pushChart(registry.host, "1.2.3");
+    const env = (version: string) =>
+      testEnvironment([
+        [["platform"], "eks"],
+        [["eks", "namespace"], ns],
+        [["eks", "chart"], { oci, version }],
+      ]);
+    const options = { digest: good, helm, kubeconfig: cluster.kubeconfig, timeoutSeconds: 60 };
+    const chartLabel = async () =>
+      (
+        await getJson<{ metadata: { labels: Record<string, string> } }>(
+          cluster.access,
+          `/apis/apps/v1/namespaces/${ns}/deployments/content-engine-api`,
+        )
+      ).metadata.labels["helm.sh/chart"];
+
+    const reporter = memoryReporter();
+    const installed = await deployHelmRelease({ ...options, env: env("1.2.3"), reporter });
+    expect(installed.status, installed.reason).toBe("succeeded");
+    expect(reporter.lines).toContain(`chart ${oci}:1.2.3: pulled and verified ${first}`);
+    expect(await chartLabel()).toBe("content-engine-1.2.3");
+
+    // Same values, a new chart version: a change, not "unchanged".
+    const second = pushChart(registry.host, "1.2.4");
+    const plan = await planHelm({ ...options, env: env("1.2.4"), reporter: memoryReporter() });
+    expect(plan.changes).toContainEqual({
+      field: "chart",
+      from: "content-engine-1.2.3",
+      to: `${oci}:1.2.4 (${second})`,
+    });
+    const upgraded = await deployHelmRelease({ ...options, env: env("1.2.4"), reporter: memoryReporter() });
+    expect(upgraded.status, upgraded.reason).toBe("succeeded");
+    expect(await chartLabel()).toBe("content-engine-1.2.4");
+    const again = await deployHelmRelease({ ...options, env: env("1.2.4"), reporter: memoryReporter() });
+    expect(again.status).toBe("unchanged");
+    expect(await releaseRecords(ns)).toEqual([
+      { version: 1, status: "superseded" },
+      { version: 2, status: "deployed" },
+    ]);
   });
 
   describe("after the control plane stops", () => {

@@ -3,32 +3,47 @@ import {
   deployInputs,
   deployLambda,
   deployOptions,
+  overrideCanary,
   planLambda,
   readInputs,
   runAction,
+  withWorkerImage,
 } from "@content-engine/delivery";
+import { CANARY_TYPES, environmentSource } from "@content-engine/environments";
 import { z } from "zod";
 
 const inputs = z.object({
   ...deployInputs,
   "zip-file": z.string().optional(),
+  "worker-image": z.string().optional(),
   canary: z.enum(["auto", "off"]).default("auto"),
-  "canary-percent": z.coerce.number().int().min(1).max(99).optional(),
-  "canary-minutes": z.coerce.number().positive().optional(),
+  "canary-type": z.enum(CANARY_TYPES).optional(),
+  "canary-percent": z.string().optional(),
+  "canary-interval-seconds": z.string().optional(),
+  "canary-steps": z.string().optional(),
+  "canary-minutes": z.string().optional(),
 });
 
 await runAction(async () => {
   const input = readInputs(inputs, Object.keys(inputs.shape));
-  const common = deployOptions(input);
-  const configured = common.env.worker.canary;
+  const loaded = deployOptions(input);
+  const common = { ...loaded, env: withWorkerImage(loaded.env, input["worker-image"]) };
+  const override = {
+    type: input["canary-type"],
+    percent: input["canary-percent"],
+    intervalSeconds: input["canary-interval-seconds"],
+    steps: input["canary-steps"],
+    minutes: input["canary-minutes"],
+  };
   const canary =
     input.canary === "off"
       ? (false as const)
-      : input["canary-percent"] || input["canary-minutes"]
-        ? {
-            percent: input["canary-percent"] ?? configured?.percent ?? 10,
-            minutes: input["canary-minutes"] ?? configured?.minutes ?? 5,
-          }
+      : Object.values(override).some((value) => value)
+        ? overrideCanary(
+            common.env.worker.canary ?? { percent: 10, intervalSeconds: 300 },
+            override,
+            `worker.canary of ${environmentSource(common.env)} with the canary-* inputs`,
+          )
         : undefined;
   const options = { ...common, zipFile: input["zip-file"], canary };
   return input.plan ? planLambda(options) : deployLambda(options);

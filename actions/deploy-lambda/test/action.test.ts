@@ -12,21 +12,27 @@ const moto = useMoto();
 beforeEach(() => moto.reset());
 const env = testEnvironment();
 
+/** Version 1 live in moto, a v2 lambda.zip in a scratch workspace, then the bundled action with `inputs`. */
+async function deployV2(inputs: Record<string, string>) {
+  const { lambda } = await createWorkerFunction(moto.endpoint, env, workerZip("v1"));
+  const workspace = scratchWorkspace();
+  writeFileSync(join(workspace, "lambda.zip"), workerZip("v2"));
+  const run = await runBundledAction(
+    "deploy-lambda",
+    { environment: "dev", "zip-file": "lambda.zip", "aws-endpoint": moto.endpoint, ...inputs },
+    { workspace },
+  );
+  const alias = await lambda.send(
+    new GetAliasCommand({ FunctionName: env.worker.functionName, Name: "live" }),
+  );
+  return { run, alias };
+}
+
 describe("deploy-lambda dist/index.js run as the runner runs it", () => {
   it("publishes the zip as a new version and moves the alias", async () => {
-    const { lambda } = await createWorkerFunction(moto.endpoint, env, workerZip("v1"));
-    const workspace = scratchWorkspace();
-    writeFileSync(join(workspace, "lambda.zip"), workerZip("v2"));
-    const run = await runBundledAction(
-      "deploy-lambda",
-      { environment: "dev", "zip-file": "lambda.zip", canary: "off", "aws-endpoint": moto.endpoint },
-      { workspace },
-    );
+    const { run, alias } = await deployV2({ canary: "off" });
     expect(run.code).toBe(0);
     expect(run.outputs).toMatchObject({ status: "succeeded", version: "2", "previous-revision": "1" });
-    const alias = await lambda.send(
-      new GetAliasCommand({ FunctionName: env.worker.functionName, Name: "live" }),
-    );
     expect(alias.FunctionVersion).toBe("2");
   });
 
@@ -79,6 +85,33 @@ describe("deploy-lambda dist/index.js run as the runner runs it", () => {
     expect(errorLines(run)).toEqual([
       '::error::Lambda function "content-engine-worker-dev" does not exist (worker.functionName in environments/dev.yaml)',
     ]);
+  });
+
+  it("walks a linear canary given by the canary-* inputs, then shifts fully", async () => {
+    const { run, alias } = await deployV2({
+      "canary-type": "linear",
+      "canary-percent": "40",
+      "canary-interval-seconds": "0.3",
+    });
+    expect(run.outputs.status).toBe("succeeded");
+    expect(run.stdout).toContain("canary step 1/2: 40% of live on version 2 for 0.3 s");
+    expect(run.stdout).toContain("canary step 2/2: 80% of live on version 2 for 0.3 s");
+    expect(alias.FunctionVersion).toBe("2");
+    expect(alias.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
+  });
+
+  it("fails with one line naming the canary field and its inputs when they contradict each other", async () => {
+    const { run, alias } = await deployV2({
+      "canary-type": "canary",
+      "canary-percent": "10",
+      "canary-interval-seconds": "60",
+      "canary-steps": "3",
+    });
+    expect(run.code).toBe(1);
+    expect(errorLines(run)).toEqual([
+      "::error::worker.canary of environments/dev.yaml with the canary-* inputs: steps: expected 1 for type canary (use type linear for several steps), got number 3",
+    ]);
+    expect(alias.FunctionVersion).toBe("1");
   });
 
   it("moves the alias back to the serving version when the job is cancelled mid-canary", async () => {

@@ -37,6 +37,8 @@ module "stack" {
     desired_count   = 1
     min_capacity    = 1
     max_capacity    = 3
+    # Exactly the ARNs api.secrets of environments/dev.yaml names (test/infra/ecs-secrets.test.ts).
+    secret_arns = []
   }
 
   worker = {

@@ -37,6 +37,8 @@ module "stack" {
     desired_count   = 3
     min_capacity    = 3
     max_capacity    = 12
+    # Exactly the ARNs api.secrets of environments/prod.yaml names (test/infra/ecs-secrets.test.ts).
+    secret_arns = []
   }
 
   worker = {

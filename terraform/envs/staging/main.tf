@@ -37,6 +37,8 @@ module "stack" {
     desired_count   = 2
     min_capacity    = 2
     max_capacity    = 4
+    # Exactly the ARNs api.secrets of environments/staging.yaml names (test/infra/ecs-secrets.test.ts).
+    secret_arns = []
   }
 
   worker = {

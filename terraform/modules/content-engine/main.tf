@@ -116,6 +116,7 @@ module "ecs_service" {
   waf_web_acl_arn     = var.api.waf_web_acl_arn
   ecr_repository_arn  = local.ecr_repository_arn
   api_keys_secret_arn = aws_secretsmanager_secret.api_keys.arn
+  secret_arns         = var.api.secret_arns
   task_policy_json    = module.workload_iam.api_policy_json
   metrics_collector   = module.metrics.collector
   log_retention_days  = var.log_retention_days
@@ -218,6 +219,8 @@ module "github_oidc" {
     service_arn        = module.ecs_service.service_arn
     task_role_arn      = module.ecs_service.task_role_arn
     execution_role_arn = module.ecs_service.execution_role_arn
+    task_family        = module.ecs_service.task_definition_family
+    log_group_name     = module.ecs_service.log_group_name
   }
 
   tags = local.tags

@@ -19,7 +19,7 @@ variable "network" {
 }
 
 variable "api" {
-  description = "The API on ECS Fargate: first image (by digest), task size, autoscaling bounds, TLS certificate, who may connect, and the upload size limit."
+  description = "The API on ECS Fargate: first image (by digest), task size, autoscaling bounds, TLS certificate, who may connect, the upload size limit, and the secrets the execution role may read (secret_arns: exactly the ARNs api.secrets of environments/<env>.yaml names)."
   type = object({
     container_image     = string
     certificate_arn     = string
@@ -34,6 +34,7 @@ variable "api" {
     access_logs_bucket  = optional(string)
     waf_web_acl_arn     = optional(string)
     max_upload_bytes    = optional(number, 26214400)
+    secret_arns         = optional(list(string), [])
   })
 }
 

@@ -2,6 +2,11 @@ data "aws_region" "current" {}
 
 locals {
   container_name = "api"
+
+  # The secrets environments/<env>.yaml names (api.secrets), by service: the execution role reads these
+  # and no others when ECS starts a task.
+  secretsmanager_arns = [for arn in var.secret_arns : arn if strcontains(arn, ":secretsmanager:")]
+  ssm_parameter_arns  = [for arn in var.secret_arns : arn if strcontains(arn, ":ssm:")]
   log_options = {
     awslogs-group  = aws_cloudwatch_log_group.api.name
     awslogs-region = data.aws_region.current.region
@@ -62,7 +67,7 @@ resource "aws_cloudwatch_log_group" "api" {
   tags = var.tags
 }
 
-# --- IAM: the execution role pulls the image and the secret; the task role is what the code may do.
+# --- IAM: the execution role pulls the image and reads the secrets; the task role is what the code may do.
 
 data "aws_iam_policy_document" "ecs_tasks_assume" {
   statement {
@@ -106,6 +111,26 @@ data "aws_iam_policy_document" "execution" {
     sid       = "ReadApiKeys"
     actions   = ["secretsmanager:GetSecretValue"]
     resources = [var.api_keys_secret_arn]
+  }
+
+  dynamic "statement" {
+    for_each = length(local.secretsmanager_arns) == 0 ? [] : [local.secretsmanager_arns]
+
+    content {
+      sid       = "ReadFileSecrets"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = statement.value
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.ssm_parameter_arns) == 0 ? [] : [local.ssm_parameter_arns]
+
+    content {
+      sid       = "ReadFileParameters"
+      actions   = ["ssm:GetParameters"]
+      resources = statement.value
+    }
   }
 }
 

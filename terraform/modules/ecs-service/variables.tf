@@ -121,6 +121,20 @@ variable "api_keys_secret_arn" {
   }
 }
 
+variable "secret_arns" {
+  description = "The SSM parameters and Secrets Manager secrets environments/<env>.yaml names in api.secrets (secrets by their full ARN, without ECS's :json-key:stage:version selector). The execution role may read exactly these, besides the API keys secret; test/infra/ecs-secrets.test.ts keeps the two equal."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for arn in var.secret_arns :
+      can(regex("^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:[0-9]{12}:parameter/[A-Za-z0-9_./-]+|secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+)$", arn))
+    ])
+    error_message = "secret_arns must be SSM parameter ARNs (arn:aws:ssm:<region>:<account>:parameter/<name>) or Secrets Manager secret ARNs (arn:aws:secretsmanager:<region>:<account>:secret:<name>), no wildcard and no JSON key selector."
+  }
+}
+
 variable "ecr_repository_arn" {
   description = "ECR repository the task execution role may pull from."
   type        = string

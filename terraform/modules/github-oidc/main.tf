@@ -105,9 +105,10 @@ data "aws_iam_policy_document" "deploy" {
     for_each = var.ecs == null ? [] : [var.ecs]
 
     content {
-      # Task definition registration and description have no resource-level permissions: AWS requires "*".
+      # Task definition registration, description, listing and deregistration (deploy-ecs keeps the newest
+      # api.keepRevisions and deregisters older ones) have no resource-level permissions: AWS requires "*".
       sid       = "RegisterTaskDefinitions"
-      actions   = ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"]
+      actions   = ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:DeregisterTaskDefinition"]
       resources = ["*"]
     }
   }
@@ -127,7 +128,7 @@ data "aws_iam_policy_document" "deploy" {
 
     content {
       sid       = "WatchRollOutTasks"
-      actions   = ["ecs:ListTasks", "ecs:DescribeTasks"]
+      actions   = ["ecs:ListTasks", "ecs:DescribeTasks", "ecs:StopTask"]
       resources = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${element(split("/", statement.value.cluster_arn), 1)}/*", "arn:${local.partition}:ecs:${local.region}:${local.account_id}:container-instance/${element(split("/", statement.value.cluster_arn), 1)}/*"]
 
       condition {
@@ -135,6 +136,34 @@ data "aws_iam_policy_document" "deploy" {
         variable = "ecs:cluster"
         values   = [statement.value.cluster_arn]
       }
+    }
+  }
+
+  # api.preDeploy: the new revision runs as a one-off task in the service's cluster before the rollout,
+  # and its log tail goes into the job summary.
+  dynamic "statement" {
+    for_each = var.ecs == null ? [] : [var.ecs]
+
+    content {
+      sid       = "RunPreDeployTasks"
+      actions   = ["ecs:RunTask"]
+      resources = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task-definition/${statement.value.task_family}:*"]
+
+      condition {
+        test     = "ArnEquals"
+        variable = "ecs:cluster"
+        values   = [statement.value.cluster_arn]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.ecs == null ? [] : [var.ecs]
+
+    content {
+      sid       = "ReadPreDeployLogs"
+      actions   = ["logs:GetLogEvents"]
+      resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${statement.value.log_group_name}:log-stream:*"]
     }
   }
 
@@ -354,9 +383,10 @@ data "aws_iam_policy_document" "promote_read" {
     for_each = var.ecs == null ? [] : [var.ecs]
 
     content {
-      # DescribeTaskDefinition has no resource-level permissions: AWS requires "*".
+      # DescribeTaskDefinition and ListTaskDefinitions (the plan lists revisions it would deregister)
+      # have no resource-level permissions: AWS requires "*".
       sid       = "ReadTaskDefinitions"
-      actions   = ["ecs:DescribeTaskDefinition"]
+      actions   = ["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"]
       resources = ["*"]
     }
   }

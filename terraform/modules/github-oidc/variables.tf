@@ -52,6 +52,9 @@ variable "ecs" {
     service_arn        = string
     task_role_arn      = string
     execution_role_arn = string
+    # The API's task definition family (pre-deploy tasks run its revisions) and its log group (their log tail).
+    task_family    = string
+    log_group_name = string
   })
   default = null
 }

@@ -34,7 +34,7 @@ export function scratchWorkspace(): string {
   for (const file of readdirSync(dir).filter((name) => name.endsWith(".yaml"))) {
     const doc = parseDocument(readFileSync(join(dir, file), "utf8"));
     doc.deleteIn(["signing"]);
-    writeFileSync(join(dir, file), doc.toString());
+    writeFileSync(join(dir, file), doc.toString({ flowCollectionPadding: false }));
   }
   return workspace;
 }

@@ -9,7 +9,10 @@ import { run } from "../support/run.ts";
 
 /** What each pattern rebuilds, and the helper that produces it. */
 const REBUILT: Array<{ pattern: RegExp; instead: string }> = [
-  { pattern: /content-engine-\$\{[^}]*\b(env|name|environment)\b/, instead: "alarmNamePrefix / alarmName / ruleGroupName (names.ts)" },
+  {
+    pattern: /content-engine-\$\{[^}]*\b(env|name|environment)\b/,
+    instead: "alarmNamePrefix / alarmName / ruleGroupName (names.ts)",
+  },
   {
     pattern: /\$\{alarmNamePrefix\([^)]*\)\}[A-Za-z0-9-]/,
     instead: "alarmName / cloudWatchDashboardName (names.ts)",

@@ -18,6 +18,7 @@ import {
   UpdateAliasCommand,
 } from "@aws-sdk/client-lambda";
 import { apiTaskFamily, type Environment } from "@content-engine/environments";
+import { parseDocument } from "yaml";
 import { getManifest } from "../../actions/delivery/src/registry.ts";
 import {
   deployedTag,
@@ -123,6 +124,13 @@ class Chain {
 
 const workerEdit = (n: string) => (dir: string) =>
   appendFileSync(join(dir, "services/worker/src/lambda.ts"), `// rehearsal change ${n}\n`);
+
+function dropField(dir: string, env: EnvName, path: string[]) {
+  const file = join(dir, "environments", `${env}.yaml`);
+  const doc = parseDocument(readFileSync(file, "utf8"));
+  doc.deleteIn(path);
+  writeFileSync(file, doc.toString({ flowCollectionPadding: false }));
+}
 
 function setField(dir: string, env: EnvName, pattern: RegExp, replacement: string) {
   const file = join(dir, "environments", `${env}.yaml`);
@@ -442,7 +450,12 @@ export async function brokenRollout(c: Chain) {
     const { before: b, after } = c.pushCommits([
       {
         message: "dev: more CPU, on a revision whose tasks never start",
-        edit: (d) => setField(d, "dev", /^ {2}cpu: 256$/m, "  cpu: 512"),
+        edit: (d) => {
+          setField(d, "dev", /^ {2}cpu: 256$/m, "  cpu: 512");
+          // Its pre-deploy task would exit at start too and stop the deploy first (as it should): this
+          // chain is about the rollout, so the commit runs without one.
+          dropField(d, "dev", ["api", "preDeploy"]);
+        },
       },
     ]);
     const runs = c.record(await push(ctx, b, after), "broken");

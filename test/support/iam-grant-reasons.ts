@@ -23,6 +23,10 @@ export const DELIVERY_GRANT_REASONS: Record<string, string> = {
     "observability-apply deletes a managed alarm the generated set no longer has; the rehearsal's generated set never shrinks",
   "github-oidc/deploy cloudwatch:TagResource":
     "observability-apply tags an existing alarm it adopts (Put*Alarm does not retag); every alarm in the rehearsal is created by it, tagged at creation",
+  "github-oidc/deploy ecs:StopTask":
+    "deploy-ecs stops a pre-deploy task that outlives its timeoutSeconds; the rehearsal's pre-deploy task exits at once (the timeout is tested against moto in ecs-pre-deploy.test.ts)",
+  "github-oidc/deploy ecs:DeregisterTaskDefinition":
+    "deploy-ecs deregisters revisions beyond api.keepRevisions (10); no rehearsed family reaches that many (tested against moto in ecs-revisions.test.ts)",
   "github-oidc/deploy elasticloadbalancing:DescribeTargetHealth":
     "deploy-ecs's failure diagnosis reads target health of the service's target groups; moto's service has no load balancer attached, so the broken rollout's diagnosis has none to read",
   "github-oidc/deploy lambda:CreateAlias":

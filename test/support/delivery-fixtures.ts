@@ -138,7 +138,8 @@ export function workerZip(body: string): Uint8Array {
 export async function createWorkerFunction(
   endpoint: string,
   env: Environment,
-  zip: Uint8Array,
+  /** The zip it runs, or `{ imageUri }` for a container-image function (worker.package: image). */
+  code: Uint8Array | { imageUri: string },
   aws: AwsOptions = awsFor(endpoint),
 ) {
   const iam = createClient(IAMClient, aws);
@@ -159,10 +160,10 @@ export async function createWorkerFunction(
   await lambda.send(
     new CreateFunctionCommand({
       FunctionName: env.worker.functionName,
-      Runtime: "nodejs24.x",
       Role: role?.Role?.Arn ?? `arn:aws:iam::123456789012:role/${env.worker.functionName}-role`,
-      Handler: "index.handler",
-      Code: { ZipFile: zip },
+      ...(code instanceof Uint8Array
+        ? { Runtime: "nodejs24.x" as const, Handler: "index.handler", Code: { ZipFile: code } }
+        : { PackageType: "Image" as const, Code: { ImageUri: code.imageUri } }),
       MemorySize: env.worker.memory,
       Timeout: env.worker.timeout,
     }),

@@ -1,14 +1,4 @@
-// worker.package: image against moto: the function runs the worker image by digest from the API's
-// repository. moto stores the ImageUri of each version (ECR lookups stubbed, its default).
-import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
-import {
-  CreateAliasCommand,
-  CreateFunctionCommand,
-  GetAliasCommand,
-  GetFunctionCommand,
-  LambdaClient,
-  PublishVersionCommand,
-} from "@aws-sdk/client-lambda";
+import { GetAliasCommand, GetFunctionCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import { PROMOTABLE_FIELDS } from "@content-engine/environments";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
@@ -19,7 +9,6 @@ import {
   workerZip,
 } from "../../../test/support/delivery-fixtures.ts";
 import { useMoto } from "../../../test/support/moto.ts";
-import { createClient } from "../src/aws.ts";
 import { deployLambda, planLambda, withWorkerImage } from "../src/lambda.ts";
 import { memoryReporter } from "../src/reporter.ts";
 
@@ -35,37 +24,7 @@ const fast = { pollSeconds: 0.05, progressSeconds: 0 };
 
 /** An Image function serving `image` behind the alias, as terraform would create it. */
 async function createImageFunction(image: string) {
-  const role = await createClient(IAMClient, awsFor(moto.endpoint)).send(
-    new CreateRoleCommand({
-      RoleName: `${env.worker.functionName}-role`,
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
-        ],
-      }),
-    }),
-  );
-  const lambda = createClient(LambdaClient, awsFor(moto.endpoint));
-  await lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: env.worker.functionName,
-      PackageType: "Image",
-      Role: role.Role!.Arn,
-      Code: { ImageUri: image },
-      MemorySize: env.worker.memory,
-      Timeout: env.worker.timeout,
-    }),
-  );
-  const version = await lambda.send(new PublishVersionCommand({ FunctionName: env.worker.functionName }));
-  await lambda.send(
-    new CreateAliasCommand({
-      FunctionName: env.worker.functionName,
-      Name: env.worker.alias,
-      FunctionVersion: version.Version,
-    }),
-  );
-  return lambda;
+  return (await createWorkerFunction(moto.endpoint, env, { imageUri: image })).lambda;
 }
 
 async function servedImage(lambda: LambdaClient) {

@@ -4,7 +4,6 @@ import {
   type JobRecord,
   type JobResult,
   type JobStore,
-  keys,
   type Logger,
   newJobId,
   ServiceError,
@@ -94,7 +93,8 @@ export async function createJob(deps: JobsServiceDeps, input: CreateJobInput): P
       {
         s3: deps.s3,
         bucket: deps.bucket,
-        key: keys.upload(input.tenant, jobId),
+        // Under the environment's key prefix, as every key of the store.
+        key: deps.jobs.keys.upload(input.tenant, jobId),
         metadataFor: (filename, fields) =>
           uploadMetadata({
             filename,

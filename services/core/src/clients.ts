@@ -14,5 +14,5 @@ export interface ServiceClients {
 
 export function createServiceClients(config: RuntimeConfig): ServiceClients {
   const s3 = createS3Client(config);
-  return { s3, sqs: createSqsClient(config), jobs: new JobStore(s3, config.bucket) };
+  return { s3, sqs: createSqsClient(config), jobs: new JobStore(s3, config.bucket, config.keyPrefix) };
 }

@@ -18,6 +18,29 @@ export const AWS_CALL_DEFAULTS = {
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/** Longest `CONTENT_ENGINE_KEY_PREFIX` (S3 keys may be 1,024 bytes; the store's own part stays well under). */
+export const KEY_PREFIX_MAX_LENGTH = 200;
+
+/**
+ * The store's own top-level folders (see `jobKeys`). A prefix may not have a segment named like one:
+ * then no prefix's keys or listings can reach into another's (or into the unprefixed layout's), e.g.
+ * `uploads/` (a "tenant" of the unprefixed listing) or `a/jobs/` (inside `a/`'s status records).
+ */
+const RESERVED_KEY_SEGMENTS = ["uploads", "jobs"] as const;
+
+const keyPrefixSchema = z
+  .string()
+  .max(KEY_PREFIX_MAX_LENGTH)
+  .regex(
+    /^([a-z0-9-]+\/)+$/,
+    'a key prefix: empty, or path segments of lowercase letters, digits and hyphens, each ending in "/" (e.g. "previews/pr-12/")',
+  )
+  .refine(
+    (prefix) =>
+      !prefix.split("/").some((segment) => (RESERVED_KEY_SEGMENTS as readonly string[]).includes(segment)),
+    `a key prefix without a segment named ${RESERVED_KEY_SEGMENTS.map((s) => `"${s}"`).join(" or ")} (the store's own folders)`,
+  );
+
 const envSchema = z.object({
   AWS_REGION: z.string().min(1).default("us-east-1"),
   AWS_ENDPOINT_URL: z.url().optional(),
@@ -27,6 +50,7 @@ const envSchema = z.object({
       /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
       "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
     ),
+  CONTENT_ENGINE_KEY_PREFIX: keyPrefixSchema.default(""),
   CONTENT_ENGINE_QUEUE_URL: z.url(),
   CONTENT_ENGINE_DLQ_URL: z.url().optional(),
   CONTENT_ENGINE_REDRIVE_AFTER_SECONDS: positiveInt(900),
@@ -61,6 +85,12 @@ export interface RuntimeConfig {
   /** Endpoint override for every AWS client (an emulator, moto, a VPC endpoint); undefined = AWS. */
   endpoint: string | undefined;
   bucket: string;
+  /**
+   * Where in the bucket this environment's objects live: "" (the default) = the bucket's root, as
+   * before; else e.g. `previews/pr-12/`, so environments sharing a bucket never see each other's data.
+   * Every key the API and the worker read, write, list or delete starts with it (see `jobKeys`).
+   */
+  keyPrefix: string;
   queueUrl: string;
   /** The jobs queue's DLQ: the consumer marks dead-lettered jobs failed (optional). */
   dlqUrl: string | undefined;
@@ -113,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     region: e.AWS_REGION,
     endpoint: e.AWS_ENDPOINT_URL,
     bucket: e.CONTENT_ENGINE_BUCKET,
+    keyPrefix: e.CONTENT_ENGINE_KEY_PREFIX,
     queueUrl: e.CONTENT_ENGINE_QUEUE_URL,
     dlqUrl: e.CONTENT_ENGINE_DLQ_URL,
     redriveAfterSeconds: e.CONTENT_ENGINE_REDRIVE_AFTER_SECONDS,
@@ -143,7 +174,11 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
   if (issue.code === "invalid_type") return `a ${issue.expected}`;
   if (issue.code === "too_small") return `a value of at least ${String(issue.minimum)}`;
+  if (issue.code === "too_big" && issue.origin === "string")
+    return `at most ${String(issue.maximum)} characters`;
   if (issue.code === "too_big") return `a value of at most ${String(issue.maximum)}`;
+  // A pattern of ours carries its own description (the bucket name, the key prefix).
+  if (issue.code === "invalid_format" && issue.format === "regex") return issue.message;
   if (issue.code === "invalid_format") return `a valid ${issue.format}`;
   return issue.message;
 }

@@ -9,10 +9,11 @@ import {
 import {
   type FinalJob,
   finalJobSchema,
+  type JobKeys,
   type JobRecord,
   type JobResult,
   jobIdFloor,
-  keys,
+  jobKeys,
   recordFromUpload,
 } from "./jobs.ts";
 
@@ -28,15 +29,21 @@ export interface PendingUpload {
 
 /**
  * Job state as objects next to the upload, in the same bucket: no second store to provision, tenant
- * isolation by key prefix, and each role's IAM policy names the prefixes it needs. See `keys`.
+ * isolation by key prefix, and each role's IAM policy names the prefixes it needs. See `jobKeys`.
+ *
+ * Every key it reads, writes, lists or deletes is under its environment's key prefix
+ * (CONTENT_ENGINE_KEY_PREFIX; "" = the bucket's root), so environments sharing a bucket never meet.
  */
 export class JobStore {
   private readonly s3: S3Client;
-  private readonly bucket: string;
+  readonly bucket: string;
+  /** The keys of this store's jobs; the API names uploads, and the worker checks messages, by them. */
+  readonly keys: JobKeys;
 
-  constructor(s3: S3Client, bucket: string) {
+  constructor(s3: S3Client, bucket: string, keyPrefix = "") {
     this.s3 = s3;
     this.bucket = bucket;
+    this.keys = jobKeys(keyPrefix);
   }
 
   /** The job as a client sees it: its final record, else the `queued` record its upload carries. */
@@ -51,11 +58,10 @@ export class JobStore {
 
   /** The record its upload's metadata carries, or undefined when there is no upload. */
   async getQueued(tenant: string, jobId: string): Promise<JobRecord | undefined> {
+    const key = this.keys.upload(tenant, jobId);
     try {
-      const head = await this.s3.send(
-        new HeadObjectCommand({ Bucket: this.bucket, Key: keys.upload(tenant, jobId) }),
-      );
-      return recordFromUpload(tenant, jobId, head);
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return recordFromUpload(tenant, jobId, head, key);
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -65,7 +71,7 @@ export class JobStore {
   async getFinal(tenant: string, jobId: string): Promise<FinalJob | undefined> {
     try {
       const out = await this.s3.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: keys.status(tenant, jobId) }),
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.keys.status(tenant, jobId) }),
       );
       return finalJobSchema.parse(JSON.parse(await out.Body!.transformToString("utf8")));
     } catch (error) {
@@ -88,7 +94,7 @@ export class JobStore {
       await this.s3.send(
         new PutObjectCommand({
           Bucket: this.bucket,
-          Key: keys.status(final.tenant, final.jobId),
+          Key: this.keys.status(final.tenant, final.jobId),
           Body: JSON.stringify(final),
           ContentType: "application/json",
           IfNoneMatch: "*",
@@ -106,7 +112,9 @@ export class JobStore {
 
   /** Removes a job's upload (an ingest that could not be completed). */
   async deleteUpload(tenant: string, jobId: string): Promise<void> {
-    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: keys.upload(tenant, jobId) }));
+    await this.s3.send(
+      new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keys.upload(tenant, jobId) }),
+    );
   }
 
   /**
@@ -114,7 +122,8 @@ export class JobStore {
    * record: two listings per tenant and window, no request per job.
    */
   async listPending(windows: ReadonlyArray<{ from: Date; to: Date }>): Promise<PendingUpload[]> {
-    const tenants = await this.listPrefixes("uploads/");
+    const keys = this.keys;
+    const tenants = await this.listPrefixes(keys.uploads);
     const pending = new Map<string, PendingUpload>();
     for (const tenant of tenants) {
       for (const { from, to } of windows) {

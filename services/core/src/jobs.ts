@@ -3,19 +3,40 @@ import { z } from "zod";
 import { type Task, taskSchema } from "./config.ts";
 
 /**
- * Where a job's pieces live in the bucket. The IAM policies in terraform/ scope to these prefixes.
+ * Where a job's pieces live in the bucket, under the environment's key prefix (`keyPrefix` in the
+ * runtime config: "" on the bucket's root, or e.g. `previews/pr-12/`). The IAM policies in terraform/
+ * scope to these prefixes.
  *
- * A job is two objects at most. Its upload (`uploads/<tenant>/<id>`) carries the job record in its
- * metadata, so ingest is one PutObject and one SendMessage; while it has no final record the job
- * reads `queued`. Its final record (`jobs/<tenant>/<id>.json`: status, error, and the result) is
- * written once by the worker, conditionally, so the first result stays.
+ * A job is two objects at most. Its upload (`<prefix>uploads/<tenant>/<id>`) carries the job record
+ * in its metadata, so ingest is one PutObject and one SendMessage; while it has no final record the
+ * job reads `queued`. Its final record (`<prefix>jobs/<tenant>/<id>.json`: status, error, and the
+ * result) is written once by the worker, conditionally, so the first result stays.
  */
-export const keys = {
-  upload: (tenant: string, jobId: string) => `uploads/${tenant}/${jobId}`,
-  status: (tenant: string, jobId: string) => `jobs/${tenant}/${jobId}.json`,
-  uploadsOf: (tenant: string) => `uploads/${tenant}/`,
-  statusesOf: (tenant: string) => `jobs/${tenant}/`,
-};
+export interface JobKeys {
+  /** The environment's key prefix ("" or segments each ending in "/"). */
+  prefix: string;
+  upload(tenant: string, jobId: string): string;
+  status(tenant: string, jobId: string): string;
+  /** Where the tenants' upload folders are (what a sweep lists). */
+  uploads: string;
+  uploadsOf(tenant: string): string;
+  statusesOf(tenant: string): string;
+}
+
+/** The keys under one prefix; the prefix is validated by `loadConfig` (CONTENT_ENGINE_KEY_PREFIX). */
+export function jobKeys(prefix = ""): JobKeys {
+  return {
+    prefix,
+    upload: (tenant, jobId) => `${prefix}uploads/${tenant}/${jobId}`,
+    status: (tenant, jobId) => `${prefix}jobs/${tenant}/${jobId}.json`,
+    uploads: `${prefix}uploads/`,
+    uploadsOf: (tenant) => `${prefix}uploads/${tenant}/`,
+    statusesOf: (tenant) => `${prefix}jobs/${tenant}/`,
+  };
+}
+
+/** The keys of an environment without a prefix (the default). */
+export const keys: JobKeys = jobKeys("");
 
 /**
  * Job ids are UUIDv7: time-ordered, so a sweep can list only the uploads of a time window
@@ -154,11 +175,12 @@ export function uploadMetadata(fields: UploadRecordFields): Record<string, strin
   };
 }
 
-/** The `queued` record an upload stands for, or undefined when its metadata is not ours. */
+/** The `queued` record the upload at `key` stands for, or undefined when its metadata is not ours. */
 export function recordFromUpload(
   tenant: string,
   jobId: string,
   object: { Metadata?: Record<string, string>; ContentType?: string; ContentLength?: number },
+  key: string,
 ): JobRecord | undefined {
   const m = object.Metadata ?? {};
   let filename: string;
@@ -177,7 +199,7 @@ export function recordFromUpload(
       filename,
       contentType: (object.ContentType ?? "").split(";")[0],
       size: object.ContentLength ?? 0,
-      key: keys.upload(tenant, jobId),
+      key,
     },
     tasks: (m["job-tasks"] ?? "").split(",").filter(Boolean),
     requestId: m["job-request-id"] ?? "",

@@ -80,6 +80,59 @@ describe("runtime configuration", () => {
     );
   });
 
+  it("keeps every key on the bucket's root by default and takes a key prefix of lowercase segments ending in '/'", () => {
+    expect(loadConfig(minimal).keyPrefix).toBe("");
+    expect(loadConfig({ ...minimal, CONTENT_ENGINE_KEY_PREFIX: "" }).keyPrefix).toBe("");
+    for (const prefix of ["previews/pr-12/", "pr-12/", "a/b-1/c2/", `${"a".repeat(199)}/`]) {
+      expect(loadConfig({ ...minimal, CONTENT_ENGINE_KEY_PREFIX: prefix }).keyPrefix).toBe(prefix);
+    }
+  });
+
+  it("refuses a key prefix that could leave its own folder or reach into another's, naming the variable", () => {
+    const refusal = (prefix: string) => {
+      try {
+        loadConfig({ ...minimal, CONTENT_ENGINE_KEY_PREFIX: prefix });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error(`accepted ${JSON.stringify(prefix)}`);
+    };
+    const format =
+      'CONTENT_ENGINE_KEY_PREFIX: expected a key prefix: empty, or path segments of lowercase letters, digits and hyphens, each ending in "/" (e.g. "previews/pr-12/")';
+    const cases: Array<[string, string]> = [
+      ["/previews/pr-12/", `${format}, got "/previews/pr-12/"`],
+      ["previews/../pr-12/", `${format}, got "previews/../pr-12/"`],
+      ["../", `${format}, got "../"`],
+      ["Previews/PR-12/", `${format}, got "Previews/PR-12/"`],
+      ["previews/pr 12/", `${format}, got "previews/pr 12/"`],
+      ["previews/pr-12", `${format}, got "previews/pr-12"`],
+      ["previews//pr-12/", `${format}, got "previews//pr-12/"`],
+      ["previews\\pr-12\\", `${format}, got "previews\\\\pr-12\\\\"`],
+      [
+        `${"a".repeat(200)}/`,
+        `CONTENT_ENGINE_KEY_PREFIX: expected at most 200 characters, got "${"a".repeat(200)}/"`,
+      ],
+      [
+        "uploads/",
+        'CONTENT_ENGINE_KEY_PREFIX: expected a key prefix without a segment named "uploads" or "jobs" (the store\'s own folders), got "uploads/"',
+      ],
+      [
+        "previews/jobs/",
+        'CONTENT_ENGINE_KEY_PREFIX: expected a key prefix without a segment named "uploads" or "jobs" (the store\'s own folders), got "previews/jobs/"',
+      ],
+    ];
+    for (const [prefix, message] of cases) {
+      expect(refusal(prefix)).toBe(`invalid configuration:\n  ${message}`);
+    }
+  });
+
+  it("names the bucket pattern when the bucket name is bad", () => {
+    expect(() => loadConfig({ ...minimal, CONTENT_ENGINE_BUCKET: "Bad_Bucket" })).toThrow(
+      'CONTENT_ENGINE_BUCKET: expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens), got "Bad_Bucket"',
+    );
+  });
+
   it("treats an empty variable as unset", () => {
     expect(loadConfig({ ...minimal, PORT: "" }).port).toBe(8000);
   });

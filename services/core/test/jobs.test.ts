@@ -3,6 +3,8 @@ import {
   idempotentJobId,
   jobIdFloor,
   jobIdSchema,
+  jobKeys,
+  keys,
   newJobId,
   recordFromUpload,
   uploadMetadata,
@@ -31,6 +33,33 @@ describe("job ids", () => {
   });
 });
 
+describe("job keys", () => {
+  it("are today's keys without a prefix, and every key and listing prefix starts with the prefix given", () => {
+    const id = "019ae000-0000-7000-8000-000000000000";
+    expect(keys).toMatchObject({ prefix: "", uploads: "uploads/" });
+    expect([
+      keys.upload("acme", id),
+      keys.status("acme", id),
+      keys.uploadsOf("acme"),
+      keys.statusesOf("acme"),
+    ]).toEqual([`uploads/acme/${id}`, `jobs/acme/${id}.json`, "uploads/acme/", "jobs/acme/"]);
+    const preview = jobKeys("previews/pr-12/");
+    expect([
+      preview.upload("acme", id),
+      preview.status("acme", id),
+      preview.uploads,
+      preview.uploadsOf("acme"),
+      preview.statusesOf("acme"),
+    ]).toEqual([
+      `previews/pr-12/uploads/acme/${id}`,
+      `previews/pr-12/jobs/acme/${id}.json`,
+      "previews/pr-12/uploads/",
+      "previews/pr-12/uploads/acme/",
+      "previews/pr-12/jobs/acme/",
+    ]);
+  });
+});
+
 describe("the job record on the upload's metadata", () => {
   it("round-trips, with a filename S3 metadata could not carry raw", () => {
     const createdAt = "2026-11-30T08:00:00.000Z";
@@ -43,11 +72,12 @@ describe("the job record on the upload's metadata", () => {
     for (const value of Object.values(metadata)) expect(value).toMatch(/^[\x20-\x7e]*$/);
     const jobId = newJobId();
     expect(
-      recordFromUpload("acme", jobId, {
-        Metadata: metadata,
-        ContentType: "text/markdown",
-        ContentLength: 42,
-      }),
+      recordFromUpload(
+        "acme",
+        jobId,
+        { Metadata: metadata, ContentType: "text/markdown", ContentLength: 42 },
+        keys.upload("acme", jobId),
+      ),
     ).toEqual({
       jobId,
       tenant: "acme",
@@ -67,12 +97,19 @@ describe("the job record on the upload's metadata", () => {
   });
 
   it("is not a job when the object's metadata is not ours", () => {
-    expect(recordFromUpload("acme", newJobId(), { Metadata: {}, ContentType: "text/plain" })).toBeUndefined();
     expect(
-      recordFromUpload("acme", newJobId(), {
-        Metadata: { "job-filename": "%E0%A4%A", "job-created-at": "2026-11-30T08:00:00.000Z" },
-        ContentType: "text/plain",
-      }),
+      recordFromUpload("acme", newJobId(), { Metadata: {}, ContentType: "text/plain" }, "uploads/acme/x"),
+    ).toBeUndefined();
+    expect(
+      recordFromUpload(
+        "acme",
+        newJobId(),
+        {
+          Metadata: { "job-filename": "%E0%A4%A", "job-created-at": "2026-11-30T08:00:00.000Z" },
+          ContentType: "text/plain",
+        },
+        "uploads/acme/x",
+      ),
     ).toBeUndefined();
   });
 });

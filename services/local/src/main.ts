@@ -5,6 +5,7 @@ const stack = await startLocalStack({
   port: Number(process.env.PORT ?? 8000),
   workerMetricsPort: Number(process.env.WORKER_METRICS_PORT ?? 9100),
   ...(process.env.CONTENT_ENGINE_API_KEYS ? { apiKeys: process.env.CONTENT_ENGINE_API_KEYS } : {}),
+  ...(process.env.CONTENT_ENGINE_KEY_PREFIX ? { keyPrefix: process.env.CONTENT_ENGINE_KEY_PREFIX } : {}),
   logLevel: process.env.LOG_LEVEL ?? "info",
 });
 
@@ -19,7 +20,7 @@ content-engine local stack is up
   API docs       ${stack.apiUrl}/docs
   API metrics    ${stack.apiUrl}/metrics
   worker metrics ${stack.workerUrl}/metrics
-  S3+SQS (fauxqs) ${stack.emulatorUrl}   bucket ${stack.config.bucket}, queue + DLQ (maxReceiveCount ${stack.config.maxReceiveCount})
+  S3+SQS (fauxqs) ${stack.emulatorUrl}   bucket ${stack.config.bucket}${stack.config.keyPrefix ? ` under ${stack.config.keyPrefix}` : ""}, queue + DLQ (maxReceiveCount ${stack.config.maxReceiveCount})
 
   API key ${keyNote}: ${stack.apiKey}
 

@@ -20,6 +20,8 @@ export interface LocalStackOptions {
   /** `key:tenant` pairs; default: one generated dev key for tenant `dev`. */
   apiKeys?: string;
   bucket?: string;
+  /** CONTENT_ENGINE_KEY_PREFIX of the API and the worker (default "": the bucket's root). */
+  keyPrefix?: string;
   queueName?: string;
   /** Start the long-poll worker too (default true). */
   worker?: boolean;
@@ -103,6 +105,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     AWS_REGION: region,
     AWS_ENDPOINT_URL: serviceEndpoint,
     CONTENT_ENGINE_BUCKET: bucket,
+    CONTENT_ENGINE_KEY_PREFIX: options.keyPrefix,
     CONTENT_ENGINE_QUEUE_URL: queue.QueueUrl!,
     CONTENT_ENGINE_DLQ_URL: dlq.QueueUrl!,
     CONTENT_ENGINE_REDRIVE_AFTER_SECONDS: options.redriveAfterSeconds?.toString(),

@@ -36,6 +36,7 @@ export function serviceEnv(
     AWS_ACCESS_KEY_ID: "local",
     AWS_SECRET_ACCESS_KEY: "local",
     CONTENT_ENGINE_BUCKET: stack.config.bucket,
+    ...(stack.config.keyPrefix ? { CONTENT_ENGINE_KEY_PREFIX: stack.config.keyPrefix } : {}),
     CONTENT_ENGINE_QUEUE_URL: stack.config.queueUrl,
     ...(stack.config.dlqUrl ? { CONTENT_ENGINE_DLQ_URL: stack.config.dlqUrl } : {}),
     CONTENT_ENGINE_REDRIVE_AFTER_SECONDS: String(stack.config.redriveAfterSeconds),

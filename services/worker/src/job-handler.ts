@@ -72,6 +72,15 @@ export async function handleJobRecord(record: SQSRecord, deps: JobHandlerDeps): 
   }
   const job = message.value;
   const log = deps.logger.child({ requestId: job.requestId, jobId: job.jobId, tenant: job.tenant });
+  if (!isOwnUpload(job, deps.jobs)) {
+    // Another environment's message (a queue shared by mistake, or a hand-made one): this worker reads
+    // and writes nothing outside its own bucket and key prefix. To the DLQ, where an operator sees it.
+    log.error(
+      { bucket: job.bucket, key: job.key, keyPrefix: deps.jobs.keys.prefix },
+      "poison message: the upload is outside this worker's bucket or key prefix",
+    );
+    return finish({ outcome: "failed", release: true, reason: "foreign_upload" });
+  }
 
   const alreadyFinished = (final: FinalJob): HandledRecord => {
     if (final.status === "failed" && !isClientFault(final.error?.code)) {
@@ -156,6 +165,11 @@ export function isClientFault(code: string | undefined): boolean {
   return code !== undefined && !SYSTEM_FAULT_CODES.has(code);
 }
 
+/** The message names an upload of this store: its bucket, under its key prefix, in the job's tenant. */
+function isOwnUpload(job: JobMessage, jobs: JobStore): boolean {
+  return job.bucket === jobs.bucket && job.key.startsWith(jobs.keys.uploadsOf(job.tenant));
+}
+
 /** The upload and the record its metadata carries; undefined when the upload does not exist. */
 async function readUpload(
   s3: S3Client,
@@ -164,7 +178,7 @@ async function readUpload(
   try {
     const out = await s3.send(new GetObjectCommand({ Bucket: job.bucket, Key: job.key }));
     const raw = await out.Body!.transformToString("utf8");
-    const record = recordFromUpload(job.tenant, job.jobId, out) ?? {
+    const record = recordFromUpload(job.tenant, job.jobId, out, job.key) ?? {
       jobId: job.jobId,
       tenant: job.tenant,
       status: "queued",

@@ -1,4 +1,4 @@
-# The whole stack of one environment; the roots in terraform/envs/* only choose values.
+# The whole stack of one environment; the one root, terraform/environment, only chooses values (terraform/envs/<name>.tfvars).
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -36,7 +36,7 @@ module "ecr" {
   count  = var.shared_ecr_repository == null ? 1 : 0
 
   name = var.ecr_repository_name
-  # A repository other accounts pull from holds what staging and prod run: a dev destroy must not take it.
+  # A repository other accounts pull from holds what they run: destroying the environment that owns it must not take it.
   force_delete     = !var.protect_data && length(var.ecr_pull_account_ids) == 0
   pull_account_ids = var.ecr_pull_account_ids
   tags             = local.tags
@@ -75,6 +75,8 @@ module "workload_iam" {
   queue_arn         = module.queue.queue_arn
   dlq_arn           = module.queue.dlq_arn
   bedrock_model_arn = local.bedrock_model_arn
+  # Each preview's API tasks and worker function run with these roles, on their own queues and keys.
+  previews = var.previews ? {} : null
 }
 
 resource "aws_secretsmanager_secret" "api_keys" {
@@ -208,8 +210,11 @@ module "github_oidc" {
   # The account that owns the repository builds, and signs what it builds.
   signing_key_arn = var.shared_ecr_repository == null ? module.ecr[0].signing_key_arn : null
 
+  # What this environment does decides which workflows its roles trust (not its name).
+  builds                  = var.shared_ecr_repository == null
+  promotes_onward         = var.github.promotes_onward
   promote_read_principals = var.github.promote_read_principals
-  next_read_role_arn      = var.github.next_read_role_arn
+  next_read_role_arns     = var.github.next_read_role_arns
   lambda_function_arn     = module.lambda_worker.function_arn
   eks_cluster_arn         = var.eks.enabled ? module.eks[0].cluster_arn : null
   alarm_name_prefix       = "${local.name}-"
@@ -222,6 +227,13 @@ module "github_oidc" {
     task_family        = module.ecs_service.task_definition_family
     log_group_name     = module.ecs_service.log_group_name
   }
+
+  # Pull-request previews derived from this environment: their own role (<name>-preview), never the deploy role.
+  previews = var.previews ? {
+    load_balancer_name = module.ecs_service.load_balancer_name
+    worker_role_arn    = module.lambda_worker.role_arn
+    bucket_arn         = module.storage.bucket_arn
+  } : null
 
   tags = local.tags
 }

@@ -83,6 +83,11 @@ output "promote_read_role_arn" {
   value       = module.github_oidc.promote_read_role_arn
 }
 
+output "preview_role_arn" {
+  description = "previews.roleArn of the environment file: the role preview.yml runs pull requests' previews with; null without previews."
+  value       = module.github_oidc.preview_role_arn
+}
+
 output "eks_workload_role_arns" {
   description = "Pod Identity roles of the API, the worker and KEDA (empty when EKS is disabled)."
   value = var.eks.enabled ? {

@@ -1,10 +1,10 @@
 variable "environment" {
-  description = "Environment name; one of dev, staging, prod. Names every resource content-engine-<environment>."
+  description = "An environment name, environments/<name>.yaml (^[a-z][a-z0-9]*(-[a-z0-9]+)*$, at most 12 characters, not local, not pr-*). Names every resource content-engine-<environment>."
   type        = string
 
   validation {
-    condition     = contains(["dev", "staging", "prod"], var.environment)
-    error_message = "environment must be dev, staging or prod."
+    condition     = can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.environment)) && length(var.environment) <= 12 && var.environment != "local" && !startswith(var.environment, "pr-")
+    error_message = "environment must be an environment name: ^[a-z][a-z0-9]*(-[a-z0-9]+)*$, at most 12 characters, not local and not starting with pr- (reserved for preview environments)."
   }
 }
 
@@ -100,9 +100,17 @@ variable "github" {
     # The previous environment's promote read role: it may assume this one to plan this environment
     # in the promotion pull request.
     promote_read_principals = optional(list(string), [])
-    # The next environment's promote read role (its output promote_read_role_arn).
-    next_read_role_arn = optional(string)
+    # The promote read roles (output promote_read_role_arn) of the environments that promote from this one.
+    next_read_role_arns = optional(list(string), [])
+    # Another environment promotes from this one: promote.yml may assume the promote read role here.
+    promotes_onward = optional(bool, false)
   })
+}
+
+variable "previews" {
+  description = "Pull-request preview environments pr-<n> derive from this environment (its file has the previews block; at most one does): the preview role (modules/github-oidc previews, output preview_role_arn) and the workload roles' grants on the previews' queues and keys (modules/workload-iam previews)."
+  type        = bool
+  default     = false
 }
 
 variable "eks" {
@@ -132,7 +140,7 @@ variable "ecr_repository_name" {
 }
 
 variable "ecr_pull_account_ids" {
-  description = "Accounts that pull images (and worker bundles) from the repository this environment creates: the staging and prod accounts, when dev owns the one repository."
+  description = "Accounts that pull images (and worker bundles) from the repository this environment creates: the accounts of the environments promoted to, when this one (the build environment) owns the one repository."
   type        = list(string)
   default     = []
 }
@@ -178,7 +186,7 @@ variable "log_retention_days" {
 }
 
 variable "protect_data" {
-  description = "Production data protection: the bucket is never force-emptied (AWS refuses to delete it while it holds data), the load balancer has deletion protection and secrets get a 30-day recovery window. Off in dev/staging so destroy works."
+  description = "Production data protection: the bucket is never force-emptied (AWS refuses to delete it while it holds data), the load balancer has deletion protection and secrets get a 30-day recovery window. Off by default so destroy works (prod sets it)."
   type        = bool
   default     = false
 }

@@ -31,7 +31,7 @@ resource "aws_ecr_lifecycle_policy" "this" {
 
 # The key build-push signs images and worker bundles with (cosign, awskms:///alias/…). Asymmetric:
 # only Sign needs this account's IAM; every deploy verifies with the public key committed beside the
-# environment files (output signing_public_key), so staging and prod never call KMS for it.
+# environment files (output signing_public_key), so the environments promoted to never call KMS for it.
 resource "aws_kms_key" "signing" {
   count = var.signing_key ? 1 : 0
 

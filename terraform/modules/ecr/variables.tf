@@ -37,7 +37,7 @@ variable "untagged_expiry_days" {
 }
 
 variable "force_delete" {
-  description = "Let terraform destroy delete the repository while it still holds images (dev/staging)."
+  description = "Let terraform destroy delete the repository while it still holds images (environments without data to keep)."
   type        = bool
   default     = false
 }
@@ -49,7 +49,7 @@ variable "tags" {
 }
 
 variable "pull_account_ids" {
-  description = "Accounts whose principals may pull from this repository (the staging and prod accounts when one repository serves every environment). Each pulling account still grants its own roles ecr:BatchGetImage on this repository's ARN."
+  description = "Accounts whose principals may pull from this repository (the accounts of the other environments, when one repository serves every environment). Each pulling account still grants its own roles ecr:BatchGetImage on this repository's ARN."
   type        = list(string)
   default     = []
 

@@ -13,14 +13,40 @@ locals {
   # repo, context, job_workflow_ref), one per workflow that may assume each role, in its environment,
   # from the deploy branch only:
   # repo:ORG/REPO:environment:<env>:job_workflow_ref:ORG/REPO/.github/workflows/<file>@refs/heads/main
+  # Per role, GitHub environment => the workflows trusted there. The preview role trusts the preview
+  # workflow in the previews' own GitHub environment (never a deploy environment), and nothing trusts
+  # the preview workflow but it.
+  # Which workflows each role trusts, per GitHub environment: given, or from what the environment does:
+  # every one deploys (deploy-env.yml) and is checked for drift (drift.yml); the build environment also
+  # builds (deploy.yml); one that others promote from is read by promote.yml.
+  trusted_by_environment = var.trusted_workflows != null ? var.trusted_workflows : {
+    for env in var.github_environments : env => {
+      deploy       = concat(var.builds ? ["deploy.yml"] : [], ["deploy-env.yml", "drift.yml"])
+      promote_read = var.promotes_onward ? ["promote.yml"] : []
+    }
+  }
+  trusted_workflows = {
+    deploy       = { for env in var.github_environments : env => lookup(local.trusted_by_environment, env, { deploy = [], promote_read = [] }).deploy }
+    promote_read = { for env in var.github_environments : env => lookup(local.trusted_by_environment, env, { deploy = [], promote_read = [] }).promote_read }
+    preview      = var.previews == null ? {} : { (var.previews.github_environment) = [var.previews.workflow] }
+  }
+
   workflow_subjects = {
-    for role in ["deploy", "promote_read"] : role => flatten([
-      for env in var.github_environments : [
-        for workflow in lookup(var.trusted_workflows, env, { deploy = [], promote_read = [] })[role] :
+    for role, environments in local.trusted_workflows : role => flatten([
+      for env, workflows in environments : [
+        for workflow in workflows :
         "repo:${var.github_repository}:environment:${env}:job_workflow_ref:${var.github_repository}/.github/workflows/${workflow}@refs/heads/${var.deploy_branch}"
       ]
     ])
   }
+
+  # Previews (var.previews): the names each preview derives from this environment's
+  # (environments/src/preview.ts): <service>-pr-<n>, <task_family>-pr-<n>, <function>-pr-<n>.
+  preview_ecs      = var.previews != null && var.ecs != null
+  preview_worker   = var.previews != null && var.lambda_function_arn != null && try(var.previews.worker_role_arn, null) != null
+  preview_listener = var.previews != null && try(var.previews.load_balancer_name, null) != null
+  preview_cluster  = var.ecs == null ? "" : element(split("/", var.ecs.cluster_arn), 1)
+  preview_service  = var.ecs == null ? "" : element(split("/", var.ecs.service_arn), 2)
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
@@ -73,8 +99,14 @@ resource "aws_iam_role" "deploy" {
     }
 
     precondition {
-      condition     = alltrue([for env in var.github_environments : length(lookup(var.trusted_workflows, env, { deploy = [], promote_read = [] }).deploy) > 0])
+      condition     = alltrue([for env in var.github_environments : length(lookup(local.trusted_by_environment, env, { deploy = [], promote_read = [] }).deploy) > 0])
       error_message = "trusted_workflows must name at least one deploy workflow for each of github_environments."
+    }
+
+    # The preview workflow runs a pull request's code: it may hold the preview role only.
+    precondition {
+      condition     = var.previews == null || !contains(flatten([for env, roles in local.trusted_by_environment : concat(roles.deploy, roles.promote_read)]), try(var.previews.workflow, ""))
+      error_message = "previews.workflow runs pull requests' code: it may not be in trusted_workflows (the deploy and promote read roles)."
     }
   }
 }
@@ -268,10 +300,13 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   # observability-apply resolves the ALB and target-group dimensions of the generated alarms by name;
-  # deploy-ecs reads the targets' health when a rollout fails (its diagnosis). No resource-level permissions.
+  # deploy-ecs reads the targets' health when a rollout fails (its diagnosis) and the load balancer's
+  # listeners for the environment URL of its GitHub deployment (https when one listens on 443). No
+  # resource-level permissions.
   statement {
     sid = "ResolveAlarmDimensions"
     actions = [
+      "elasticloadbalancing:DescribeListeners",
       "elasticloadbalancing:DescribeLoadBalancers",
       "elasticloadbalancing:DescribeTargetGroups",
       "elasticloadbalancing:DescribeTargetHealth",
@@ -441,14 +476,14 @@ data "aws_iam_policy_document" "promote_read" {
     resources = ["*"]
   }
 
-  # Promoting onward: plan the next environment through its read role.
+  # Promoting onward: plan each environment that promotes from this one through its read role.
   dynamic "statement" {
-    for_each = var.next_read_role_arn == null ? [] : [var.next_read_role_arn]
+    for_each = length(var.next_read_role_arns) == 0 ? [] : [var.next_read_role_arns]
 
     content {
       sid       = "AssumeNextEnvironmentReadRole"
       actions   = ["sts:AssumeRole"]
-      resources = [statement.value]
+      resources = statement.value
     }
   }
 }
@@ -457,4 +492,355 @@ resource "aws_iam_role_policy" "promote_read" {
   name   = "content-engine-promote-read"
   role   = aws_iam_role.promote_read.id
   policy = data.aws_iam_policy_document.promote_read.json
+}
+
+# The preview role (var.previews): preview.yml builds and runs the pull request's code, so it never holds
+# the deploy role (which signs releases and deploys this environment). Its own role may do exactly what
+# actions/preview does to the previews pr-<n> derived from this environment, found by the names they
+# derive (environments/src/preview.ts: <service>-pr-<n>, <task_family>-pr-<n>, <function>-pr-<n>,
+# <name_prefix><n>, objects under <key_prefix>), push unsigned images, and read the base it copies from.
+# No KMS at all, nothing that changes the base's service, function, queue or keys outside key_prefix.
+data "aws_iam_policy_document" "preview_trust" {
+  dynamic "statement" {
+    for_each = var.previews == null ? [] : [local.workflow_subjects.preview]
+
+    content {
+      sid     = "PreviewWorkflowOnMain"
+      actions = ["sts:AssumeRoleWithWebIdentity"]
+
+      principals {
+        type        = "Federated"
+        identifiers = [local.provider_arn]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "${local.oidc_host}:aud"
+        values   = ["sts.amazonaws.com"]
+      }
+
+      # Only previews.workflow from the deploy branch (it runs on pull_request_target and schedule, so its
+      # ref is the deploy branch's), in the previews' GitHub environment.
+      condition {
+        test     = "StringEquals"
+        variable = "${local.oidc_host}:sub"
+        values   = statement.value
+      }
+    }
+  }
+}
+
+resource "aws_iam_role" "preview" {
+  count = var.previews == null ? 0 : 1
+
+  name                 = "${trimsuffix(var.name, "-deploy")}-preview"
+  assume_role_policy   = data.aws_iam_policy_document.preview_trust.json
+  max_session_duration = 3600
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "previews" {
+  # build-push pushes the pull request's image and worker bundle, unsigned (preview.yml passes sign: false;
+  # no deploy accepts an unsigned digest), and up fetches the bundle by digest. GetAuthorizationToken has
+  # no resource-level permissions: AWS requires "*". Nothing deletes images or tags, or touches the
+  # repository's policies or lifecycle.
+  statement {
+    sid       = "EcrLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "PushPreviewImages"
+    actions = [
+      "ecr:BatchCheckLayerAvailability",
+      "ecr:BatchGetImage",
+      "ecr:CompleteLayerUpload",
+      "ecr:GetDownloadUrlForLayer",
+      "ecr:InitiateLayerUpload",
+      "ecr:PutImage",
+      "ecr:UploadLayerPart",
+    ]
+    resources = [var.ecr_repository_arn]
+  }
+
+  # What up reads of the base to derive a preview from it: the base service (its network configuration,
+  # launch type and running task definition), read-only.
+  dynamic "statement" {
+    for_each = local.preview_ecs ? [var.ecs] : []
+
+    content {
+      sid       = "ReadBaseService"
+      actions   = ["ecs:DescribeServices"]
+      resources = [statement.value.service_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.preview_ecs ? [var.ecs] : []
+
+    content {
+      # The preview's own family <task_family>-pr-<n>, rendered from the base's running revision, and its
+      # revisions deregistered on down. Task definition registration, description, listing and
+      # deregistration have no resource-level permissions: AWS requires "*". A revision registered here
+      # runs nowhere but in a preview's service (UpdateService/CreateService only on <service>-pr-*).
+      sid       = "PreviewTaskDefinitions"
+      actions   = ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:DeregisterTaskDefinition"]
+      resources = ["*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.preview_ecs ? [var.ecs] : []
+
+    content {
+      # The preview's task definition keeps the base's task and execution roles (its keys and queues are
+      # granted to them by modules/workload-iam's previews).
+      sid       = "PassPreviewTaskRoles"
+      actions   = ["iam:PassRole"]
+      resources = [statement.value.task_role_arn, statement.value.execution_role_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "iam:PassedToService"
+        values   = ["ecs-tasks.amazonaws.com"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.preview_worker ? [var.lambda_function_arn] : []
+
+    content {
+      # The preview's function copies the base function's configuration: GetFunction of the base
+      # function itself (unqualified), nothing that changes it.
+      sid       = "ReadBaseWorkerFunction"
+      actions   = ["lambda:GetFunction"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.preview_worker ? [var.lambda_function_arn] : []
+
+    content {
+      # Finds a preview's SQS mappings (by its function and by its queue); ListEventSourceMappings has no
+      # resource-level permissions: AWS requires "*".
+      sid       = "ReadPreviewWorkerMappings"
+      actions   = ["lambda:ListEventSourceMappings"]
+      resources = ["*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.preview_ecs ? [var.ecs] : []
+
+    content {
+      sid = "PreviewServices"
+      actions = [
+        "ecs:CreateService",
+        "ecs:DeleteService",
+        "ecs:DescribeServices",
+        "ecs:TagResource",
+        "ecs:UpdateService",
+      ]
+      resources = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:service/${local.preview_cluster}/${local.preview_service}-pr-*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.preview_ecs ? [var.ecs] : []
+
+    content {
+      # listPreviews finds the previews among this cluster's services.
+      sid       = "ListPreviewServices"
+      actions   = ["ecs:ListServices"]
+      resources = ["*"]
+
+      condition {
+        test     = "ArnEquals"
+        variable = "ecs:cluster"
+        values   = [statement.value.cluster_arn]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.preview_ecs ? [var.ecs] : []
+
+    content {
+      # A preview's task definitions are registered with its tags (tag-on-create is ecs:TagResource).
+      sid       = "TagPreviewTaskDefinitions"
+      actions   = ["ecs:TagResource"]
+      resources = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task-definition/${statement.value.task_family}-pr-*:*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.preview_listener ? [var.previews] : []
+
+    content {
+      sid       = "PreviewTargetGroups"
+      actions   = ["elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:AddTags"]
+      resources = ["arn:${local.partition}:elasticloadbalancing:${local.region}:${local.account_id}:targetgroup/${statement.value.name_prefix}*/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.preview_listener ? [var.previews] : []
+
+    content {
+      # The host-header rules pr-<n>.<domain> on the base load balancer's listener.
+      sid     = "PreviewListenerRules"
+      actions = ["elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule", "elasticloadbalancing:AddTags"]
+      resources = [
+        "arn:${local.partition}:elasticloadbalancing:${local.region}:${local.account_id}:listener/app/${statement.value.load_balancer_name}/*",
+        "arn:${local.partition}:elasticloadbalancing:${local.region}:${local.account_id}:listener-rule/app/${statement.value.load_balancer_name}/*",
+      ]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.preview_listener ? [var.previews] : []
+
+    content {
+      # The base load balancer's listener, its rules and their tags, and the target groups (the base's
+      # shape, the preview's own): ELB's Describe* have no resource-level permissions, AWS requires "*".
+      sid = "ReadPreviewRouting"
+      actions = [
+        "elasticloadbalancing:DescribeListeners",
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "elasticloadbalancing:DescribeRules",
+        "elasticloadbalancing:DescribeTags",
+        "elasticloadbalancing:DescribeTargetGroups",
+      ]
+      resources = ["*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.preview_worker ? [var.lambda_function_arn] : []
+
+    content {
+      sid = "PreviewWorkerFunctions"
+      actions = [
+        "lambda:CreateAlias",
+        "lambda:CreateFunction",
+        "lambda:DeleteFunction",
+        "lambda:GetAlias",
+        "lambda:GetFunction",
+        "lambda:PublishVersion",
+        "lambda:TagResource",
+        "lambda:UpdateAlias",
+        "lambda:UpdateFunctionCode",
+        "lambda:UpdateFunctionConfiguration",
+      ]
+      resources = ["${statement.value}-pr-*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.preview_worker ? [var.lambda_function_arn] : []
+
+    content {
+      # Only mappings that invoke a preview's function (its alias live); CreateEventSourceMapping has no
+      # resource-level permissions, the condition scopes it. (ListEventSourceMappings: ReadPreviewWorkerMappings.)
+      sid       = "CreatePreviewWorkerMappings"
+      actions   = ["lambda:CreateEventSourceMapping"]
+      resources = ["*"]
+
+      condition {
+        test     = "ArnLike"
+        variable = "lambda:FunctionArn"
+        values   = ["${statement.value}-pr-*"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.preview_worker ? [var.lambda_function_arn] : []
+
+    content {
+      sid       = "DeletePreviewWorkerMappings"
+      actions   = ["lambda:DeleteEventSourceMapping"]
+      resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:*"]
+
+      condition {
+        test     = "ArnLike"
+        variable = "lambda:FunctionArn"
+        values   = ["${statement.value}-pr-*"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.preview_worker ? [var.previews] : []
+
+    content {
+      # Each preview's function runs as the worker's role (its own queue and prefix are granted to it
+      # by modules/workload-iam's previews).
+      sid       = "PassPreviewWorkerRole"
+      actions   = ["iam:PassRole"]
+      resources = [statement.value.worker_role_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "iam:PassedToService"
+        values   = ["lambda.amazonaws.com"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.previews == null ? [] : [var.previews]
+
+    content {
+      sid = "PreviewQueues"
+      actions = [
+        "sqs:CreateQueue",
+        "sqs:DeleteQueue",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+        "sqs:ListQueueTags",
+        "sqs:TagQueue",
+      ]
+      resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${statement.value.name_prefix}*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.previews == null ? [] : [var.previews]
+
+    content {
+      # Down deletes every object (and object version) under the preview's prefix, and verifies none is left.
+      sid       = "ListPreviewObjects"
+      actions   = ["s3:ListBucket", "s3:ListBucketVersions"]
+      resources = [statement.value.bucket_arn]
+
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${statement.value.key_prefix}*"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.previews == null ? [] : [var.previews]
+
+    content {
+      sid       = "DeletePreviewObjects"
+      actions   = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+      resources = ["${statement.value.bucket_arn}/${statement.value.key_prefix}*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "preview" {
+  count = var.previews == null ? 0 : 1
+
+  name   = "content-engine-preview"
+  role   = aws_iam_role.preview[0].id
+  policy = data.aws_iam_policy_document.previews.json
 }

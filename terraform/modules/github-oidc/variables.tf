@@ -98,10 +98,10 @@ variable "promote_read_principals" {
   }
 }
 
-variable "next_read_role_arn" {
-  description = "The next environment's promote read role (its output promote_read_role_arn), which this environment's promote read role may assume to plan it; null in the last environment."
-  type        = string
-  default     = null
+variable "next_read_role_arns" {
+  description = "The promote read roles (their output promote_read_role_arn) of the environments that promote from this one, which this environment's promote read role may assume to plan them; empty in the last environment. Several where the promotion order forks."
+  type        = list(string)
+  default     = []
 }
 
 variable "trusted_workflows" {
@@ -110,20 +110,29 @@ variable "trusted_workflows" {
     deploy       = list(string)
     promote_read = list(string)
   }))
-  default = {
-    dev     = { deploy = ["deploy.yml", "deploy-env.yml", "drift.yml"], promote_read = ["promote.yml"] }
-    staging = { deploy = ["deploy-env.yml", "drift.yml"], promote_read = ["promote.yml"] }
-    prod    = { deploy = ["deploy-env.yml", "drift.yml"], promote_read = [] }
-  }
+  # Null: derived from what this environment does (builds, promotes_onward), not from its name.
+  default = null
 
   validation {
-    condition = alltrue(flatten([
+    condition = var.trusted_workflows == null ? true : alltrue(flatten([
       for env, roles in var.trusted_workflows : [
         for workflow in concat(roles.deploy, roles.promote_read) : can(regex("^[A-Za-z0-9_.-]+\\.ya?ml$", workflow))
       ]
     ]))
     error_message = "trusted_workflows must name workflow files such as deploy-env.yml: no path, no wildcard."
   }
+}
+
+variable "builds" {
+  description = "This is the build environment (its file has no promotion.from; it owns the image repository): its deploy role also trusts deploy.yml, which builds, signs and pushes. Used when trusted_workflows is null."
+  type        = bool
+  default     = false
+}
+
+variable "promotes_onward" {
+  description = "Another environment promotes from this one (its promotion.from names this one): the promote read role trusts promote.yml here. Used when trusted_workflows is null."
+  type        = bool
+  default     = false
 }
 
 variable "deploy_branch" {
@@ -145,5 +154,38 @@ variable "signing_key_arn" {
   validation {
     condition     = var.signing_key_arn == null ? true : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.signing_key_arn))
     error_message = "signing_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias or a wildcard."
+  }
+}
+
+variable "previews" {
+  description = "Pull-request preview environments pr-<n> derived from this environment (its file's previews block): a role of their own, <name without -deploy>-preview, trusted by workflow in github_environment from the deploy branch only, that may push images to ecr_repository_arn (unsigned; no KMS), read the base it copies from, and create, update and delete exactly the previews' resources — ECS services <service>-pr-* in this cluster and their task definition families <task_family>-pr-*, target groups <name_prefix>* and listener rules of load_balancer_name, Lambda functions <function>-pr-* (passing worker_role_arn) and their SQS mappings, queues <name_prefix>*, objects under <key_prefix> of bucket_arn. The deploy role gets none of it. Null: no previews, no preview role."
+  type = object({
+    # The workflow file that runs previews (up on a labelled pull request, down on close, the scheduled reaper).
+    workflow = optional(string, "preview.yml")
+    # The GitHub environment its jobs run in (modules/github-repository preview_environment): not a deploy one.
+    github_environment = optional(string, "preview")
+    # The base load balancer (api.loadBalancer) whose listener the host-header rules go on (ECS; null on EKS).
+    load_balancer_name = optional(string)
+    # The worker function's role, passed to each preview's own function (ECS; null on EKS).
+    worker_role_arn = optional(string)
+    # The content bucket; every preview keeps its objects under key_prefix pr-<n>/.
+    bucket_arn = string
+    key_prefix = optional(string, "previews/")
+    # Prefix of the previews' queue and target group names (content-engine-pr-<n>-jobs, content-engine-pr-<n>).
+    name_prefix = optional(string, "content-engine-pr-")
+  })
+  default = null
+
+  validation {
+    condition = var.previews == null ? true : alltrue([
+      can(regex("^[A-Za-z0-9_.-]+\\.ya?ml$", var.previews.workflow)),
+      can(regex("^[A-Za-z0-9_.-]+$", var.previews.github_environment)),
+      can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9.-]+$", var.previews.bucket_arn)),
+      can(regex("^[a-z0-9-]+/$", var.previews.key_prefix)),
+      can(regex("^[a-z0-9-]+-$", var.previews.name_prefix)),
+      var.previews.load_balancer_name == null ? true : can(regex("^[a-zA-Z0-9][a-zA-Z0-9-]{0,31}$", var.previews.load_balancer_name)),
+      var.previews.worker_role_arn == null ? true : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[^*]+$", var.previews.worker_role_arn)),
+    ])
+    error_message = "previews: workflow a file name such as preview.yml, github_environment a GitHub environment name without wildcards, bucket_arn an S3 bucket ARN, key_prefix like previews/, name_prefix like content-engine-pr-, load_balancer_name an ALB name and worker_role_arn a role ARN; no wildcards."
   }
 }

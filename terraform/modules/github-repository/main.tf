@@ -9,10 +9,19 @@ locals {
   # The claims GitHub joins into `sub`, in this order. modules/github-oidc trusts subjects built the same
   # way: repo:ORG/REPO:environment:<env>:job_workflow_ref:ORG/REPO/.github/workflows/<file>@refs/heads/<branch>.
   oidc_subject_claim_keys = ["repo", "context", "job_workflow_ref"]
+
+  # The environment preview.yml's jobs run in (preview_environment): the preview role trusts its jobs
+  # only (modules/github-oidc previews.github_environment), no deploy role does. Like the others it runs
+  # jobs from the deploy branch only; reviewers where preview_reviewers names them.
+  preview_environment_name = "preview"
+  environments = merge(
+    var.environments,
+    var.preview_environment ? { (local.preview_environment_name) = var.preview_reviewers } : {},
+  )
 }
 
 resource "github_repository_environment" "this" {
-  for_each = var.environments
+  for_each = local.environments
 
   repository  = local.repository_name
   environment = each.key
@@ -35,6 +44,13 @@ resource "github_repository_environment" "this" {
   deployment_branch_policy {
     protected_branches     = false
     custom_branch_policies = true
+  }
+
+  lifecycle {
+    precondition {
+      condition     = !(var.preview_environment && contains(keys(var.environments), local.preview_environment_name))
+      error_message = "environments may not name \"preview\" while preview_environment is set: that GitHub environment is the previews'."
+    }
   }
 }
 

@@ -48,3 +48,24 @@ variable "manage_oidc_subject_template" {
   type        = bool
   default     = false
 }
+
+variable "preview_environment" {
+  description = "Also manage the GitHub environment preview, which preview.yml's jobs run in (modules/github-oidc's preview role trusts them there): deployments from deploy_branch only, reviewers where preview_reviewers names them. Set by the environment previews derive from."
+  type        = bool
+  default     = false
+}
+
+variable "preview_reviewers" {
+  description = "Reviewers of the preview environment (user and team ids, at most 6 in all; never the person who started the run) and an optional wait timer. Empty (the default): no approval."
+  type = object({
+    reviewer_user_ids  = optional(list(number), [])
+    reviewer_team_ids  = optional(list(number), [])
+    wait_timer_minutes = optional(number, 0)
+  })
+  default = {}
+
+  validation {
+    condition     = length(var.preview_reviewers.reviewer_user_ids) + length(var.preview_reviewers.reviewer_team_ids) <= 6 && var.preview_reviewers.wait_timer_minutes >= 0 && var.preview_reviewers.wait_timer_minutes <= 43200
+    error_message = "preview_reviewers: GitHub allows at most 6 reviewers (users and teams together), and a wait timer of 0 to 43200 minutes."
+  }
+}

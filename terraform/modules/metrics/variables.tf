@@ -9,12 +9,12 @@ variable "name" {
 }
 
 variable "environment" {
-  description = "Environment name the collector writes into the env label of every series (dev, staging, prod)."
+  description = "An environment name, environments/<name>.yaml: the collector writes it into the env label of every series (the label the dashboards select)."
   type        = string
 
   validation {
-    condition     = contains(["dev", "staging", "prod"], var.environment)
-    error_message = "environment must be dev, staging or prod (the values of the env label the dashboards select)."
+    condition     = can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.environment)) && length(var.environment) <= 12 && var.environment != "local" && !startswith(var.environment, "pr-")
+    error_message = "environment must be an environment name: ^[a-z][a-z0-9]*(-[a-z0-9]+)*$, at most 12 characters, not local and not starting with pr- (reserved for preview environments)."
   }
 }
 

@@ -48,7 +48,7 @@ variable "abort_incomplete_multipart_days" {
 }
 
 variable "force_destroy" {
-  description = "Let terraform destroy empty the bucket first (dev/staging). Keep false in prod: AWS then refuses to delete the bucket while it holds data."
+  description = "Let terraform destroy empty the bucket first (environments without data to keep). Keep false where data matters (prod): AWS then refuses to delete the bucket while it holds data."
   type        = bool
   default     = false
 }

@@ -2,6 +2,14 @@
 # Key layout: uploads/<tenant>/<jobId> (the document; its metadata is the queued job record) and
 # jobs/<tenant>/<jobId>.json (the final record with the result, written once by the worker).
 
+locals {
+  # Previews (var.previews): each one's jobs queue (<prefix><n>-jobs; the pattern does not reach the
+  # -jobs-dlq queues), its DLQ, and its keys under <key_prefix>pr-<n>/ of the same bucket.
+  preview_queue_arn = var.previews == null ? "" : "${join(":", slice(split(":", var.queue_arn), 0, 5))}:${var.previews.queue_name_prefix}"
+  preview_keys      = var.previews == null ? "" : "${var.bucket_arn}/${var.previews.key_prefix}pr-*"
+  previews          = var.previews == null ? [] : [var.previews]
+}
+
 data "aws_iam_policy_document" "api" {
   statement {
     sid       = "WriteUploads"
@@ -27,6 +35,37 @@ data "aws_iam_policy_document" "api" {
     sid       = "EnqueueJobs"
     actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
     resources = [var.queue_arn]
+  }
+
+  # The same for each preview's keys and queue (its API tasks run with this role).
+  dynamic "statement" {
+    for_each = local.previews
+
+    content {
+      sid       = "PreviewWriteUploads"
+      actions   = ["s3:PutObject", "s3:DeleteObject"]
+      resources = ["${local.preview_keys}/uploads/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.previews
+
+    content {
+      sid       = "PreviewReadUploadsAndJobRecords"
+      actions   = ["s3:GetObject"]
+      resources = ["${local.preview_keys}/uploads/*", "${local.preview_keys}/jobs/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.previews
+
+    content {
+      sid       = "PreviewEnqueueJobs"
+      actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
+      resources = ["${local.preview_queue_arn}*-jobs"]
+    }
   }
 }
 
@@ -88,6 +127,63 @@ data "aws_iam_policy_document" "worker" {
       resources = [statement.value]
     }
   }
+
+  # The same for each preview's queue, DLQ and keys (its worker function runs with this role).
+  dynamic "statement" {
+    for_each = local.previews
+
+    content {
+      sid       = "PreviewConsumeAndRedriveJobs"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:SendMessage"]
+      resources = ["${local.preview_queue_arn}*-jobs"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.dlq_arn == null ? [] : local.previews
+
+    content {
+      sid       = "PreviewPeekDeadLetters"
+      actions   = ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"]
+      resources = ["${local.preview_queue_arn}*-jobs-dlq"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.previews
+
+    content {
+      sid       = "PreviewReadUploadsAndJobStatus"
+      actions   = ["s3:GetObject"]
+      resources = ["${local.preview_keys}/uploads/*", "${local.preview_keys}/jobs/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.previews
+
+    content {
+      sid       = "PreviewWriteFinalJobRecords"
+      actions   = ["s3:PutObject"]
+      resources = ["${local.preview_keys}/jobs/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.previews
+
+    content {
+      sid       = "PreviewListUploadsAndJobRecords"
+      actions   = ["s3:ListBucket"]
+      resources = [var.bucket_arn]
+
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${statement.value.key_prefix}pr-*/uploads/*", "${statement.value.key_prefix}pr-*/jobs/*"]
+      }
+    }
+  }
 }
 
 # KEDA only reads the queue depth to scale the worker.
@@ -96,5 +192,15 @@ data "aws_iam_policy_document" "queue_depth_reader" {
     sid       = "ReadQueueDepth"
     actions   = ["sqs:GetQueueAttributes"]
     resources = [var.queue_arn]
+  }
+
+  dynamic "statement" {
+    for_each = local.previews
+
+    content {
+      sid       = "PreviewReadQueueDepth"
+      actions   = ["sqs:GetQueueAttributes"]
+      resources = ["${local.preview_queue_arn}*-jobs"]
+    }
   }
 }

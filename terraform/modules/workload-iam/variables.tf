@@ -39,3 +39,17 @@ variable "bedrock_model_arn" {
     error_message = "bedrock_model_arn must be a Bedrock foundation-model or inference-profile ARN, never a wildcard."
   }
 }
+
+variable "previews" {
+  description = "Pull-request previews pr-<n> of this environment (its file's previews block): the same grants on each preview's own queues (<queue_name_prefix><n>-jobs, -jobs-dlq) and key prefix (<key_prefix>pr-<n>/uploads/, …/jobs/), which the preview's API tasks and worker functions (same roles) use. Null grants nothing more."
+  type = object({
+    key_prefix        = optional(string, "previews/")
+    queue_name_prefix = optional(string, "content-engine-pr-")
+  })
+  default = null
+
+  validation {
+    condition     = var.previews == null ? true : can(regex("^[a-z0-9-]+/$", var.previews.key_prefix)) && can(regex("^[a-z0-9-]+-$", var.previews.queue_name_prefix))
+    error_message = "previews: key_prefix like previews/ and queue_name_prefix like content-engine-pr-, no wildcards."
+  }
+}

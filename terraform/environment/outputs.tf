@@ -83,3 +83,8 @@ output "promote_read_role_arn" {
   description = "readRoleArn of environments/<env>.yaml: the role promote assumes to plan this environment in its PR."
   value       = module.stack.promote_read_role_arn
 }
+
+output "preview_role_arn" {
+  description = "previews.roleArn of environments/<env>.yaml: the role preview.yml runs pull requests' previews with (null where previews is off)."
+  value       = module.stack.preview_role_arn
+}

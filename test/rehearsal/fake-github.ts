@@ -1,6 +1,8 @@
 // A fake GitHub REST API on 127.0.0.1, served GHES-style under /api/v3 (GITHUB_API_URL), backed by the
 // rehearsal's bare git repository: refs, contents and commits are real git objects. It records pull
-// requests; merging one applies its branch to main with a merge commit, as the merge button does.
+// requests; merging one applies its branch to main with a merge commit, as the merge button does. It
+// records deployments and their statuses (the deploy actions write them, rollback reads them), with
+// GitHub's auto_inactive rule, so a test can assert what a deploy recorded.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -28,6 +30,33 @@ export interface Issue {
   comments: string[];
 }
 
+export interface DeploymentStatus {
+  id: number;
+  state: string;
+  description: string;
+  environment_url: string;
+  log_url: string;
+  created_at: string;
+}
+
+export interface Deployment {
+  id: number;
+  sha: string;
+  ref: string;
+  task: string;
+  environment: string;
+  description: string;
+  payload: Record<string, unknown>;
+  transient_environment: boolean;
+  production_environment: boolean;
+  /** What the request asked for (GitHub answers with neither). */
+  auto_merge: boolean | undefined;
+  required_contexts: unknown;
+  created_at: string;
+  /** Oldest first (the API answers newest first). */
+  statuses: DeploymentStatus[];
+}
+
 export interface FakeGitHub {
   /** GHES-style API URL, e.g. http://127.0.0.1:PORT/api/v3 */
   apiUrl: string;
@@ -36,6 +65,13 @@ export interface FakeGitHub {
   issues: Issue[];
   /** Every request, "METHOD /path" (without /api/v3). */
   requests: string[];
+  /** Deployments in creation order (the API lists them newest first). */
+  deployments: Deployment[];
+  /**
+   * Answers requests whose "METHOD /path" (without /api/v3/repos/owner/name) starts with the key with
+   * this HTTP status instead, e.g. { "POST /deployments": 403 } for a workflow without deployments: write.
+   */
+  failures: Map<string, number>;
   /** Merges the pull request into its base; returns main before and after. */
   merge(number: number): { before: string; after: string };
   close(): Promise<void>;
@@ -64,6 +100,16 @@ export async function startFakeGitHub(bare: string, repository: string): Promise
   const pulls: PullRequest[] = [];
   const issues: Issue[] = [];
   const requests: string[] = [];
+  const deployments: Deployment[] = [];
+  const failures = new Map<string, number>();
+  let nextDeploymentId = 1;
+  let nextStatusId = 1;
+  // Strictly increasing timestamps, so "newest first" never depends on the clock's resolution.
+  let lastTime = 0;
+  const timestamp = () => {
+    lastTime = Math.max(Date.now(), lastTime + 1000);
+    return new Date(lastTime).toISOString().replace(/\.\d{3}Z$/, "Z");
+  };
   const htmlBase = `https://github.example.invalid/${repository}`;
 
   const resolveRef = (ref: string) => tryGit(bare, ["rev-parse", "--verify", "-q", `${ref}^{commit}`]);
@@ -245,13 +291,119 @@ export async function startFakeGitHub(bare: string, repository: string): Promise
         return { number: issue.number, state: issue.state };
       }
     }
-    // GitHub records a deployment for every job that runs in an environment; act records none.
-    if (rest === "/deployments" && method === "GET") return [];
+    // Deployments. GitHub also records one for every job that runs in an environment; act records none.
+    const apiBase = `${url.origin}/api/v3${prefix}`;
+    const deploymentView = (d: Deployment) => {
+      const { statuses: _statuses, auto_merge: _a, required_contexts: _r, ...rest } = d;
+      return {
+        ...rest,
+        url: `${apiBase}/deployments/${d.id}`,
+        statuses_url: `${apiBase}/deployments/${d.id}/statuses`,
+        updated_at: d.statuses.at(-1)?.created_at ?? d.created_at,
+      };
+    };
+    const statusView = (d: Deployment, s: DeploymentStatus) => ({
+      ...s,
+      deployment_url: `${apiBase}/deployments/${d.id}`,
+      target_url: s.log_url,
+    });
+    if (rest === "/deployments" && method === "GET") {
+      const perPage = Number(q.get("per_page") ?? "30");
+      const page = Number(q.get("page") ?? "1");
+      return [...deployments]
+        .reverse()
+        .filter((d) => !q.get("environment") || d.environment === q.get("environment"))
+        .filter((d) => !q.get("sha") || d.sha === q.get("sha"))
+        .filter((d) => !q.get("ref") || d.ref === q.get("ref"))
+        .filter((d) => !q.get("task") || d.task === q.get("task"))
+        .slice((page - 1) * perPage, page * perPage)
+        .map(deploymentView);
+    }
+    if (rest === "/deployments" && method === "POST") {
+      const body = await readBody(request);
+      const ref = String(body.ref ?? "");
+      const sha = /^[0-9a-f]{40}$/.test(ref) ? ref : resolveRef(ref);
+      if (!sha) throw new HttpError(422, `No ref found for: ${ref}`);
+      const environment = String(body.environment ?? "production");
+      const deployment: Deployment = {
+        id: nextDeploymentId++,
+        sha,
+        ref,
+        task: String(body.task ?? "deploy"),
+        environment,
+        description: String(body.description ?? ""),
+        payload:
+          typeof body.payload === "string"
+            ? (JSON.parse(body.payload || "{}") as Record<string, unknown>)
+            : ((body.payload as Record<string, unknown> | undefined) ?? {}),
+        transient_environment: body.transient_environment === true,
+        production_environment:
+          body.production_environment === undefined
+            ? environment === "production"
+            : body.production_environment === true,
+        auto_merge: body.auto_merge as boolean | undefined,
+        required_contexts: body.required_contexts,
+        created_at: timestamp(),
+        statuses: [],
+      };
+      deployments.push(deployment);
+      return deploymentView(deployment);
+    }
+    if (match(/^\/deployments\/(\d+)(\/statuses)?$/)) {
+      const deployment = deployments.find((d) => d.id === Number(m![1]));
+      if (!deployment) throw new HttpError(404, "Not Found");
+      if (method === "GET" && !m![2]) return deploymentView(deployment);
+      if (method === "GET") {
+        const perPage = Number(q.get("per_page") ?? "30");
+        const page = Number(q.get("page") ?? "1");
+        return [...deployment.statuses]
+          .reverse()
+          .slice((page - 1) * perPage, page * perPage)
+          .map((s) => statusView(deployment, s));
+      }
+      if (method === "POST" && m![2]) {
+        const body = await readBody(request);
+        const state = String(body.state);
+        const states = ["error", "failure", "inactive", "in_progress", "queued", "pending", "success"];
+        if (!states.includes(state)) throw new HttpError(422, `state ${state} is not one of ${states}`);
+        const status: DeploymentStatus = {
+          id: nextStatusId++,
+          state,
+          description: String(body.description ?? ""),
+          environment_url: String(body.environment_url ?? ""),
+          log_url: String(body.log_url ?? body.target_url ?? ""),
+          created_at: timestamp(),
+        };
+        deployment.statuses.push(status);
+        // GitHub's auto_inactive: a success inactivates the earlier successful deployments of the same
+        // environment, unless the environment is transient or production.
+        if (
+          state === "success" &&
+          body.auto_inactive !== false &&
+          !deployment.transient_environment &&
+          !deployment.production_environment
+        ) {
+          for (const earlier of deployments) {
+            if (earlier.id >= deployment.id || earlier.environment !== deployment.environment) continue;
+            if (earlier.statuses.at(-1)?.state !== "success") continue;
+            earlier.statuses.push({
+              id: nextStatusId++,
+              state: "inactive",
+              description: "",
+              environment_url: earlier.statuses.at(-1)?.environment_url ?? "",
+              log_url: earlier.statuses.at(-1)?.log_url ?? "",
+              created_at: timestamp(),
+            });
+          }
+        }
+        return statusView(deployment, status);
+      }
+    }
     throw new HttpError(404, `fake GitHub has no route ${method} ${rest}`);
   }
 
   const server: Server = createServer((request, response) => {
-    const url = new URL(request.url ?? "/", "http://127.0.0.1");
+    const url = new URL(request.url ?? "/", `http://${request.headers.host ?? "127.0.0.1"}`);
     requests.push(`${request.method} ${url.pathname.replace(/^\/api\/v3/, "")}${url.search}`);
     const auth = request.headers.authorization ?? "";
     const answer = (status: number, body: unknown) => {
@@ -259,6 +411,15 @@ export async function startFakeGitHub(bare: string, repository: string): Promise
       response.end(JSON.stringify(body));
     };
     if (!/^(token|Bearer) \S+/.test(auth)) return answer(401, { message: "Requires authentication" });
+    const said = `${request.method} ${decodeURIComponent(url.pathname)
+      .replace(/^\/api\/v3/, "")
+      .replace(`/repos/${repository}`, "")}`;
+    for (const [prefix, status] of failures) {
+      if (said.startsWith(prefix))
+        return answer(status, {
+          message: status === 403 ? "Resource not accessible by integration" : `fake failure ${status}`,
+        });
+    }
     route(request.method ?? "GET", url, request).then(
       (body) => answer(request.method === "POST" ? 201 : 200, body),
       (error: unknown) =>
@@ -274,6 +435,8 @@ export async function startFakeGitHub(bare: string, repository: string): Promise
     pulls,
     issues,
     requests,
+    deployments,
+    failures,
     merge(number) {
       const pull = pulls.find((p) => p.number === number && p.state === "open");
       if (!pull) throw new Error(`pull request #${number} is not open`);

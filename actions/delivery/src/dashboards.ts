@@ -78,15 +78,3 @@ export async function grafanaDashboardChanges(
 export function deployMarkerTags(env: Environment, dashboardsDir: string): string[] {
   return readDashboardManifest(env, dashboardsDir).deployMarker.tags;
 }
-
-/** Posts the deploy marker (image tag and digest of the environment file); returns its text. */
-export async function postDeployMarker(
-  grafana: GrafanaClient,
-  env: Environment,
-  dashboardsDir: string,
-  now: () => number = Date.now,
-): Promise<string> {
-  const text = `${env.name}: deployed ${env.image.tag} (${env.image.digest})`;
-  await grafana.annotate({ time: now(), tags: deployMarkerTags(env, dashboardsDir), text });
-  return text;
-}

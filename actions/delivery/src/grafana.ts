@@ -10,6 +10,11 @@ export interface GrafanaTarget {
   token: string;
   /** Folder the dashboards go to; empty: the General folder. */
   folderUid?: string;
+  /**
+   * What the deploy marker links: the workflow run (its job summary) and the GitHub deployment the
+   * deploy steps of the job recorded. The action adapter fills it from the runner (grafanaTarget).
+   */
+  markerLinks?: { run?: string; deployment?: { id: number; url: string } };
 }
 
 /** A dashboard model as Grafana stores it (only `uid` is read here). */
@@ -102,8 +107,20 @@ export class GrafanaClient {
     );
   }
 
-  async annotate(annotation: Annotation): Promise<void> {
-    await this.request("POST", "/api/annotations", annotation, "the deploy marker");
+  /** Posts an organisation annotation; answers its id (Grafana's `{ id, message }`), when Grafana gave one. */
+  async annotate(annotation: Annotation): Promise<{ id: number | undefined }> {
+    const answer = await this.request<{ id?: number }>(
+      "POST",
+      "/api/annotations",
+      annotation,
+      "the deploy marker",
+    );
+    return { id: typeof answer?.id === "number" ? answer.id : undefined };
+  }
+
+  /** A dashboard in Grafana's UI over [from, to] (epoch milliseconds). */
+  dashboardUrl(uid: string, from: number, to: number): string {
+    return `${this.base}/d/${encodeURIComponent(uid)}?from=${from}&to=${to}`;
   }
 
   private async request<T>(

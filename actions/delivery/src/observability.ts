@@ -21,7 +21,7 @@ import {
   type DashboardChange,
   deployMarkerTags,
   grafanaDashboardChanges,
-  postDeployMarker,
+  readDashboardManifest,
 } from "./dashboards.ts";
 import { explainAwsError } from "./errors.ts";
 import { generatedAlarmsDir, generatedDashboardsDir } from "./generated.ts";
@@ -87,6 +87,33 @@ async function prepare(options: ObservabilityOptions) {
   }
 }
 
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+
+/**
+ * Posts the deploy marker: image tag and digest of the environment file, with links (HTML anchors,
+ * which Grafana's annotation tooltip renders) to the run's job summary and the GitHub deployment
+ * (GrafanaTarget.markerLinks).
+ * Answers its text, its id and each dashboard of the manifest over the 30 minutes either side.
+ */
+async function postMarker(grafana: GrafanaClient, options: ObservabilityOptions, dashboardsDir: string) {
+  const { env } = options;
+  const links = options.grafana?.markerLinks ?? {};
+  const anchors = [
+    links.run && `<a href="${escapeHtml(links.run)}">job summary</a>`,
+    links.deployment &&
+      `<a href="${escapeHtml(links.deployment.url)}">GitHub deployment #${links.deployment.id}</a>`,
+  ].filter(Boolean);
+  const text = `${env.name}: deployed ${env.image.tag} (${env.image.digest})${anchors.length ? ` · ${anchors.join(" · ")}` : ""}`;
+  const time = Date.now();
+  const { id } = await grafana.annotate({ time, tags: deployMarkerTags(env, dashboardsDir), text });
+  const window = 30 * 60_000;
+  const dashboards = readDashboardManifest(env, dashboardsDir).grafana.map(({ uid }) =>
+    grafana.dashboardUrl(uid, time - window, time + window),
+  );
+  return { text, id, dashboards };
+}
+
 const target = (env: Environment) => `${env.name} (${alarmNamePrefix(env)}*)`;
 
 /** The diff, without a single mutating call. */
@@ -139,10 +166,14 @@ export async function applyObservability(options: ObservabilityOptions): Promise
     reporter.info(line);
     diagnostics.push(line);
   }
-  const markerText = marker ? await postDeployMarker(marker, options.env, dashboardsDir) : undefined;
-  if (markerText) {
-    reporter.info(`grafana deploy marker: ${markerText}`);
-    diagnostics.push(`grafana deploy marker: ${markerText}`);
+  const posted = marker ? await postMarker(marker, options, dashboardsDir) : undefined;
+  const markerText = posted?.text;
+  if (posted) {
+    reporter.info(`grafana deploy marker: ${posted.text}`);
+    diagnostics.push(
+      `grafana deploy marker${posted.id === undefined ? "" : ` #${posted.id}`}: ${posted.text}`,
+    );
+    for (const link of posted.dashboards) diagnostics.push(`  ${link}`);
   }
   if (leftAlone.length) diagnostics.push(`left alone (not ours): ${leftAlone.join(", ")}`);
   const outputs: Record<string, string> = {
@@ -152,6 +183,8 @@ export async function applyObservability(options: ObservabilityOptions): Promise
     "alarms-left-alone": String(leftAlone.length),
     dashboards: dashboards.map((d) => `${d.where}:${d.name}`).join(","),
     "deploy-marker": markerText ?? "",
+    "deploy-marker-id": posted?.id === undefined ? "" : String(posted.id),
+    "deploy-marker-url": posted?.dashboards[0] ?? "",
   };
   const unchanged = changes.length === 0 && dashboards.length === 0;
   return finish(watch, {

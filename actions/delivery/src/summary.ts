@@ -1,4 +1,5 @@
 // Markdown for job summaries and the CLI: one outcome or plan, readable at a glance.
+import type { DeploymentHandle } from "./deployments.ts";
 import type { Outcome, Plan } from "./outcome.ts";
 
 const ICON: Record<Outcome["status"], string> = {
@@ -22,6 +23,11 @@ export function outcomeMarkdown(outcome: Outcome): string {
     "|---|---|---|---|---|---|",
     `| ${cell(outcome.revisions.previous)} | ${cell(outcome.revisions.attempted)} | ${cell(outcome.revisions.current)} | ${(outcome.timings.totalMs / 1000).toFixed(1)} s | ${((outcome.timings.totalMs - outcome.timings.waitingMs) / 1000).toFixed(1)} s | ${(outcome.timings.waitingMs / 1000).toFixed(1)} s |`,
   ];
+  const links = [
+    outcome.outputs["deploy-marker-url"] &&
+      `- Grafana deploy marker${outcome.outputs["deploy-marker-id"] ? ` #${outcome.outputs["deploy-marker-id"]}` : ""}: [dashboards at the deploy](${outcome.outputs["deploy-marker-url"]}) (30 minutes either side)`,
+  ].filter(Boolean);
+  if (links.length) lines.push("", ...(links as string[]));
   if (outcome.diagnostics.length > 0) {
     lines.push(
       "",
@@ -56,4 +62,15 @@ export function planMarkdown(plan: Plan): string {
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** The summary's lines about the GitHub deployment a deploy recorded (empty when it recorded none). */
+export function deploymentMarkdown(
+  deployment: Pick<DeploymentHandle, "id" | "environment" | "environmentUrl" | "htmlUrl">,
+  state: string,
+): string {
+  if (deployment.id === undefined) return "";
+  const record = deployment.htmlUrl ? `[#${deployment.id}](${deployment.htmlUrl})` : `#${deployment.id}`;
+  const where = deployment.environmentUrl ? ` · environment URL ${deployment.environmentUrl}` : "";
+  return `\nGitHub deployment ${record} of ${deployment.environment}: \`${state}\`${where}\n`;
 }

@@ -30,7 +30,16 @@ function firstDifference(committed: string, rebuilt: string) {
 }
 
 /** The actions that call GitHub (promote and rollback open pull requests); no other carries its client. */
-const CALLS_GITHUB = ["drift", "promote", "rollback"];
+// The deploy actions record a GitHub deployment (deployments.ts); preview comments on the pull requests it reaps.
+const CALLS_GITHUB = [
+  "deploy-ecs",
+  "deploy-helm",
+  "deploy-lambda",
+  "drift",
+  "preview",
+  "promote",
+  "rollback",
+];
 
 describe.each(ACTIONS)("the %s action", (action) => {
   const yml = parse(readFileSync(join(repositoryRoot, "actions", action, "action.yml"), "utf8")) as {

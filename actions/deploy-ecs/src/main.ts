@@ -1,4 +1,4 @@
-// deploy-ecs action: inputs → deployEcs (or planEcs) → outputs and job summary.
+// deploy-ecs action: inputs → deployEcs (or planEcs) → outputs, job summary and a GitHub deployment.
 import {
   booleanInput,
   deployEcs,
@@ -6,7 +6,7 @@ import {
   deployOptions,
   planEcs,
   readInputs,
-  runAction,
+  runDeployAction,
 } from "@content-engine/delivery";
 import { z } from "zod";
 
@@ -25,7 +25,7 @@ const inputs = z.object({
     .optional(),
 });
 
-await runAction(async () => {
+await runDeployAction(async ({ recordDeployment }) => {
   const input = readInputs(inputs, Object.keys(inputs.shape));
   const options = {
     ...deployOptions(input),
@@ -37,5 +37,8 @@ await runAction(async () => {
     pollSeconds: input["poll-seconds"],
     keepRevisions: input["keep-revisions"],
   };
-  return input.plan ? planEcs(options) : deployEcs(options);
+  if (input.plan) return planEcs(options);
+  // A GitHub deployment of the environment (in_progress now; runAction adds how it ended).
+  await recordDeployment(input, options.env, "ecs");
+  return deployEcs(options);
 });

@@ -1,9 +1,15 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DescribeServicesCommand, ListTaskDefinitionsCommand } from "@aws-sdk/client-ecs";
 import { updateEnvironmentFile } from "@content-engine/environments";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type FakeGitHub, startFakeGitHub } from "../../../test/rehearsal/fake-github.ts";
+import { git } from "../../../test/rehearsal/git.ts";
 import { createEcsService, digest, testEnvironment } from "../../../test/support/delivery-fixtures.ts";
 import { useMoto } from "../../../test/support/moto.ts";
 import { errorLines, runBundledAction, scratchWorkspace } from "../../delivery/test/support/run-action.ts";
+import { createLoadBalancer } from "../../observability-apply/test/support.ts";
 
 const moto = useMoto();
 beforeEach(() => moto.reset());
@@ -47,7 +53,10 @@ describe("deploy-ecs dist/index.js run as the runner runs it", () => {
   });
 
   it.each([
-    [{ environment: "qa" }, 'unknown environment "qa": expected one of dev, staging, prod'],
+    [
+      { environment: "qa" },
+      'unknown environment "qa": no environments/qa.yaml (the environments are dev, prod, staging)',
+    ],
     [
       { environment: "dev", digest: "latest" },
       'digest "latest" is not an image digest: expected sha256:<64 hex characters>',
@@ -192,5 +201,116 @@ describe("deploy-ecs without usable AWS credentials", () => {
     expect(errorLines(run)).toEqual([
       "::error::AWS credentials are missing: assume the deploy role with aws-actions/configure-aws-credentials (OIDC) or set AWS_PROFILE locally",
     ]);
+  });
+});
+
+describe("deploy-ecs records the deploy as a GitHub deployment", () => {
+  let github: FakeGitHub;
+  beforeAll(async () => {
+    const bare = mkdtempSync(join(tmpdir(), "deploy-ecs-bare-"));
+    git(bare, ["init", "-q", "--bare"]);
+    github = await startFakeGitHub(bare, "acme/content-engine");
+  });
+  afterAll(() => github?.close());
+  beforeEach(() => {
+    github.deployments.length = 0;
+    github.failures.clear();
+  });
+
+  const SHA = "0123456789abcdef0123456789abcdef01234567";
+  const RUN = "https://github.com/acme/content-engine/actions/runs/42";
+  const runner = (extra: Record<string, string> = {}) => ({
+    GITHUB_SERVER_URL: "https://github.com",
+    GITHUB_RUN_ID: "42",
+    GITHUB_RUN_ATTEMPT: "1",
+    ...extra,
+  });
+  const inputs = () => ({
+    environment: "dev",
+    digest: digest("b"),
+    "aws-endpoint": moto.endpoint,
+    "github-token": "ghs_test",
+    "github-api-url": github.apiUrl,
+  });
+
+  it("in_progress, then success with the load balancer's URL and the run as log_url; a later step of the job continues it", async () => {
+    await createEcsService(moto.endpoint, env, `${env.image.repository}@${digest("a")}`);
+    await createLoadBalancer(moto.endpoint);
+    const workspace = scratchWorkspace();
+    const githubEnv = join(mkdtempSync(join(tmpdir(), "github-env-")), "env");
+    writeFileSync(githubEnv, "");
+
+    const run = await runBundledAction("deploy-ecs", inputs(), {
+      workspace,
+      env: runner({ GITHUB_ENV: githubEnv }),
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs.status).toBe("succeeded");
+    expect(github.deployments).toHaveLength(1);
+    const [deployment] = github.deployments;
+    expect(deployment).toMatchObject({
+      sha: SHA,
+      environment: "dev",
+      task: "deploy",
+      auto_merge: false,
+      required_contexts: [],
+      production_environment: false,
+      payload: { digest: digest("b"), tag: env.image.tag, deploy: "ecs" },
+    });
+    const url = deployment!.statuses[0]!.environment_url;
+    expect(url).toMatch(new RegExp(`^http://${env.api.loadBalancer}[-.]`));
+    expect(deployment!.statuses.map((s) => [s.state, s.environment_url, s.log_url])).toEqual([
+      ["in_progress", url, RUN],
+      ["success", url, RUN],
+    ]);
+    expect(run.outputs["github-deployment-id"]).toBe(String(deployment!.id));
+    expect(run.outputs["environment-url"]).toBe(url);
+    expect(run.summary).toContain(
+      `GitHub deployment [#${deployment!.id}](https://github.com/acme/content-engine/deployments/dev) of dev: \`success\` · environment URL ${url}`,
+    );
+
+    // The next step of the same job (GITHUB_ENV carries the deployment): one record, statuses appended.
+    const carried = Object.fromEntries(
+      [...readFileSync(githubEnv, "utf8").matchAll(/^(\w+)<<(\S+)\n([\s\S]*?)\n\2$/gm)].map((m) => [
+        m[1]!,
+        m[3]!,
+      ]),
+    );
+    expect(Object.keys(carried)).toEqual(["CONTENT_ENGINE_DEPLOYMENT_DEV"]);
+    const again = await runBundledAction("deploy-ecs", inputs(), { workspace, env: runner(carried) });
+    expect(again.outputs.status).toBe("unchanged");
+    expect(github.deployments).toHaveLength(1);
+    expect(github.deployments[0]!.statuses.map((s) => s.state)).toEqual([
+      "in_progress",
+      "success",
+      "in_progress",
+      "success",
+    ]);
+  });
+
+  it("records a failure, takes environment-url over the load balancer, and deploys when GitHub refuses (403)", async () => {
+    const workspace = scratchWorkspace();
+    // No ECS cluster: the deploy fails before any change, and the record says error.
+    const failed = await runBundledAction(
+      "deploy-ecs",
+      { ...inputs(), "environment-url": "https://api.example.com" },
+      { workspace, env: runner() },
+    );
+    expect(failed.code).toBe(1);
+    expect(github.deployments[0]!.statuses.map((s) => [s.state, s.environment_url])).toEqual([
+      ["in_progress", "https://api.example.com"],
+      ["error", "https://api.example.com"],
+    ]);
+    expect(github.deployments[0]!.statuses[1]!.description).toContain("content-engine-dev");
+
+    await createEcsService(moto.endpoint, env, `${env.image.repository}@${digest("a")}`);
+    github.failures.set("POST /deployments", 403);
+    const refused = await runBundledAction("deploy-ecs", inputs(), { workspace, env: runner() });
+    expect(refused.code).toBe(0);
+    expect(refused.outputs.status).toBe("succeeded");
+    expect(refused.stdout).toMatch(
+      /::warning::deployment of dev not recorded on GitHub \(GitHub POST \/repos\/acme\/content-engine\/deployments failed \(403\)/,
+    );
+    expect(github.deployments).toHaveLength(1);
   });
 });

@@ -1,4 +1,4 @@
-// deploy-helm action: inputs → deployHelm (or planHelm) → outputs and job summary.
+// deploy-helm action: inputs → deployHelm (or planHelm) → outputs, job summary and a GitHub deployment.
 import {
   booleanInput,
   deployHelm,
@@ -6,7 +6,7 @@ import {
   deployOptions,
   planHelm,
   readInputs,
-  runAction,
+  runDeployAction,
   workspacePath,
 } from "@content-engine/delivery";
 import { z } from "zod";
@@ -34,7 +34,7 @@ const inputs = z.object({
   set: lines,
 });
 
-await runAction(async () => {
+await runDeployAction(async ({ recordDeployment }) => {
   const input = readInputs(inputs, Object.keys(inputs.shape));
   const options = {
     ...deployOptions(input),
@@ -47,5 +47,8 @@ await runAction(async () => {
     values: { valuesFiles: input["values-files"], set: input.set },
     repositoryRoot: workspacePath("."),
   };
-  return input.plan ? planHelm(options) : deployHelm(options);
+  if (input.plan) return planHelm(options);
+  // A GitHub deployment of the environment (in_progress now; runAction adds how it ended).
+  await recordDeployment(input, options.env, "helm");
+  return deployHelm(options);
 });

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadEnvironment, updateEnvironmentFile } from "@content-engine/environments";
+import { loadEnvironment, loadEnvironments, updateEnvironmentFile } from "@content-engine/environments";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { toolPath } from "../../../scripts/tools.ts";
@@ -38,17 +38,13 @@ const registry = useRegistry();
 const helm = toolPath("helm");
 const namespace = "content-engine";
 const release = "content-engine";
-const repository = (
-  parse(readFileSync(join(repositoryRoot, "environments", "dev.yaml"), "utf8")) as {
-    image: { repository: string };
-  }
-).image.repository;
+/** The repository's environment files; the release below deploys the one deploy.yml builds for. */
+const environments = loadEnvironments(join(repositoryRoot, "environments"));
+const target = environments.build;
+const targetFile = `${target.name}.yaml`;
+const repository = target.image.repository;
 const image = (sha: string) => `${repository}@${sha}`;
-const dlqUrl = (
-  parse(readFileSync(join(repositoryRoot, "environments", "dev.yaml"), "utf8")) as {
-    queue: { dlqUrl: string };
-  }
-).queue.dlqUrl;
+const dlqUrl = target.queue.dlqUrl;
 
 interface EnvVar {
   name: string;
@@ -105,7 +101,7 @@ function deployHelm(
 ) {
   return runBundledAction(
     "deploy-helm",
-    { environment: "dev", helm, kubeconfig, "timeout-seconds": "60", ...inputs },
+    { environment: target.name, helm, kubeconfig, "timeout-seconds": "60", ...inputs },
     { workspace },
   );
 }
@@ -186,7 +182,7 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
     expect(refused[1]).toMatch(/^PrometheusRule bad-duration: .*spec.groups\[0\].rules\[0\].for/);
   });
 
-  it.each(["dev", "staging", "prod"])(
+  it.each(environments.names)(
     "the API server admits everything the chart renders for %s, generated alarm rules included",
     async (env) => {
       const run = await runBundledAction(
@@ -324,7 +320,7 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
   it("uninstalls a first install left in pending-install by a cancelled run, then installs", async () => {
     const ns = "first-install";
     const workspace = scratchWorkspace();
-    const file = join(workspace, "environments", "dev.yaml");
+    const file = join(workspace, "environments", targetFile);
     writeFileSync(file, readFileSync(file, "utf8").replace("namespace: content-engine", `namespace: ${ns}`));
     await cancelledHelm(
       [
@@ -335,7 +331,7 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
         ns,
         "--create-namespace",
         "--values",
-        join(repositoryRoot, "helm", "content-engine", "ci", "dev-values.yaml"),
+        join(repositoryRoot, "helm", "content-engine", "ci", "minimal-values.yaml"),
         "--set",
         `image.repository=${repository}`,
       ],
@@ -423,7 +419,7 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
   describe("values layers, then helm rollback and uninstall from the CLI (namespace layers)", () => {
     const ns = "layers";
     const workspace = scratchWorkspace();
-    const envFile = join(workspace, "environments", "dev.yaml");
+    const envFile = join(workspace, "environments", targetFile);
     updateEnvironmentFile(envFile, [
       { path: ["platform"], value: "eks" },
       { path: ["eks", "namespace"], value: ns },
@@ -436,7 +432,7 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
       "podAnnotations: { team: search }\nconfig: { logLevel: info }\n",
     );
     const options = (set: string[]) => ({
-      env: loadEnvironment("dev", join(workspace, "environments")),
+      env: loadEnvironment(target.name, join(workspace, "environments")),
       digest: good,
       helm,
       kubeconfig: cluster.kubeconfig,
@@ -466,7 +462,7 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
           join(repositoryRoot, "actions", "delivery", "src", "cli.ts"),
           ...args,
           "--environment",
-          "dev",
+          target.name,
           "--kubeconfig",
           cluster.kubeconfig,
           "--helm",
@@ -503,7 +499,7 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
       const planOnly = contentEngine(["helm", "rollback", "--plan"]);
       expect(planOnly.status, planOnly.stderr).toBe(0);
       expect(planOnly.stdout).toContain(
-        "### 📝 plan: helm-rollback content-engine-dev/layers/content-engine",
+        `### 📝 plan: helm-rollback ${target.eks!.cluster}/layers/content-engine`,
       );
       expect(planOnly.stdout).toContain("| revision | `2` | `1` |");
       // What returns: the values that differ, besides the revision and the digest.
@@ -545,7 +541,9 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
 
       const run = contentEngine(["helm", "uninstall"]);
       expect(run.status, run.stderr).toBe(0);
-      expect(run.stdout).toContain("### 📝 plan: helm-uninstall content-engine-dev/layers/content-engine");
+      expect(run.stdout).toContain(
+        `### 📝 plan: helm-uninstall ${target.eks!.cluster}/layers/content-engine`,
+      );
       expect(await releaseRecords(ns)).toEqual([]);
       const left = await getJson<{ items: unknown[] }>(
         cluster.access,
@@ -556,7 +554,7 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
       const again = contentEngine(["helm", "rollback"]);
       expect(again.status).toBe(2);
       expect(again.stderr).toBe(
-        "content-engine: release content-engine does not exist in namespace layers of content-engine-dev: nothing to roll back\n",
+        `content-engine: release content-engine does not exist in namespace layers of ${target.eks!.cluster}: nothing to roll back\n`,
       );
     });
   });

@@ -1,4 +1,4 @@
-// deploy-lambda action: inputs → deployLambda (or planLambda) → outputs and job summary.
+// deploy-lambda action: inputs → deployLambda (or planLambda) → outputs, job summary and a GitHub deployment.
 import {
   deployInputs,
   deployLambda,
@@ -6,7 +6,7 @@ import {
   overrideCanary,
   planLambda,
   readInputs,
-  runAction,
+  runDeployAction,
   withWorkerImage,
 } from "@content-engine/delivery";
 import { CANARY_TYPES, environmentSource } from "@content-engine/environments";
@@ -24,7 +24,7 @@ const inputs = z.object({
   "canary-minutes": z.string().optional(),
 });
 
-await runAction(async () => {
+await runDeployAction(async ({ recordDeployment }) => {
   const input = readInputs(inputs, Object.keys(inputs.shape));
   const loaded = deployOptions(input);
   const common = { ...loaded, env: withWorkerImage(loaded.env, input["worker-image"]) };
@@ -46,5 +46,8 @@ await runAction(async () => {
           )
         : undefined;
   const options = { ...common, zipFile: input["zip-file"], canary };
-  return input.plan ? planLambda(options) : deployLambda(options);
+  if (input.plan) return planLambda(options);
+  // A GitHub deployment of the environment (in_progress now; runAction adds how it ended).
+  await recordDeployment(input, options.env, "lambda");
+  return deployLambda(options);
 });

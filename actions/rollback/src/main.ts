@@ -11,7 +11,9 @@ import { z } from "zod";
 
 const inputs = z.object({
   ...pullRequestInputs,
-  environment: z.string({ error: "required: the environment to roll back (dev, staging or prod)" }),
+  environment: z.string({
+    error: "required: the environment to roll back (a file environments/<name>.yaml)",
+  }),
   to: z.string().optional(),
 });
 

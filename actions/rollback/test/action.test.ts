@@ -56,7 +56,7 @@ describe("rollback dist/index.js run as the runner runs it (GitHub faked)", () =
     );
     expect(run.code).toBe(1);
     expect(errorLines(run)).toEqual([
-      "::error::input environment: required: the environment to roll back (dev, staging or prod)",
+      "::error::input environment: required: the environment to roll back (a file environments/<name>.yaml)",
     ]);
     expect(run.outputs.status).toBe("failed");
     expect(fake.calls).toEqual([]);

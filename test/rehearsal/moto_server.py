@@ -14,6 +14,10 @@
   with rollback on, the service goes back to the task definition it ran before, in a new deployment
   that completes on the next DescribeServices. Without the circuit breaker the tasks fail forever.
   Any other task definition keeps moto's own behaviour.
+- ECS CreateService: moto leaves a new service at 0 running tasks (IN_PROGRESS) unless the server-wide
+  MOTO_ECS_SERVICE_RUNNING says otherwise, while UpdateService reports the desired count running. A
+  created service (a preview's) reaches its desired count the same way, unless its task definition
+  exits at start (REHEARSAL_EXIT_CODE), which stays as moto has it.
 - ECS RunTask (deploy-ecs's pre-deploy tasks): moto's one-off tasks already walk RUNNING -> STOPPED, a
   step per DescribeTasks, but every container exits 0. A task whose containerOverrides set
   REHEARSAL_EXIT_CODE in their environment, or whose task definition carries it as above (the image
@@ -87,6 +91,7 @@ kms.KmsResponse.sign = kms_sign
 
 EXIT_MARKER = "REHEARSAL_EXIT_CODE"
 _update_service = EC2ContainerServiceBackend.update_service
+_create_service = EC2ContainerServiceBackend.create_service
 _run_task = EC2ContainerServiceBackend.run_task
 _describe_services = EC2ContainerServiceBackend.describe_services
 
@@ -147,6 +152,16 @@ def update_service(self, service_properties):
     service.deployments = [deployment, *serving]
     service.rehearsal_failing = {"deployment": deployment, "previous": previous, "code": code}
     _event(service, f"(deployment {deployment['id']}) deployment started.")
+    return service
+
+
+def create_service(self, *args, **kwargs):
+    service = _create_service(self, *args, **kwargs)
+    if service.desired_count and _exit_code(self, service.task_definition) is None:
+        service.running_count, service.pending_count = service.desired_count, 0
+        for deployment in service.deployments:
+            deployment.update(rolloutState="COMPLETED", runningCount=service.desired_count, pendingCount=0)
+            deployment["rolloutStateReason"] = f"ECS deployment {deployment['id']} completed."
     return service
 
 
@@ -258,6 +273,7 @@ def _task_resources(task_definition):
 
 EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(_task_resources)
 EC2ContainerServiceBackend.update_service = update_service
+EC2ContainerServiceBackend.create_service = create_service
 EC2ContainerServiceBackend.run_task = run_task
 EC2ContainerServiceBackend.describe_services = describe_services
 

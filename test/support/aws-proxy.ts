@@ -61,7 +61,11 @@ export function awsOperation(
     if (action) return { service: "query", operation: action };
   }
   const parsed = new URL(url, "http://aws");
-  if (!restIsS3) return { service: "rest", operation: `${method} ${parsed.pathname}` };
+  // moto serves S3 beside its other REST APIs: a request signed for service s3 is S3 there too.
+  const signedFor = String(headers.authorization ?? "").match(
+    /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//,
+  )?.[1];
+  if (!restIsS3 && signedFor !== "s3") return { service: "rest", operation: `${method} ${parsed.pathname}` };
   const q = parsed.searchParams;
   const path = parsed.pathname.split("/").slice(2).join("/");
   const key = path === "" ? undefined : decodeKey(path);

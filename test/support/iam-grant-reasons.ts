@@ -18,6 +18,13 @@ export const DELIVERY_GRANT_REASONS: Record<string, string> = {
   "github-oidc/deploy ecr:BatchGetImage": `deploy-lambda's bundle fetch and the deploys' signature check: ${REGISTRY}`,
   "github-oidc/deploy ecr:GetDownloadUrlForLayer": `deploy-lambda's bundle fetch: ${REGISTRY}`,
   "github-oidc/promote_read ecr:BatchGetImage": `promote's plan of the worker bundle (its manifest): ${REGISTRY}`,
+  "github-oidc/previews ecr:BatchCheckLayerAvailability": `build-push's unsigned push of a pull request's image and bundle (preview.yml): ${REGISTRY}`,
+  "github-oidc/previews ecr:InitiateLayerUpload": `build-push's unsigned push (preview.yml): ${REGISTRY}`,
+  "github-oidc/previews ecr:UploadLayerPart": `build-push's unsigned push (preview.yml): ${REGISTRY}`,
+  "github-oidc/previews ecr:CompleteLayerUpload": `build-push's unsigned push (preview.yml): ${REGISTRY}`,
+  "github-oidc/previews ecr:PutImage": `build-push's unsigned push of the pull request's image and bundle (preview.yml): ${REGISTRY}`,
+  "github-oidc/previews ecr:BatchGetImage": `the preview's fetch of the pull request's worker bundle by digest: ${REGISTRY}`,
+  "github-oidc/previews ecr:GetDownloadUrlForLayer": `the preview's fetch of the pull request's worker bundle: ${REGISTRY}`,
   "github-oidc/promote_read ecr:GetDownloadUrlForLayer": `promote's read of the worker bundle: ${REGISTRY}`,
   "github-oidc/deploy cloudwatch:DeleteAlarms":
     "observability-apply deletes a managed alarm the generated set no longer has; the rehearsal's generated set never shrinks",

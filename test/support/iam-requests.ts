@@ -116,9 +116,29 @@ function ecs(op: string, p: Params, w: Where): Derived {
     }
     case "DescribeTaskDefinition":
     case "ListTaskDefinitions":
+    case "DeregisterTaskDefinition":
       return only(`ecs:${op}`);
     case "UpdateService":
       return only("ecs:UpdateService", serviceArn(str(p.service) ?? ""), cluster);
+    case "CreateService": {
+      // Tags given at creation are authorised as ecs:TagResource on the new service too.
+      const arn = serviceArn(str(p.serviceName) ?? "");
+      const tagged = Array.isArray(p.tags) && p.tags.length > 0;
+      return {
+        requests: [
+          { action: "ecs:CreateService", resource: arn, context: cluster },
+          ...(tagged ? [{ action: "ecs:TagResource", resource: arn }] : []),
+        ],
+      };
+    }
+    case "DeleteService":
+      return only("ecs:DeleteService", serviceArn(str(p.service) ?? ""), cluster);
+    case "ListServices":
+      return only("ecs:ListServices", "*", cluster);
+    case "TagResource":
+    case "UntagResource":
+    case "ListTagsForResource":
+      return only(`ecs:${op}`, str(p.resourceArn) ?? "*");
     case "DescribeServices":
       return {
         requests: strs(p.services).map((s) => ({
@@ -198,6 +218,10 @@ const LAMBDA_ROUTES: Array<[string, RegExp, string]> = [
   ["POST", /^\/event-source-mappings\/?$/, "CreateEventSourceMapping"],
   ["GET", /^\/event-source-mappings\/([^/]+)$/, "GetEventSourceMapping"],
   ["PUT", /^\/event-source-mappings\/([^/]+)$/, "UpdateEventSourceMapping"],
+  ["DELETE", /^\/event-source-mappings\/([^/]+)$/, "DeleteEventSourceMapping"],
+  ["DELETE", /^\/functions\/([^/]+)$/, "DeleteFunction"],
+  ["GET", /^\/tags\/(.+)$/, "ListTags"],
+  ["POST", /^\/tags\/(.+)$/, "TagResource"],
 ];
 
 /** A Lambda REST path as the operation and the function (or mapping) it names. */
@@ -246,17 +270,43 @@ function lambda(exchange: AwsExchange, w: Where, mappings: Map<string, string>):
   const name = route.operation;
   switch (route.operation) {
     case "ListEventSourceMappings":
-    case "CreateEventSourceMapping":
       return { name, ...only(action) };
+    case "CreateEventSourceMapping": {
+      // Authorised on the function the mapping will invoke (lambda:FunctionArn), qualifier included.
+      const fn = str(requestParams(exchange).FunctionName);
+      return { name, ...only(action, "*", fn ? { "lambda:FunctionArn": functionArn(fn, w) } : {}) };
+    }
+    case "CreateFunction": {
+      // The execution role is passed to Lambda: IAM checks iam:PassRole too.
+      const params = requestParams(exchange);
+      const role = str(params.Role);
+      return {
+        name,
+        requests: [
+          { action, resource: functionArn(str(params.FunctionName) ?? "", w) },
+          ...(role
+            ? [
+                {
+                  action: "iam:PassRole",
+                  resource: role,
+                  context: { "iam:PassedToService": "lambda.amazonaws.com" },
+                },
+              ]
+            : []),
+        ],
+      };
+    }
+    case "ListTags":
+    case "TagResource":
+      return { name, ...only(action, route.target!) };
     case "GetEventSourceMapping":
+    case "DeleteEventSourceMapping":
     case "UpdateEventSourceMapping": {
       const fn = mappings.get(route.target!);
       const resource = `arn:aws:lambda:${w.region}:${w.account}:event-source-mapping:${route.target}`;
       // lambda:FunctionArn is the mapping's function: known from an answer that listed the mapping.
       return { name, ...only(action, resource, fn ? { "lambda:FunctionArn": fn } : {}) };
     }
-    case "CreateFunction":
-      return { name, ...only(action, functionArn(str(requestParams(exchange).FunctionName) ?? "", w)) };
     default: {
       const qualifier = UNQUALIFIED.has(route.operation)
         ? undefined
@@ -300,6 +350,13 @@ function kms(op: string, p: Params, answer: string, w: Where, keys: Map<string, 
 function sqs(op: string, p: Params, w: Where): Derived {
   const url = str(p.QueueUrl);
   const action = `sqs:${op.replace(/Batch$/, "")}`;
+  const queueName = str(p.QueueName);
+  if (!url && queueName) {
+    const resource = `arn:aws:sqs:${w.region}:${str(p.QueueOwnerAWSAccountId) ?? w.account}:${queueName}`;
+    // Tags given to CreateQueue are authorised as sqs:TagQueue too.
+    const tagged = op === "CreateQueue" && Object.keys((p.tags as Params | undefined) ?? {}).length > 0;
+    return { requests: [{ action, resource }, ...(tagged ? [{ action: "sqs:TagQueue", resource }] : [])] };
+  }
   if (!url) return op === "ListQueues" ? only("sqs:ListQueues") : actionOnly(action, "no QueueUrl");
   const [account, name] = new URL(url).pathname.split("/").filter(Boolean).slice(-2);
   return only(action, `arn:aws:sqs:${w.region}:${account ?? w.account}:${name}`);
@@ -339,15 +396,29 @@ function s3(op: string, exchange: AwsExchange): Derived {
     case "ListObjects":
     case "ListObjectsV2": {
       const prefix = url.searchParams.get("prefix");
-      return only("s3:ListBucket", bucketArn, prefix === null ? {} : { "s3:prefix": prefix });
+      // GET ?versions (ListObjectVersions, which the proxy names a listing) is s3:ListBucketVersions.
+      const action = url.searchParams.has("versions") ? "s3:ListBucketVersions" : "s3:ListBucket";
+      return only(action, bucketArn, prefix === null ? {} : { "s3:prefix": prefix });
+    }
+    case "ListObjectVersions": {
+      const prefix = url.searchParams.get("prefix");
+      return only("s3:ListBucketVersions", bucketArn, prefix === null ? {} : { "s3:prefix": prefix });
     }
     case "HeadBucket":
       return only("s3:ListBucket", bucketArn);
     case "CreateBucket":
       return only("s3:CreateBucket", bucketArn);
     case "DeleteObjects": {
-      const keys = [...exchange.request.toString("utf8").matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]!);
-      return { requests: keys.map((k) => ({ action: "s3:DeleteObject", resource: `${bucketArn}/${k}` })) };
+      // Each <Object>: s3:DeleteObject, or s3:DeleteObjectVersion when it names a version.
+      const objects = [...exchange.request.toString("utf8").matchAll(/<Object>(.*?)<\/Object>/gs)].map(
+        (m) => m[1]!,
+      );
+      return {
+        requests: objects.map((o) => ({
+          action: /<VersionId>/.test(o) ? "s3:DeleteObjectVersion" : "s3:DeleteObject",
+          resource: `${bucketArn}/${xmlTag(o, "Key") ?? ""}`,
+        })),
+      };
     }
     default: {
       const action = S3_ACTIONS[op];
@@ -361,6 +432,54 @@ function s3(op: string, exchange: AwsExchange): Derived {
         });
       return { requests };
     }
+  }
+}
+
+/**
+ * ELB (v2): the Describe calls have no resource-level permissions; what changes something is decided on
+ * the target group, listener or rule it names (a new one by its name pattern, its id not known yet), and
+ * tags given at creation also as elasticloadbalancing:AddTags there.
+ */
+function elasticLoadBalancing(op: string, p: Params, w: Where): Derived {
+  const action = `elasticloadbalancing:${op}`;
+  const base = `arn:aws:elasticloadbalancing:${w.region}:${w.account}`;
+  const tagged = Object.keys(p).some((key) => key.startsWith("Tags.member."));
+  const withTags = (resource: string): Derived => ({
+    requests: [
+      { action, resource },
+      ...(tagged ? [{ action: "elasticloadbalancing:AddTags", resource }] : []),
+    ],
+  });
+  switch (op) {
+    case "CreateTargetGroup":
+      return withTags(`${base}:targetgroup/${str(p.Name) ?? ""}/*`);
+    case "DeleteTargetGroup":
+    case "ModifyTargetGroup":
+      return only(action, str(p.TargetGroupArn) ?? "*");
+    case "CreateRule": {
+      const listener = str(p.ListenerArn) ?? "";
+      return {
+        requests: [
+          { action, resource: listener },
+          ...(tagged
+            ? [
+                {
+                  action: "elasticloadbalancing:AddTags",
+                  resource: `${listener.replace(":listener/", ":listener-rule/")}/*`,
+                },
+              ]
+            : []),
+        ],
+      };
+    }
+    case "DeleteRule":
+    case "ModifyRule":
+      return only(action, str(p.RuleArn) ?? "*");
+    case "AddTags":
+    case "RemoveTags":
+      return { requests: strs(p.ResourceArns).map((resource) => ({ action, resource })) };
+    default:
+      return only(action);
   }
 }
 
@@ -485,8 +604,7 @@ export function recordExchange(
     case "kms":
       return { ...base, operation: `kms ${op}`, ...kms(op, params, answer, w, book.kmsKeys) };
     case "elasticloadbalancing":
-      // The Describe calls of ELB have no resource-level permissions.
-      return { ...base, operation: `elasticloadbalancing ${op}`, ...only(`elasticloadbalancing:${op}`) };
+      return { ...base, operation: `elasticloadbalancing ${op}`, ...elasticLoadBalancing(op, params, w) };
     default:
       return {
         ...base,

@@ -1,6 +1,7 @@
 // The roles Terraform creates, with their policies rendered (iam-render.ts) for concrete inputs: the
-// deploy and promote read roles of each environment (modules/github-oidc), fed from the environment
-// files the way modules/content-engine wires the module, and the workload roles (modules/workload-iam).
+// deploy and promote read roles of each environment and the preview role of the environment previews
+// derive from (modules/github-oidc), fed from the environment files the way modules/content-engine
+// wires the module, and the workload roles (modules/workload-iam).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "@cdktf/hcl2json";
@@ -44,7 +45,7 @@ const ecrRepositoryArn = (repositoryUrl: string) => {
 /**
  * modules/github-oidc's inputs for one environment, as modules/content-engine passes them, from what
  * the environment file records of terraform's outputs (names, account, region), the previous and next
- * environments of the promotion order giving promote_read_principals and next_read_role_arn.
+ * environments of the promotion order giving promote_read_principals and next_read_role_arns.
  */
 export function githubOidcInputs(
   env: Environment,
@@ -53,10 +54,8 @@ export function githubOidcInputs(
   signingKeyArn: string | null = null,
 ): RenderInputs {
   const { accountId: account, region } = env;
-  const order = env.promotion.order;
-  const byName = (name: string | undefined) => all.find((e) => e.name === name);
-  const previous = byName(order[order.indexOf(env.name) - 1]);
-  const next = byName(order[order.indexOf(env.name) + 1]);
+  const previous = all.find((e) => e.name === env.promotion.from);
+  const next = all.filter((e) => e.promotion.from === env.name);
   const cluster = env.api.cluster;
   return {
     variables: {
@@ -82,9 +81,27 @@ export function githubOidcInputs(
       eks_cluster_arn:
         env.platform === "eks" ? `arn:aws:eks:${region}:${account}:cluster/${env.eks?.cluster}` : null,
       alarm_name_prefix: alarmNamePrefix(env),
+      // As modules/content-engine passes them: the build environment owns the repository and builds;
+      // one that another environment promotes from is read by promote.yml.
+      builds: env.promotion.from === undefined,
+      promotes_onward: next.length > 0,
       promote_read_principals: previous?.readRoleArn ? [previous.readRoleArn] : [],
-      next_read_role_arn: next?.readRoleArn ?? null,
+      next_read_role_arns: next.flatMap((e) => (e.readRoleArn ? [e.readRoleArn] : [])),
       signing_key_arn: signingKeyArn,
+      // The environment previews derive from (its file's previews block), as modules/content-engine
+      // passes it: the base's load balancer, the worker's role (modules/lambda-worker: <function>-role).
+      previews: env.previews
+        ? {
+            workflow: "preview.yml",
+            github_environment: "preview",
+            load_balancer_name: env.platform === "ecs" ? env.api.loadBalancer : null,
+            worker_role_arn:
+              env.platform === "ecs" ? `arn:aws:iam::${account}:role/${env.worker.functionName}-role` : null,
+            bucket_arn: `arn:aws:s3:::${env.bucket}`,
+            key_prefix: "previews/",
+            name_prefix: "content-engine-pr-",
+          }
+        : null,
     },
     references: {
       "data.aws_caller_identity.current": { account_id: account },
@@ -95,10 +112,14 @@ export function githubOidcInputs(
   };
 }
 
+/** The preview role modules/github-oidc creates beside the deploy role: its name with -deploy replaced by -preview. */
+export const previewRoleArn = (deployRoleArn: string) => deployRoleArn.replace(/-deploy$/, "-preview");
+
 /**
- * The deploy role and the promote read role of every environment, rendered from modules/github-oidc
- * (of `options.modules`: terraform/modules, or the rehearsal's copy of it), with the signing key ARN
- * of each environment that signs (modules/content-engine gives dev's key to dev's deploy role).
+ * The deploy role and the promote read role of every environment, and the preview role (`<env> preview`)
+ * of the environment previews derive from, rendered from modules/github-oidc (of `options.modules`:
+ * terraform/modules, or the rehearsal's copy of it), with the signing key ARN of each environment that
+ * signs (modules/content-engine gives dev's key to dev's deploy role, never to its preview role).
  */
 export async function renderDeliveryRoles(
   all: Environment[],
@@ -118,6 +139,21 @@ export async function renderDeliveryRoles(
       trust: docs.trust!,
       permissions: [docs.deploy!],
     });
+    if (env.previews) {
+      // Terraform names it (aws_iam_role.preview); the file records it as previews.roleArn.
+      const arn = previewRoleArn(env.deployRoleArn!);
+      if (env.previews.roleArn && env.previews.roleArn !== arn)
+        throw new Error(
+          `${env.name}: previews.roleArn ${env.previews.roleArn} is not the preview role terraform creates (${arn})`,
+        );
+      roles.push({
+        name: `${env.name} preview`,
+        arn,
+        document: "github-oidc/previews",
+        trust: docs.preview_trust!,
+        permissions: [docs.previews!],
+      });
+    }
     if (env.readRoleArn)
       roles.push({
         name: `${env.name} promote read`,
@@ -137,6 +173,8 @@ export async function renderWorkloadRoles(options: {
   queueArn: string;
   dlqArn?: string;
   bedrockModelArn?: string;
+  /** Also grant the previews' queues and key prefixes (modules/workload-iam's previews, defaults). */
+  previews?: boolean;
 }): Promise<{ api: IamRole; worker: IamRole }> {
   const docs = await renderPolicyDocuments(join(modulesRoot, "workload-iam"), {
     variables: {
@@ -144,6 +182,9 @@ export async function renderWorkloadRoles(options: {
       queue_arn: options.queueArn,
       dlq_arn: options.dlqArn ?? null,
       bedrock_model_arn: options.bedrockModelArn ?? null,
+      previews: options.previews
+        ? { key_prefix: "previews/", queue_name_prefix: "content-engine-pr-" }
+        : null,
     },
     references: {},
   });

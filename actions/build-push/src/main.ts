@@ -32,6 +32,7 @@ const inputs = z.object({
   push: booleanInput(true),
   "worker-bundle": z.string().optional(),
   "signing-key": z.string().optional(),
+  sign: booleanInput(true),
   sbom: z.string().optional(),
   "worker-sbom": z.string().optional(),
   "aws-endpoint": z.url().optional(),
@@ -62,7 +63,9 @@ await runAction(async () => {
     ),
     push: input.push,
     workerBundle: input["worker-bundle"],
-    signingKey: input["signing-key"] ?? env?.signing?.key,
+    // sign: false (pull-request previews): the release key never signs code that has not been merged,
+    // so no preview image can pass a deploy's signature check and be promoted.
+    signingKey: input.sign ? (input["signing-key"] ?? env?.signing?.key) : undefined,
     sboms: splitList(input.sbom),
     workerSboms: splitList(input["worker-sbom"]),
     aws: { region, ...awsOverride(input["aws-endpoint"]) },

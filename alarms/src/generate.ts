@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ENVIRONMENT_NAMES, type Environment, loadEnvironment } from "@content-engine/environments";
+import { type Environment, loadEnvironments } from "@content-engine/environments";
 import { type CloudWatchAlarms, renderCloudWatchAlarms } from "./cloudwatch.ts";
 import { alarmDefinitions } from "./definitions.ts";
 import { renderPrometheusRules, rulesYaml } from "./prometheus.ts";
@@ -29,8 +29,9 @@ export function renderEnvironmentAlarms(env: Environment): { cloudwatch: CloudWa
 /** Relative path under alarms/generated/ → content. */
 export function renderAlarms(environmentsDir = repositoryEnvironmentsDir): Map<string, string> {
   const files = new Map<string, string>();
-  for (const name of ENVIRONMENT_NAMES) {
-    const { cloudwatch, rules } = renderEnvironmentAlarms(loadEnvironment(name, environmentsDir));
+  for (const env of loadEnvironments(environmentsDir).environments) {
+    const { name } = env;
+    const { cloudwatch, rules } = renderEnvironmentAlarms(env);
     files.set(`${name}/cloudwatch-alarms.json`, `${JSON.stringify(cloudwatch, null, 2)}\n`);
     files.set(`${name}/prometheus-rules.yaml`, rules);
   }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   alarmName,
-  ENVIRONMENT_NAMES,
+  environmentNames,
   loadEnvironment,
   parseEnvironment,
   ruleGroupName,
@@ -23,6 +23,9 @@ import {
 import type { MetricAlarmDefinition } from "../src/model.ts";
 import { runbookBaseUrl, runbookUrl } from "../src/runbooks.ts";
 import { validateDefinitions } from "../src/validate.ts";
+
+// The environments are the files: every test below covers each one there is.
+const ENVIRONMENT_NAMES = environmentNames();
 
 const rendered = renderAlarms();
 const generated = (name: string) =>

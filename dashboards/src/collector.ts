@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { METRIC_ENVIRONMENTS } from "@content-engine/telemetry";
+import { ENVIRONMENT_NAME_PATTERN } from "@content-engine/environments";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const agentConfigTemplate: string = resolve(
@@ -14,7 +14,8 @@ export const agentConfigTemplate: string = resolve(
 
 /** The template's variables, as terraform/modules/metrics passes them to templatefile(). */
 export interface AgentConfigValues {
-  environment: (typeof METRIC_ENVIRONMENTS)[number];
+  /** The env label: an environment name, a preview pr-<number>, or local (the local stack). */
+  environment: string;
   region: string;
   remoteWriteUrl: string;
   /** `host:port` of each API process to scrape. */
@@ -59,9 +60,9 @@ export function renderAgentConfig(
   values: AgentConfigValues,
   template = readFileSync(agentConfigTemplate, "utf8"),
 ): string {
-  if (!(METRIC_ENVIRONMENTS as readonly string[]).includes(values.environment)) {
+  if (!ENVIRONMENT_NAME_PATTERN.test(values.environment)) {
     throw new Error(
-      `collector: environment ${values.environment} is not one of ${METRIC_ENVIRONMENTS.join(", ")}`,
+      `collector: environment ${JSON.stringify(values.environment)} is not an environment name (${ENVIRONMENT_NAME_PATTERN.source})`,
     );
   }
   if (template.includes("%{"))

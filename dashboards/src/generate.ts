@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ENVIRONMENT_NAMES, loadEnvironment } from "@content-engine/environments";
+import { loadEnvironments } from "@content-engine/environments";
 import { cloudWatchDashboard } from "./cloudwatch.ts";
 import { composeAgentConfig } from "./collector.ts";
 import { dashboardManifest } from "./manifest.ts";
@@ -22,8 +22,8 @@ const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 export function renderDashboards(environmentsDir = repositoryEnvironmentsDir): GeneratedDashboards {
   const files: GeneratedDashboards = new Map();
-  for (const name of ENVIRONMENT_NAMES) {
-    const env = loadEnvironment(name, environmentsDir);
+  for (const env of loadEnvironments(environmentsDir).environments) {
+    const { name } = env;
     const overview = serviceOverviewDashboard(env);
     const platform = platformDashboard(env);
     const grafana = [

@@ -88,10 +88,11 @@ describe("the collector configuration (terraform/modules/metrics/prometheus-agen
     ]);
   });
 
-  it("refuses an environment the dashboards do not select", () => {
-    expect(() =>
-      renderAgentConfig({ ...ecs, environment: "qa" as AgentConfigValues["environment"] }),
-    ).toThrow(/environment qa is not one of dev, staging, prod, local/);
+  it("labels any environment name (a new file's, a preview's), and refuses what is no name", () => {
+    for (const environment of ["qa", "pr-12", "local"])
+      expect(renderAgentConfig({ ...ecs, environment })).toContain(`replacement: ${environment}\n`);
+    for (const environment of ["QA", "qa\n  evil: 1", "", "a b"])
+      expect(() => renderAgentConfig({ ...ecs, environment })).toThrow(/is not an environment name/);
   });
 
   it("refuses a template with a variable it does not know, or one that drops a value, or a directive", () => {

@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected values are Grafana variable references (${env}, ${alb}), not JS templates
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { cloudWatchDashboardName, ENVIRONMENT_NAMES, loadEnvironment } from "@content-engine/environments";
+import { cloudWatchDashboardName, environmentNames, loadEnvironment } from "@content-engine/environments";
 import {
   awsMetrics,
   catalog,
@@ -22,6 +22,9 @@ import { platformDashboard } from "../src/platform.ts";
 import { dashboardQueries, resolveGrafanaVariables } from "../src/queries.ts";
 import { serviceOverviewDashboard } from "../src/service-overview.ts";
 
+// The environments are the files: every test below covers each one there is.
+const ENVIRONMENT_NAMES = environmentNames();
+
 const rendered = renderDashboards();
 const grafana = [...rendered.entries()]
   .filter(([path]) => path.startsWith("grafana/"))
@@ -39,7 +42,7 @@ interface PanelJson {
 }
 
 /** The dashboards of an environment as if it ran on EKS (no environment file does yet). */
-const eksVariant = (name: "dev" | "staging" | "prod") => {
+const eksVariant = (name: string) => {
   const env = { ...loadEnvironment(name, repositoryEnvironmentsDir), platform: "eks" as const };
   return [serviceOverviewDashboard(env), platformDashboard(env)].map(
     (d): Record<string, unknown> => ({ ...d.toGrafana() }),
@@ -123,7 +126,7 @@ describe.each(grafana)("Grafana dashboard $path", ({ json }) => {
 
 describe.each([
   ...grafana.map(({ path, json }) => ({ name: path, json })),
-  ...(["dev", "prod"] as const).flatMap((env) =>
+  ...ENVIRONMENT_NAMES.flatMap((env) =>
     eksVariant(env).map((json) => ({ name: `${env} on EKS: ${json.title}`, json })),
   ),
 ])("scoping of $name", ({ json }) => {
@@ -175,7 +178,7 @@ describe("dashboards per platform", () => {
     expect(metricNames(json).filter((m) => familyOfSeries(m)?.origin === "kubernetes")).toEqual([]);
   });
 
-  it.each(["dev", "prod"] as const)("EKS (%s): no ECS, Lambda or ALB row or metric", (name) => {
+  it.each(ENVIRONMENT_NAMES)("EKS (%s): no ECS, Lambda or ALB row or metric", (name) => {
     const dashboards = eksVariant(name);
     expect(dashboards.flatMap(titles)).toEqual(
       expect.arrayContaining(["Pod CPU", "Jobs per second by outcome"]),

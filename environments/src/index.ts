@@ -14,6 +14,7 @@ export {
   environmentFile,
   environmentSource,
   isEnvironmentName,
+  listEnvironmentNames,
   loadEnvironment,
   loadEnvironmentFile,
   parseEnvironment,
@@ -36,4 +37,21 @@ export {
   queueNames,
   ruleGroupName,
 } from "./names.ts";
+export {
+  isPreviewName,
+  MAX_PREVIEW_NUMBER,
+  PREVIEW_CREATED_AT_TAG,
+  PREVIEW_NAME_PATTERN,
+  PREVIEW_PULL_REQUEST_TAG,
+  PREVIEW_TAG,
+  type PreviewAwareEnvironment,
+  type PreviewNames,
+  type PreviewSettings,
+  parsePreviewName,
+  previewEnvironment,
+  previewName,
+  previewNames,
+  previewNumber,
+} from "./preview.ts";
 export * from "./schema.ts";
+export { type EnvironmentSet, environmentNames, loadEnvironments, type Promotion } from "./set.ts";

@@ -1,30 +1,80 @@
 // Reading environment files: resolve the name, parse YAML, validate against the schema.
-import { readFileSync } from "node:fs";
-import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { parseDocument } from "yaml";
 import { EnvironmentError, formatIssues } from "./errors.ts";
-import { ENVIRONMENT_NAMES, type Environment, type EnvironmentName, environmentSchema } from "./schema.ts";
+import {
+  type Environment,
+  type EnvironmentName,
+  environmentNameProblem,
+  environmentSchema,
+} from "./schema.ts";
 
 /** Where environment files live: `$CONTENT_ENGINE_ENVIRONMENTS_DIR`, else `./environments`. */
 export function defaultEnvironmentsDir(): string {
   return resolve(process.env.CONTENT_ENGINE_ENVIRONMENTS_DIR ?? "environments");
 }
 
+/** Whether `name` may name an environment file (the pattern; not whether the file exists). */
 export function isEnvironmentName(name: string): name is EnvironmentName {
-  return (ENVIRONMENT_NAMES as readonly string[]).includes(name);
+  return environmentNameProblem(name) === undefined;
 }
 
-export function assertEnvironmentName(name: string): EnvironmentName {
-  if (!isEnvironmentName(name)) {
+/**
+ * The names of the environment files in `dir` (`<name>.yaml`), sorted. The files are the list: adding
+ * `environments/qa.yaml` is all it takes for every consumer to know `qa`. A YAML file whose name is not
+ * an environment name is refused rather than skipped, so a typo never hides an environment.
+ */
+export function listEnvironmentNames(dir = defaultEnvironmentsDir()): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch (error) {
     throw new EnvironmentError(
-      `unknown environment "${name}": expected one of ${ENVIRONMENT_NAMES.join(", ")}`,
+      `${displayPath(dir)}: cannot list environment files (${(error as NodeJS.ErrnoException).code})`,
+    );
+  }
+  const names: string[] = [];
+  for (const entry of entries.sort()) {
+    const match = entry.match(/^(.*)\.ya?ml$/);
+    if (!match) continue;
+    if (entry.endsWith(".yml"))
+      throw new EnvironmentError(`${displayPath(join(dir, entry))}: environment files end in .yaml`);
+    const problem = environmentNameProblem(match[1]!);
+    if (problem)
+      throw new EnvironmentError(`${displayPath(join(dir, entry))}: file name: expected ${problem}`);
+    names.push(match[1]!);
+  }
+  return names.sort();
+}
+
+/** `name` when it names an environment file in `dir`; else an error listing the environments there. */
+export function assertEnvironmentName(name: string, dir = defaultEnvironmentsDir()): EnvironmentName {
+  const problem = environmentNameProblem(name);
+  if (problem) {
+    const shown = JSON.stringify(name.length > 40 ? `${name.slice(0, 37)}...` : name);
+    throw new EnvironmentError(`environment ${shown}: expected ${problem}`);
+  }
+  if (!existsSync(join(dir, `${name}.yaml`))) {
+    let known = "";
+    try {
+      known = listEnvironmentNames(dir).join(", ");
+    } catch {}
+    throw new EnvironmentError(
+      `unknown environment "${name}": no ${displayPath(join(dir, `${name}.yaml`))}${known ? ` (the environments are ${known})` : ""}`,
     );
   }
   return name;
 }
 
+/** The path of environment `name`'s file in `dir` (the name checked against the pattern; the file may not exist yet). */
 export function environmentFile(name: string, dir = defaultEnvironmentsDir()): string {
-  return join(dir, `${assertEnvironmentName(name)}.yaml`);
+  const problem = environmentNameProblem(name);
+  if (problem) {
+    const shown = JSON.stringify(name.length > 40 ? `${name.slice(0, 37)}...` : name);
+    throw new EnvironmentError(`environment ${shown}: expected ${problem}`);
+  }
+  return join(dir, `${name}.yaml`);
 }
 
 /**
@@ -67,6 +117,11 @@ export function parseEnvironment(text: string, file: string): Environment {
     );
   }
   const data: unknown = doc.toJS();
+  if (data && typeof data === "object" && "bucketPrefix" in data) {
+    throw new EnvironmentError(
+      `${file}: bucketPrefix: expected nothing: only preview environments have a key prefix (derived from the base file); an environment file's keys start at the bucket's root`,
+    );
+  }
   const result = environmentSchema.safeParse(data);
   if (!result.success) throw new EnvironmentError(formatIssues(file, data, result.error.issues));
   const expected = file.match(/([^/\\]+)\.ya?ml$/)?.[1];
@@ -85,6 +140,10 @@ export function readEnvironmentFile(file: string): { text: string; env: Environm
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
+    const name = basename(file).replace(/\.yaml$/, "");
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" && isEnvironmentName(name)) {
+      assertEnvironmentName(name, dirname(file)); // names the environments there
+    }
     throw new EnvironmentError(
       `${displayPath(file)}: cannot read (${(error as NodeJS.ErrnoException).code})`,
     );
@@ -96,7 +155,7 @@ export function loadEnvironmentFile(file: string): Environment {
   return readEnvironmentFile(file).env;
 }
 
-/** Loads `dev`, `staging` or `prod` from `dir`; throws EnvironmentError with file, field and expectation. */
+/** Loads environment `name` (its file `<dir>/<name>.yaml`); throws EnvironmentError with file, field and expectation. */
 export function loadEnvironment(name: string, dir = defaultEnvironmentsDir()): Environment {
   return loadEnvironmentFile(environmentFile(name, dir));
 }

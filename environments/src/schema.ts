@@ -1,12 +1,35 @@
 // The shape of an environment file. Parsed once at the edge; everything downstream trusts it.
 import { z } from "zod";
 
-export const ENVIRONMENT_NAMES = ["dev", "staging", "prod"] as const;
-export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+/**
+ * An environment's name: lowercase letters and digits in hyphen-separated words, starting with a letter,
+ * at most 12 characters (terraform names the load balancer's target group `content-engine-<name>-api`,
+ * and AWS allows 32). The set of environments is the set of files `environments/<name>.yaml`; no list of
+ * names is written anywhere else. terraform/modules/content-engine checks the same pattern.
+ */
+export const ENVIRONMENT_NAME_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+export const ENVIRONMENT_NAME_MAX_LENGTH = 12;
+/** Names no file may take: the local stack's metrics label, and the preview environments' `pr-<number>`. */
+export const RESERVED_ENVIRONMENT_NAMES = /^(local|pr-.*)$/;
+export type EnvironmentName = string;
+
+/** Why `name` cannot name an environment file, or undefined when it can. */
+export function environmentNameProblem(name: string): string | undefined {
+  if (!ENVIRONMENT_NAME_PATTERN.test(name))
+    return "lowercase letters and digits in hyphen-separated words, starting with a letter (e.g. qa, prod-eu)";
+  if (name.length > ENVIRONMENT_NAME_MAX_LENGTH)
+    return `at most ${ENVIRONMENT_NAME_MAX_LENGTH} characters (AWS limits the names terraform derives from it)`;
+  if (RESERVED_ENVIRONMENT_NAMES.test(name))
+    return "not local (the local stack's metrics label) and not pr-* (preview environments)";
+  return undefined;
+}
 
 export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
-const environmentName = z.enum(ENVIRONMENT_NAMES);
+const environmentName = z.string().superRefine((name, ctx) => {
+  const problem = environmentNameProblem(name);
+  if (problem) ctx.addIssue({ code: "custom", message: `an environment name: ${problem}` });
+});
 const positiveInt = z.int().positive();
 const nonNegativeInt = z.int().nonnegative();
 
@@ -194,7 +217,7 @@ export const apiSchema = z
       )
       .default({})
       .describe(
-        "Secrets of the application container by variable name: SSM parameter or Secrets Manager secret ARNs, never values. The execution role may read exactly these (secret_arns of terraform/envs/<env>).",
+        "Secrets of the application container by variable name: SSM parameter or Secrets Manager secret ARNs, never values. The execution role may read exactly these (api_secret_arns of terraform/envs/<env>.tfvars).",
       ),
     logConfiguration: apiLogConfigurationSchema
       .optional()
@@ -531,7 +554,11 @@ export type FreezeWindow = z.infer<typeof freezeWindowSchema>;
 
 export const promotionSchema = z
   .object({
-    order: z.array(environmentName).min(1).default(["dev", "staging", "prod"]),
+    from: environmentName
+      .optional()
+      .describe(
+        "The environment this one promotes from (promote.yml opens a pull request from it to this file). Exactly one environment, the one deploy.yml builds for, has none; the promotion order is the chain of these.",
+      ),
     soakMinutes: nonNegativeInt
       .default(30)
       .describe("Minutes this environment runs a digest before it may move on."),
@@ -543,6 +570,41 @@ export const promotionSchema = z
       ),
   })
   .strict();
+
+export const previewsSchema = z
+  .object({
+    domain: z
+      .string()
+      .regex(/^(?=.{1,200}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, {
+        message: "a DNS domain such as previews.example.com",
+      })
+      .describe(
+        "Preview URLs are https://pr-<number>.<domain>: a host-header rule on this environment's load balancer. A wildcard DNS record *.<domain> pointing at the load balancer (and a certificate for it) is the prerequisite (terraform/README.md).",
+      ),
+    roleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { message: "an IAM role ARN" })
+      .optional()
+      .describe(
+        "Role preview.yml assumes (terraform output preview_role_arn): exactly the previews' resources and unsigned image pushes; never the release signing key, never this environment's own service. It runs the pull request's code, so it is not the deploy role.",
+      ),
+    maxCount: positiveInt
+      .max(20, { message: "at most 20 previews" })
+      .default(5)
+      .describe(
+        "At most this many previews at once: a new one reaps the oldest (with a comment on its pull request).",
+      ),
+    maxAgeHours: positiveInt
+      .max(720, { message: "at most 720 hours (30 days)" })
+      .default(72)
+      .describe(
+        "The scheduled reaper destroys previews older than this (with a comment on their pull requests).",
+      ),
+  })
+  .strict()
+  .describe(
+    "Preview environments pr-<number>, one per pull request labelled `preview`, derived from this file and living in its account. At most one environment file has this block.",
+  );
 
 export const driftSchema = z
   .object({
@@ -584,6 +646,17 @@ export const environmentSchema = z
     alarms: alarmsSchema,
     promotion: promotionSchema.prefault({}),
     drift: driftSchema.prefault({}),
+    bucketPrefix: z
+      .string()
+      .regex(/^([a-z0-9-]+\/)+$/, {
+        message: "a key prefix of [a-z0-9-] segments, each ending in /, e.g. previews/pr-12/",
+      })
+      .max(200)
+      .optional()
+      .describe(
+        "Key prefix of everything the API and the worker store in the bucket (CONTENT_ENGINE_KEY_PREFIX). Only preview environments have one (previews/pr-<number>/, derived, never in a file: the worker's prefix is set where its function is made); a file's keys start at the bucket's root.",
+      ),
+    previews: previewsSchema.optional(),
   })
   .strict()
   .superRefine((env, ctx) => {

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  ENVIRONMENT_NAMES,
   EnvironmentError,
   environmentJsonSchema,
+  environmentNames,
   loadEnvironment,
   parseEnvironment,
   repositoryPath,
@@ -14,6 +14,8 @@ import {
 } from "../src/index.ts";
 
 const dir = new URL("..", import.meta.url).pathname;
+// The environments are the files: every test below covers each one there is.
+const ENVIRONMENT_NAMES = environmentNames(dir);
 const devText = readFileSync(join(dir, "dev.yaml"), "utf8");
 const newDigest = `sha256:${"ab".repeat(32)}`;
 
@@ -29,13 +31,15 @@ function parseError(text: string, file = "environments/dev.yaml"): string {
 
 describe("environment files", () => {
   it.each(ENVIRONMENT_NAMES)(
-    "the committed %s.yaml loads with its thresholds and promotion defaults",
+    "the committed %s.yaml loads with its thresholds and its place in the promotion order",
     (name) => {
       const env = loadEnvironment(name, dir);
       expect(env.name).toBe(name);
       expect(env.image.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
       expect(env.alarms.thresholds.queueAgeSeconds).toBeGreaterThan(0);
-      expect(env.promotion.order).toEqual(["dev", "staging", "prod"]);
+      expect(
+        env.promotion.from === undefined ? 0 : ENVIRONMENT_NAMES.indexOf(env.promotion.from),
+      ).toBeLessThan(Math.max(1, ENVIRONMENT_NAMES.indexOf(name)));
     },
   );
 
@@ -105,10 +109,22 @@ describe("environment files", () => {
     expect(parseError("name: dev\nimage: [unclosed\n")).toMatch(/^environments\/dev\.yaml: line \d+: /);
   });
 
-  it("refuses an unknown environment name with the list of known ones", () => {
+  it("refuses an environment without a file, listing the files there are", () => {
     expect(() => loadEnvironment("qa", dir)).toThrow(
-      'unknown environment "qa": expected one of dev, staging, prod',
+      /^unknown environment "qa": no .*environments\/qa\.yaml \(the environments are dev, prod, staging\)$/,
     );
+  });
+
+  it.each([
+    ["Prod", "lowercase letters and digits"],
+    ["../dev", "lowercase letters and digits"],
+    ["dev--x", "lowercase letters and digits"],
+    ["", "lowercase letters and digits"],
+    ["qa-environment", "at most 12 characters"],
+    ["pr-12", "not pr-*"],
+    ["local", "not local"],
+  ])("refuses the environment name %j before it reads any file", (name, why) => {
+    expect(() => loadEnvironment(name, dir)).toThrow(why);
   });
 });
 

@@ -4,10 +4,11 @@
 import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { environmentNames } from "@content-engine/environments";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bundleTag, sha256Digest } from "../../actions/delivery/src/registry.ts";
 import { deployedTag, signatureTag } from "../../actions/delivery/src/signing.ts";
-import { toolPath } from "../../scripts/tools.ts";
+import { repoRoot, toolPath } from "../../scripts/tools.ts";
 import { type EcrImage, expiredImages, type LifecycleRule } from "../support/ecr-lifecycle.ts";
 import { findOne, loadTerraformDir, modulesRoot } from "../support/hcl.ts";
 import { run } from "../support/run.ts";
@@ -60,11 +61,10 @@ function replay(rules: LifecycleRule[], builds = 200) {
   };
   const history: Build[] = [];
   const deployed: Build[] = [];
-  const serving: Record<"dev" | "staging" | "prod", Build | undefined> = {
-    dev: undefined,
-    staging: undefined,
-    prod: undefined,
-  };
+  // The environments in promotion order: the build environment gets every fourth build, each stage
+  // after it a rarer one (every 12th, every 60th, ...), as promotions thin out along the order.
+  const stages = environmentNames(join(repoRoot, "environments"));
+  const serving: Record<string, Build | undefined> = {};
   for (let i = 0; i < builds; i++) {
     const day = i / 2;
     const build: Build = {
@@ -87,9 +87,9 @@ function replay(rules: LifecycleRule[], builds = 200) {
       }
       for (const sbom of build.sboms) add(sbom, [deployedTag(sbom)], day);
       deployed.push(build);
-      serving.dev = build;
-      if (i % 12 === 0) serving.staging = build;
-      if (i % 60 === 0) serving.prod = build;
+      stages.forEach((stage, n) => {
+        if (i % (n === 0 ? 4 : 12 * 5 ** (n - 1)) === 0) serving[stage] = build;
+      });
     }
     if (i % 2 === 1)
       for (const digest of expiredImages([...images.values()], rules, day)) images.delete(digest);
@@ -119,8 +119,8 @@ describe("ECR lifecycle: images that stay", () => {
     expect(deployed.length).toBe(50);
     const missing = deployed.flatMap(needed).filter((digest) => !images.has(digest));
     expect(missing, "deployed digests (or their signatures, bundles, SBOMs) the policy expired").toEqual([]);
-    for (const env of ["dev", "staging", "prod"] as const)
-      expect(images.has(serving[env]!.image), env).toBe(true);
+    for (const [env, build] of Object.entries(serving)) expect(images.has(build!.image), env).toBe(true);
+    expect(Object.keys(serving)).toEqual(environmentNames(join(repoRoot, "environments")));
   });
 
   it("still tidies: builds never deployed stay within keep_tagged_images, their untagged SBOMs expire", () => {

@@ -1,11 +1,13 @@
-// The secrets an environment file names (api.secrets) and what its terraform root lets the API's task
-// execution role read (api.secret_arns) are one list kept in two places: these tests hold them equal,
-// render the role's policy for them, and keep the variables a file may not set equal to terraform's.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected values are Terraform interpolations, not JS templates
+// The secrets an environment file names (api.secrets) and what its terraform variables file lets the API's
+// task execution role read (api_secret_arns of terraform/envs/<name>.tfvars) are one list kept in two
+// places: these tests hold them equal, render the role's policy for them, and keep the variables a file
+// may not set equal to terraform's.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "@cdktf/hcl2json";
 import {
-  ENVIRONMENT_NAMES,
+  environmentNames,
   loadEnvironment,
   secretResourceArn,
   TERRAFORM_CONTAINER_VARIABLES,
@@ -13,27 +15,30 @@ import {
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   bodies,
-  envsRoot,
+  environmentRoot,
   findOne,
+  type HclBody,
   loadTerraformDir,
+  loadTfvars,
   modulesRoot,
-  type TerraformDir,
 } from "../support/hcl.ts";
 import { renderPolicyDocuments } from "../support/iam-render.ts";
+
+// The environments are the files: every test below covers each one there is.
+const ENVIRONMENT_NAMES = environmentNames();
 
 /** The resources IAM decides the file's secrets on (a Secrets Manager secret without its JSON key selector). */
 function fileSecretArns(name: string): string[] {
   return [...new Set(Object.values(loadEnvironment(name).api.secrets).map(secretResourceArn))].sort();
 }
 
-/** `api.secret_arns` of the root's stack module, as written (literal ARNs only: the test must read them). */
-function rootSecretArns(root: TerraformDir): string[] {
-  const api = bodies(findOne(root, "module", "", "stack").body.api)[0] ?? {};
-  const arns = (api.secret_arns ?? []) as unknown[];
+/** `api_secret_arns` of an environment's variables file, as written (literal ARNs only: the test must read them). */
+function tfvarsSecretArns(name: string, tfvars: HclBody): string[] {
+  const arns = (tfvars.api_secret_arns ?? []) as unknown[];
   const expressions = arns.filter((arn) => typeof arn !== "string" || arn.includes("${"));
   if (expressions.length > 0)
     throw new Error(
-      `${root.dir}: api.secret_arns must list literal ARNs, found ${JSON.stringify(expressions)}`,
+      `terraform/envs/${name}.tfvars: api_secret_arns must list literal ARNs, found ${JSON.stringify(expressions)}`,
     );
   return [...new Set(arns as string[])].sort();
 }
@@ -45,7 +50,7 @@ function secretArnDifferences(
   root: readonly string[],
 ): string[] {
   const yaml = `environments/${environment}.yaml (api.secrets)`;
-  const tf = `terraform/envs/${environment} (module.stack api.secret_arns)`;
+  const tf = `terraform/envs/${environment}.tfvars (api_secret_arns)`;
   return [
     ...file.filter((arn) => !root.includes(arn)).map((arn) => `${arn}: named by ${yaml}, missing from ${tf}`),
     ...root
@@ -54,22 +59,30 @@ function secretArnDifferences(
   ];
 }
 
-const roots = new Map<string, TerraformDir>();
+const tfvars = new Map<string, HclBody>();
 beforeAll(async () => {
-  for (const name of ENVIRONMENT_NAMES) roots.set(name, await loadTerraformDir(join(envsRoot, name)));
+  for (const name of ENVIRONMENT_NAMES) tfvars.set(name, await loadTfvars(name));
 });
 
 describe("the secrets the environment files name and the execution role's grants", () => {
   it.each(ENVIRONMENT_NAMES)("lets %s's execution role read exactly the secrets its file names", (name) => {
-    expect(secretArnDifferences(name, fileSecretArns(name), rootSecretArns(roots.get(name)!))).toEqual([]);
+    expect(
+      secretArnDifferences(name, fileSecretArns(name), tfvarsSecretArns(name, tfvars.get(name)!)),
+    ).toEqual([]);
+  });
+
+  it("passes api_secret_arns of the environment's variables file to the stack (api.secret_arns)", async () => {
+    const root = await loadTerraformDir(environmentRoot);
+    const api = bodies(findOne(root, "module", "", "stack").body.api)[0] ?? {};
+    expect(api.secret_arns).toBe("${var.api_secret_arns}");
   });
 
   it("fails on a secret only one side names, naming the file and the root", () => {
     const db = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:content-engine-dev/db-AbCdEf";
     const token = "arn:aws:ssm:eu-west-1:111111111111:parameter/content-engine/dev/token";
     expect(secretArnDifferences("dev", [db], [token])).toEqual([
-      `${db}: named by environments/dev.yaml (api.secrets), missing from terraform/envs/dev (module.stack api.secret_arns)`,
-      `${token}: granted by terraform/envs/dev (module.stack api.secret_arns), not named by environments/dev.yaml (api.secrets)`,
+      `${db}: named by environments/dev.yaml (api.secrets), missing from terraform/envs/dev.tfvars (api_secret_arns)`,
+      `${token}: granted by terraform/envs/dev.tfvars (api_secret_arns), not named by environments/dev.yaml (api.secrets)`,
     ]);
   });
 

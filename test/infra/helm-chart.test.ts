@@ -1,10 +1,12 @@
-// The chart through the real helm binary: lint, render for each environment, validate every
+// The chart through the real helm binary: lint and render it with the values deploy-helm derives from
+// every environment file and with every chart-testing profile (ci/*-values.yaml), validate every
 // manifest against the Kubernetes/KEDA/Prometheus Operator schemas, and reject bad values.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadEnvironments } from "@content-engine/environments";
 import { describe, expect, it } from "vitest";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { toolPath } from "../../scripts/tools.ts";
 import { findOne, loadTerraformDir, modulesRoot } from "../support/hcl.ts";
 import {
@@ -12,38 +14,75 @@ import {
   chartDir,
   ciValues,
   environments,
+  environmentsDir,
+  environmentValues,
   helmTemplate,
   type Manifest,
   one,
   parseManifests,
+  profiles,
   renderEnvironment,
+  renderProfile,
   validateManifest,
+  writeValuesFile,
 } from "../support/helm.ts";
 import { run } from "../support/run.ts";
 
-const rendered = Object.fromEntries(environments.map((env) => [env, renderEnvironment(env)])) as Record<
-  (typeof environments)[number],
+/** One set of values the chart is rendered with: an environment file's (as deploy-helm derives them) or a profile's. */
+interface Target {
+  label: string;
+  valuesFile: string;
+  // biome-ignore lint/suspicious/noExplicitAny: chart values are arbitrary nested objects
+  values: any;
+  manifests: Manifest[];
+}
+
+/** Each environment file's release, rendered with the monitoring CRDs present. */
+const rendered: Record<string, Manifest[]> = Object.fromEntries(
+  environments.map((env) => [env, renderEnvironment(env)]),
+);
+
+const targets: Target[] = [
+  ...environments.map((env) => ({
+    label: `environments/${env}.yaml`,
+    valuesFile: environmentValues(env),
+    manifests: rendered[env]!,
+  })),
+  ...profiles.map((profile) => ({
+    label: `ci/${profile}-values.yaml`,
+    valuesFile: ciValues(profile),
+    manifests: renderProfile(profile),
+  })),
+].map((target) => ({ ...target, values: parse(readFileSync(target.valuesFile, "utf8")) }));
+
+/** The chart-testing profiles the variant tests below read, rendered with the monitoring CRDs present. */
+const profile = Object.fromEntries(profiles.map((name) => [name, renderProfile(name)])) as Record<
+  "minimal" | "autoscaling-bedrock" | "irsa",
   Manifest[]
 >;
 
-function valuesFile(values: unknown): string {
-  const file = join(mkdtempSync(join(tmpdir(), "chart-values-")), "values.yaml");
-  writeFileSync(file, stringify(values));
-  return file;
-}
+const valuesFile = (values: unknown) => writeValuesFile(values, "chart-values-");
 
-/** Renders dev's CI values with an override merged on top (helm merges values files in order). */
+/** Renders the minimal profile with an override merged on top (helm merges values files in order). */
 function renderWith(override: unknown) {
-  return helmTemplate({ valuesFiles: [ciValues("dev"), valuesFile(override)] });
+  return helmTemplate({ valuesFiles: [ciValues("minimal"), valuesFile(override)] });
 }
 
 function container(manifest: Manifest) {
   return manifest.spec.template.spec.containers[0];
 }
 
+describe("what the chart is rendered with", () => {
+  it("renders every environment file, and the chart-testing profiles the variant tests read", () => {
+    expect(environments.length).toBeGreaterThan(0);
+    expect(environments).toEqual(loadEnvironments(environmentsDir).names);
+    expect(profiles).toEqual(expect.arrayContaining(["minimal", "autoscaling-bedrock", "irsa"]));
+  });
+});
+
 describe("helm lint --strict", () => {
-  it.each(environments)("passes with the %s-like values", (env) => {
-    const result = run(toolPath("helm"), ["lint", "--strict", chartDir, "--values", ciValues(env)]);
+  it.each(targets)("passes with $label", ({ valuesFile }) => {
+    const result = run(toolPath("helm"), ["lint", "--strict", chartDir, "--values", valuesFile]);
     expect(result.output).toContain("1 chart(s) linted, 0 chart(s) failed");
     expect(result.code).toBe(0);
   });
@@ -56,35 +95,40 @@ describe("helm lint --strict", () => {
 });
 
 describe("rendered manifests", () => {
-  it.each(environments)("%s: every manifest validates against its Kubernetes or CRD schema", async (env) => {
-    const manifests = rendered[env];
-    expect(manifests.length).toBeGreaterThan(8);
-    for (const manifest of manifests) await validateManifest(manifest);
-  });
+  it.each(targets)(
+    "$label: every manifest validates against its Kubernetes or CRD schema",
+    async ({ manifests }) => {
+      expect(manifests.length).toBeGreaterThan(8);
+      for (const manifest of manifests) await validateManifest(manifest);
+    },
+  );
 
   it("schema validation catches a wrongly typed field (the validator is live)", async () => {
-    const deployment = structuredClone(one(rendered.dev, "Deployment", "-api"));
+    const deployment = structuredClone(one(profile.minimal, "Deployment", "-api"));
     deployment.spec.replicas = "two";
     await expect(validateManifest(deployment)).rejects.toThrow(/replicas must be integer/);
   });
 
-  it.each(environments)("%s: puts everything in the release namespace with standard labels", (env) => {
-    for (const manifest of rendered[env]) {
-      expect(manifest.metadata.namespace, `${manifest.kind} ${manifest.metadata.name}`).toBe(
-        "content-engine",
-      );
-      expect(manifest.metadata.labels).toMatchObject({
-        "app.kubernetes.io/name": "content-engine",
-        "app.kubernetes.io/instance": "ce",
-        "app.kubernetes.io/managed-by": "Helm",
-      });
-    }
-  });
+  it.each(targets)(
+    "$label: puts everything in the release namespace with standard labels",
+    ({ manifests }) => {
+      for (const manifest of manifests) {
+        expect(manifest.metadata.namespace, `${manifest.kind} ${manifest.metadata.name}`).toBe(
+          "content-engine",
+        );
+        expect(manifest.metadata.labels).toMatchObject({
+          "app.kubernetes.io/name": "content-engine",
+          "app.kubernetes.io/instance": "ce",
+          "app.kubernetes.io/managed-by": "Helm",
+        });
+      }
+    },
+  );
 
-  it.each(environments)(
-    "%s: runs both containers by digest, as UID 10001, read-only, without capabilities",
-    (env) => {
-      for (const deployment of byKind(rendered[env], "Deployment")) {
+  it.each(targets)(
+    "$label: runs both containers by digest, as UID 10001, read-only, without capabilities",
+    ({ manifests }) => {
+      for (const deployment of byKind(manifests, "Deployment")) {
         const pod = deployment.spec.template.spec;
         expect(pod.securityContext).toMatchObject({
           runAsNonRoot: true,
@@ -106,11 +150,11 @@ describe("rendered manifests", () => {
   );
 
   it("probes the API on /health (liveness) and /ready (readiness), the worker on its metrics port", () => {
-    const api = container(one(rendered.prod, "Deployment", "-api"));
+    const api = container(one(profile.irsa, "Deployment", "-api"));
     expect(api.livenessProbe.httpGet).toEqual({ path: "/health", port: "http" });
     expect(api.readinessProbe.httpGet).toEqual({ path: "/ready", port: "http" });
     expect(api.ports).toEqual([{ name: "http", containerPort: 8000, protocol: "TCP" }]);
-    const worker = container(one(rendered.prod, "Deployment", "-worker"));
+    const worker = container(one(profile.irsa, "Deployment", "-worker"));
     expect(worker.livenessProbe.httpGet).toEqual({ path: "/health", port: "metrics" });
     expect(worker.ports).toEqual([{ name: "metrics", containerPort: 9100, protocol: "TCP" }]);
     expect(worker.args).toEqual(["/app/consumer.mjs"]);
@@ -118,40 +162,90 @@ describe("rendered manifests", () => {
   });
 
   it("gives the service contract's environment to both containers, and the API keys from the Secret", () => {
-    const config = one(rendered.staging, "ConfigMap", "-config");
+    const manifests = profile["autoscaling-bedrock"];
+    const config = one(manifests, "ConfigMap", "-config");
     expect(config.data).toMatchObject({
       AWS_REGION: "eu-west-1",
-      CONTENT_ENGINE_BUCKET: "content-engine-staging-222222222222",
+      CONTENT_ENGINE_BUCKET: "content-engine-autoscaling-222222222222",
       CONTENT_ENGINE_QUEUE_URL:
-        "https://sqs.eu-west-1.amazonaws.com/222222222222/content-engine-staging-jobs",
+        "https://sqs.eu-west-1.amazonaws.com/222222222222/content-engine-autoscaling-jobs",
       CONTENT_ENGINE_PROCESSOR: "bedrock",
       CONTENT_ENGINE_BEDROCK_MODEL_ID: "anthropic.claude-3-haiku-20240307-v1:0",
       CONTENT_ENGINE_MAX_UPLOAD_BYTES: "26214400",
     });
-    const api = container(one(rendered.staging, "Deployment", "-api"));
+    const api = container(one(manifests, "Deployment", "-api"));
     expect(api.env).toContainEqual({
       name: "CONTENT_ENGINE_API_KEYS",
       valueFrom: { secretKeyRef: { name: "content-engine-api-keys", key: "CONTENT_ENGINE_API_KEYS" } },
     });
-    const worker = container(one(rendered.staging, "Deployment", "-worker"));
+    const worker = container(one(manifests, "Deployment", "-worker"));
     expect(worker.env).toContainEqual({ name: "WORKER_METRICS_PORT", value: "9100" });
     for (const c of [api, worker])
       expect(c.envFrom).toEqual([{ configMapRef: { name: config.metadata.name } }]);
   });
 
   it("uses the separate worker image when one is given, else the API image", () => {
-    expect(container(one(rendered.prod, "Deployment", "-worker")).image).toBe(
-      `333333333333.dkr.ecr.eu-west-1.amazonaws.com/content-engine-prod-worker@sha256:${"4".repeat(64)}`,
+    expect(container(one(profile.irsa, "Deployment", "-worker")).image).toBe(
+      `333333333333.dkr.ecr.eu-west-1.amazonaws.com/content-engine-irsa-worker@sha256:${"4".repeat(64)}`,
     );
-    expect(container(one(rendered.dev, "Deployment", "-worker")).image).toBe(
-      container(one(rendered.dev, "Deployment", "-api")).image,
+    expect(container(one(profile.minimal, "Deployment", "-worker")).image).toBe(
+      container(one(profile.minimal, "Deployment", "-api")).image,
     );
   });
 });
 
+describe("each environment file, as deploy-helm installs it", () => {
+  const set = loadEnvironments(environmentsDir);
+
+  it.each(environments)(
+    "environments/%s.yaml: runs the file's digest against its bucket and queues, labelled with its name",
+    (name) => {
+      const env = set.get(name);
+      const manifests = rendered[name]!;
+      for (const deployment of byKind(manifests, "Deployment"))
+        expect(container(deployment).image).toBe(`${env.image.repository}@${env.image.digest}`);
+      expect(one(manifests, "ConfigMap", "-config").data).toMatchObject({
+        AWS_REGION: env.region,
+        CONTENT_ENGINE_BUCKET: env.bucket,
+        CONTENT_ENGINE_QUEUE_URL: env.queue.url,
+      });
+      for (const monitor of byKind(manifests, "ServiceMonitor"))
+        expect(monitor.spec.endpoints[0].relabelings).toContainEqual({
+          action: "replace",
+          targetLabel: "env",
+          replacement: name,
+        });
+      const scaled = byKind(manifests, "ScaledObject");
+      expect(scaled).toHaveLength(env.worker.keda ? 1 : 0);
+      if (env.worker.keda)
+        expect(scaled[0]!.spec).toMatchObject({
+          minReplicaCount: env.worker.keda.minReplicas,
+          maxReplicaCount: env.worker.keda.maxReplicas,
+        });
+    },
+  );
+
+  it.each(environments)(
+    "environments/%s.yaml: the PrometheusRule carries the generated alarm rules, valid for promtool",
+    (name) => {
+      const rule = one(rendered[name]!, "PrometheusRule", "ce-content-engine");
+      const alerts = rule.spec.groups.flatMap((g: { rules: { alert?: string }[] }) =>
+        g.rules.map((r) => r.alert),
+      );
+      expect(alerts).toContain("ContentEngineApiDown");
+      expect(alerts.length).toBeGreaterThan(2);
+      const file = join(mkdtempSync(join(tmpdir(), "rules-")), "rules.yaml");
+      writeFileSync(file, stringify({ groups: rule.spec.groups }));
+      const result = run(toolPath("promtool"), ["check", "rules", file]);
+      expect(result.output).toContain("SUCCESS");
+      expect(result.code).toBe(0);
+    },
+  );
+});
+
 describe("scaling", () => {
   it("scales the worker with a KEDA aws-sqs-queue trigger authenticated through pod identity", () => {
-    const manifests = rendered.prod;
+    const manifests = profile.irsa;
     const scaled = one(manifests, "ScaledObject", "-worker");
     expect(scaled.spec.scaleTargetRef).toEqual({
       apiVersion: "apps/v1",
@@ -167,7 +261,7 @@ describe("scaling", () => {
     const [trigger] = scaled.spec.triggers;
     expect(trigger.type).toBe("aws-sqs-queue");
     expect(trigger.metadata).toMatchObject({
-      queueURL: "https://sqs.eu-west-1.amazonaws.com/333333333333/content-engine-prod-jobs",
+      queueURL: "https://sqs.eu-west-1.amazonaws.com/333333333333/content-engine-irsa-jobs",
       queueLength: "5",
       awsRegion: "eu-west-1",
     });
@@ -176,24 +270,27 @@ describe("scaling", () => {
     expect(auth.spec).toEqual({ podIdentity: { provider: "aws" } });
   });
 
-  it.each(environments)("%s: never puts an HPA on the worker, and lets KEDA own its replica count", (env) => {
-    const worker = one(rendered[env], "Deployment", "-worker");
-    for (const hpa of byKind(rendered[env], "HorizontalPodAutoscaler")) {
-      expect(hpa.spec.scaleTargetRef.name).not.toBe(worker.metadata.name);
-    }
-    expect(worker.spec.replicas).toBeUndefined();
-  });
+  it.each(targets)(
+    "$label: never puts an HPA on the worker, and lets KEDA own its replica count",
+    ({ manifests }) => {
+      const worker = one(manifests, "Deployment", "-worker");
+      for (const hpa of byKind(manifests, "HorizontalPodAutoscaler")) {
+        expect(hpa.spec.scaleTargetRef.name).not.toBe(worker.metadata.name);
+      }
+      expect(worker.spec.replicas).toBeUndefined();
+    },
+  );
 
   it("scales the API with an HPA on CPU when autoscaling is on, and fixes replicas when it is off", () => {
-    const hpa = one(rendered.prod, "HorizontalPodAutoscaler", "-api");
+    const hpa = one(profile.irsa, "HorizontalPodAutoscaler", "-api");
     expect(hpa.spec).toMatchObject({ minReplicas: 3, maxReplicas: 12 });
     expect(hpa.spec.metrics[0].resource).toEqual({
       name: "cpu",
       target: { type: "Utilization", averageUtilization: 60 },
     });
-    expect(one(rendered.prod, "Deployment", "-api").spec.replicas).toBeUndefined();
-    expect(byKind(rendered.dev, "HorizontalPodAutoscaler")).toEqual([]);
-    expect(one(rendered.dev, "Deployment", "-api").spec.replicas).toBe(1);
+    expect(one(profile.irsa, "Deployment", "-api").spec.replicas).toBeUndefined();
+    expect(byKind(profile.minimal, "HorizontalPodAutoscaler")).toEqual([]);
+    expect(one(profile.minimal, "Deployment", "-api").spec.replicas).toBe(1);
   });
 
   it("renders a fixed-size worker Deployment and no KEDA objects when KEDA is off", () => {
@@ -205,21 +302,22 @@ describe("scaling", () => {
     expect(one(manifests, "Deployment", "-worker").spec.replicas).toBe(2);
   });
 
-  it("spreads prod pods across zones strictly and keeps a disruption budget for both workloads", () => {
-    const api = one(rendered.prod, "Deployment", "-api").spec.template.spec;
+  it("spreads pods across zones strictly when asked, and keeps a disruption budget for both workloads", () => {
+    const api = one(profile.irsa, "Deployment", "-api").spec.template.spec;
     expect(api.topologySpreadConstraints[0]).toMatchObject({
       topologyKey: "topology.kubernetes.io/zone",
       whenUnsatisfiable: "DoNotSchedule",
       maxSkew: 1,
     });
-    const budgets = byKind(rendered.prod, "PodDisruptionBudget").map((p) => p.metadata.name);
+    const budgets = byKind(profile.irsa, "PodDisruptionBudget").map((p) => p.metadata.name);
     expect(budgets.sort()).toEqual(["ce-content-engine-api", "ce-content-engine-worker"]);
+    expect(byKind(profile.minimal, "PodDisruptionBudget")).toEqual([]);
   });
 });
 
 describe("identity and monitoring", () => {
   it("lets pods reach only DNS, HTTPS and the Pod Identity agent, and admits only their own port", () => {
-    const policy = one(rendered.prod, "NetworkPolicy", "-worker");
+    const policy = one(profile.irsa, "NetworkPolicy", "-worker");
     expect(policy.spec.policyTypes).toEqual(["Ingress", "Egress"]);
     expect(policy.spec.ingress).toEqual([{ ports: [{ protocol: "TCP", port: 9100 }] }]);
     const egressPorts = policy.spec.egress.flatMap((rule: { ports: Array<{ port: number }> }) =>
@@ -233,13 +331,15 @@ describe("identity and monitoring", () => {
   });
 
   it("annotates service accounts with their IRSA role only when a role ARN is given", () => {
-    const prodApi = one(rendered.prod, "ServiceAccount", "-api");
-    expect(prodApi.metadata.annotations).toEqual({
-      "eks.amazonaws.com/role-arn": "arn:aws:iam::333333333333:role/content-engine-prod-api-pod",
+    const irsaApi = one(profile.irsa, "ServiceAccount", "-api");
+    expect(irsaApi.metadata.annotations).toEqual({
+      "eks.amazonaws.com/role-arn": "arn:aws:iam::333333333333:role/content-engine-irsa-api-pod",
     });
-    expect(one(rendered.staging, "ServiceAccount", "-api").metadata.annotations).toBeUndefined();
-    expect(one(rendered.prod, "Deployment", "-worker").spec.template.spec.serviceAccountName).toBe(
-      one(rendered.prod, "ServiceAccount", "-worker").metadata.name,
+    expect(
+      one(profile["autoscaling-bedrock"], "ServiceAccount", "-api").metadata.annotations,
+    ).toBeUndefined();
+    expect(one(profile.irsa, "Deployment", "-worker").spec.template.spec.serviceAccountName).toBe(
+      one(profile.irsa, "ServiceAccount", "-worker").metadata.name,
     );
   });
 
@@ -250,7 +350,7 @@ describe("identity and monitoring", () => {
       [...type.matchAll(/(api|worker)\s*=\s*optional\(string,\s*"([^"]+)"\)/g)].map((m) => [m[1], m[2]]),
     );
     expect(Object.keys(expected).sort()).toEqual(["api", "worker"]);
-    const result = helmTemplate({ release: "content-engine", valuesFiles: [ciValues("prod")] });
+    const result = helmTemplate({ release: "content-engine", valuesFiles: [ciValues("irsa")] });
     expect(result.code, result.output).toBe(0);
     const manifests = parseManifests(result.stdout);
     expect(one(manifests, "ServiceAccount", "-api").metadata.name).toBe(expected.api);
@@ -258,9 +358,9 @@ describe("identity and monitoring", () => {
   });
 
   it("renders ServiceMonitors and the PrometheusRule only when the cluster serves their CRDs", () => {
-    const withCrds = rendered.prod;
+    const withCrds = profile.irsa;
     const relabel = (service: string) => [
-      { action: "replace", targetLabel: "env", replacement: "prod" },
+      { action: "replace", targetLabel: "env", replacement: "irsa" },
       { action: "replace", targetLabel: "service", replacement: service },
     ];
     expect(byKind(withCrds, "ServiceMonitor").map((m) => m.spec.endpoints[0])).toEqual([
@@ -268,13 +368,13 @@ describe("identity and monitoring", () => {
       { port: "metrics", path: "/metrics", interval: "30s", relabelings: relabel("worker") },
     ]);
     expect(byKind(withCrds, "PrometheusRule")).toHaveLength(1);
-    const withoutCrds = renderEnvironment("prod", []);
+    const withoutCrds = renderProfile("irsa", []);
     expect(byKind(withoutCrds, "ServiceMonitor")).toEqual([]);
     expect(byKind(withoutCrds, "PrometheusRule")).toEqual([]);
   });
 
   it("the PrometheusRule's expressions are valid PromQL rules for promtool", () => {
-    const rule = one(rendered.prod, "PrometheusRule", "ce-content-engine");
+    const rule = one(profile.irsa, "PrometheusRule", "ce-content-engine");
     const file = join(mkdtempSync(join(tmpdir(), "rules-")), "rules.yaml");
     writeFileSync(file, stringify({ groups: rule.spec.groups }));
     const result = run(toolPath("promtool"), ["check", "rules", file]);
@@ -290,34 +390,46 @@ function envVar(c: { env: { name: string; value?: string; valueFrom?: unknown }[
 }
 
 describe("runtime settings of the processor, the dead-letter handler and AWS calls", () => {
-  it.each(environments)("%s: the worker's thread pool follows its CPU limit, not the node's cores", (env) => {
-    const worker = container(one(rendered[env], "Deployment", "-worker"));
-    // The kubelet resolves this to ceil(limit / 1 core): 1 for "1", 2 for prod's 1500m.
-    expect(envVar(worker, "CONTENT_ENGINE_PROCESSOR_THREADS")).toEqual({
-      resourceFieldRef: { containerName: "worker", resource: "limits.cpu", divisor: "1" },
-    });
-    expect(worker.resources.limits.cpu).toBe(env === "prod" ? "1500m" : "1");
-    const api = container(one(rendered[env], "Deployment", "-api"));
-    expect(envVar(api, "CONTENT_ENGINE_PROCESSOR_THREADS")).toBeUndefined();
+  it.each(targets)(
+    "$label: the worker's thread pool follows its CPU limit, not the node's cores",
+    ({ manifests, values }) => {
+      const worker = container(one(manifests, "Deployment", "-worker"));
+      // The kubelet resolves this to ceil(limit / 1 core): 1 for "1", 2 for the irsa profile's 1500m.
+      expect(envVar(worker, "CONTENT_ENGINE_PROCESSOR_THREADS")).toEqual({
+        resourceFieldRef: { containerName: "worker", resource: "limits.cpu", divisor: "1" },
+      });
+      // The values' limit, else the chart's default of one core.
+      expect(worker.resources.limits.cpu).toBe(values.worker?.resources?.limits?.cpu ?? "1");
+      const api = container(one(manifests, "Deployment", "-api"));
+      expect(envVar(api, "CONTENT_ENGINE_PROCESSOR_THREADS")).toBeUndefined();
+    },
+  );
+
+  it("gives the irsa profile's worker its fractional CPU limit and shorter processing budget", () => {
+    const worker = container(one(profile.irsa, "Deployment", "-worker"));
+    expect(worker.resources.limits.cpu).toBe("1500m");
+    expect(envVar(worker, "CONTENT_ENGINE_PROCESSING_BUDGET_MS")).toBe("15000");
   });
 
-  it("gives the worker the processing budget, the threads' heap limit and the DLQ, and the API none of them", () => {
-    for (const env of environments) {
-      const worker = container(one(rendered[env], "Deployment", "-worker"));
-      expect(envVar(worker, "CONTENT_ENGINE_PROCESSING_BUDGET_MS")).toBe(env === "prod" ? "15000" : "20000");
-      expect(envVar(worker, "CONTENT_ENGINE_PROCESSING_HEAP_MB")).toBe("320");
-      expect(envVar(worker, "CONTENT_ENGINE_DLQ_URL")).toMatch(
-        new RegExp(`^https://sqs\\.eu-west-1\\.amazonaws\\.com/\\d{12}/content-engine-${env}-jobs-dlq$`),
+  it.each(targets)(
+    "$label: gives the worker the processing budget, the threads' heap limit and the DLQ, and the API none of them",
+    ({ manifests, values }) => {
+      const worker = container(one(manifests, "Deployment", "-worker"));
+      expect(envVar(worker, "CONTENT_ENGINE_PROCESSING_BUDGET_MS")).toBe(
+        String(values.worker?.processingBudgetMs ?? 20000),
       );
-      const api = container(one(rendered[env], "Deployment", "-api"));
+      expect(envVar(worker, "CONTENT_ENGINE_PROCESSING_HEAP_MB")).toBe("320");
+      expect(envVar(worker, "CONTENT_ENGINE_DLQ_URL")).toBe(values.config.dlqUrl);
+      expect(values.config.dlqUrl).toMatch(/^https:\/\/sqs\.[a-z0-9-]+\.amazonaws\.com\/\d{12}\/.+/);
+      const api = container(one(manifests, "Deployment", "-api"));
       expect(envVar(api, "CONTENT_ENGINE_DLQ_URL")).toBeUndefined();
       expect(envVar(api, "CONTENT_ENGINE_PROCESSING_HEAP_MB")).toBeUndefined();
-      expect(one(rendered[env], "ConfigMap", "-config").data).not.toHaveProperty("CONTENT_ENGINE_DLQ_URL");
-    }
-  });
+      expect(one(manifests, "ConfigMap", "-config").data).not.toHaveProperty("CONTENT_ENGINE_DLQ_URL");
+    },
+  );
 
   it("leaves the optional settings to the services' defaults until they are set, then passes them", () => {
-    const defaults = rendered.dev;
+    const defaults = profile.minimal;
     const worker = container(one(defaults, "Deployment", "-worker"));
     const api = container(one(defaults, "Deployment", "-api"));
     const config = one(defaults, "ConfigMap", "-config").data;

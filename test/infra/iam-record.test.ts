@@ -4,7 +4,13 @@
 // the record of every real workflow run this way (rehearse.ts); these tests pin the mapping and prove
 // the check fails, naming role, action and resource.
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from "@aws-sdk/client-cloudwatch";
-import { DescribeServicesCommand, ECSClient, RegisterTaskDefinitionCommand } from "@aws-sdk/client-ecs";
+import {
+  DescribeServicesCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from "@aws-sdk/client-ecs";
+import { KMSClient, SignCommand } from "@aws-sdk/client-kms";
 import {
   CreateEventSourceMappingCommand,
   LambdaClient,
@@ -14,7 +20,7 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
-import { type Environment, loadEnvironment } from "@content-engine/environments";
+import { type Environment, loadEnvironments } from "@content-engine/environments";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assume } from "../rehearsal/world.ts";
 import { type AwsProxy, startAwsProxy } from "../support/aws-proxy.ts";
@@ -35,8 +41,10 @@ let staging: Environment;
 let claimKeys: string[];
 
 beforeAll(async () => {
-  [dev, staging] = [loadEnvironment("dev"), loadEnvironment("staging")];
-  roles = await renderDeliveryRoles([dev, staging, loadEnvironment("prod")], REPOSITORY);
+  const set = loadEnvironments();
+  // The build environment and the one it promotes to: the scenarios below use both.
+  [dev, staging] = [set.build, set.next(set.build.name)[0]!];
+  roles = await renderDeliveryRoles(set.environments, REPOSITORY);
   claimKeys = await subjectClaimKeys();
   recorder = createIamRecorder();
   proxy = await startAwsProxy(moto.endpoint, { restIsS3: false, onExchange: recorder.onExchange });
@@ -247,5 +255,57 @@ describe("the delivery roles' calls, recorded at moto", () => {
     expect(auditRecord([last], granted).violations[0]?.message).toBe(
       `dev deploy (${dev.deployRoleArn}) may not sts:AssumeRole on ${staging.readRoleArn}: implicit-deny (staging promote read's trust policy refuses dev deploy)`,
     );
+  });
+  it("decides the preview role's calls (preview.yml's token, in the preview environment) against its own policies", async () => {
+    const before = recorder.calls().length;
+    const previewRole = dev.previews!.roleArn!;
+    const preview = aws(await withToken(previewRole, { environment: "preview", workflow: "preview.yml" }));
+    const ecs = new ECSClient(preview);
+    // Reading the base service (what a preview copies) is granted; rolling the base out is not.
+    await ecs
+      .send(new DescribeServicesCommand({ cluster: dev.api.cluster, services: [dev.api.service] }))
+      .catch(() => undefined);
+    await ecs
+      .send(new UpdateServiceCommand({ cluster: dev.api.cluster, service: dev.api.service, desiredCount: 0 }))
+      .catch(() => undefined);
+    // Nor signing with the release key.
+    const key = `arn:aws:kms:${dev.region}:${dev.accountId}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    await new KMSClient(preview)
+      .send(
+        new SignCommand({
+          KeyId: key,
+          Message: Buffer.from("sha256:…"),
+          MessageType: "RAW",
+          SigningAlgorithm: "ECDSA_SHA_256",
+        }),
+      )
+      .catch(() => undefined);
+    // preview.yml's token is no key to the deploy role, in any environment.
+    await withToken(dev.deployRoleArn!, { environment: "preview", workflow: "preview.yml" });
+    await withToken(dev.deployRoleArn!, { environment: "dev", workflow: "preview.yml" });
+
+    const made = recorder.calls().slice(before);
+    expect(made.filter((c) => c.principal === previewRole).map((c) => c.operation)).toEqual([
+      "ecs DescribeServices",
+      "ecs UpdateService",
+      "kms Sign",
+    ]);
+    const result = auditRecord(made, roles);
+    const service = `arn:aws:ecs:${dev.region}:${dev.accountId}:service/${dev.api.cluster}/${dev.api.service}`;
+    expect(result.violations.map((v) => v.message)).toEqual([
+      `dev preview (${previewRole}) may not ecs:UpdateService on ${service}: implicit-deny`,
+      `dev preview (${previewRole}) may not kms:Sign on ${key}: implicit-deny`,
+      expect.stringMatching(
+        new RegExp(
+          `may not sts:AssumeRoleWithWebIdentity on ${dev.deployRoleArn}: implicit-deny \\(its trust policy refuses sub repo:${REPOSITORY}:environment:preview:job_workflow_ref:.*preview\\.yml@refs/heads/main\\)$`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `may not sts:AssumeRoleWithWebIdentity on ${dev.deployRoleArn}: implicit-deny \\(its trust policy refuses sub repo:${REPOSITORY}:environment:dev:job_workflow_ref:.*preview\\.yml@refs/heads/main\\)$`,
+        ),
+      ),
+    ]);
+    expect(result.used["github-oidc/previews"]).toEqual(["ecs:DescribeServices"]);
   });
 });

@@ -6,7 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot, toolPath } from "../../scripts/tools.ts";
-import { ciValues, environments, helmTemplate, monitoringApis } from "../support/helm.ts";
+import {
+  ciValues,
+  environments,
+  environmentValues,
+  helmTemplate,
+  monitoringApis,
+  profiles,
+} from "../support/helm.ts";
 import { run } from "../support/run.ts";
 
 interface CheckovCheck {
@@ -81,13 +88,17 @@ describe("checkov", () => {
   );
 
   it(
-    "passes every Kubernetes check on the chart rendered for dev, staging and prod",
+    "passes every Kubernetes check on the chart rendered for every environment file and chart-testing profile",
     () => {
       const dir = mkdtempSync(join(tmpdir(), "rendered-chart-"));
-      for (const env of environments) {
-        const result = helmTemplate({ valuesFiles: [ciValues(env)], apiVersions: monitoringApis });
+      const rendered = [
+        ...environments.map((env) => ({ name: `environment-${env}`, values: environmentValues(env) })),
+        ...profiles.map((profile) => ({ name: `profile-${profile}`, values: ciValues(profile) })),
+      ];
+      for (const { name, values } of rendered) {
+        const result = helmTemplate({ valuesFiles: [values], apiVersions: monitoringApis });
         expect(result.code, result.output).toBe(0);
-        writeFileSync(join(dir, `${env}.yaml`), result.stdout);
+        writeFileSync(join(dir, `${name}.yaml`), result.stdout);
       }
       const reports = checkov(["--framework", "kubernetes", "--directory", dir]);
       expect(failures(reports)).toEqual([]);

@@ -7,24 +7,30 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   type Block,
   bodies,
+  environmentRoot,
   envsRoot,
   find,
   findOne,
   loadTerraformDir,
+  loadTfvars,
   modulesRoot,
   policyStatements,
   subdirectories,
   type TerraformDir,
+  tfvarsEnvironments,
 } from "../support/hcl.ts";
 
 const moduleNames = subdirectories(modulesRoot);
-const envNames = subdirectories(envsRoot);
+// The one environment root, and each environment's values (terraform/envs/<name>.tfvars).
+const envNames = tfvarsEnvironments();
 const modules = new Map<string, TerraformDir>();
-const envs = new Map<string, TerraformDir>();
+let root: TerraformDir;
+const tfvars = new Map<string, Record<string, unknown>>();
 
 beforeAll(async () => {
   for (const name of moduleNames) modules.set(name, await loadTerraformDir(join(modulesRoot, name)));
-  for (const name of envNames) envs.set(name, await loadTerraformDir(join(envsRoot, name)));
+  root = await loadTerraformDir(environmentRoot);
+  for (const name of envNames) tfvars.set(name, await loadTfvars(name));
 });
 
 function mod(name: string): TerraformDir {
@@ -36,7 +42,7 @@ function mod(name: string): TerraformDir {
 function allDirs(): Array<[string, TerraformDir]> {
   return [
     ...[...modules].map(([n, d]): [string, TerraformDir] => [`modules/${n}`, d]),
-    ...[...envs].map(([n, d]): [string, TerraformDir] => [`envs/${n}`, d]),
+    ["environment", root],
   ];
 }
 
@@ -57,15 +63,26 @@ const wildcardResourceAllowed: Record<string, string> = {
   "github-oidc/deploy/RegisterTaskDefinitions":
     "ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition have no resource-level permissions",
   "github-oidc/deploy/ResolveAlarmDimensions":
-    "elasticloadbalancing:DescribeLoadBalancers/DescribeTargetGroups have no resource-level permissions",
+    "elasticloadbalancing:DescribeListeners/DescribeLoadBalancers/DescribeTargetGroups/DescribeTargetHealth have no resource-level permissions",
   "github-oidc/deploy/ReadWorkerMappings": "lambda:ListEventSourceMappings has no resource-level permissions",
   "github-oidc/promote_read/EcrLogin": "ecr:GetAuthorizationToken has no resource-level permissions",
+  "github-oidc/previews/EcrLogin": "ecr:GetAuthorizationToken has no resource-level permissions",
+  "github-oidc/previews/PreviewTaskDefinitions":
+    "ecs:RegisterTaskDefinition, DescribeTaskDefinition, ListTaskDefinitions and DeregisterTaskDefinition have no resource-level permissions",
+  "github-oidc/previews/ListPreviewServices":
+    "ecs:ListServices has no resource-level permissions (the ecs:cluster condition scopes it to the base's cluster)",
+  "github-oidc/previews/ReadPreviewRouting":
+    "elasticloadbalancing:DescribeLoadBalancers/DescribeListeners/DescribeRules/DescribeTags/DescribeTargetGroups have no resource-level permissions",
+  "github-oidc/previews/ReadPreviewWorkerMappings":
+    "lambda:ListEventSourceMappings has no resource-level permissions",
+  "github-oidc/previews/CreatePreviewWorkerMappings":
+    "lambda:CreateEventSourceMapping has no resource-level permissions (the lambda:FunctionArn condition scopes it to <function>-pr-*)",
   "github-oidc/promote_read/ReadTaskDefinitions":
     "ecs:DescribeTaskDefinition has no resource-level permissions",
   "github-oidc/promote_read/ReadWorkerMappings":
     "lambda:ListEventSourceMappings has no resource-level permissions",
   "github-oidc/promote_read/ResolveAlarmDimensions":
-    "elasticloadbalancing:DescribeLoadBalancers/DescribeTargetGroups have no resource-level permissions",
+    "elasticloadbalancing:DescribeListeners/DescribeLoadBalancers/DescribeTargetGroups/DescribeTargetHealth have no resource-level permissions",
   "lambda-worker/runtime/WriteTraces":
     "xray:PutTraceSegments/PutTelemetryRecords have no resource-level permissions",
   "ecr/signing_key/AccountAdministersKey": 'in a key policy Resource "*" means the key itself',
@@ -134,9 +151,12 @@ describe("terraform module layout", () => {
       const settings = dir.terraform[0];
       expect(settings?.required_version, where).toBe(">= 1.5.7");
       const providers = bodies(settings?.required_providers)[0] ?? {};
-      // Every provider whose resources or data sources appear here (modules calls included in roots).
-      const used = new Set(dir.blocks.filter((b) => b.type).map((b) => b.type.split("_")[0]!));
-      if (where.startsWith("envs/")) for (const p of ["aws", "github"]) used.add(p);
+      // Every provider whose resources or data sources appear here (modules calls included in the root);
+      // terraform_data is built into terraform and needs no requirement.
+      const used = new Set(
+        dir.blocks.filter((b) => b.type && b.type !== "terraform_data").map((b) => b.type.split("_")[0]!),
+      );
+      if (where === "environment") for (const p of ["aws", "github"]) used.add(p);
       expect(Object.keys(providers).sort(), where).toEqual([...used].sort());
       for (const name of used)
         expect(providers[name], `${where}: ${name}`).toEqual(pins[name as keyof typeof pins]);
@@ -206,6 +226,17 @@ describe("IAM least privilege", () => {
     expect(unnamed).toEqual([]);
   });
 
+  /** Every statement of a workload-iam document that names a preview's queue or keys comes from for_each over local.previews. */
+  function expectPreviewGrantsOnlyWithPreviews(docName: string) {
+    const doc = findOne(mod("workload-iam"), "data", "aws_iam_policy_document", docName);
+    const statics = bodies(doc.body.statement);
+    expect(JSON.stringify(statics), docName).not.toMatch(/preview/i);
+    for (const dynamic of bodies(doc.body.dynamic).flatMap((d) => bodies(d.statement))) {
+      if (!/preview/i.test(JSON.stringify(dynamic.content))) continue;
+      expect(String(dynamic.for_each), docName).toMatch(/local\.previews\}$/);
+    }
+  }
+
   function grants(docName: string): string[] {
     const doc = findOne(mod("workload-iam"), "data", "aws_iam_policy_document", docName);
     return policyStatements(doc)
@@ -223,8 +254,16 @@ describe("IAM least privilege", () => {
         "s3:ListBucket ${var.bucket_arn}",
         "sqs:SendMessage ${var.queue_arn}",
         "sqs:GetQueueAttributes ${var.queue_arn}",
+        // The same on each preview's keys (previews/pr-<n>/…) and jobs queue (var.previews; none without).
+        "s3:PutObject ${local.preview_keys}/uploads/*",
+        "s3:DeleteObject ${local.preview_keys}/uploads/*",
+        "s3:GetObject ${local.preview_keys}/uploads/*",
+        "s3:GetObject ${local.preview_keys}/jobs/*",
+        "sqs:SendMessage ${local.preview_queue_arn}*-jobs",
+        "sqs:GetQueueAttributes ${local.preview_queue_arn}*-jobs",
       ].sort(),
     );
+    expectPreviewGrantsOnlyWithPreviews("api");
   });
 
   it("lets the worker consume and re-drive to the queue, peek at the DLQ, read uploads/ and jobs/, write jobs/, list both, and invoke only the configured model", () => {
@@ -242,8 +281,21 @@ describe("IAM least privilege", () => {
         "s3:PutObject ${var.bucket_arn}/jobs/*",
         "s3:ListBucket ${var.bucket_arn}",
         "bedrock:InvokeModel ${statement.value}",
+        // The same on each preview's queue, DLQ and keys (var.previews; none without).
+        "sqs:ReceiveMessage ${local.preview_queue_arn}*-jobs",
+        "sqs:DeleteMessage ${local.preview_queue_arn}*-jobs",
+        "sqs:ChangeMessageVisibility ${local.preview_queue_arn}*-jobs",
+        "sqs:GetQueueAttributes ${local.preview_queue_arn}*-jobs",
+        "sqs:SendMessage ${local.preview_queue_arn}*-jobs",
+        "sqs:ReceiveMessage ${local.preview_queue_arn}*-jobs-dlq",
+        "sqs:GetQueueAttributes ${local.preview_queue_arn}*-jobs-dlq",
+        "s3:GetObject ${local.preview_keys}/uploads/*",
+        "s3:GetObject ${local.preview_keys}/jobs/*",
+        "s3:PutObject ${local.preview_keys}/jobs/*",
+        "s3:ListBucket ${var.bucket_arn}",
       ].sort(),
     );
+    expectPreviewGrantsOnlyWithPreviews("worker");
     const dynamic = bodies(
       findOne(mod("workload-iam"), "data", "aws_iam_policy_document", "worker").body.dynamic,
     );
@@ -252,7 +304,18 @@ describe("IAM least privilege", () => {
   });
 
   it("lets KEDA read the queue's attributes and nothing else", () => {
-    expect(grants("queue_depth_reader")).toEqual(["sqs:GetQueueAttributes ${var.queue_arn}"]);
+    expect(grants("queue_depth_reader")).toEqual([
+      "sqs:GetQueueAttributes ${local.preview_queue_arn}*-jobs",
+      "sqs:GetQueueAttributes ${var.queue_arn}",
+    ]);
+    expectPreviewGrantsOnlyWithPreviews("queue_depth_reader");
+  });
+
+  it("grants the workload roles the previews' queues and keys only where the environment has previews", () => {
+    const call = findOne(mod("content-engine"), "module", "", "workload_iam").body;
+    expect(call.previews).toBe("${var.previews ? {} : null}");
+    expect(findOne(mod("workload-iam"), "variable", "", "previews").body.default).toBeNull();
+    expect(findOne(mod("content-engine"), "variable", "", "previews").body.default).toBe(false);
   });
 
   it("gives the ECS task, the Lambda worker and the EKS pods the shared workload policies and no managed policy", () => {
@@ -306,7 +369,7 @@ describe("IAM least privilege", () => {
 
 describe("GitHub OIDC deploy role", () => {
   it("trusts only exact subjects (StringEquals, never StringLike) of named workflows on the deploy branch, with the STS audience", () => {
-    for (const name of ["trust", "promote_read_trust"]) {
+    for (const name of ["trust", "promote_read_trust", "preview_trust"]) {
       const statements = policyStatements(
         findOne(mod("github-oidc"), "data", "aws_iam_policy_document", name),
       );
@@ -332,12 +395,12 @@ describe("GitHub OIDC deploy role", () => {
     );
   });
 
-  it("gives each environment root a deploy role for its own GitHub environment only", () => {
-    for (const [env, dir] of envs) {
-      const stack = findOne(dir, "module", "", "stack").body;
-      const github = stack.github as Record<string, unknown>;
-      expect(github.environments, env).toEqual([env]);
-    }
+  it("gives each environment a deploy role for its own GitHub environment only", () => {
+    const stack = findOne(root, "module", "", "stack").body;
+    const github = bodies(stack.github)[0] ?? {};
+    expect(github.environments).toEqual(["${var.environment}"]);
+    expect(stack.environment).toBe("${var.environment}");
+    for (const [env, values] of tfvars) expect(values.environment, `envs/${env}.tfvars`).toBe(env);
   });
 
   it("keeps /metrics off the public load balancer: the HTTPS listener answers it 404 before a task sees it", () => {
@@ -383,20 +446,17 @@ describe("GitHub OIDC deploy role", () => {
   it("wires promote's read roles along the promotion order, and gives the deploy role no role to assume", () => {
     const read = findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "promote_read");
     const assume = policyStatements(read).find((s) => s.sid === "AssumeNextEnvironmentReadRole");
-    expect(assume?.resources).toEqual(["${statement.value}"]); // for_each over [var.next_read_role_arn]
+    // for_each over [var.next_read_role_arns]: one statement naming each environment that promotes from this one.
+    expect(assume?.body.resources).toBe("${statement.value}");
     const deploy = findOne(mod("github-oidc"), "data", "aws_iam_policy_document", "deploy");
     expect(policyStatements(deploy).flatMap((s) => s.actions)).not.toContain("sts:AssumeRole");
-    for (const [env, wanted] of [
-      ["dev", ["next_read_role_arn"]],
-      ["staging", ["next_read_role_arn", "promote_read_principals"]],
-      ["prod", ["promote_read_principals"]],
-    ] as const) {
-      const names = find(envs.get(env)!, "variable").map((v) => v.name);
-      expect(
-        names.filter((n) => n === "next_read_role_arn" || n === "promote_read_principals").sort(),
-        env,
-      ).toEqual([...wanted]);
-    }
+    // The root passes both links of the chain; the first environment of the promotion order has no
+    // previous read role (promote_read_principals = []) and the last no next one (next_read_role_arns = []).
+    const github = bodies(findOne(root, "module", "", "stack").body.github)[0] ?? {};
+    expect(github.promote_read_principals).toBe("${var.promote_read_principals}");
+    expect(github.next_read_role_arns).toBe("${var.next_read_role_arns}");
+    expect(findOne(root, "variable", "", "promote_read_principals").body.default).toEqual([]);
+    expect(findOne(root, "variable", "", "next_read_role_arns").body.default).toEqual([]);
   });
 
   it("lets the deploy role sign with the signing key only when one is given, and with nothing else of KMS", () => {
@@ -410,6 +470,61 @@ describe("GitHub OIDC deploy role", () => {
       "${var.signing_key_arn == null ? [] : [var.signing_key_arn]}",
     );
     expect(findOne(mod("github-oidc"), "variable", "", "signing_key_arn").body.default).toBeNull();
+  });
+
+  it("gives previews a role of their own (no KMS, trusted by the preview workflow only), and the deploy role nothing of them", () => {
+    const oidc = mod("github-oidc");
+    const role = findOne(oidc, "resource", "aws_iam_role", "preview").body;
+    expect(role.count).toBe("${var.previews == null ? 0 : 1}");
+    expect(role.assume_role_policy).toBe("${data.aws_iam_policy_document.preview_trust.json}");
+    expect(role.name).toBe('${trimsuffix(var.name, "-deploy")}-preview');
+    // The previews' document is the preview role's only policy, and the deploy role's are as before.
+    const policies = find(oidc, "resource", "aws_iam_role_policy").map((p) => [
+      p.name,
+      p.body.role,
+      p.body.policy,
+    ]);
+    expect(policies.sort()).toEqual(
+      [
+        ["deploy", "${aws_iam_role.deploy.id}", "${data.aws_iam_policy_document.deploy.json}"],
+        ["preview", "${aws_iam_role.preview[0].id}", "${data.aws_iam_policy_document.previews.json}"],
+        [
+          "promote_read",
+          "${aws_iam_role.promote_read.id}",
+          "${data.aws_iam_policy_document.promote_read.json}",
+        ],
+      ].sort(),
+    );
+    const previews = policyStatements(findOne(oidc, "data", "aws_iam_policy_document", "previews"));
+    expect(
+      previews.flatMap((s) => s.actions).filter((a) => a.startsWith("kms:") || a.startsWith("sts:")),
+    ).toEqual([]);
+    // The deploy role's trust is its trusted_workflows' alone; the preview workflow is trusted in the
+    // previews' GitHub environment by the preview role only.
+    const trust = policyStatements(findOne(oidc, "data", "aws_iam_policy_document", "trust"));
+    expect(JSON.stringify(trust)).toContain("local.workflow_subjects.deploy");
+    const main = readFileSync(join(modulesRoot, "github-oidc", "main.tf"), "utf8");
+    expect(main).toContain(
+      "preview      = var.previews == null ? {} : { (var.previews.github_environment) = [var.previews.workflow] }",
+    );
+    expect(
+      main.match(/var\.previews\.workflow/g)?.length,
+      "previews.workflow: the preview trust and the guard",
+    ).toBe(2);
+    const type = String(findOne(oidc, "variable", "", "previews").body.type);
+    expect(type).toMatch(/workflow\s*=\s*optional\(string,\s*"preview\.yml"\)/);
+    expect(type).toMatch(/github_environment\s*=\s*optional\(string,\s*"preview"\)/);
+    // The stack passes previews only where the root turns them on.
+    const call = findOne(mod("content-engine"), "module", "", "github_oidc").body;
+    expect(String(call.previews).replace(/\s+/g, "")).toBe(
+      "${var.previews?{load_balancer_name=module.ecs_service.load_balancer_nameworker_role_arn=module.lambda_worker.role_arnbucket_arn=module.storage.bucket_arn}:null}".replace(
+        /\s+/g,
+        "",
+      ),
+    );
+    expect(findOne(root, "module", "", "stack").body.previews).toBe("${var.previews}");
+    const previewsOn = Object.fromEntries(envNames.map((env) => [env, tfvars.get(env)?.previews ?? false]));
+    expect(previewsOn).toMatchObject({ dev: true, staging: false, prod: false });
   });
 });
 
@@ -524,43 +639,57 @@ describe("environment roots", () => {
     "eks_cluster_name",
     "deploy_role_arn",
     "promote_read_role_arn",
+    "preview_role_arn",
   ];
 
-  it("exist for dev, staging and prod", () => {
-    expect(envNames).toEqual(["dev", "prod", "staging"]);
+  it("are one root, terraform/environment, and a variables file per environment in terraform/envs", () => {
+    expect(subdirectories(envsRoot), "terraform/envs holds <name>.tfvars files only").toEqual([]);
+    expect(envNames.length).toBeGreaterThan(0);
+    expect(root.files.sort()).toEqual([
+      "main.tf",
+      "outputs.tf",
+      "providers.tf",
+      "variables.tf",
+      "versions.tf",
+    ]);
   });
 
-  it.each(envNames)("%s outputs exactly the fields environments/*.yaml needs", (env) => {
-    const outputs = find(envs.get(env) as TerraformDir, "output").map((o) => o.name);
+  it("outputs exactly the fields environments/*.yaml needs", () => {
+    const outputs = find(root, "output").map((o) => o.name);
     expect(outputs.sort()).toEqual([...environmentFileFields].sort());
   });
 
-  it.each(envNames)("%s keeps its state in S3, encrypted, under its own key", (env) => {
-    const backend = bodies(bodies((envs.get(env) as TerraformDir).terraform[0]?.backend)[0]?.s3)[0];
-    expect(backend).toEqual({ key: `content-engine/${env}.tfstate`, encrypt: true });
+  it("keeps each environment's state in S3, encrypted, under its own key given at init", () => {
+    const backend = bodies(bodies(root.terraform[0]?.backend)[0]?.s3)[0];
+    // No key in the root: `terraform init -reconfigure -backend-config="key=content-engine/<name>.tfstate"`.
+    expect(backend).toEqual({ encrypt: true });
+    const readme = readFileSync(join(modulesRoot, "..", "README.md"), "utf8");
+    expect(readme).toContain('-backend-config="key=content-engine/${ENV}.tfstate"');
   });
 
   it.each(envNames)("%s reserves at least as much Lambda concurrency as the queue may drive", (env) => {
-    const worker = findOne(envs.get(env) as TerraformDir, "module", "", "stack").body.worker as Record<
-      string,
-      unknown
-    >;
+    const worker = bodies(findOne(root, "module", "", "stack").body.worker)[0] ?? {};
+    expect(worker).toMatchObject({
+      maximum_concurrency: "${var.worker_concurrency.maximum}",
+      reserved_concurrency: "${var.worker_concurrency.reserved}",
+    });
+    const concurrency = (tfvars.get(env)?.worker_concurrency ?? {}) as Record<string, unknown>;
     const reservedDefault = String(findOne(mod("content-engine"), "variable", "", "worker").body.type).match(
       /reserved_concurrency\s*=\s*optional\(number,\s*(\d+)\)/,
     )?.[1];
-    const reserved = Number(worker.reserved_concurrency ?? reservedDefault);
-    expect(Number(worker.maximum_concurrency)).toBeLessThanOrEqual(reserved);
+    const reserved = Number(concurrency.reserved ?? reservedDefault);
+    expect(Number(concurrency.maximum)).toBeLessThanOrEqual(reserved);
     const mapping = findOne(mod("lambda-worker"), "resource", "aws_lambda_event_source_mapping", "jobs").body;
     expect(JSON.stringify(mapping.lifecycle)).toContain(
       "var.event_source.maximum_concurrency <= var.reserved_concurrency",
     );
   });
 
-  it("protects data in prod only, so dev and staging can be destroyed", () => {
-    const protect = Object.fromEntries(
-      [...envs].map(([env, dir]) => [env, findOne(dir, "module", "", "stack").body.protect_data]),
-    );
-    expect(protect).toEqual({ dev: false, staging: false, prod: true });
+  it("protects data in prod, so dev and staging can be destroyed", () => {
+    expect(findOne(root, "module", "", "stack").body.protect_data).toBe("${var.protect_data}");
+    expect(findOne(root, "variable", "", "protect_data").body.default).toBe(false);
+    const protect = Object.fromEntries(envNames.map((env) => [env, tfvars.get(env)?.protect_data ?? false]));
+    expect(protect).toMatchObject({ dev: false, staging: false, prod: true });
   });
 });
 

@@ -4,9 +4,10 @@ import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { tflintPluginDir, toolPath } from "../../scripts/tools.ts";
-import { envsRoot, modulesRoot, terraformRoot } from "../support/hcl.ts";
+import { repoRoot, tflintPluginDir, toolPath } from "../../scripts/tools.ts";
+import { modulesRoot, terraformRoot, tfvarsFile } from "../support/hcl.ts";
 import { type RunResult, run } from "../support/run.ts";
+import { checkEnvironmentVars } from "../support/terraform-env.ts";
 
 // No ~/.terraformrc on these machines: point terraform at an empty CLI config so it stays quiet.
 const emptyCliConfig = join(mkdtempSync(join(tmpdir(), "tf-cli-")), "terraformrc");
@@ -131,41 +132,31 @@ describe("variable validations reject bad input", () => {
     expect(result.code, result.output).toBe(0);
   });
 
-  const prodRequired = {
-    github_repository: "acme/content-engine",
-    api_container_image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/content-engine-prod@sha256:${"a".repeat(64)}`,
-    certificate_arn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
-    prod_reviewers: "{ team_ids = [1234567] }",
-  };
+  // prod's file sets require_paging and require_reviewers; who is paged and who approves come at apply
+  // time (stand-ins by default in checkEnvironmentVars). The environment root plans them offline.
+  const prod = tfvarsFile("prod");
 
-  it("rejects prod without anyone to page", () => {
-    const result = planVariables(join(envsRoot, "prod", "variables.tf"), {
-      ...prodRequired,
-      paging_subscriptions: "[]",
-    });
-    expect(result.code).not.toBe(0);
+  it("rejects prod without anyone to page", async () => {
+    const result = await checkEnvironmentVars(repoRoot, prod, { applyTime: { paging_subscriptions: "[]" } });
+    expect(result.ok).toBe(false);
     expect(result.output).toContain("paging_subscriptions must not be empty in prod");
   });
 
-  it("accepts prod with an on-call address, and dev with nobody", () => {
-    const prod = planVariables(join(envsRoot, "prod", "variables.tf"), {
-      ...prodRequired,
-      paging_subscriptions: '[{ protocol = "email", endpoint = "oncall@example.com" }]',
+  it("accepts prod with an on-call address, and dev with nobody", async () => {
+    const withOnCall = await checkEnvironmentVars(repoRoot, prod, {
+      applyTime: { paging_subscriptions: '[{ protocol = "email", endpoint = "oncall@example.com" }]' },
     });
-    expect(prod.code, prod.output).toBe(0);
-    const { prod_reviewers: _, ...devRequired } = prodRequired;
-    const dev = planVariables(join(envsRoot, "dev", "variables.tf"), devRequired);
-    expect(dev.code, dev.output).toBe(0);
+    expect(withOnCall.ok, withOnCall.output).toBe(true);
+    const dev = await checkEnvironmentVars(repoRoot, tfvarsFile("dev"), {
+      applyTime: { paging_subscriptions: "[]", reviewers: "{}" },
+    });
+    expect(dev.ok, dev.output).toBe(true);
   });
 
-  it("rejects prod without a reviewer: prod deploys wait for one", () => {
-    const result = planVariables(join(envsRoot, "prod", "variables.tf"), {
-      ...prodRequired,
-      paging_subscriptions: '[{ protocol = "email", endpoint = "oncall@example.com" }]',
-      prod_reviewers: "{}",
-    });
-    expect(result.code).not.toBe(0);
-    expect(result.output).toContain("prod_reviewers must name at least one user or team");
+  it("rejects prod without a reviewer: prod deploys wait for one", async () => {
+    const result = await checkEnvironmentVars(repoRoot, prod, { applyTime: { reviewers: "{}" } });
+    expect(result.ok).toBe(false);
+    expect(result.output).toContain("reviewers must name at least one user or team in prod");
   });
 
   it("rejects more GitHub reviewers than GitHub allows, and a deploy branch pattern", () => {
@@ -249,11 +240,15 @@ describe("variable validations reject bad input", () => {
     expect(result.output).toContain("container_image must be pinned by digest");
   });
 
-  it("rejects a metrics environment the dashboards do not select, and a collector image without a tag", () => {
+  it("rejects a metrics environment that is no environment name (local, pr-*), and a collector image without a tag", () => {
     const metrics = join(modulesRoot, "metrics", "variables.tf");
-    const env = planVariables(metrics, { name: "content-engine-qa", environment: "qa" });
-    expect(env.code).not.toBe(0);
-    expect(env.output).toContain("environment must be dev, staging or prod");
+    for (const environment of ["local", "pr-3", "Prod_1"]) {
+      const env = planVariables(metrics, { name: "content-engine-x", environment });
+      expect(env.code, environment).not.toBe(0);
+      expect(env.output).toContain("environment must be an environment name");
+    }
+    const qa = planVariables(metrics, { name: "content-engine-qa", environment: "qa" });
+    expect(qa.code, qa.output).toBe(0);
     const image = planVariables(metrics, {
       name: "content-engine-dev",
       environment: "dev",

@@ -107,7 +107,7 @@ export function triggeredByPush(ctx: ActContext, before: string, after: string):
 export async function runWorkflow(
   ctx: ActContext,
   workflow: string,
-  event: "push" | "workflow_dispatch",
+  event: "push" | "workflow_dispatch" | "pull_request_target" | "schedule",
   sha: string,
   payload: Record<string, unknown>,
   inputs: Record<string, string> = {},

@@ -7,17 +7,34 @@ import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
+  ListTagsForResourceCommand,
   ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
 } from "@aws-sdk/client-ecs";
 import {
+  DescribeTargetGroupsCommand,
+  ElasticLoadBalancingV2Client,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
   GetFunctionConfigurationCommand,
   LambdaClient,
+  ListEventSourceMappingsCommand,
+  ListFunctionsCommand,
   ListVersionsByFunctionCommand,
   UpdateAliasCommand,
 } from "@aws-sdk/client-lambda";
-import { apiTaskFamily, type Environment } from "@content-engine/environments";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  apiTaskFamily,
+  type Environment,
+  environmentFile,
+  PREVIEW_CREATED_AT_TAG,
+  previewEnvironment,
+  previewNames,
+  repositoryPath,
+} from "@content-engine/environments";
 import { parseDocument } from "yaml";
 import { getManifest } from "../../actions/delivery/src/registry.ts";
 import {
@@ -26,6 +43,7 @@ import {
   SBOM_ARTIFACT_TYPE,
   verifyArtifacts,
 } from "../../actions/delivery/src/signing.ts";
+import { addEnvironment, writeGenerated } from "../support/new-environment.ts";
 import { type ActContext, push, runWorkflow, type WorkflowRun } from "./act.ts";
 import type { DataPlane, Served } from "./data-plane/serve.ts";
 import type { FakeGitHub } from "./fake-github.ts";
@@ -42,6 +60,7 @@ import {
 import {
   assume,
   client,
+  ENVIRONMENTS,
   type EnvName,
   environmentAt,
   provision,
@@ -77,6 +96,8 @@ export interface Rehearsal {
   hooks: string;
   /** Runs what an environment's control plane says is deployed, and sends a document through it. */
   dataPlane: DataPlane;
+  /** Terraform's part of adding an environment: its roles (trusted and audited) and its resources in moto. */
+  addEnvironment: (env: Environment) => Promise<void>;
   logs: (name: string, text: string) => void;
 }
 
@@ -293,8 +314,8 @@ export async function promoteRefusedWhileAlarm(c: Chain) {
           "promote.yml",
           "workflow_dispatch",
           mainBefore,
-          { inputs: { from: "dev", to: "staging" } },
-          { from: "dev", to: "staging" },
+          { inputs: { to: "staging" } },
+          { to: "staging" },
         ),
       ],
       "refused",
@@ -327,8 +348,9 @@ async function promoteOnce(c: Chain, from: EnvName, to: EnvName) {
         "promote.yml",
         "workflow_dispatch",
         c.main(),
-        { inputs: { from, to } },
-        { from, to },
+        // By hand, only the target: the file's promotion.from names the source.
+        { inputs: { to } },
+        { to },
       ),
     ],
     `promote-${to}`,
@@ -380,11 +402,14 @@ async function promoteOnce(c: Chain, from: EnvName, to: EnvName) {
   await expectServes(c, to, `promote-${to}`);
 }
 
-export async function promoteToStagingAndProd(c: Chain) {
+export async function promoteAlongTheOrder(c: Chain) {
   // main's worker moves on (a commit GitHub does not build: [skip ci]) so a rebuild from main would differ.
   c.pushCommits([{ message: "worker: unreleased change [skip ci]", edit: workerEdit("unreleased") }]);
-  await promoteOnce(c, "dev", "staging");
-  await promoteOnce(c, "staging", "prod");
+  // Every promotion the files declare (each file's promotion.from), in promotion order.
+  for (const to of ENVIRONMENTS) {
+    const from = c.env(to).promotion.from;
+    if (from) await promoteOnce(c, from, to);
+  }
 }
 
 export async function twoCommitsOnePush(c: Chain) {
@@ -803,8 +828,8 @@ export async function promoteRefusedAfterRollback(c: Chain) {
           "promote.yml",
           "workflow_dispatch",
           c.main(),
-          { inputs: { from: "dev", to: "staging" } },
-          { from: "dev", to: "staging" },
+          { inputs: { to: "staging" } },
+          { to: "staging" },
         ),
       ],
       "refused-source",
@@ -873,12 +898,265 @@ async function taskDefinitionCount(c: Chain, env: Environment) {
   return taskDefinitionArns?.length ?? 0;
 }
 
+/**
+ * A fourth environment, `qa`, between the build environment and the next: one new file and its terraform
+ * variables file (test/support/new-environment.ts), the next file's promotion.from. Terraform's part (roles,
+ * resources) is applied first, as a person would; then the commit lands, deploy-env.yml deploys qa from
+ * its file, promote.yml promotes the build environment's digest into it and the data plane serves it.
+ * At the end qa is removed again (its file deleted, the order restored), so later chains see the seed's set.
+ */
+export async function fourthEnvironment(c: Chain) {
+  const build = ENVIRONMENTS.map((name) => c.env(name)).find((env) => env.promotion.from === undefined)!;
+  const next = ENVIRONMENTS.map((name) => c.env(name)).find((env) => env.promotion.from === build.name)!;
+  const qa = { name: "qa", from: build.name, accountId: "444444444444" };
+  let files: string[] = [];
+  let generated: string[] = [];
+  const { before, after } = c.pushCommits([
+    {
+      message: `environments: qa between ${build.name} and ${next.name}`,
+      edit: (dir) => {
+        files = addEnvironment(dir, qa);
+        // npm run generate, as a person does before committing: qa's alarms and dashboards.
+        generated = writeGenerated(dir);
+        git(dir, ["add", "-A"]);
+      },
+    },
+  ]);
+  c.expect(
+    "adding qa is one environment file, its tfvars and the next file's promotion.from",
+    ["qa", next.name]
+      .map((name) => repositoryPath(environmentFile(name, "environments"), "."))
+      .concat("terraform/envs/qa.tfvars"),
+    files,
+  );
+  c.expect(
+    "npm run generate wrote qa's alarms and dashboards, and changed nothing else",
+    true,
+    generated.length > 0 && generated.every((file) => /(^|\/)qa[-/.]/.test(file)),
+  );
+  // Terraform applies before the file lands on main (the rehearsal's stand-in: roles and resources in moto).
+  await c.r.addEnvironment(c.env("qa"));
+  const runs = c.record(await push(c.r.ctx, before, after), "fourth-environment");
+  // deploy.yml too: the generated alarms and dashboards changed (they reach dev through its deploy).
+  c.expect(
+    "the push starts deploy-env.yml, and deploy.yml for the generated output",
+    ["deploy-env.yml", "deploy.yml"],
+    runs.map((r) => r.workflow),
+  );
+  c.expect(
+    "both succeed: deploy-env.yml deploys the changed files, qa's among them",
+    [true, true],
+    runs.map((r) => r.ok),
+  );
+  c.expect(
+    `deploy-env.yml's matrix held qa and ${next.name} (the files the push changed)`,
+    true,
+    runs[0]?.summaries.some((s) => s.content.includes(`Deploying: \`["qa","${next.name}"]\``)),
+  );
+  const file = c.env("qa");
+  const live = await observe(c.r.moto, file);
+  c.expect(
+    "qa's service runs the digest its file records",
+    `${file.image.repository}@${file.image.digest}`,
+    live.image,
+  );
+  c.expect(
+    "qa's generated alarms exist in qa's account (observability-apply ran for it)",
+    true,
+    live.alarms.length > 0,
+  );
+  await promoteOnce(c, build.name, "qa");
+  // Back to the seed's set: qa's file and tfvars deleted, the next environment promoting from the build one again.
+  const removed = c.pushCommits([
+    {
+      message: "environments: remove qa",
+      edit: (dir) => {
+        git(dir, ["rm", "-q", "environments/qa.yaml", "terraform/envs/qa.tfvars", ...generated]);
+        setField(dir, next.name, /^(\s+)from: qa\b/m, `$1from: ${build.name}`);
+      },
+    },
+  ]);
+  const removal = c.record(await push(c.r.ctx, removed.before, removed.after), "fourth-environment-removed");
+  c.expect("removing qa deploys only what remains (a deleted file deploys nothing)", true, removal[0]?.ok);
+  c.expect(`${next.name} promotes from ${build.name} again`, build.name, c.env(next.name).promotion.from);
+}
+
+const PREVIEW_PR = 7;
+
+/** The pull_request_target payload GitHub sends for pull request PREVIEW_PR at `head`. */
+function pullRequestEvent(c: Chain, action: string, head: string, labelled: boolean) {
+  return {
+    action,
+    number: PREVIEW_PR,
+    label: { name: "preview" },
+    pull_request: {
+      number: PREVIEW_PR,
+      state: action === "closed" ? "closed" : "open",
+      merged: false,
+      labels: labelled ? [{ name: "preview" }] : [],
+      head: { sha: head, ref: "feature/preview", repo: { full_name: c.r.ctx.repository } },
+      base: { ref: "main", sha: c.main(), repo: { full_name: c.r.ctx.repository } },
+    },
+  };
+}
+
+/** What is left in the base account of preview pr-<n>: each kind checked with its own API, not the engine's. */
+async function previewLeftovers(c: Chain, base: Environment): Promise<string[]> {
+  const names = previewNames(base, PREVIEW_PR);
+  const credentials = await assume(c.r.moto, base.deployRoleArn!);
+  const at = <T>(Client: new (config: object) => T) => client(Client, c.r.moto, credentials, base.region);
+  const left: string[] = [];
+  const ecs = at(ECSClient);
+  const services = await ecs.send(
+    new DescribeServicesCommand({ cluster: base.api.cluster, services: [names.service] }),
+  );
+  if ((services.services ?? []).some((s) => s.status !== "INACTIVE"))
+    left.push(`ECS service ${names.service}`);
+  const families = await ecs.send(
+    new ListTaskDefinitionsCommand({ familyPrefix: names.taskFamily, status: "ACTIVE" }),
+  );
+  if ((families.taskDefinitionArns ?? []).length > 0) left.push(`task definitions ${names.taskFamily}`);
+  const lambda = at(LambdaClient);
+  const functions = (await lambda.send(new ListFunctionsCommand({}))).Functions ?? [];
+  if (functions.some((f) => f.FunctionName === names.functionName))
+    left.push(`Lambda function ${names.functionName}`);
+  const mappings = (await lambda.send(new ListEventSourceMappingsCommand({}))).EventSourceMappings ?? [];
+  if (mappings.some((m) => m.EventSourceArn?.endsWith(`:${names.queue}`)))
+    left.push(`event source mapping of ${names.queue}`);
+  const queues =
+    (await at(SQSClient).send(new ListQueuesCommand({ QueueNamePrefix: names.queue }))).QueueUrls ?? [];
+  if (queues.length > 0) left.push(`queues ${queues.join(", ")}`);
+  const groups = await at(ElasticLoadBalancingV2Client)
+    .send(new DescribeTargetGroupsCommand({ Names: [names.targetGroup] }))
+    .then((r) => r.TargetGroups ?? [])
+    .catch(() => []);
+  if (groups.length > 0) left.push(`target group ${names.targetGroup}`);
+  const objects = await at(S3Client)
+    .send(new ListObjectsV2Command({ Bucket: base.bucket, Prefix: names.bucketPrefix }))
+    .then((r) => r.KeyCount ?? 0)
+    .catch(() => 0);
+  if (objects > 0) left.push(`${objects} objects under ${names.bucketPrefix}`);
+  return left;
+}
+
+/**
+ * A pull request labelled `preview` (preview.yml on pull_request_target): the preview role builds the
+ * PR's image unsigned and creates pr-7 from the base file (the one with `previews`): its own service on
+ * the PR's digest, worker function, queues and key prefix, recorded as a GitHub deployment with its URL;
+ * a document goes through it. A second push updates it; closing the PR destroys it, and nothing is left.
+ */
+export async function previewPullRequest(c: Chain) {
+  const base = ENVIRONMENTS.map((name) => c.env(name)).find((env) => env.previews)!;
+  const names = previewNames(base, PREVIEW_PR);
+  const dir = join(c.r.ctx.work, `preview-${Date.now()}`);
+  git(c.r.ctx.work, ["clone", "-q", `file://${c.r.ctx.bare}`, dir]);
+  git(dir, ["checkout", "-q", "-b", "feature/preview"]);
+  const pushBranch = (n: string) => {
+    workerEdit(`preview ${n}`)(dir);
+    git(dir, ["commit", "-q", "-am", `worker: preview change ${n}`]);
+    git(dir, ["push", "-q", "origin", "HEAD:feature/preview"]);
+    return git(dir, ["rev-parse", "HEAD"]);
+  };
+  const run = async (action: string, head: string, labelled: boolean, label: string) => {
+    const [result] = c.record(
+      [
+        await runWorkflow(
+          c.r.ctx,
+          "preview.yml",
+          "pull_request_target",
+          c.main(),
+          pullRequestEvent(c, action, head, labelled),
+        ),
+      ],
+      label,
+    );
+    return result!;
+  };
+  const deployments = () => c.r.github.deployments.filter((d) => d.environment === names.name);
+  const live = async (head: string, label: string) => {
+    const digest = await registryDigest(c.r.registry, base.image.repository, `pr-${PREVIEW_PR}-${head}`);
+    c.expect(
+      `${label}: the preview build pushed pr-${PREVIEW_PR}-${head.slice(0, 7)}`,
+      true,
+      digest !== undefined,
+    );
+    const env = { ...previewEnvironment(base, PREVIEW_PR, { digest }), deployRoleArn: base.deployRoleArn };
+    const seen = await observe(c.r.moto, env);
+    c.expect(
+      `${label}: ${names.service} runs the pull request's digest`,
+      `${base.image.repository}@${digest}`,
+      seen.image,
+    );
+    return { digest, env, seen };
+  };
+
+  const first = pushBranch("1");
+  const created = await run("labeled", first, true, "preview-up");
+  c.expect("labelling the pull request runs preview.yml, and it succeeds", true, created.ok);
+  const { env } = await live(first, "created");
+  const ecs = client(ECSClient, c.r.moto, await assume(c.r.moto, base.deployRoleArn!), base.region);
+  const createdAt = async () => {
+    const [service] =
+      (await ecs.send(new DescribeServicesCommand({ cluster: base.api.cluster, services: [names.service] })))
+        .services ?? [];
+    const tags = service?.serviceArn
+      ? ((await ecs.send(new ListTagsForResourceCommand({ resourceArn: service.serviceArn }))).tags ?? [])
+      : [];
+    return tags.find((t) => t.key === PREVIEW_CREATED_AT_TAG)?.value;
+  };
+  const stamped = await createdAt();
+  c.expect("the preview's service is tagged with its creation time", true, stamped !== undefined);
+  const recorded = deployments();
+  c.expect(
+    `GitHub records a transient deployment of ${names.name} at the PR's head, success with its URL`,
+    [true, first, "success", names.url],
+    [
+      recorded[0]?.transient_environment,
+      recorded[0]?.sha,
+      recorded[0]?.statuses.at(-1)?.state,
+      recorded[0]?.statuses.at(-1)?.environment_url,
+    ],
+  );
+  const served = await c.r.dataPlane.serve(env);
+  c.served.push(served);
+  if (served.error) c.r.logs(`preview-${names.name}-data-plane`, served.error);
+  c.expect(
+    "a document through the preview's API container reached succeeded through its own worker",
+    "succeeded",
+    served.lambdaJob?.status ?? served.error,
+  );
+
+  const second = pushBranch("2");
+  const updated = await run("synchronize", second, true, "preview-update");
+  c.expect("a push to the pull request updates the preview", true, updated.ok);
+  await live(second, "updated");
+  c.expect("the update keeps the preview's creation time", stamped, await createdAt());
+  c.expect("each push is a deployment of its own", 2, deployments().length);
+
+  const closed = await run("closed", second, true, "preview-down");
+  c.expect(
+    "closing the pull request destroys the preview (and the destroy verified itself)",
+    true,
+    closed.ok,
+  );
+  c.expect(`nothing of ${names.name} is left in ${base.name}'s account`, [], await previewLeftovers(c, base));
+  c.expect(
+    `every deployment of ${names.name} is inactive`,
+    deployments().map(() => "inactive"),
+    deployments().map((d) => d.statuses.at(-1)?.state),
+  );
+}
+
 export const CHAINS: Array<{ id: string; name: string; run: (c: Chain) => Promise<void> }> = [
   { id: "push-dev", name: "push -> dev", run: pushToDev },
   { id: "refuse", name: "promote refused while a dev alarm fires", run: promoteRefusedWhileAlarm },
-  { id: "promote", name: "promote dev -> staging -> prod", run: promoteToStagingAndProd },
+  { id: "promote", name: "promote along the promotion order", run: promoteAlongTheOrder },
   { id: "two-commits", name: "two commits in one push", run: twoCommitsOnePush },
   { id: "race", name: "record race", run: recordRace },
+  // After promote and race: qa starts from the next environment's file (a digest promote signed and
+  // shipped), older than the build environment's newest, so promoting into qa moves it.
+  { id: "fourth-environment", name: "a fourth environment, added by its file", run: fourthEnvironment },
+  { id: "preview", name: "preview environment of a pull request", run: previewPullRequest },
   { id: "drift", name: "drift reported and repaired", run: driftRepaired },
   { id: "rollback", name: "rollback PR merged", run: rollbackMerged },
   { id: "broken", name: "broken rollout", run: brokenRollout },

@@ -30,7 +30,7 @@ import {
   environmentAt,
   flushIamRecord,
   iamRecord,
-  OVERLAY,
+  overlays,
   provision,
   seedRemote,
   startMoto,
@@ -98,6 +98,11 @@ try {
     registry: registry.host,
     hooks,
     dataPlane,
+    addEnvironment: async (env) => {
+      environments.push(env);
+      await trustPolicies();
+      await provision(moto.endpoint, env, { healthy: true });
+    },
     logs: (name, text) => writeFileSync(join(logDir, `${name}.log`), text),
   };
   const wanted = process.env.REHEARSAL_CHAINS?.split(",").filter(Boolean);
@@ -188,7 +193,7 @@ const ok = results.length > 0 && results.every((r) => r.ok) && iam !== undefined
 const seconds = (performance.now() - started) / 1000;
 writeFileSync(
   join(artifacts, "rehearsal.json"),
-  `${JSON.stringify({ ok, seconds, break: breakName ?? null, overlay: OVERLAY, chains: results, iam: iam && { ...iam, failures: iamFailures } }, null, 2)}\n`,
+  `${JSON.stringify({ ok, seconds, break: breakName ?? null, overlay: overlays(join(repoRoot, "environments")), chains: results, iam: iam && { ...iam, failures: iamFailures } }, null, 2)}\n`,
 );
 const checks = results.flatMap((r) => r.checks);
 const passed = checks.filter((c) => c.ok).length;

@@ -14,6 +14,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { type ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import {
+  CreateListenerCommand,
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
   ElasticLoadBalancingV2Client,
@@ -25,6 +26,7 @@ import {
   GetAliasCommand,
   UpdateFunctionConfigurationCommand,
 } from "@aws-sdk/client-lambda";
+import { type BucketLocationConstraint, CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
@@ -32,12 +34,14 @@ import {
   apiTaskFamily,
   type Environment,
   environmentFile,
+  environmentNames,
+  loadEnvironments,
   parseEnvironment,
   queueNames,
   setEnvironmentFields,
 } from "@content-engine/environments";
 import { cosignReference } from "../../actions/delivery/src/signing.ts";
-import { toolPath } from "../../scripts/tools.ts";
+import { repoRoot, toolPath } from "../../scripts/tools.ts";
 import { createEcsService, createWorkerFunction, workerZip } from "../support/delivery-fixtures.ts";
 import { type RecordingProxy, startRecordingProxy } from "../support/iam-recording-proxy.ts";
 import type { RecordedCall } from "../support/iam-requests.ts";
@@ -48,42 +52,71 @@ export { pushStandInImage } from "../support/registry.ts";
 
 import { git } from "./git.ts";
 
-export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
-export type EnvName = (typeof ENVIRONMENTS)[number];
+/** The environments of this checkout, in promotion order: the files (environments/<name>.yaml) are the list. */
+export const ENVIRONMENTS: readonly string[] = environmentNames(join(repoRoot, "environments"));
+export type EnvName = string;
+
+export interface OverlayEdit {
+  path: string[];
+  value: unknown;
+  why: string;
+}
 
 /**
- * What the rehearsal changes in the seeded environment files, and why: wall-clock gates that would
- * make a ten-minute rehearsal wait hours. Everything else is the repository's own file.
+ * What the rehearsal changes in a seeded environment file, and why: wall-clock gates that would make
+ * a ten-minute rehearsal wait hours, and, in the build environment (the one without promotion.from),
+ * one pre-deploy task and a two-step linear canary, so push -> dev proves both. Everything else is the
+ * repository's own file. Rules by what a file holds, not by its name: a new environment gets them too.
  */
-export const OVERLAY: Record<EnvName, Array<{ path: string[]; value: unknown; why: string }>> = {
-  dev: [
-    {
+export function overlay(env: Environment): OverlayEdit[] {
+  const edits: OverlayEdit[] = [];
+  if (env.promotion.soakMinutes > 0)
+    edits.push({
       path: ["promotion", "soakMinutes"],
       value: 0,
       why: "soak time is wall-clock; the gate itself is unit-tested",
-    },
-    {
-      path: ["api", "preDeploy"],
-      value: [
-        { command: ["/nodejs/bin/node", "-e", "console.log('pre-deploy check ok')"], timeoutSeconds: 120 },
-      ],
-      why: "dev's file runs no migration; one pre-deploy task proves RunTask before the rollout",
-    },
-    {
-      path: ["worker", "canary"],
-      value: { type: "linear", percent: 40, intervalSeconds: 1 },
-      why: "dev's file shifts at once; a two-step linear canary (40%, 80%, 1 s each) proves the schedule",
-    },
-  ],
-  staging: [
-    { path: ["promotion", "soakMinutes"], value: 0, why: "soak time is wall-clock" },
-    { path: ["worker", "canary", "minutes"], value: 0.05, why: "a 3 s canary instead of 5 min" },
-  ],
-  prod: [
-    { path: ["promotion", "freezeWindows"], value: [], why: "the weekend freeze would refuse on Saturdays" },
-    { path: ["worker", "canary", "minutes"], value: 0.05, why: "a 3 s canary instead of 5 min" },
-  ],
-};
+    });
+  if (env.promotion.freezeWindows.length > 0)
+    edits.push({
+      path: ["promotion", "freezeWindows"],
+      value: [],
+      why: "a weekend freeze would refuse on Saturdays",
+    });
+  if (env.promotion.from === undefined) {
+    edits.push(
+      {
+        path: ["api", "preDeploy"],
+        value: [
+          { command: ["/nodejs/bin/node", "-e", "console.log('pre-deploy check ok')"], timeoutSeconds: 120 },
+        ],
+        why: "the build environment's file runs no migration; one pre-deploy task proves RunTask before the rollout",
+      },
+      {
+        path: ["worker", "canary"],
+        value: { type: "linear", percent: 40, intervalSeconds: 1 },
+        why: "the build environment's file shifts at once; a two-step linear canary (40%, 80%, 1 s each) proves the schedule",
+      },
+    );
+  } else if (env.worker.canary?.minutes !== undefined && env.worker.canary.minutes > 0.05) {
+    edits.push({
+      path: ["worker", "canary", "minutes"],
+      value: 0.05,
+      why: "a 3 s canary instead of minutes",
+    });
+  } else if (env.worker.canary?.intervalSeconds !== undefined && env.worker.canary.intervalSeconds > 3) {
+    edits.push({
+      path: ["worker", "canary", "intervalSeconds"],
+      value: 3,
+      why: "3 s canary steps instead of minutes",
+    });
+  }
+  return edits;
+}
+
+/** Every seeded file's overlay, by environment (the rehearsal report records it). */
+export function overlays(dir: string): Record<string, OverlayEdit[]> {
+  return Object.fromEntries(loadEnvironments(dir).environments.map((env) => [env.name, overlay(env)]));
+}
 
 /** Credentials acting in the account of `roleArn`: moto's STS keeps accounts apart by the assumed role. */
 export async function assume(endpoint: string, roleArn: string): Promise<AwsCredentialIdentity> {
@@ -152,6 +185,13 @@ export const BREAKS: Record<string, { file: string; from: string | RegExp; to: s
     from: /if\((\w+)\)return (\w+)\((\w+),\{operation:(\w+)\.operation,target:\4\.target,status:"failed",reason:`refused: /,
     to: 'if(false&&$1)return $2($3,{operation:$4.operation,target:$4.target,status:"failed",reason:`refused: ',
   },
+  // A preview's destroy skips its worker (the bundled action): the function, its alias and its event
+  // source mapping outlive the pull request, and the verification must say so.
+  "preview-keeps-worker": {
+    file: "actions/preview/dist/action.js",
+    from: /await (\w+)\("worker",\(\)=>/,
+    to: 'await $1("worker",async()=>[])||(()=>',
+  },
   // promote stops checking that the source serves the digest its file names (the bundled action).
   "promote-source": {
     file: "actions/promote/dist/action.js",
@@ -184,10 +224,10 @@ export function seedRemote(
   const seedDir = join(work, "seed");
   mkdirSync(seedDir);
   copyCheckout(root, seedDir);
-  for (const name of ENVIRONMENTS) {
-    const file = join(seedDir, "environments", `${name}.yaml`);
+  for (const env of loadEnvironments(join(seedDir, "environments")).environments) {
+    const file = join(seedDir, "environments", `${env.name}.yaml`);
     const text = readFileSync(file, "utf8");
-    writeFileSync(file, setEnvironmentFields(text, OVERLAY[name], file));
+    writeFileSync(file, setEnvironmentFields(text, overlay(env), file));
   }
   for (const [path, text] of Object.entries(files)) writeFileSync(join(seedDir, path), text);
   if (breakName) applyBreak(seedDir, breakName);
@@ -266,8 +306,9 @@ export async function provision(endpoint: string, env: Environment, options: { h
   const credentials = await assume(endpoint, env.deployRoleArn!);
   const aws = { region: env.region, endpoint, credentials };
   const iam = client(IAMClient, endpoint, credentials);
-  // The deploy role, and the read role promote assumes to plan this environment in its PR.
-  for (const role of [env.deployRoleArn, env.readRoleArn].filter(Boolean)) {
+  // The deploy role, the read role promote assumes to plan this environment in its PR, and the role
+  // preview.yml runs as (an environment with previews).
+  for (const role of [env.deployRoleArn, env.readRoleArn, env.previews?.roleArn].filter(Boolean)) {
     await iam.send(
       new CreateRoleCommand({ RoleName: role!.split("/").pop()!, AssumeRolePolicyDocument: trust }),
     );
@@ -295,19 +336,35 @@ export async function provision(endpoint: string, env: Environment, options: { h
   await runTerraformTaskDefinition(ecs, env);
   // The load balancer and target group the ALB alarms name (terraform's names).
   const elb = client(ElasticLoadBalancingV2Client, endpoint, credentials, env.region);
-  await elb.send(
+  const { LoadBalancers } = await elb.send(
     new CreateLoadBalancerCommand({
       Name: env.api.loadBalancer,
       Subnets: subnets.slice(0, 2).map((s) => s.SubnetId!),
     }),
   );
-  await elb.send(
+  const { TargetGroups } = await elb.send(
     new CreateTargetGroupCommand({
       Name: env.api.targetGroup,
       Protocol: "HTTP",
       Port: 8080,
       VpcId: vpc,
       TargetType: "ip",
+    }),
+  );
+  // Its listener, forwarding to the API (terraform's is HTTPS 443 with the certificate; HTTP here).
+  await elb.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: LoadBalancers![0]!.LoadBalancerArn,
+      Protocol: "HTTP",
+      Port: 80,
+      DefaultActions: [{ Type: "forward", TargetGroupArn: TargetGroups![0]!.TargetGroupArn }],
+    }),
+  );
+  // The bucket (terraform's storage module): previews keep their objects under a prefix of it.
+  await client(S3Client, endpoint, credentials, env.region).send(
+    new CreateBucketCommand({
+      Bucket: env.bucket,
+      CreateBucketConfiguration: { LocationConstraint: env.region as BucketLocationConstraint },
     }),
   );
   const { lambda } = await createWorkerFunction(endpoint, env, workerZip("// terraform's placeholder"), aws);

@@ -7,6 +7,9 @@ import { repoRoot } from "../../scripts/tools.ts";
 
 export const terraformRoot: string = join(repoRoot, "terraform");
 export const modulesRoot: string = join(terraformRoot, "modules");
+/** The one environment root (terraform/README.md "Using the root"). */
+export const environmentRoot: string = join(terraformRoot, "environment");
+/** Each environment's variables file, terraform/envs/<name>.tfvars. */
 export const envsRoot: string = join(terraformRoot, "envs");
 
 export type HclValue = unknown;
@@ -44,6 +47,27 @@ export function subdirectories(dir: string): string[] {
   return readdirSync(dir)
     .filter((entry) => statSync(join(dir, entry)).isDirectory())
     .sort();
+}
+
+/** The environments that have a variables file: the names of terraform/envs/*.tfvars, sorted. */
+export function tfvarsEnvironments(dir: string = envsRoot): string[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith(".tfvars"))
+    .map((file) => file.slice(0, -".tfvars".length))
+    .sort();
+}
+
+/** The path of an environment's variables file. */
+export function tfvarsFile(name: string, dir: string = envsRoot): string {
+  return join(dir, `${name}.tfvars`);
+}
+
+/** An environment's variables file, parsed by HCL (literal values as JSON). */
+export async function loadTfvars(name: string, dir: string = envsRoot): Promise<HclBody> {
+  const file = tfvarsFile(name, dir);
+  const json = await parse(file, readFileSync(file, "utf8"));
+  if (!isRecord(json)) throw new Error(`${file}: not a variables file`);
+  return json;
 }
 
 export async function loadTerraformDir(dir: string): Promise<TerraformDir> {

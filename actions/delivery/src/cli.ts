@@ -5,16 +5,17 @@ import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
-  ENVIRONMENT_NAMES,
   EnvironmentError,
   environmentFile,
   environmentSource,
   loadEnvironment,
+  loadEnvironments,
   updateEnvironmentFile,
 } from "@content-engine/environments";
 import { buildPush, planBuildPush } from "./build.ts";
 import { type DriftReport, detectDrift, driftMarkdown, driftOutcome } from "./drift.ts";
 import { deployEcs, planEcs } from "./ecs.ts";
+import { describeEnvironmentSet } from "./environment-set.ts";
 import { DeliveryError } from "./errors.ts";
 import { deployHelm, planHelm } from "./helm.ts";
 import { planHelmRollback, planHelmUninstall, rollbackHelm, uninstallHelm } from "./helm-release.ts";
@@ -22,6 +23,7 @@ import { DEFAULT_WORKER_ZIP, deployLambda, planLambda, withWorkerImage } from ".
 import { overrideCanary } from "./lambda-canary.ts";
 import { applyObservability, planObservability } from "./observability.ts";
 import { isSuccess, type Outcome, type Plan } from "./outcome.ts";
+import { PREVIEW_OPTIONS, PREVIEW_USAGE, previewCli } from "./preview-cli.ts";
 import { planPromote, promote } from "./promote.ts";
 import { planRollback, rollback } from "./rollback.ts";
 import { outcomeMarkdown, planMarkdown } from "./summary.ts";
@@ -58,9 +60,13 @@ commands:
                  (token: GRAFANA_TOKEN)
                  reconcile alarms/generated/<name> with CloudWatch, publish dashboards/generated
 
+  environments   [--env <name>] [--changed-since <sha>] [--json]
+                 check every environment file together (names, promotion order, one service per
+                 file) and list them in promotion order with the promotions and the build environment
   drift          [--env <name>] [--reconcile] [--break-glass reason] [--report drift.json] [--kubeconfig file]
                  compare each environment (all without --env) with everything it manages live;
                  --reconcile redeploys a drifted environment's file; exit 1 while drift remains
+${PREVIEW_USAGE}
 
 common: --plan (dry-run, no mutating call)  --json  --endpoint <url> (AWS endpoint override)
         --environments-dir <dir> (default ./environments)`;
@@ -111,11 +117,13 @@ const OPTIONS = {
   "grafana-url": { type: "string" },
   "grafana-folder": { type: "string" },
   "deploy-marker": { type: "boolean" },
+  "changed-since": { type: "string" },
   endpoint: { type: "string" },
   "environments-dir": { type: "string" },
   plan: { type: "boolean" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
+  ...PREVIEW_OPTIONS,
 } as const;
 
 function parseCommandLine() {
@@ -154,13 +162,14 @@ const keepRevisions = (() => {
 
 function env() {
   const name = values.env ?? values.environment;
-  if (!name) throw new DeliveryError(`${command} needs --env <dev|staging|prod>`);
+  if (!name)
+    throw new DeliveryError(`${command} needs --env <name> (${loadEnvironments(dir).names.join(", ")})`);
   return loadEnvironment(name, dir);
 }
 
 /** drift: every environment (or the one named), one after the other; the markdown of each. */
 async function drift(): Promise<string> {
-  const names = values.env || values.environment ? [env().name] : [...ENVIRONMENT_NAMES];
+  const names = values.env || values.environment ? [env().name] : loadEnvironments(dir).names;
   const reports: DriftReport[] = [];
   for (const name of names) {
     reports.push(
@@ -297,7 +306,8 @@ async function run(): Promise<Outcome | Plan | string> {
       return values.plan ? planPromote(options) : promote(options);
     }
     case "rollback": {
-      if (!values.env) throw new DeliveryError("rollback needs --env <dev|staging|prod>");
+      if (!values.env)
+        throw new DeliveryError(`rollback needs --env <name> (${loadEnvironments(dir).names.join(", ")})`);
       const options = {
         env: values.env,
         to: values.to,
@@ -338,6 +348,24 @@ async function run(): Promise<Outcome | Plan | string> {
     }
     case "drift":
       return drift();
+    case "preview":
+      return previewCli(positionals[1], values, dir, timeoutSeconds);
+    case "environments": {
+      const summary = describeEnvironmentSet({
+        dir,
+        environment: values.env ?? values.environment,
+        changedSince: values["changed-since"],
+      });
+      if (values.json) return JSON.stringify(summary, null, 2);
+      const lines = [
+        `environments (promotion order): ${summary.names.join(", ")}`,
+        `build: ${summary.build}`,
+        `promotions: ${summary.promotions.map((p) => `${p.from} -> ${p.to}`).join(", ") || "none"}`,
+        `previews from: ${summary.previewBase || "none"}`,
+      ];
+      if (values["changed-since"]) lines.push(`changed: ${summary.changed.join(", ") || "none"}`);
+      return lines.join("\n");
+    }
     default:
       throw new DeliveryError(command ? `unknown command "${command}"\n${USAGE}` : USAGE);
   }

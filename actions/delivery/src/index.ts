@@ -15,6 +15,7 @@ export {
   pullRequestOptions,
   readInputs,
   runAction,
+  runDeployAction,
   splitList,
   workspacePath,
   writeSummary,
@@ -29,6 +30,15 @@ export {
   runChecked,
   runCommand,
 } from "./command.ts";
+export {
+  type DeploymentHandle,
+  type DeploymentState,
+  deactivate,
+  environmentUrlOf,
+  runUrl,
+  type StartDeploymentOptions,
+  startDeployment,
+} from "./deployments.ts";
 export {
   DRIFT_LABEL,
   type DriftOptions,
@@ -51,6 +61,11 @@ export {
   type ResourceKind,
   type ResourcePlan,
 } from "./environment-plan.ts";
+export {
+  describeEnvironmentSet,
+  type EnvironmentSetOptions,
+  type EnvironmentSetSummary,
+} from "./environment-set.ts";
 export { DeliveryError, explainAwsError } from "./errors.ts";
 export {
   activeFreezeWindow,
@@ -111,6 +126,7 @@ export {
   planObservability,
 } from "./observability.ts";
 export * from "./outcome.ts";
+export { commentOnPullRequest, loadPreviewBase, runPreview } from "./preview-run.ts";
 export { gitShaFromTag, type PromoteOptions, planPromote, promote } from "./promote.ts";
 export {
   configDiff,

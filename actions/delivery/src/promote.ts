@@ -2,12 +2,13 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import {
   alarmNamePrefix,
-  assertEnvironmentName,
   displayPath,
   type Environment,
   type EnvironmentName,
   environmentFile,
+  environmentSource,
   getEnvironmentField,
+  loadEnvironments,
   PROMOTABLE_FIELDS,
   parseEnvironment,
   readEnvironmentFile,
@@ -58,22 +59,20 @@ interface Prepared {
 }
 
 function prepare(options: PromoteOptions): Prepared {
-  const from = assertEnvironmentName(options.from);
-  const to = assertEnvironmentName(options.to);
+  // The whole set is read and checked: the order is every file's promotion.from, not a list here.
+  const set = loadEnvironments(options.environmentsDir);
+  const from = set.get(options.from).name;
+  const to = set.get(options.to).name;
   const read = (name: EnvironmentName) => readEnvironmentFile(environmentFile(name, options.environmentsDir));
   const source = read(from);
   const target = read(to);
-  const order = source.env.promotion.order;
-  const fromIndex = order.indexOf(from);
-  const toIndex = order.indexOf(to);
-  if (fromIndex < 0 || toIndex < 0 || toIndex <= fromIndex) {
+  if (target.env.promotion.from !== from) {
+    const next = set.next(from).map((env) => env.name);
+    const into = target.env.promotion.from
+      ? `${to} promotes from ${target.env.promotion.from} (promotion.from in ${environmentSource(target.env)})`
+      : `${to} is where builds land (no promotion.from in ${environmentSource(target.env)})`;
     throw new DeliveryError(
-      `cannot promote from ${from} to ${to}: promotions only go forward (${order.join(" -> ")})`,
-    );
-  }
-  if (toIndex !== fromIndex + 1) {
-    throw new DeliveryError(
-      `cannot promote from ${from} straight to ${to}: promote to ${order[fromIndex + 1]} first (${order.join(" -> ")})`,
+      `cannot promote from ${from} to ${to}: ${into}; ${next.length > 0 ? `${from} promotes to ${next.join(", ")}` : `nothing promotes from ${from}`}`,
     );
   }
   const gh = gitHubClient({

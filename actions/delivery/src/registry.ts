@@ -1,5 +1,5 @@
 // The worker bundle as an OCI artifact next to the image: pushed once by build-push, fetched by its
-// sha256 by every deploy, so staging and prod run the bytes dev ran. OCI distribution API over fetch
+// sha256 by every deploy, so every environment a digest is promoted to runs the bytes the build environment ran. OCI distribution API over fetch
 // (blob upload, manifest put, blob get): ECR accepts Basic auth with the GetAuthorizationToken password.
 import { createHash } from "node:crypto";
 import { ECRClient } from "@aws-sdk/client-ecr";

@@ -17,7 +17,7 @@ import { configDiff, openPullRequest } from "./pull-request.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
 
 export interface RollbackOptions {
-  /** Environment to roll back (dev, staging, prod). */
+  /** Environment to roll back (a file <environmentsDir>/<name>.yaml). */
   env: string;
   /** An image digest (sha256:<64 hex>) from the file's history to return to; default the last healthy state. */
   to?: string;
@@ -230,7 +230,7 @@ function targetDigest(to: string | undefined): string | undefined {
 }
 
 async function resolve(options: RollbackOptions): Promise<Resolution> {
-  const env = assertEnvironmentName(options.env);
+  const env = assertEnvironmentName(options.env, options.environmentsDir);
   const to = targetDigest(options.to);
   const { text: currentText, state: current } = readCurrent(options, env);
   const gh = gitHubClient({

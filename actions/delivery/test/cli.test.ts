@@ -1,5 +1,6 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { environmentNames } from "@content-engine/environments";
 import { describe, expect, it } from "vitest";
 import { createEcsService, digest, testEnvironment } from "../../../test/support/delivery-fixtures.ts";
 import { useMoto } from "../../../test/support/moto.ts";
@@ -86,6 +87,26 @@ describe("the content-engine CLI", () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it("lists the environments in promotion order, and refuses a broken set naming the file and field", () => {
+    const workspace = scratchWorkspace();
+    const listed = contentEngine(["environments", "--json"], workspace);
+    expect(listed.status, listed.stderr).toBe(0);
+    const summary = JSON.parse(listed.stdout) as { names: string[]; build: string; promotions: unknown[] };
+    expect(summary.names).toEqual(environmentNames(join(workspace, "environments")));
+    expect(summary.build).toBe(summary.names[0]);
+    expect(summary.promotions).toHaveLength(summary.names.length - 1);
+    const text = contentEngine(["environments"], workspace);
+    expect(text.stdout).toContain(`environments (promotion order): ${summary.names.join(", ")}`);
+    const last = summary.names.at(-1)!;
+    const file = join(workspace, "environments", `${last}.yaml`);
+    writeFileSync(file, readFileSync(file, "utf8").replace(/^(\s+)from: \S+/m, "$1from: nowhere"));
+    const broken = contentEngine(["environments"], workspace);
+    expect(broken.status).toBe(2);
+    expect(broken.stderr).toMatch(
+      new RegExp(`${last}\\.yaml: promotion\\.from: "nowhere" is not an environment`),
+    );
+  });
+
   it("names the environments-dir it was given when the file is missing (exit 2, one line)", () => {
     const workspace = scratchWorkspace();
     const run = contentEngine(
@@ -93,7 +114,7 @@ describe("the content-engine CLI", () => {
       workspace,
     );
     expect(run.status).toBe(2);
-    expect(run.stderr.trim()).toBe("content-engine: deploy/envs/dev.yaml: cannot read (ENOENT)");
+    expect(run.stderr.trim()).toBe('content-engine: unknown environment "dev": no deploy/envs/dev.yaml');
     const promote = contentEngine(
       [
         "promote",
@@ -110,7 +131,7 @@ describe("the content-engine CLI", () => {
       workspace,
     );
     expect(promote.status).toBe(2);
-    expect(promote.stderr.trim()).toBe("content-engine: deploy/envs/dev.yaml: cannot read (ENOENT)");
+    expect(promote.stderr.trim()).toBe("content-engine: deploy/envs: cannot list environment files (ENOENT)");
   });
 
   it("records the worker bundle next to the image digest (what the record job commits)", () => {
@@ -184,7 +205,9 @@ describe("content-engine rollback (GitHub faked)", () => {
     );
     const missing = contentEngine(["rollback", "--repository", "a/b"], workspace);
     expect(missing.status).toBe(2);
-    expect(missing.stderr.trim()).toBe("content-engine: rollback needs --env <dev|staging|prod>");
+    expect(missing.stderr.trim()).toBe(
+      `content-engine: rollback needs --env <name> (${environmentNames(join(workspace, "environments")).join(", ")})`,
+    );
     expect(contentEngine(["--help"], workspace).stdout).toContain(
       "rollback       --env <name> [--to sha256:…]",
     );

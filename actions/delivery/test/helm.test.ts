@@ -56,7 +56,7 @@ describe("deploy-helm building blocks", () => {
   });
 
   it("ships the environment's generated alerting rules in the chart's PrometheusRule (real helm template)", () => {
-    const rules = `${root}alarms/generated/dev/prometheus-rules.yaml`;
+    const rules = `${root}alarms/generated/${env.name}/prometheus-rules.yaml`;
     const groups = generatedRuleGroups(env, rules) as Array<{ rules: Array<{ alert: string }> }>;
     expect(groups.length).toBeGreaterThan(0);
     const dir = mkdtempSync(join(tmpdir(), "helm-rules-"));

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { environmentNames } from "@content-engine/environments";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { toolPath } from "../../../scripts/tools.ts";
@@ -114,7 +115,9 @@ describe("workflows", () => {
     const text = readFileSync(join(dir, "rollback.yml"), "utf8");
     const on = (parse(text) as { on: Record<string, { inputs: Record<string, { options?: string[] }> }> }).on;
     expect(Object.keys(on)).toEqual(["workflow_dispatch"]);
-    expect(on.workflow_dispatch!.inputs.environment!.options).toEqual(["dev", "staging", "prod"]);
+    // A name, not a choice of names: the files are the list, and the action refuses a name without one.
+    expect(on.workflow_dispatch!.inputs.environment).toMatchObject({ type: "string", required: true });
+    expect(on.workflow_dispatch!.inputs.environment!.options).toBeUndefined();
     const job = workflow("rollback.yml").jobs.rollback! as Job & { environment?: unknown };
     expect(job.environment).toBeUndefined();
     expect(job.permissions).toEqual({ contents: "write", "pull-requests": "write", deployments: "read" });
@@ -135,46 +138,87 @@ describe("workflows", () => {
     expect(existsSync(join(repositoryRoot, build.with!.dockerfile!)), build.with!.dockerfile).toBe(true);
   });
 
-  it("deploys every environment file the push changed, not only the last commit's", () => {
-    const pick = (workflow("deploy-env.yml").jobs.changed!.steps ?? []).find(
-      (step) => (step as { id?: string }).id === "pick",
-    ) as { run: string };
-    const repo = mkdtempSync(join(tmpdir(), "pick-"));
-    const git = (...args: string[]) =>
-      spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], {
-        cwd: repo,
-        encoding: "utf8",
-      }).stdout.trim();
-    git("init", "-q");
-    mkdirSync(join(repo, "environments", "src"), { recursive: true });
-    for (const name of ["dev", "staging", "prod"])
-      writeFileSync(join(repo, "environments", `${name}.yaml`), `name: ${name}\n`);
-    git("add", "-A");
-    git("commit", "-qm", "start");
-    const before = git("rev-parse", "HEAD");
-    // One push, two commits: staging.yaml first, then dev.yaml (and a schema file that is no environment).
-    writeFileSync(join(repo, "environments", "staging.yaml"), "name: staging\n# more cpu\n");
-    git("commit", "-qam", "staging");
-    writeFileSync(join(repo, "environments", "dev.yaml"), "name: dev\n# more memory\n");
-    writeFileSync(join(repo, "environments", "src", "schema.yaml"), "x: 1\n");
-    git("add", "-A");
-    git("commit", "-qm", "dev");
-    const output = join(repo, "..", `pick-output-${Date.now()}`);
-    writeFileSync(output, "");
-    const run = spawnSync("bash", ["-e", "-c", pick.run], {
-      cwd: repo,
-      encoding: "utf8",
-      env: {
-        PATH: process.env.PATH,
-        HOME: repo,
-        CHOSEN: "",
-        EVENT: "push",
-        BEFORE: before,
-        GITHUB_OUTPUT: output,
-      },
+  it("deploys every environment file the push changed, all of them by hand, the caller's one when called", () => {
+    const job = workflow("deploy-env.yml").jobs.changed!;
+    const steps = job.steps ?? [];
+    const envs = steps.find((step) => (step as { id?: string }).id === "envs")!;
+    expect(envs.uses).toBe("./actions/environments");
+    expect(envs.with).toEqual({
+      environment: ["$", "{{ inputs.environment }}"].join(""),
+      "changed-since": [
+        "$",
+        "{{ github.event_name == 'push' && (github.event.before || 'HEAD^') || '' }}",
+      ].join(""),
     });
-    expect(run.status, run.stderr).toBe(0);
-    expect(readFileSync(output, "utf8").trim()).toBe('environments=["dev","staging"]');
+    const pick = steps.find((step) => (step as { id?: string }).id === "pick") as { run: string };
+    const picked = (env: Record<string, string>) => {
+      const output = join(mkdtempSync(join(tmpdir(), "pick-")), "output");
+      writeFileSync(output, "");
+      const run = spawnSync("bash", ["-e", "-c", pick.run], {
+        encoding: "utf8",
+        env: {
+          PATH: process.env.PATH,
+          GITHUB_OUTPUT: output,
+          GITHUB_STEP_SUMMARY: `${output}.summary`,
+          CHOSEN: "",
+          ALL: '["a","b","c"]',
+          CHANGED: '["b"]',
+          ...env,
+        },
+      });
+      expect(run.status, run.stderr).toBe(0);
+      return readFileSync(output, "utf8").trim();
+    };
+    expect(picked({ EVENT: "push" })).toBe('environments=["b"]');
+    expect(picked({ EVENT: "workflow_dispatch" })).toBe('environments=["a","b","c"]');
+    expect(picked({ EVENT: "workflow_call", CHOSEN: "c" })).toBe('environments=["c"]');
+  });
+
+  it("builds for the environment the files name (the one without promotion.from), not one written here", () => {
+    const deploy = workflow("deploy.yml");
+    const build = deploy.jobs.build! as Job & {
+      environment?: string;
+      strategy?: { matrix: Record<string, string> };
+    };
+    expect(build.environment).toBe(["$", "{{ matrix.environment }}"].join(""));
+    expect(build.strategy?.matrix.environment).toBe(
+      ["$", `{{ fromJSON(format('["{0}"]', needs.environments.outputs.build)) }}`].join(""),
+    );
+    const text = readFileSync(join(dir, "deploy.yml"), "utf8");
+    for (const name of environmentNames(join(repositoryRoot, "environments")))
+      expect(text, `deploy.yml names ${name}`).not.toMatch(
+        new RegExp(`(environment|--env):? ${name}\\b|environments/${name}\\.yaml`),
+      );
+  });
+
+  it("takes the promotion pull requests from the files, and by hand only the one into `to`", () => {
+    const job = workflow("promote.yml").jobs.promotions!;
+    const pick = (job.steps ?? []).find((step) => (step as { id?: string }).id === "pick") as { run: string };
+    const picked = (env: Record<string, string>) => {
+      const output = join(mkdtempSync(join(tmpdir(), "pick-")), "output");
+      writeFileSync(output, "");
+      const run = spawnSync("bash", ["-c", pick.run], {
+        encoding: "utf8",
+        env: {
+          PATH: process.env.PATH,
+          GITHUB_OUTPUT: output,
+          ALL: '[{"from":"a","to":"b"},{"from":"b","to":"c"}]',
+          ...env,
+        },
+      });
+      return { code: run.status, stdout: run.stdout, output: readFileSync(output, "utf8").trim() };
+    };
+    expect(picked({ TO: "" }).output).toBe('promotions=[{"from":"a","to":"b"},{"from":"b","to":"c"}]');
+    expect(picked({ TO: "c" }).output).toBe('promotions=[{"from":"b","to":"c"}]');
+    const first = picked({ TO: "a" });
+    expect(first.code).toBe(1);
+    expect(first.stdout).toContain("::error::a promotes from nothing");
+    const matrix = (
+      workflow("promote.yml").jobs.promote! as Job & { strategy?: { matrix: { include: string } } }
+    ).strategy;
+    expect(matrix?.matrix.include).toBe(
+      ["$", "{{ fromJSON(needs.promotions.outputs.promotions) }}"].join(""),
+    );
   });
 
   it("checks drift hourly for every environment file, in a concurrency group of its own", () => {
@@ -199,7 +243,8 @@ describe("workflows", () => {
     ) as { run: string };
     const repo = mkdtempSync(join(tmpdir(), "drift-pick-"));
     mkdirSync(join(repo, "environments", "src"), { recursive: true });
-    for (const name of ["dev", "staging", "prod", "qa"])
+    // Any names: the step lists whatever files there are.
+    for (const name of ["alpha", "beta", "gamma", "qa"])
       writeFileSync(join(repo, "environments", `${name}.yaml`), `name: ${name}\n`);
     writeFileSync(join(repo, "environments", "src", "schema.yaml"), "x: 1\n");
     let runs = 0;
@@ -213,8 +258,8 @@ describe("workflows", () => {
       });
       return { run, output: readFileSync(output, "utf8").trim() };
     };
-    expect(pickWith("").output).toBe('environments=["dev","prod","qa","staging"]');
-    expect(pickWith("staging").output).toBe('environments=["staging"]');
+    expect(pickWith("").output).toBe('environments=["alpha","beta","gamma","qa"]');
+    expect(pickWith("gamma").output).toBe('environments=["gamma"]');
     for (const bad of ["../environments/dev", "qa; rm -rf /", "nope"]) {
       const result = pickWith(bad);
       expect(result.run.status, bad).toBe(1);

@@ -4,13 +4,7 @@
 // owns and the dashboards depend on. No cluster runs here, so the service discovery is replaced by
 // static targets; everything after it is what a cluster's Prometheus does.
 import { stringify } from "yaml";
-import {
-  ciValues,
-  helmTemplate,
-  type Manifest,
-  monitoringApis,
-  parseManifests,
-} from "../../../test/support/helm.ts";
+import { type Manifest, renderEnvironment } from "../../../test/support/helm.ts";
 
 interface Relabeling {
   action?: string;
@@ -21,11 +15,12 @@ interface Relabeling {
   replacement?: string;
 }
 
-/** The chart rendered with an environment's CI values, as deploy-helm would install it on EKS. */
-export function renderedChart(env: "dev" | "staging" | "prod", release: string): Manifest[] {
-  const result = helmTemplate({ release, valuesFiles: [ciValues(env)], apiVersions: monitoringApis });
-  if (result.code !== 0) throw new Error(`helm template failed:\n${result.output}`);
-  return parseManifests(result.stdout);
+/**
+ * The chart rendered with the values deploy-helm derives from environments/<env>.yaml, as it would
+ * install the release on EKS (the monitoring CRDs present).
+ */
+export function renderedChart(env: string, release: string): Manifest[] {
+  return renderEnvironment(env, undefined, release);
 }
 
 /** The Service a ServiceMonitor selects: matching labels and a port of the endpoint's name. */

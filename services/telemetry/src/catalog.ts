@@ -144,15 +144,13 @@ export function findMetric(name: string): MetricDefinition | undefined {
   return Object.values(catalog).find((m: MetricDefinition) => m.name === name);
 }
 
-/** Environments a collector names in `env`: the deployed ones and the local stack. */
-export const METRIC_ENVIRONMENTS = ["dev", "staging", "prod", "local"] as const;
 /** Services a collector names in `service`: the API, and the worker (consumer or Lambda). */
 export const METRIC_SERVICES = ["api", "worker"] as const;
 
 /**
  * Labels the collector attaches to every scraped series (target labels), which queries may select
  * and group by although no service emits them: Prometheus's own `job` and `instance`, and the
- * `env` (one of METRIC_ENVIRONMENTS) and `service` (one of METRIC_SERVICES) that the scrape
+ * `env` (the environment's name: environments/<name>.yaml, a preview's pr-<number>, or local) and `service` (one of METRIC_SERVICES) that the scrape
  * configuration adds (terraform/modules/metrics on ECS, the chart's ServiceMonitor on EKS).
  */
 export const TARGET_LABELS = ["job", "instance", "env", "service"] as const;

@@ -42,8 +42,14 @@ export const DELIVERY_GRANT_REASONS: Record<string, string> = {
     "deploy-lambda brings the SQS mapping's batch size and concurrency to the file's when they differ; no chain changes them",
   "github-oidc/deploy lambda:UpdateFunctionConfiguration":
     "deploy-lambda updates the function's memory, timeout or environment when the file changes them; no chain changes the worker's",
-  "github-oidc/promote_read cloudwatch:ListTagsForResource":
-    "promote's plan of the target reads the tags of the target's live alarms (which are managed); each rehearsed target gets its first alarms from the deploy after its promotion, so it has none yet (the deploy role's record shows the call)",
+  "github-oidc/previews lambda:UpdateFunctionConfiguration":
+    "up on an existing preview whose worker variables differ (the base function's changed); the rehearsal's second push changes code only",
+  "github-oidc/previews s3:DeleteObject":
+    "DeleteObjects (down's removal of every object under previews/pr-<n>/) is authorised as s3:DeleteObject per key; the rehearsal's preview stores its documents in the data plane's S3 emulator, not moto, so moto's bucket holds nothing to delete",
+  "github-oidc/previews s3:DeleteObjectVersion":
+    "the same removal in a versioned bucket (terraform's storage module versions it), per version; nothing to delete in the rehearsal's moto bucket, as above",
+  "github-oidc/previews sqs:ListQueueTags":
+    "up on a half-created preview takes created-at from its queue's tags when it has no service yet; the rehearsal's previews are whole",
 };
 
 /** The workload roles (modules/workload-iam), against the runtime record (test/infra/iam-services.test.ts). */

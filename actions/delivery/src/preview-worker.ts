@@ -186,6 +186,15 @@ export async function previewMappings(
   };
   await collect({ FunctionName: names.functionName });
   await collect({ FunctionName: `${names.functionName}:${names.alias}` });
+  // And by the alias's ARN, which ensureMapping maps (listings by name do not always include it).
+  const aliasArn = await lambda
+    .send(new GetAliasCommand({ FunctionName: names.functionName, Name: names.alias }))
+    .then((alias) => alias.AliasArn)
+    .catch((error) => {
+      if (missing(error)) return undefined;
+      throw error;
+    });
+  if (aliasArn) await collect({ FunctionName: aliasArn });
   if (queueArn) await collect({ EventSourceArn: queueArn });
   // A mapping that names the function by its alias ARN is listed under the unqualified name too in
   // AWS; keep only what belongs to this preview's function or queue.

@@ -89,9 +89,11 @@ describe.each(ACTIONS)("the %s action", (action) => {
     // required inputs missing: it reads every input, rejects the run before any AWS, GitHub or docker
     // call with an error that names a declared input, and exits 1.
     const reads = join(mkdtempSync(join(tmpdir(), "input-reads-")), "reads.json");
+    // An action without `plan` (environments reads files only) gets another value no schema accepts.
+    const bad = "plan" in yml.inputs ? { plan: "not-a-boolean" } : { "changed-since": "not a commit" };
     const run = await runBundledAction(
       action,
-      { plan: "not-a-boolean" },
+      bad,
       {
         workspace: scratchWorkspace(),
         env: { RECORD_INPUT_READS: reads, AWS_ENDPOINT_URL: "http://127.0.0.1:9" },

@@ -123,8 +123,9 @@ describe("upPreview against moto", () => {
       new GetAliasCommand({ FunctionName: names.functionName, Name: "live" }),
     );
     expect(alias.FunctionVersion).toBe("1");
+    // Mapped by the alias's ARN, as terraform maps the base's queue.
     const mappings = await world.lambda.send(
-      new ListEventSourceMappingsCommand({ FunctionName: `${names.functionName}:live` }),
+      new ListEventSourceMappingsCommand({ FunctionName: alias.AliasArn }),
     );
     expect(mappings.EventSourceMappings).toHaveLength(1);
     expect(mappings.EventSourceMappings![0]!.EventSourceArn).toMatch(/content-engine-pr-7-jobs$/);
@@ -169,7 +170,7 @@ describe("upPreview against moto", () => {
     );
     expect(alias.FunctionVersion).toBe("2");
     const mappings = await world.lambda.send(
-      new ListEventSourceMappingsCommand({ FunctionName: `${names.functionName}:live` }),
+      new ListEventSourceMappingsCommand({ FunctionName: alias.AliasArn }),
     );
     expect(mappings.EventSourceMappings).toHaveLength(1);
   });

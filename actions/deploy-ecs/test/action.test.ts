@@ -305,7 +305,11 @@ describe("deploy-ecs records the deploy as a GitHub deployment", () => {
 
     await createEcsService(moto.endpoint, env, `${env.image.repository}@${digest("a")}`);
     github.failures.set("POST /deployments", 403);
-    const refused = await runBundledAction("deploy-ecs", inputs(), { workspace, env: runner() });
+    // Another run (43): run 42's deployment of dev is not this one's to continue.
+    const refused = await runBundledAction("deploy-ecs", inputs(), {
+      workspace,
+      env: runner({ GITHUB_RUN_ID: "43" }),
+    });
     expect(refused.code).toBe(0);
     expect(refused.outputs.status).toBe("succeeded");
     expect(refused.stdout).toMatch(

@@ -569,7 +569,8 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
         [["eks", "namespace"], ns],
         [["eks", "chart"], { oci, version }],
       ]);
-    const options = { digest: good, helm, kubeconfig: cluster.kubeconfig, timeoutSeconds: 60 };
+    // 120 s: the rollout's deadline, not a timing (about 5 s alone; a loaded machine's kwok takes longer).
+    const options = { digest: good, helm, kubeconfig: cluster.kubeconfig, timeoutSeconds: 120 };
     const chartLabel = async () =>
       (
         await getJson<{ metadata: { labels: Record<string, string> } }>(

@@ -7,7 +7,10 @@ import { z } from "zod";
 const inputs = z.object({
   "environments-dir": z.string().default("environments"),
   environment: z.string().optional(),
-  "changed-since": z.string().optional(),
+  "changed-since": z
+    .string()
+    .regex(/^([0-9a-f]{7,64}|HEAD(\^|~\d+)?)$/, { message: "a commit sha or HEAD^" })
+    .optional(),
 });
 
 try {

@@ -101,7 +101,7 @@ describe("the environments action", () => {
     [
       "a changed-since that is no commit",
       { "changed-since": "main; rm -rf /" },
-      /changed-since: expected a commit sha or HEAD\^/,
+      /input changed-since: a commit sha or HEAD\^/,
     ],
   ])("fails on %s, with one clear error", async (_, inputs, message) => {
     const { dir } = checkout();

@@ -146,7 +146,7 @@ describe("promote dist/index.js run as the runner runs it", () => {
       { workspace: scratchWorkspace() },
     );
     expect(errorLines(run)).toEqual([
-      "::error::cannot promote from prod to dev: promotions only go forward (dev -> staging -> prod)",
+      "::error::cannot promote from prod to dev: dev is where builds land (no promotion.from in environments/dev.yaml); nothing promotes from prod",
     ]);
     expect(calls).toEqual([]);
   });

@@ -90,16 +90,13 @@ describe.each(ACTIONS)("the %s action", (action) => {
     // call with an error that names a declared input, and exits 1.
     const reads = join(mkdtempSync(join(tmpdir(), "input-reads-")), "reads.json");
     // An action without `plan` (environments reads files only) gets another value no schema accepts.
-    const bad = "plan" in yml.inputs ? { plan: "not-a-boolean" } : { "changed-since": "not a commit" };
-    const run = await runBundledAction(
-      action,
-      bad,
-      {
-        workspace: scratchWorkspace(),
-        env: { RECORD_INPUT_READS: reads, AWS_ENDPOINT_URL: "http://127.0.0.1:9" },
-        nodeArgs: ["--import", RECORDER],
-      },
-    );
+    const bad: Record<string, string> =
+      "plan" in yml.inputs ? { plan: "not-a-boolean" } : { "changed-since": "not a commit" };
+    const run = await runBundledAction(action, bad, {
+      workspace: scratchWorkspace(),
+      env: { RECORD_INPUT_READS: reads, AWS_ENDPOINT_URL: "http://127.0.0.1:9" },
+      nodeArgs: ["--import", RECORDER],
+    });
     expect(run.code).toBe(1);
     const named = /^::error::input ([a-z-]+): /m.exec(run.stdout)?.[1];
     expect(Object.keys(yml.inputs)).toContain(named);

@@ -69,7 +69,10 @@ describe("observability-apply dist/index.js run as the runner runs it", () => {
   });
 
   it.each([
-    [{ environment: "qa" }, 'unknown environment "qa": no environments/qa.yaml (the environments are dev, prod, staging)'],
+    [
+      { environment: "qa" },
+      'unknown environment "qa": no environments/qa.yaml (the environments are dev, prod, staging)',
+    ],
     [
       { environment: "dev", "grafana-url": "http://127.0.0.1:9" },
       "input grafana-token: required with grafana-url (pass it from a secret)",

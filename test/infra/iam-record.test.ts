@@ -26,7 +26,7 @@ import { assume } from "../rehearsal/world.ts";
 import { type AwsProxy, startAwsProxy } from "../support/aws-proxy.ts";
 import { createWorkerFunction, workerZip } from "../support/delivery-fixtures.ts";
 import { auditFailures, auditRecord, createIamRecorder } from "../support/iam-audit.ts";
-import { jobClaims, subjectOf } from "../support/iam-oidc-token.ts";
+import { assumeWithJobToken, jobClaims } from "../support/iam-oidc-token.ts";
 import type { RecordedCall } from "../support/iam-requests.ts";
 import { type IamRole, renderDeliveryRoles, subjectClaimKeys, withoutGrant } from "../support/iam-roles.ts";
 import { useMoto } from "../support/moto.ts";
@@ -68,26 +68,7 @@ async function withToken(roleArn: string, job: { environment: string; workflow: 
     eventName: "push",
     environment: job.environment,
   });
-  const token = { ...claims, aud: "sts.amazonaws.com", sub: subjectOf(claims, claimKeys) };
-  const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString("base64url");
-  const response = await fetch(proxy.url, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      Action: "AssumeRoleWithWebIdentity",
-      Version: "2011-06-15",
-      RoleArn: roleArn,
-      RoleSessionName: "test",
-      WebIdentityToken: `${b64({ alg: "none" })}.${b64(token)}.`,
-    }),
-  });
-  const xml = await response.text();
-  const pick = (tag: string) => xml.match(new RegExp(`<${tag}>([^<]+)</${tag}>`))![1]!;
-  return {
-    accessKeyId: pick("AccessKeyId"),
-    secretAccessKey: pick("SecretAccessKey"),
-    sessionToken: pick("SessionToken"),
-  };
+  return assumeWithJobToken(proxy.url, roleArn, claims, claimKeys);
 }
 
 describe("the delivery roles' calls, recorded at moto", () => {

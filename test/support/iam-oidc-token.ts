@@ -104,3 +104,36 @@ export function jobEnvironment(
     return value;
   });
 }
+
+/**
+ * A job's OIDC token (`claims`, its `sub` under the repository's `claimKeys`) traded at `endpoint` for
+ * `roleArn`'s credentials with AssumeRoleWithWebIdentity, unsigned as configure-aws-credentials sends it.
+ */
+export async function assumeWithJobToken(
+  endpoint: string,
+  roleArn: string,
+  claims: JobClaims,
+  claimKeys: readonly string[],
+  sessionName = "test",
+): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string }> {
+  const token = { ...claims, aud: "sts.amazonaws.com", sub: subjectOf(claims, claimKeys) };
+  const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  const response = await fetch(endpoint, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      Action: "AssumeRoleWithWebIdentity",
+      Version: "2011-06-15",
+      RoleArn: roleArn,
+      RoleSessionName: sessionName,
+      WebIdentityToken: `${b64({ alg: "none" })}.${b64(token)}.`,
+    }),
+  });
+  const xml = await response.text();
+  const pick = (tag: string) => xml.match(new RegExp(`<${tag}>([^<]+)</${tag}>`))![1]!;
+  return {
+    accessKeyId: pick("AccessKeyId"),
+    secretAccessKey: pick("SecretAccessKey"),
+    sessionToken: pick("SessionToken"),
+  };
+}

@@ -17,7 +17,7 @@ import { assume } from "../../../test/rehearsal/world.ts";
 import { type AwsProxy, startAwsProxy } from "../../../test/support/aws-proxy.ts";
 import { digest, testEnvironment, workerZip } from "../../../test/support/delivery-fixtures.ts";
 import { auditFailures, auditRecord, createIamRecorder } from "../../../test/support/iam-audit.ts";
-import { jobClaims, subjectOf } from "../../../test/support/iam-oidc-token.ts";
+import { assumeWithJobToken, jobClaims } from "../../../test/support/iam-oidc-token.ts";
 import { type IamRole, renderDeliveryRoles, subjectClaimKeys } from "../../../test/support/iam-roles.ts";
 import { useMoto } from "../../../test/support/moto.ts";
 import { baseWorld } from "../../preview/test/preview-world.ts";
@@ -79,26 +79,7 @@ async function previewJobCredentials(): Promise<AwsCredentialIdentity> {
     eventName: "pull_request_target",
     environment: "preview",
   });
-  const token = { ...claims, aud: "sts.amazonaws.com", sub: subjectOf(claims, claimKeys) };
-  const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString("base64url");
-  const response = await fetch(proxy.url, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      Action: "AssumeRoleWithWebIdentity",
-      Version: "2011-06-15",
-      RoleArn: base.previews!.roleArn!,
-      RoleSessionName: "preview",
-      WebIdentityToken: `${b64({ alg: "none" })}.${b64(token)}.`,
-    }),
-  });
-  const xml = await response.text();
-  const pick = (tag: string) => xml.match(new RegExp(`<${tag}>([^<]+)</${tag}>`))![1]!;
-  return {
-    accessKeyId: pick("AccessKeyId"),
-    secretAccessKey: pick("SecretAccessKey"),
-    sessionToken: pick("SessionToken"),
-  };
+  return assumeWithJobToken(proxy.url, base.previews!.roleArn!, claims, claimKeys, "preview");
 }
 
 describe("the preview's calls as dev's preview role", () => {

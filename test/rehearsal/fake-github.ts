@@ -72,6 +72,8 @@ export interface FakeGitHub {
    * this HTTP status instead, e.g. { "POST /deployments": 403 } for a workflow without deployments: write.
    */
   failures: Map<string, number>;
+  /** Like `failures`, but each answers one request only (an outage a retry gets past). */
+  failuresOnce: Map<string, number>;
   /** Merges the pull request into its base; returns main before and after. */
   merge(number: number): { before: string; after: string };
   close(): Promise<void>;
@@ -102,6 +104,7 @@ export async function startFakeGitHub(bare: string, repository: string): Promise
   const requests: string[] = [];
   const deployments: Deployment[] = [];
   const failures = new Map<string, number>();
+  const failuresOnce = new Map<string, number>();
   let nextDeploymentId = 1;
   let nextStatusId = 1;
   // Strictly increasing timestamps, so "newest first" never depends on the clock's resolution.
@@ -414,11 +417,12 @@ export async function startFakeGitHub(bare: string, repository: string): Promise
     const said = `${request.method} ${decodeURIComponent(url.pathname)
       .replace(/^\/api\/v3/, "")
       .replace(`/repos/${repository}`, "")}`;
-    for (const [prefix, status] of failures) {
-      if (said.startsWith(prefix))
-        return answer(status, {
-          message: status === 403 ? "Resource not accessible by integration" : `fake failure ${status}`,
-        });
+    for (const [prefix, status] of [...failures, ...failuresOnce]) {
+      if (!said.startsWith(prefix)) continue;
+      if (!failures.has(prefix)) failuresOnce.delete(prefix);
+      return answer(status, {
+        message: status === 403 ? "Resource not accessible by integration" : `fake failure ${status}`,
+      });
     }
     route(request.method ?? "GET", url, request).then(
       (body) => answer(request.method === "POST" ? 201 : 200, body),
@@ -437,6 +441,7 @@ export async function startFakeGitHub(bare: string, repository: string): Promise
     requests,
     deployments,
     failures,
+    failuresOnce,
     merge(number) {
       const pull = pulls.find((p) => p.number === number && p.state === "open");
       if (!pull) throw new Error(`pull request #${number} is not open`);

@@ -2,7 +2,7 @@
 // with statuses in_progress → success | failure | error, the environment's URL and a log_url to the
 // workflow run whose job summary tells the whole story. The records are bookkeeping, never a gate:
 // a GitHub that refuses them (no token, 403 without `deployments: write`, an outage after the retries
-// of github.ts) is a warning, and the deploy goes on. rollback.ts reads these same records.
+// of github-core.ts) is a warning, and the deploy goes on. rollback.ts reads these same records.
 //
 // GitHub's rules this module relies on:
 //  - A status `success` on a deployment marks the earlier *successful* deployments of the same
@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { Environment } from "@content-engine/environments";
 import { type AwsOptions, createClient } from "./aws.ts";
-import { type GitHub, type GitHubOptions, gitHubClient } from "./github.ts";
+import { type GitHubCore, type GitHubOptions, gitHubCore } from "./github-core.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
 
 export type DeploymentState = "success" | "failure" | "error" | "inactive";
@@ -112,8 +112,8 @@ export function environmentPageUrl(repository: string, environment: string, env 
   return `${server}/${repository}/deployments/${encodeURIComponent(environment)}`;
 }
 
-function client(options: GitHubOptions, reporter: Reporter): GitHub {
-  return gitHubClient({ ...options, onWarning: options.onWarning ?? ((line) => reporter.warn(line)) });
+function client(options: GitHubOptions, reporter: Reporter): GitHubCore {
+  return gitHubCore({ ...options, onWarning: options.onWarning ?? ((line) => reporter.warn(line)) });
 }
 
 const refusal = (what: string, error: unknown) =>
@@ -123,11 +123,11 @@ const refusal = (what: string, error: unknown) =>
  * The deployment of `environment` at `ref` that this workflow run already has: the one GitHub records for
  * a job with `environment:`, or an earlier step's. Found by its statuses linking to the run; newest first.
  */
-async function runDeployment(gh: GitHub, options: StartDeploymentOptions): Promise<number | undefined> {
+async function runDeployment(gh: GitHubCore, options: StartDeploymentOptions): Promise<number | undefined> {
   const runId = options.runId ?? process.env.GITHUB_RUN_ID;
   if (!runId) return undefined;
-  const deployments = await gh.call<Array<{ id: number }>>(() =>
-    gh.octokit.rest.repos.listDeployments({
+  const deployments = await gh.call(() =>
+    gh.octokit.request("GET /repos/{owner}/{repo}/deployments", {
       owner: gh.owner,
       repo: gh.repo,
       environment: options.environment,
@@ -137,16 +137,18 @@ async function runDeployment(gh: GitHub, options: StartDeploymentOptions): Promi
   );
   const ofThisRun = new RegExp(`/actions/runs/${runId}(/|$)`);
   for (const deployment of deployments) {
-    const statuses = await gh.call<Array<{ log_url?: string | null; target_url?: string | null }>>(() =>
-      gh.octokit.rest.repos.listDeploymentStatuses({
+    // @octokit/core reads ids past 2^53 as bigint; GitHub's deployment ids are far below that.
+    const id = Number(deployment.id);
+    const statuses = await gh.call(() =>
+      gh.octokit.request("GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {
         owner: gh.owner,
         repo: gh.repo,
-        deployment_id: deployment.id,
+        deployment_id: id,
         per_page: 20,
       }),
     );
     if (statuses.some((s) => ofThisRun.test(s.log_url ?? "") || ofThisRun.test(s.target_url ?? "")))
-      return deployment.id;
+      return id;
   }
   return undefined;
 }
@@ -167,15 +169,15 @@ export async function startDeployment(options: StartDeploymentOptions): Promise<
     logUrl,
     finish: async () => undefined,
   });
-  let gh: GitHub;
+  let gh: GitHubCore;
   let id: number;
   try {
     gh = client(options.github, reporter);
     const adopted = options.continueId ?? (await runDeployment(gh, options));
     if (adopted !== undefined) id = adopted;
     else {
-      const created = await gh.call<{ id?: number; message?: string }>(() =>
-        gh.octokit.rest.repos.createDeployment({
+      const created = await gh.call<{ id?: number | bigint; message?: string }>(() =>
+        gh.octokit.request("POST /repos/{owner}/{repo}/deployments", {
           owner: gh.owner,
           repo: gh.repo,
           ref: options.ref,
@@ -194,9 +196,9 @@ export async function startDeployment(options: StartDeploymentOptions): Promise<
         }),
       );
       // 202 (a merge message instead of a deployment) only happens with auto_merge: true.
-      if (typeof created.id !== "number")
+      if (typeof created.id !== "number" && typeof created.id !== "bigint")
         throw new Error(`GitHub created no deployment: ${created.message ?? "no id in the answer"}`);
-      id = created.id;
+      id = Number(created.id);
     }
   } catch (error) {
     reporter.warn(refusal(`deployment of ${options.environment}`, error));
@@ -214,7 +216,7 @@ export async function startDeployment(options: StartDeploymentOptions): Promise<
       if (details.environmentUrl) environmentUrl = details.environmentUrl;
       try {
         await gh.call(() =>
-          gh.octokit.rest.repos.createDeploymentStatus({
+          gh.octokit.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {
             owner: gh.owner,
             repo: gh.repo,
             deployment_id: id,
@@ -247,30 +249,38 @@ export async function deactivate(options: DeactivateOptions): Promise<number> {
   let marked = 0;
   try {
     const gh = client(options.github, reporter);
-    const deployments = await gh.call(async () => ({
-      data: await gh.octokit.paginate(gh.octokit.rest.repos.listDeployments, {
-        owner: gh.owner,
-        repo: gh.repo,
-        environment: options.environment,
-        per_page: 100,
-      }),
-    }));
-    for (const deployment of deployments) {
-      if (deployment.id === options.except) continue;
-      const [latest] = await gh.call(() =>
-        gh.octokit.rest.repos.listDeploymentStatuses({
+    const deployments = [];
+    // Every page (the small client has no paginate): 100 a page until a short one.
+    for (let page = 1; ; page++) {
+      const batch = await gh.call(() =>
+        gh.octokit.request("GET /repos/{owner}/{repo}/deployments", {
           owner: gh.owner,
           repo: gh.repo,
-          deployment_id: deployment.id,
+          environment: options.environment,
+          per_page: 100,
+          page,
+        }),
+      );
+      deployments.push(...batch);
+      if (batch.length < 100) break;
+    }
+    for (const deployment of deployments) {
+      const id = Number(deployment.id);
+      if (id === options.except) continue;
+      const [latest] = await gh.call(() =>
+        gh.octokit.request("GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {
+          owner: gh.owner,
+          repo: gh.repo,
+          deployment_id: id,
           per_page: 1,
         }),
       );
       if (latest?.state === "inactive") continue;
       await gh.call(() =>
-        gh.octokit.rest.repos.createDeploymentStatus({
+        gh.octokit.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {
           owner: gh.owner,
           repo: gh.repo,
-          deployment_id: deployment.id,
+          deployment_id: id,
           state: "inactive",
           description: "environment torn down or superseded",
         }),

@@ -1,125 +1,17 @@
-// The GitHub client of promotion: @actions/github's Octokit (typed REST routes, pagination) with
-// @octokit/plugin-retry (5xx) and @octokit/plugin-throttling (primary and secondary rate limits).
-// GITHUB_API_URL (GitHub Enterprise Server) is honoured; errors become one actionable line.
+// The GitHub client of promotion, rollback, drift and previews: @actions/github's Octokit (typed REST
+// routes, pagination, proxy dispatchers) with the plugins and error lines of github-core.ts, whose
+// smaller client the deploy actions use for their deployment records.
 import { getOctokit } from "@actions/github";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
-import { DeliveryError } from "./errors.ts";
+import { clientSettings, type GitHubClient, type GitHubOptions, wrapClient } from "./github-core.ts";
 
-export interface GitHubOptions {
-  token: string | undefined;
-  /** owner/name */
-  repository: string;
-  /** https://api.github.com, or GITHUB_API_URL on GitHub Enterprise (default: GITHUB_API_URL, else github.com). */
-  apiUrl?: string;
-  /** Retries after a 5xx or a rate limit (default 3; tests use 0). */
-  retries?: number;
-  onWarning?: (line: string) => void;
-}
+export { GitHubApiError, type GitHubOptions } from "./github-core.ts";
 
 export type Octokit = ReturnType<typeof getOctokit>;
-
-export class GitHubApiError extends Error {
-  override name = "GitHubApiError";
-  readonly status: number;
-  constructor(message: string, status: number) {
-    super(message);
-    this.status = status;
-  }
-}
-
-export interface GitHub {
-  owner: string;
-  repo: string;
-  octokit: Octokit;
-  /** Runs one call; a 404 is `undefined`, other failures one line. */
-  find<T>(call: () => Promise<{ data: T }>): Promise<T | undefined>;
-  /** Runs one call; every failure becomes one line naming the request. */
-  call<T>(call: () => Promise<{ data: T }>): Promise<T>;
-}
-
-interface RequestErrorLike {
-  status?: number;
-  message?: string;
-  request?: { method?: string; url?: string };
-  response?: { data?: { message?: string } };
-}
-
-function explain(error: unknown, apiUrl: string): Error {
-  const e = error as RequestErrorLike;
-  if (typeof e?.status !== "number" || !e.request) return error as Error;
-  const path = (e.request.url ?? "").replace(apiUrl, "");
-  const what = `${e.request.method} ${decodeURIComponent(path)}`;
-  if (e.status === 401) {
-    return new DeliveryError(`GitHub rejected the token (401 on ${what}): it is missing, expired or revoked`);
-  }
-  const message = e.response?.data?.message ?? e.message ?? "";
-  return new GitHubApiError(`GitHub ${what} failed (${e.status}): ${message}`, e.status);
-}
+export type GitHub = GitHubClient<Octokit>;
 
 export function gitHubClient(options: GitHubOptions): GitHub {
-  if (!options.token) {
-    throw new DeliveryError(
-      "GitHub token is missing: pass the github-token input (the workflow's github.token) or set GITHUB_TOKEN",
-    );
-  }
-  const [owner, repo] = options.repository.split("/");
-  if (!owner || !repo) throw new DeliveryError(`repository "${options.repository}" is not owner/name`);
-  const apiUrl = (options.apiUrl || process.env.GITHUB_API_URL || "https://api.github.com").replace(
-    /\/$/,
-    "",
-  );
-  const retries = options.retries ?? 3;
-  const warn = options.onWarning ?? (() => undefined);
-  const octokit = getOctokit(
-    options.token,
-    {
-      baseUrl: apiUrl,
-      userAgent: "content-engine-delivery",
-      retry: { retries, doNotRetry: [400, 401, 403, 404, 409, 422, 451] },
-      throttle: {
-        onRateLimit: (
-          after: number,
-          request: { method: string; url: string },
-          _o: unknown,
-          count: number,
-        ) => {
-          warn(`GitHub rate limit on ${request.method} ${request.url}: retrying in ${after} s`);
-          return count < retries;
-        },
-        onSecondaryRateLimit: (
-          after: number,
-          request: { method: string; url: string },
-          _o: unknown,
-          count: number,
-        ) => {
-          warn(`GitHub secondary rate limit on ${request.method} ${request.url}: retrying in ${after} s`);
-          return count < retries;
-        },
-      },
-    },
-    retry,
-    throttling,
-  );
-  const call = async <T>(run: () => Promise<{ data: T }>): Promise<T> => {
-    try {
-      return (await run()).data;
-    } catch (error) {
-      throw explain(error, apiUrl);
-    }
-  };
-  return {
-    owner,
-    repo,
-    octokit,
-    call,
-    async find<T>(run: () => Promise<{ data: T }>) {
-      try {
-        return await call(run);
-      } catch (error) {
-        if (error instanceof GitHubApiError && error.status === 404) return undefined;
-        throw error;
-      }
-    },
-  };
+  const { token, owner, repo, apiUrl, plugins } = clientSettings(options);
+  return wrapClient(getOctokit(token, plugins, retry, throttling), owner, repo, apiUrl);
 }

@@ -31,6 +31,7 @@ afterAll(() => github.close());
 beforeEach(() => {
   github.deployments.length = 0;
   github.failures.clear();
+  github.failuresOnce.clear();
   github.requests.length = 0;
 });
 
@@ -144,6 +145,21 @@ describe("startDeployment", () => {
     ]);
   });
 
+  it("retries a 5xx from GitHub (plugin-retry) and records the deployment once", async () => {
+    github.failuresOnce.set("POST /deployments", 502);
+    const reporter = memoryReporter();
+    const handle = await startDeployment({
+      ...options(reporter),
+      github: { ...options().github, retries: 1 },
+    });
+    expect(handle.id).toBeTypeOf("number");
+    expect(github.requests.filter((r) => r === "POST /repos/acme/content-engine/deployments")).toHaveLength(
+      2,
+    );
+    expect(github.deployments.map((d) => d.statuses.map((s) => s.state))).toEqual([["in_progress"]]);
+    expect(reporter.lines.filter((line) => line.startsWith("warning"))).toEqual([]);
+  });
+
   it("warns when a status is refused, and goes on", async () => {
     const reporter = memoryReporter();
     const handle = await startDeployment(options(reporter));
@@ -242,6 +258,42 @@ describe("deactivate", () => {
     ]);
     // Already inactive: nothing more to mark.
     expect(await deactivate({ github: options().github, environment: "pr-7", reporter })).toBe(0);
+  });
+
+  it("reads every page of the environment's deployments: the 101st (page 2) is marked too", async () => {
+    const at = new Date().toISOString();
+    for (let i = 0; i < 101; i++) {
+      github.deployments.push({
+        id: 10_000 + i,
+        sha: SHA,
+        ref: SHA,
+        task: "deploy",
+        environment: "pr-9",
+        description: "",
+        payload: {},
+        transient_environment: true,
+        production_environment: false,
+        auto_merge: false,
+        required_contexts: [],
+        created_at: at,
+        // The oldest (last in GitHub's newest-first list, so alone on page 2) is still active.
+        statuses: [
+          {
+            id: 20_000 + i,
+            state: i === 0 ? "success" : "inactive",
+            description: "",
+            environment_url: "",
+            log_url: "",
+            created_at: at,
+          },
+        ],
+      });
+    }
+    expect(await deactivate({ github: options().github, environment: "pr-9" })).toBe(1);
+    expect(github.deployments[0]!.statuses.at(-1)!.state).toBe("inactive");
+    expect(
+      github.requests.filter((r) => r.startsWith("GET /repos/acme/content-engine/deployments?")),
+    ).toEqual([expect.stringContaining("page=1"), expect.stringContaining("page=2")]);
   });
 
   it("leaves `except` alone, and warns instead of failing when GitHub refuses", async () => {

@@ -8,6 +8,7 @@ import { type CommandRunner, runChecked, runCommand } from "./command.ts";
 import { DeliveryError } from "./errors.ts";
 import { eksOf, leafPaths, valueAt } from "./helm-values.ts";
 import { connectCluster } from "./kube-connection.ts";
+import { rolloutDiagnostics } from "./kube-diagnostics.ts";
 import { finish, type Outcome, type Plan, Stopwatch } from "./outcome.ts";
 import { consoleReporter, type Reporter } from "./reporter.ts";
 
@@ -105,7 +106,7 @@ async function inspectRelease(options: HelmReleaseOptions, operation: string) {
   const helm = options.helm ?? "helm";
   const run = options.run ?? runCommand;
   const reporter = options.reporter ?? consoleReporter;
-  const { kubeconfig } = await connectCluster({
+  const { kubeconfig, access } = await connectCluster({
     env,
     kubeconfig: options.kubeconfig,
     aws: { region: env.region, ...options.aws } as AwsOptions,
@@ -134,7 +135,7 @@ async function inspectRelease(options: HelmReleaseOptions, operation: string) {
     ]);
     return (JSON.parse(values.stdout) ?? {}) as Record<string, unknown>;
   };
-  return { eks, helm, run, reporter, kubeconfig, base, target, current, history, valuesOf };
+  return { eks, helm, run, reporter, kubeconfig, access, base, target, current, history, valuesOf };
 }
 
 /**
@@ -222,8 +223,9 @@ export async function rollbackHelm(
   const watch = new Stopwatch();
   const { plan, release, to, args } = await rollbackTarget(options);
   onPlan?.(plan);
-  const { eks, helm, run, base, target, current, kubeconfig } = release;
+  const { eks, helm, run, base, target, current, kubeconfig, access } = release;
   // The planned step, as printed, against the connected cluster.
+  const started = new Date();
   const result = await watch.wait(run(helm, [...args, "--kubeconfig", kubeconfig]));
   const after = await releaseStatus(run, helm, base);
   const revisions = {
@@ -231,12 +233,22 @@ export async function rollbackHelm(
     current: after ? String(after.revision) : undefined,
   };
   if (result.code !== 0) {
+    // Why: the pods that warned since the rollback began (or the namespace's newest events), as a
+    // failed deploy-helm says it.
+    const failing = await rolloutDiagnostics(access, eks.namespace, started);
+    const culprits = failing.pods.length
+      ? `; failing pods: ${failing.pods.map((pod) => pod.name).join(", ")}`
+      : "";
     return finish(watch, {
       operation: "helm-rollback",
       target,
-      status: "failed",
-      reason: `helm rollback to revision ${to.revision} failed: ${result.stderr.trim().split("\n").pop()}`,
+      status: /timed out|context deadline/i.test(result.stderr) ? "timed_out" : "failed",
+      reason: `helm rollback to revision ${to.revision} failed: ${result.stderr.trim().split("\n").pop()}${culprits}`,
       revisions,
+      diagnostics: [
+        `helm rollback: ${(result.stderr || result.stdout).trim().split("\n").slice(-5).join(" | ")}`,
+        ...failing.lines,
+      ],
     });
   }
   return finish(watch, {

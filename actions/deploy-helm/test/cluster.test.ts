@@ -84,6 +84,25 @@ const available = (d: Deployment) =>
   d.status.conditions?.some((c) => c.type === "Available" && c.status === "True") ?? false;
 
 /** helm's release records: one Secret per revision, labelled with its status. */
+/** The node's and the namespace's pods' conditions and kwok's last lines: why a rollout waits, for a failure message. */
+async function clusterState(ns: string): Promise<string> {
+  type Conditions = { status?: { conditions?: { type: string; status: string; reason?: string }[] } };
+  const show = (o: Conditions) =>
+    (o.status?.conditions ?? [])
+      .map((c) => `${c.type}=${c.status}${c.reason ? `(${c.reason})` : ""}`)
+      .join(" ");
+  const node = await getJson<Conditions>(cluster.access, `/api/v1/nodes/${NODE_NAME}`);
+  const pods = await getJson<{ items: (Conditions & { metadata: { name: string } })[] }>(
+    cluster.access,
+    `/api/v1/namespaces/${ns}/pods`,
+  );
+  return [
+    `\nnode ${NODE_NAME}: ${show(node)}`,
+    ...pods.items.map((pod) => `pod ${pod.metadata.name}: ${show(pod)}`),
+    `kwok:\n${cluster.log("kwok", 20)}`,
+  ].join("\n");
+}
+
 async function releaseRecords(ns = namespace): Promise<{ version: number; status: string }[]> {
   const list = await getJson<{ items: { metadata: { labels: Record<string, string> } }[] }>(
     cluster.access,
@@ -112,6 +131,24 @@ function markBroken() {
     cluster.access,
     "/apis/kwok.x-k8s.io/v1alpha1/stages",
     neverReadyStage("never-ready-broken", image(broken)),
+  );
+}
+
+/** The CLI (content-engine) in `workspace`, against the build environment's file there and this cluster. */
+function contentEngineIn(workspace: string, args: string[]) {
+  return spawnSync(
+    process.execPath,
+    [
+      join(repositoryRoot, "actions", "delivery", "src", "cli.ts"),
+      ...args,
+      "--environment",
+      target.name,
+      "--kubeconfig",
+      cluster.kubeconfig,
+      "--helm",
+      helm,
+    ],
+    { cwd: workspace, encoding: "utf8", env: { PATH: process.env.PATH } },
   );
 }
 
@@ -455,21 +492,7 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
         team: api.spec.template.metadata.annotations?.team,
       };
     }
-    const contentEngine = (args: string[]) =>
-      spawnSync(
-        process.execPath,
-        [
-          join(repositoryRoot, "actions", "delivery", "src", "cli.ts"),
-          ...args,
-          "--environment",
-          target.name,
-          "--kubeconfig",
-          cluster.kubeconfig,
-          "--helm",
-          helm,
-        ],
-        { cwd: workspace, encoding: "utf8", env: { PATH: process.env.PATH } },
-      );
+    const contentEngine = (args: string[]) => contentEngineIn(workspace, args);
 
     it("deploys the run's set over eks.set over eks.valuesFiles over the chart, and a repeat is unchanged", async () => {
       const first = await deployHelmRelease(options(["config.logLevel=debug"]));
@@ -506,8 +529,9 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
       expect(planOnly.stdout).toContain("| config.logLevel | `warn` | `debug` |");
       expect(await releaseRecords(ns)).toHaveLength(2);
 
-      const run = contentEngine(["helm", "rollback"]);
-      expect(run.status, run.stderr).toBe(0);
+      // 120 s: the rollout's deadline, not a timing (the CLI's default is helm's 600 s).
+      const run = contentEngine(["helm", "rollback", "--timeout", "120"]);
+      expect(run.status, `${run.stdout}${run.stderr}${await clusterState(ns)}`).toBe(0);
       // The plan first, then what happened.
       expect(run.stdout.indexOf("| revision | `2` | `1` |")).toBeGreaterThan(-1);
       expect(run.stdout.indexOf("| revision | `2` | `1` |")).toBeLessThan(
@@ -559,6 +583,46 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
     });
   });
 
+  describe("a helm rollback whose pods never turn Ready (namespace rollback-broken)", () => {
+    const ns = "rollback-broken";
+    const workspace = scratchWorkspace();
+    updateEnvironmentFile(join(workspace, "environments", targetFile), [
+      { path: ["platform"], value: "eks" },
+      { path: ["eks", "namespace"], value: ns },
+    ]);
+
+    it("fails at its deadline naming the failing pods and their events, and helm records the failure", async () => {
+      await markBroken();
+      const options = (digest: string, timeoutSeconds: number) => ({
+        env: loadEnvironment(target.name, join(workspace, "environments")),
+        digest,
+        helm,
+        kubeconfig: cluster.kubeconfig,
+        timeoutSeconds,
+        repositoryRoot: workspace,
+        reporter: memoryReporter(),
+      });
+      // 120 s: a deadline, not a timing; 15 s: how long never-Ready pods are waited for.
+      const installed = await deployHelmRelease(options(good, 120));
+      expect(installed.status, installed.reason).toBe("succeeded");
+      expect((await deployHelmRelease(options(broken, 15))).status).toBe("rolled_back");
+      expect(await releaseRecords(ns)).toEqual([
+        { version: 1, status: "superseded" },
+        { version: 2, status: "failed" },
+        { version: 3, status: "deployed" },
+      ]);
+
+      // Back to the broken revision, by number: its pods never turn Ready.
+      const run = contentEngineIn(workspace, ["helm", "rollback", "--revision", "2", "--timeout", "15"]);
+      expect(run.status, run.stdout + run.stderr).toBe(1);
+      expect(run.stdout).toContain("timed_out");
+      expect(run.stdout).toMatch(/helm rollback to revision 2 failed: .*; failing pods: content-engine-/);
+      expect(run.stdout).toMatch(/failing pod content-engine-(api|worker)-[a-z0-9-]+ \(/);
+      expect(run.stdout).toContain("Readiness probe failed");
+      expect((await releaseRecords(ns)).at(-1)).toEqual({ version: 4, status: "failed" });
+    });
+  });
+
   it("installs a chart pulled from the registry by version, and upgrades when only the chart version moves", async () => {
     const ns = "oci-chart";
     const oci = `oci://${registry.host}/charts/content-engine`;
@@ -594,7 +658,7 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
       to: `${oci}:1.2.4 (${second})`,
     });
     const upgraded = await deployHelmRelease({ ...options, env: env("1.2.4"), reporter: memoryReporter() });
-    expect(upgraded.status, upgraded.reason).toBe("succeeded");
+    expect(upgraded.status, `${upgraded.reason}\n${upgraded.diagnostics.join("\n")}${await clusterState(ns)}`).toBe("succeeded");
     expect(await chartLabel()).toBe("content-engine-1.2.4");
     const again = await deployHelmRelease({ ...options, env: env("1.2.4"), reporter: memoryReporter() });
     expect(again.status).toBe("unchanged");

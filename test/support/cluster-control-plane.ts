@@ -344,6 +344,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       "--secure-port=0",
       `--service-account-private-key-file=${certs.sa.key}`,
       `--root-ca-file=${certs.ca.cert}`,
+      // kwok renews the node's lease; on a loaded machine a renewal can come later than the default
+      // 50 s, and the node lifecycle controller then marks the node and every pod on it NotReady
+      // ("NodeNotReady" events). kwok's pod-ready Stage readies only pods without an IP, so those pods
+      // would stay NotReady for good and every later rollout wait would time out. An hour of grace:
+      // the node is never unreachable here, and the controller still lifts the not-ready taint.
+      "--node-monitor-grace-period=1h",
       "--v=1",
     ]);
     launch("kube-scheduler", [

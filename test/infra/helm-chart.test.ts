@@ -437,9 +437,15 @@ describe("runtime settings of the processor, the dead-letter handler and AWS cal
     expect(envVar(api, "CONTENT_ENGINE_IDEMPOTENCY_TTL_SECONDS")).toBeUndefined();
     for (const key of ["CONNECT_TIMEOUT_MS", "REQUEST_TIMEOUT_MS", "MAX_ATTEMPTS"])
       expect(config).not.toHaveProperty(`CONTENT_ENGINE_AWS_${key}`);
+    // No key prefix: the keys start at the bucket's root (the service's default).
+    expect(config).not.toHaveProperty("CONTENT_ENGINE_KEY_PREFIX");
 
     const result = renderWith({
-      config: { dlqUrl: "", aws: { connectTimeoutMs: 1500, requestTimeoutMs: 8000, maxAttempts: 5 } },
+      config: {
+        dlqUrl: "",
+        keyPrefix: "previews/pr-12/",
+        aws: { connectTimeoutMs: 1500, requestTimeoutMs: 8000, maxAttempts: 5 },
+      },
       api: { idempotencyTtlSeconds: 3600 },
       worker: { processorThreads: 3, redriveAfterSeconds: 600, resources: { limits: { cpu: null } } },
     });
@@ -456,6 +462,8 @@ describe("runtime settings of the processor, the dead-letter handler and AWS cal
       CONTENT_ENGINE_AWS_CONNECT_TIMEOUT_MS: "1500",
       CONTENT_ENGINE_AWS_REQUEST_TIMEOUT_MS: "8000",
       CONTENT_ENGINE_AWS_MAX_ATTEMPTS: "5",
+      // One ConfigMap for both containers: the API and the worker share the preview's prefix.
+      CONTENT_ENGINE_KEY_PREFIX: "previews/pr-12/",
     });
   });
 });
@@ -552,6 +560,16 @@ describe("values.schema.json rejects bad values", () => {
     const keda = renderWith({ worker: { keda: { minReplicaCount: 5, maxReplicaCount: 2 } } });
     expect(keda.code).not.toBe(0);
     expect(keda.output).toContain("worker.keda.minReplicaCount must not exceed worker.keda.maxReplicaCount");
+  });
+
+  it.each([
+    ["../other/", "a path that climbs out"],
+    ["previews/pr-12", "a prefix without its closing /"],
+    ["Previews/", "upper case"],
+  ])("rejects the key prefix %j (%s)", (keyPrefix) => {
+    const result = renderWith({ config: { keyPrefix } });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain(`at '/config/keyPrefix': '${keyPrefix}' does not match pattern`);
   });
 
   it("rejects the bedrock processor without a model id", () => {

@@ -62,6 +62,8 @@ export function helmValues(env: Environment, digest: string, processor: "local" 
       // The worker's dead-letter handler marks the jobs that land here failed.
       dlqUrl: env.queue.dlqUrl,
       processor,
+      // A preview's keys live under its own prefix (previews/pr-<n>/), as its ECS task's and worker's do.
+      ...(env.bucketPrefix ? { keyPrefix: env.bucketPrefix } : {}),
     },
     serviceAccounts: {
       api: { roleArn: eks.apiRoleArn ?? "" },

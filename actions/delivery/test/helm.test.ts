@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
+import { previewEnvironment } from "@content-engine/environments";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { toolPath } from "../../../scripts/tools.ts";
@@ -53,6 +54,15 @@ describe("deploy-helm building blocks", () => {
       dlqUrl: env.queue.dlqUrl,
       processor: "local",
     });
+  });
+
+  it("gives a preview's release its key prefix, which an environment file's release never has", () => {
+    const preview = previewEnvironment(env, 12, { digest: digest("c") });
+    expect(helmValues(preview, digest("c")).config).toMatchObject({
+      keyPrefix: "previews/pr-12/",
+      bucket: env.bucket,
+    });
+    expect(helmValues(env, digest("c")).config).not.toHaveProperty("keyPrefix");
   });
 
   it("ships the environment's generated alerting rules in the chart's PrometheusRule (real helm template)", () => {

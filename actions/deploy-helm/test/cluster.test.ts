@@ -658,7 +658,10 @@ describe("deploy-helm on a local Kubernetes v1.34 control plane", { timeout: 180
       to: `${oci}:1.2.4 (${second})`,
     });
     const upgraded = await deployHelmRelease({ ...options, env: env("1.2.4"), reporter: memoryReporter() });
-    expect(upgraded.status, `${upgraded.reason}\n${upgraded.diagnostics.join("\n")}${await clusterState(ns)}`).toBe("succeeded");
+    expect(
+      upgraded.status,
+      `${upgraded.reason}\n${upgraded.diagnostics.join("\n")}${await clusterState(ns)}`,
+    ).toBe("succeeded");
     expect(await chartLabel()).toBe("content-engine-1.2.4");
     const again = await deployHelmRelease({ ...options, env: env("1.2.4"), reporter: memoryReporter() });
     expect(again.status).toBe("unchanged");
